@@ -1,0 +1,42 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+// Dependencies point one way: IR <- ONNX/Passes/Reference <- Runtime <- Loupe <- CLI.
+let package = Package(
+    name: "Loupe",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Loupe", targets: ["Loupe"]),
+        .executable(name: "loupe", targets: ["loupe"]),
+        .executable(name: "loupe-bench", targets: ["LoupeBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CXNNPACK", path: "Sources/CXNNPACK"),
+        .target(
+            name: "LoupeKernels", path: "Kernels",
+            cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "LoupeIR"),
+        .target(
+            name: "LoupeONNX",
+            dependencies: ["LoupeIR", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(name: "LoupePasses", dependencies: ["LoupeIR", "LoupeReference"]),
+        .target(name: "LoupeReference", dependencies: ["LoupeIR"]),
+        .target(name: "LoupeRuntime", dependencies: ["LoupeIR", "LoupePasses", "LoupeKernels", "CXNNPACK"]),
+        .target(name: "Loupe", dependencies: ["LoupeIR", "LoupeONNX", "LoupePasses", "LoupeReference", "LoupeRuntime"]),
+        .executableTarget(
+            name: "loupe",
+            dependencies: ["Loupe", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "LoupeBench", dependencies: ["Loupe"], path: "Bench/Sources/LoupeBench"),
+        .testTarget(name: "LoupeIRTests", dependencies: ["LoupeIR"]),
+        .testTarget(name: "LoupeONNXTests", dependencies: ["LoupeONNX", "LoupeIR"]),
+        .testTarget(name: "LoupePassesTests", dependencies: ["LoupePasses", "LoupeReference", "LoupeIR"]),
+        .testTarget(name: "LoupeReferenceTests", dependencies: ["LoupeReference", "LoupeIR"]),
+        .testTarget(name: "LoupeRuntimeTests", dependencies: ["LoupeRuntime", "LoupeReference", "LoupePasses", "LoupeIR"]),
+        .testTarget(name: "LoupeKernelsTests", dependencies: ["LoupeKernels"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["Loupe"]),
+    ]
+)

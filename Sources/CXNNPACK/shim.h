@@ -1,0 +1,3 @@
+// Debian's libxnnpack-dev and libpthreadpool-dev (bookworm: 0.0~git20220216).
+#include <xnnpack.h>
+#include <pthreadpool.h>

@@ -1,0 +1,302 @@
+/// Memory layout of a 4-D activation tensor. ONNX is NCHW; XNNPACK wants NHWC, and the
+/// `ConvertToNHWC` pass switches layout-sensitive ops over.
+public enum Layout: String, Sendable, Hashable {
+    case nchw, nhwc
+}
+
+/// ONNX `auto_pad`.
+public enum AutoPad: String, Sendable, Hashable {
+    case notSet = "NOTSET", sameUpper = "SAME_UPPER", sameLower = "SAME_LOWER", valid = "VALID"
+}
+
+/// Attributes shared by Conv and ConvTranspose. Spatial lists have one entry per spatial
+/// axis; `pads` is `[begin..., end...]` as in ONNX.
+public struct ConvAttributes: Sendable, Hashable {
+    public var kernelShape: [Int]
+    public var strides: [Int]
+    public var dilations: [Int]
+    public var pads: [Int]
+    public var autoPad: AutoPad
+    public var group: Int
+    /// ConvTranspose only: extra size added to one side of each output spatial axis.
+    public var outputPadding: [Int]
+    /// ConvTranspose only: requested output spatial shape (overrides pads when set).
+    public var outputShape: [Int]?
+    /// Output clamp fused in by `FuseActivations` (Relu → [0, ∞), Clip(a,b) → [a, b]).
+    public var outputMin: Float
+    public var outputMax: Float
+    public var layout: Layout
+
+    public init(kernelShape: [Int], strides: [Int], dilations: [Int], pads: [Int],
+                autoPad: AutoPad = .notSet, group: Int = 1, outputPadding: [Int] = [],
+                outputShape: [Int]? = nil, outputMin: Float = -.infinity,
+                outputMax: Float = .infinity, layout: Layout = .nchw) {
+        self.kernelShape = kernelShape
+        self.strides = strides
+        self.dilations = dilations
+        self.pads = pads
+        self.autoPad = autoPad
+        self.group = group
+        self.outputPadding = outputPadding
+        self.outputShape = outputShape
+        self.outputMin = outputMin
+        self.outputMax = outputMax
+        self.layout = layout
+    }
+
+    /// True when a clamp has been fused into the output.
+    public var hasFusedClamp: Bool { outputMin > -.infinity || outputMax < .infinity }
+}
+
+/// Attributes of AveragePool / MaxPool.
+public struct PoolAttributes: Sendable, Hashable {
+    public var kernelShape: [Int]
+    public var strides: [Int]
+    public var dilations: [Int]
+    public var pads: [Int]
+    public var autoPad: AutoPad
+    public var ceilMode: Bool
+    /// AveragePool only.
+    public var countIncludePad: Bool
+    public var layout: Layout
+
+    public init(kernelShape: [Int], strides: [Int], dilations: [Int], pads: [Int],
+                autoPad: AutoPad = .notSet, ceilMode: Bool = false,
+                countIncludePad: Bool = false, layout: Layout = .nchw) {
+        self.kernelShape = kernelShape
+        self.strides = strides
+        self.dilations = dilations
+        self.pads = pads
+        self.autoPad = autoPad
+        self.ceilMode = ceilMode
+        self.countIncludePad = countIncludePad
+        self.layout = layout
+    }
+}
+
+/// ONNX Gemm: `Y = alpha * A' * B' + beta * C`.
+public struct GemmAttributes: Sendable, Hashable {
+    public var alpha: Float
+    public var beta: Float
+    public var transA: Bool
+    public var transB: Bool
+    /// Output clamp fused in by `FuseActivations`.
+    public var outputMin: Float
+    public var outputMax: Float
+
+    public init(alpha: Float = 1, beta: Float = 1, transA: Bool = false, transB: Bool = false,
+                outputMin: Float = -.infinity, outputMax: Float = .infinity) {
+        self.alpha = alpha
+        self.beta = beta
+        self.transA = transA
+        self.transB = transB
+        self.outputMin = outputMin
+        self.outputMax = outputMax
+    }
+}
+
+/// ONNX Resize (opset 11+ semantics; opset 10 Upsample-style inputs are normalised by the importer).
+public struct ResizeAttributes: Sendable, Hashable {
+    public enum Mode: String, Sendable, Hashable { case nearest, linear, cubic }
+    public enum CoordinateTransformation: String, Sendable, Hashable {
+        case halfPixel = "half_pixel", halfPixelSymmetric = "half_pixel_symmetric"
+        case pytorchHalfPixel = "pytorch_half_pixel", alignCorners = "align_corners"
+        case asymmetric, tfCropAndResize = "tf_crop_and_resize"
+    }
+    public enum NearestMode: String, Sendable, Hashable {
+        case roundPreferFloor = "round_prefer_floor", roundPreferCeil = "round_prefer_ceil"
+        case floor, ceil
+    }
+    public enum AspectRatioPolicy: String, Sendable, Hashable {
+        case stretch, notLarger = "not_larger", notSmaller = "not_smaller"
+    }
+    public var mode: Mode
+    public var coordinateTransformation: CoordinateTransformation
+    public var nearestMode: NearestMode
+    public var cubicCoeffA: Float
+    public var excludeOutside: Bool
+    public var extrapolationValue: Float
+    public var antialias: Bool
+    public var axes: [Int]?
+    public var keepAspectRatioPolicy: AspectRatioPolicy
+    public var layout: Layout
+
+    public init(mode: Mode = .nearest, coordinateTransformation: CoordinateTransformation = .halfPixel,
+                nearestMode: NearestMode = .roundPreferFloor, cubicCoeffA: Float = -0.75,
+                excludeOutside: Bool = false, extrapolationValue: Float = 0, antialias: Bool = false,
+                axes: [Int]? = nil, keepAspectRatioPolicy: AspectRatioPolicy = .stretch,
+                layout: Layout = .nchw) {
+        self.mode = mode
+        self.coordinateTransformation = coordinateTransformation
+        self.nearestMode = nearestMode
+        self.cubicCoeffA = cubicCoeffA
+        self.excludeOutside = excludeOutside
+        self.extrapolationValue = extrapolationValue
+        self.antialias = antialias
+        self.axes = axes
+        self.keepAspectRatioPolicy = keepAspectRatioPolicy
+        self.layout = layout
+    }
+}
+
+/// Element-wise binary ops with numpy-style broadcasting.
+public enum BinaryOp: String, Sendable, Hashable, CaseIterable {
+    case add, sub, mul, div, pow, max, min
+}
+
+/// Element-wise unary ops without parameters.
+public enum UnaryOp: String, Sendable, Hashable, CaseIterable {
+    case relu, sigmoid, tanh, hardSwish, neg, abs, sqrt, reciprocal, exp, log, floor, ceil, erf
+}
+
+/// Reductions (ReduceMean, ReduceSum, …).
+public enum ReduceOp: String, Sendable, Hashable, CaseIterable {
+    case mean, sum, max, min, prod, sumSquare, l2
+}
+
+/// Pad modes.
+public enum PadMode: String, Sendable, Hashable {
+    case constant, reflect, edge, wrap
+}
+
+/// The operator catalogue. Every switch over `Op` is exhaustive (no `default:`), so adding
+/// a case makes the compiler point at each place to touch: shape inference, costs, the
+/// reference interpreter, the lowering.
+///
+/// Inputs follow the newest ONNX opset: values that older opsets gave as attributes
+/// (Clip min/max, Pad pads, Squeeze/Unsqueeze/Reduce axes, Slice starts/ends, Resize scales)
+/// are inputs here, the importer turning old attributes into constant inputs. Lowering
+/// requires those inputs to be constant after folding; the reference interpreter does not.
+public enum Op: Sendable, Hashable {
+    /// Inputs: X, W, B?
+    case conv(ConvAttributes)
+    /// Inputs: X, W, B?
+    case convTranspose(ConvAttributes)
+    /// Inputs: A, B, C?
+    case gemm(GemmAttributes)
+    /// Inputs: A, B (numpy matmul semantics).
+    case matMul
+    /// Inputs: A, B.
+    case binary(BinaryOp)
+    /// Inputs: X.
+    case unary(UnaryOp)
+    /// Inputs: X, min?, max?
+    case clip
+    case leakyRelu(alpha: Float)
+    case elu(alpha: Float)
+    case hardSigmoid(alpha: Float, beta: Float)
+    /// Inputs: X, slope.
+    case prelu
+    /// Inference-mode BatchNormalization. Inputs: X, scale, B, mean, var.
+    case batchNormalization(epsilon: Float, layout: Layout)
+    case globalAveragePool(layout: Layout)
+    case globalMaxPool(layout: Layout)
+    /// Inputs: X, axes?
+    case reduce(ReduceOp, keepDims: Bool, noopWithEmptyAxes: Bool)
+    case averagePool(PoolAttributes)
+    case maxPool(PoolAttributes)
+    case flatten(axis: Int)
+    /// Inputs: X, shape.
+    case reshape(allowZero: Bool)
+    /// Inputs: X, axes?
+    case squeeze
+    /// Inputs: X, axes.
+    case unsqueeze
+    /// Inputs: X... (one or more).
+    case concat(axis: Int)
+    /// Inputs: X, pads, constant_value?, axes?
+    case pad(PadMode)
+    /// Inputs: X, roi?, scales?, sizes?
+    case resize(ResizeAttributes)
+    /// `legacyCoerce2D` marks opset < 13 Softmax, which flattens to 2-D at `axis`.
+    case softmax(axis: Int, legacyCoerce2D: Bool)
+    /// `perm` nil means reverse the axes.
+    case transpose(perm: [Int]?)
+    /// Shape-computation ops, folded away when shapes are static.
+    case shape(start: Int, end: Int?)
+    /// Inputs: data, indices.
+    case gather(axis: Int)
+    /// Inputs: data, starts, ends, axes?, steps?
+    case slice
+    case cast(to: DType)
+    /// Inputs: shape. `value` is a one-element tensor.
+    case constantOfShape(value: Tensor)
+    /// Inputs: X, shape.
+    case expand
+    case identity
+    /// Inference-mode Dropout: identity on its first output.
+    case dropout
+
+    /// The ONNX operator name this op was (or would be) written as.
+    public var onnxName: String {
+        switch self {
+        case .conv: return "Conv"
+        case .convTranspose: return "ConvTranspose"
+        case .gemm: return "Gemm"
+        case .matMul: return "MatMul"
+        case .binary(let b):
+            switch b {
+            case .add: return "Add"
+            case .sub: return "Sub"
+            case .mul: return "Mul"
+            case .div: return "Div"
+            case .pow: return "Pow"
+            case .max: return "Max"
+            case .min: return "Min"
+            }
+        case .unary(let u):
+            switch u {
+            case .relu: return "Relu"
+            case .sigmoid: return "Sigmoid"
+            case .tanh: return "Tanh"
+            case .hardSwish: return "HardSwish"
+            case .neg: return "Neg"
+            case .abs: return "Abs"
+            case .sqrt: return "Sqrt"
+            case .reciprocal: return "Reciprocal"
+            case .exp: return "Exp"
+            case .log: return "Log"
+            case .floor: return "Floor"
+            case .ceil: return "Ceil"
+            case .erf: return "Erf"
+            }
+        case .clip: return "Clip"
+        case .leakyRelu: return "LeakyRelu"
+        case .elu: return "Elu"
+        case .hardSigmoid: return "HardSigmoid"
+        case .prelu: return "PRelu"
+        case .batchNormalization: return "BatchNormalization"
+        case .globalAveragePool: return "GlobalAveragePool"
+        case .globalMaxPool: return "GlobalMaxPool"
+        case .reduce(let r, _, _):
+            switch r {
+            case .mean: return "ReduceMean"
+            case .sum: return "ReduceSum"
+            case .max: return "ReduceMax"
+            case .min: return "ReduceMin"
+            case .prod: return "ReduceProd"
+            case .sumSquare: return "ReduceSumSquare"
+            case .l2: return "ReduceL2"
+            }
+        case .averagePool: return "AveragePool"
+        case .maxPool: return "MaxPool"
+        case .flatten: return "Flatten"
+        case .reshape: return "Reshape"
+        case .squeeze: return "Squeeze"
+        case .unsqueeze: return "Unsqueeze"
+        case .concat: return "Concat"
+        case .pad: return "Pad"
+        case .resize: return "Resize"
+        case .softmax: return "Softmax"
+        case .transpose: return "Transpose"
+        case .shape: return "Shape"
+        case .gather: return "Gather"
+        case .slice: return "Slice"
+        case .cast: return "Cast"
+        case .constantOfShape: return "ConstantOfShape"
+        case .expand: return "Expand"
+        case .identity: return "Identity"
+        case .dropout: return "Dropout"
+        }
+    }
+}

@@ -1,0 +1,113 @@
+/// One dimension of a tensor type: a known size, a named symbolic size (ONNX `dim_param`), or unknown.
+public enum Dim: Sendable, Hashable, CustomStringConvertible {
+    case value(Int)
+    case param(String)
+    case unknown
+
+    /// The size when it is known.
+    public var known: Int? {
+        if case .value(let v) = self { return v }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .value(let v): return String(v)
+        case .param(let p): return p
+        case .unknown: return "?"
+        }
+    }
+}
+
+/// The static type of a value in the graph: element type and (possibly symbolic) shape.
+public struct TensorType: Sendable, Hashable, CustomStringConvertible {
+    public var dtype: DType
+    public var dims: [Dim]
+
+    public init(_ dtype: DType, _ dims: [Dim]) {
+        self.dtype = dtype
+        self.dims = dims
+    }
+
+    public init(_ dtype: DType, shape: [Int]) {
+        self.dtype = dtype
+        self.dims = shape.map { .value($0) }
+    }
+
+    /// The shape when every dimension is known, else nil.
+    public var staticShape: [Int]? {
+        var out: [Int] = []
+        out.reserveCapacity(dims.count)
+        for d in dims {
+            guard let v = d.known else { return nil }
+            out.append(v)
+        }
+        return out
+    }
+
+    public var rank: Int { dims.count }
+
+    public var description: String {
+        "\(dtype)[\(dims.map(\.description).joined(separator: "x"))]"
+    }
+}
+
+/// Element storage of a constant tensor. Integer and boolean types are held as `Int64`,
+/// floating types as `Float` (float16/float64 are converted on import); `dtype` keeps
+/// the element type the model declared.
+public enum TensorStorage: Sendable, Hashable {
+    case float([Float])
+    case int([Int64])
+}
+
+/// A tensor with data: an initializer, a folded constant, or a reference-interpreter value.
+public struct Tensor: Sendable, Hashable, CustomStringConvertible {
+    public var dtype: DType
+    public var shape: [Int]
+    public var storage: TensorStorage
+
+    /// A float tensor. `values.count` must equal the product of `shape`.
+    public init(shape: [Int], floats values: [Float], dtype: DType = .float32) {
+        precondition(values.count == shape.reduce(1, *), "tensor data does not match shape \(shape)")
+        self.dtype = dtype
+        self.shape = shape
+        self.storage = .float(values)
+    }
+
+    /// An integer (or bool) tensor. `values.count` must equal the product of `shape`.
+    public init(shape: [Int], ints values: [Int64], dtype: DType = .int64) {
+        precondition(values.count == shape.reduce(1, *), "tensor data does not match shape \(shape)")
+        self.dtype = dtype
+        self.shape = shape
+        self.storage = .int(values)
+    }
+
+    public var count: Int { shape.reduce(1, *) }
+    public var type: TensorType { TensorType(dtype, shape: shape) }
+
+    /// Elements as Float (integers converted).
+    public var floats: [Float] {
+        switch storage {
+        case .float(let v): return v
+        case .int(let v): return v.map { Float($0) }
+        }
+    }
+
+    /// Elements as Int64 (floats truncated toward zero).
+    public var ints: [Int64] {
+        switch storage {
+        case .float(let v): return v.map { Int64($0) }
+        case .int(let v): return v
+        }
+    }
+
+    public var description: String {
+        let n = count
+        let head: String
+        switch storage {
+        case .float(let v): head = v.prefix(6).map { String($0) }.joined(separator: ", ")
+        case .int(let v): head = v.prefix(6).map { String($0) }.joined(separator: ", ")
+        }
+        return "\(type){\(head)\(n > 6 ? ", …" : "")}"
+    }
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class ConformanceTestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class LoupeIRTestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}

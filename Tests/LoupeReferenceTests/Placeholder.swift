@@ -1,0 +1,5 @@
+import XCTest
+
+final class LoupeReferenceTestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}

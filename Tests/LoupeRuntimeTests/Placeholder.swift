@@ -1,0 +1,5 @@
+import XCTest
+
+final class LoupeRuntimeTestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}
