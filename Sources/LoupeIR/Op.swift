@@ -226,6 +226,9 @@ public enum Op: Sendable, Hashable {
     case identity
     /// Inference-mode Dropout: identity on its first output.
     case dropout
+    /// An ONNX node Loupe cannot represent. Kept so `loupe inspect` can list it with its
+    /// reason; verification, the reference interpreter and lowering reject it by name.
+    case unsupported(opType: String, domain: String, reason: String)
 
     /// The ONNX operator name this op was (or would be) written as.
     public var onnxName: String {
@@ -297,6 +300,7 @@ public enum Op: Sendable, Hashable {
         case .expand: return "Expand"
         case .identity: return "Identity"
         case .dropout: return "Dropout"
+        case .unsupported(let t, _, _): return t
         }
     }
 }
