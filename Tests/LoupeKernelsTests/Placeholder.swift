@@ -1,5 +1,0 @@
-import XCTest
-
-final class LoupeKernelsTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
