@@ -1,5 +1,134 @@
+/*
+ * Loupe kernels: what Debian's XNNPACK (0.0~git20220216) lacks or does slowly.
+ *
+ * Naming: loupe_<dtype>_<op>__<isa> for one implementation, loupe_<dtype>_<op> for the
+ * dispatching entry point (picks the best variant for the running CPU once, at first call).
+ * Every SIMD variant has a __scalar reference with the same contract; tests compare them
+ * over n < tile, n == tile, n > tile.
+ *
+ * Over-read: unless stated otherwise a kernel reads and writes only the elements it is
+ * given (SIMD tails go through a stack buffer), so callers need no slack. The runtime's
+ * arena still gives every tensor XNN_EXTRA_BYTES (16) of slack for XNNPACK.
+ *
+ * x32 kernels move 32-bit words and serve float32 and int32 alike; int8 variants will be
+ * added as x8 next to them.
+ */
 #ifndef LOUPE_KERNELS_H
 #define LOUPE_KERNELS_H
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- ISA selection --------------------------------------------------------------- */
+
+/* Variants a dispatching entry point can choose. */
+typedef enum loupe_isa {
+  loupe_isa_scalar = 0,
+  loupe_isa_sse2 = 1,
+  loupe_isa_avx2 = 2,   /* AVX2 + FMA */
+  loupe_isa_avx512 = 3, /* AVX-512F */
+  loupe_isa_neon = 4,
+} loupe_isa;
+
+/* Best ISA the running CPU supports among those compiled in. */
+loupe_isa loupe_detect_isa(void);
+/* Name of an ISA, for reports ("avx2"). */
+const char* loupe_isa_name(loupe_isa isa);
+/* True when `isa` was compiled in and the running CPU supports it. */
+int loupe_isa_available(loupe_isa isa);
+
+/* ---- Transpose (transpose/) -------------------------------------------------------- */
+
+/* Maximum rank of loupe_x32_transpose. */
+#define LOUPE_MAX_DIMS 6
+
+/* out[c * out_stride + r] = in[r * in_stride + c] for r < rows, c < cols (strides in
+ * elements). The NCHW <-> NHWC fast path: per image, rows = C, cols = H*W (or back). */
+void loupe_x32_transpose2d__scalar(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
+                                   uint32_t* out, size_t out_stride);
+void loupe_x32_transpose2d__sse2(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
+                                 uint32_t* out, size_t out_stride);
+void loupe_x32_transpose2d__avx2(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
+                                 uint32_t* out, size_t out_stride);
+void loupe_x32_transpose2d(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
+                           uint32_t* out, size_t out_stride);
+
+/* Generic N-D transpose (rank <= LOUPE_MAX_DIMS): output axis i is input axis perm[i];
+ * `shape` is the input shape. Reference: element-by-element odometer. */
+void loupe_x32_transpose__scalar(size_t rank, const size_t* shape, const size_t* perm,
+                                 const uint32_t* in, uint32_t* out);
+/* Dispatching entry point: merges axes that stay adjacent, drops size-1 axes, and runs a
+ * (batched) 2-D transpose when the permutation reduces to one (NCHW <-> NHWC does);
+ * otherwise the generic odometer with a contiguous innermost copy when possible.
+ * `batch_begin`/`batch_end` select a range of the outermost output axis after
+ * simplification (pass 0 and SIZE_MAX for all) so callers can split work across threads;
+ * loupe_x32_transpose_batches says how many there are. */
+size_t loupe_x32_transpose_batches(size_t rank, const size_t* shape, const size_t* perm);
+void loupe_x32_transpose(size_t rank, const size_t* shape, const size_t* perm,
+                         const uint32_t* in, uint32_t* out, size_t batch_begin, size_t batch_end);
+
+/* ---- Activations (activation/) ----------------------------------------------------- */
+
+/* y[i] = tanh(x[i]). Scalar reference uses libm tanhf; SIMD variants a clamped rational
+ * approximation (max relative error < 1e-6 vs tanhf on [-10, 10], see tests).
+ * In-place (y == x) allowed. */
+void loupe_f32_tanh__scalar(size_t n, const float* x, float* y);
+void loupe_f32_tanh__approx_scalar(size_t n, const float* x, float* y);
+void loupe_f32_tanh__avx2(size_t n, const float* x, float* y);
+void loupe_f32_tanh__avx512(size_t n, const float* x, float* y);
+void loupe_f32_tanh__neon(size_t n, const float* x, float* y);
+void loupe_f32_tanh(size_t n, const float* x, float* y);
+
+/* y[i] = max(0, min(1, alpha * x[i] + beta)). In-place allowed. */
+void loupe_f32_hardsigmoid__scalar(size_t n, const float* x, float* y, float alpha, float beta);
+void loupe_f32_hardsigmoid__avx2(size_t n, const float* x, float* y, float alpha, float beta);
+void loupe_f32_hardsigmoid__avx512(size_t n, const float* x, float* y, float alpha, float beta);
+void loupe_f32_hardsigmoid__neon(size_t n, const float* x, float* y, float alpha, float beta);
+void loupe_f32_hardsigmoid(size_t n, const float* x, float* y, float alpha, float beta);
+
+/* y[i] = x[i] < 0 ? slope[i % slope_period] * x[i] : x[i]. slope_period >= 1. */
+void loupe_f32_prelu__scalar(size_t n, const float* x, const float* slope, size_t slope_period, float* y);
+void loupe_f32_prelu(size_t n, const float* x, const float* slope, size_t slope_period, float* y);
+
+/* ---- Resize (resize/) ---------------------------------------------------------------- */
+
+/* Nearest-neighbour resize of NHWC images: out[n, oy, ox, :] = in[n, y_index[oy],
+ * x_index[ox], :]. Indices are precomputed by the caller (ONNX coordinate transformation
+ * and nearest mode); each must be in range. `rows_begin`/`rows_end` select output rows of
+ * the flattened (n, oy) range, for splitting across threads. */
+void loupe_x32_resize_nearest_nhwc__scalar(size_t batch, size_t in_h, size_t in_w, size_t channels,
+                                           size_t out_h, size_t out_w, const uint32_t* y_index,
+                                           const uint32_t* x_index, const uint32_t* in, uint32_t* out,
+                                           size_t rows_begin, size_t rows_end);
+
+/* ---- Pad (pad/) ---------------------------------------------------------------------- */
+
+typedef enum loupe_pad_mode {
+  loupe_pad_constant = 0,
+  loupe_pad_reflect = 1, /* mirror without repeating the edge: pre <= size - 1 */
+  loupe_pad_edge = 2,
+} loupe_pad_mode;
+
+/* N-D pad (rank <= LOUPE_MAX_DIMS) with non-negative pads. Reflect requires every padded
+ * axis to have size >= 2 and pre/post <= size - 1 (checked by the caller); edge requires
+ * size >= 1. */
+void loupe_x32_pad__scalar(size_t rank, const size_t* shape, const size_t* pre, const size_t* post,
+                           loupe_pad_mode mode, uint32_t value, const uint32_t* in, uint32_t* out);
+
+/* ---- Pooling (pooling/) -------------------------------------------------------------- */
+
+/* out[b, c] = max over p < pixels of in[b, p, c] (NHWC with pixels = H*W). pixels >= 1. */
+void loupe_f32_global_max_pool_nhwc__scalar(size_t batch, size_t pixels, size_t channels,
+                                            const float* in, float* out);
+void loupe_f32_global_max_pool_nhwc__avx2(size_t batch, size_t pixels, size_t channels,
+                                          const float* in, float* out);
+void loupe_f32_global_max_pool_nhwc(size_t batch, size_t pixels, size_t channels,
+                                    const float* in, float* out);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

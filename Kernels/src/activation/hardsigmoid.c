@@ -1,0 +1,97 @@
+#include <string.h>
+#include "loupe_kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define LOUPE_X86 1
+#endif
+#if defined(__ARM_NEON) || defined(__ARM_NEON__)
+#include <arm_neon.h>
+#define LOUPE_NEON 1
+#endif
+
+void loupe_f32_hardsigmoid__scalar(size_t n, const float* x, float* y, float alpha, float beta) {
+  for (size_t i = 0; i < n; i++) {
+    float v = alpha * x[i] + beta;
+    v = v < 0.0f ? 0.0f : v;
+    y[i] = v > 1.0f ? 1.0f : v;
+  }
+}
+
+#if LOUPE_X86
+__attribute__((target("avx2,fma")))
+void loupe_f32_hardsigmoid__avx2(size_t n, const float* x, float* y, float alpha, float beta) {
+  const __m256 a = _mm256_set1_ps(alpha), b = _mm256_set1_ps(beta);
+  const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), a), b);
+    _mm256_storeu_ps(y + i, _mm256_min_ps(_mm256_max_ps(v, zero), one));
+  }
+  loupe_f32_hardsigmoid__scalar(n - i, x + i, y + i, alpha, beta);
+}
+
+__attribute__((target("avx512f")))
+void loupe_f32_hardsigmoid__avx512(size_t n, const float* x, float* y, float alpha, float beta) {
+  const __m512 a = _mm512_set1_ps(alpha), b = _mm512_set1_ps(beta);
+  const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), a), b);
+    _mm512_storeu_ps(y + i, _mm512_min_ps(_mm512_max_ps(v, zero), one));
+  }
+  if (i < n) {
+    __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
+    __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), a), b);
+    _mm512_mask_storeu_ps(y + i, m, _mm512_min_ps(_mm512_max_ps(v, zero), one));
+  }
+}
+#else
+void loupe_f32_hardsigmoid__avx2(size_t n, const float* x, float* y, float alpha, float beta) {
+  loupe_f32_hardsigmoid__scalar(n, x, y, alpha, beta);
+}
+void loupe_f32_hardsigmoid__avx512(size_t n, const float* x, float* y, float alpha, float beta) {
+  loupe_f32_hardsigmoid__scalar(n, x, y, alpha, beta);
+}
+#endif
+
+#if LOUPE_NEON
+void loupe_f32_hardsigmoid__neon(size_t n, const float* x, float* y, float alpha, float beta) {
+  const float32x4_t a = vdupq_n_f32(alpha), b = vdupq_n_f32(beta);
+  const float32x4_t zero = vdupq_n_f32(0.0f), one = vdupq_n_f32(1.0f);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    float32x4_t v = vaddq_f32(vmulq_f32(vld1q_f32(x + i), a), b);
+    vst1q_f32(y + i, vminq_f32(vmaxq_f32(v, zero), one));
+  }
+  loupe_f32_hardsigmoid__scalar(n - i, x + i, y + i, alpha, beta);
+}
+#else
+void loupe_f32_hardsigmoid__neon(size_t n, const float* x, float* y, float alpha, float beta) {
+  loupe_f32_hardsigmoid__scalar(n, x, y, alpha, beta);
+}
+#endif
+
+void loupe_f32_hardsigmoid(size_t n, const float* x, float* y, float alpha, float beta) {
+  static loupe_isa isa = (loupe_isa)-1;
+  if ((int)isa < 0) isa = loupe_detect_isa();
+  switch (isa) {
+    case loupe_isa_avx512: loupe_f32_hardsigmoid__avx512(n, x, y, alpha, beta); return;
+    case loupe_isa_avx2: loupe_f32_hardsigmoid__avx2(n, x, y, alpha, beta); return;
+    case loupe_isa_neon: loupe_f32_hardsigmoid__neon(n, x, y, alpha, beta); return;
+    case loupe_isa_sse2: case loupe_isa_scalar: loupe_f32_hardsigmoid__scalar(n, x, y, alpha, beta); return;
+  }
+}
+
+void loupe_f32_prelu__scalar(size_t n, const float* x, const float* slope, size_t slope_period, float* y) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    const float v = x[i];
+    y[i] = v < 0.0f ? v * slope[k] : v;
+    if (++k == slope_period) k = 0;
+  }
+}
+
+void loupe_f32_prelu(size_t n, const float* x, const float* slope, size_t slope_period, float* y) {
+  loupe_f32_prelu__scalar(n, x, slope, slope_period, y);
+}

@@ -1,0 +1,168 @@
+#include <math.h>
+#include <string.h>
+#include "loupe_kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define LOUPE_X86 1
+#endif
+#if defined(__ARM_NEON) || defined(__ARM_NEON__)
+#include <arm_neon.h>
+#define LOUPE_NEON 1
+#endif
+
+/* Clamped odd/even rational approximation p(x)/q(x) of tanh (the coefficients Eigen uses).
+ * Beyond |x| = 7.9053 tanh rounds to +-1 within float precision; below 4e-4 tanh(x) = x
+ * to float precision. */
+#define TANH_CLAMP 7.90531110763549805f
+#define TANH_TINY 0.0004f
+#define A1 4.89352455891786e-03f
+#define A3 6.37261928875436e-04f
+#define A5 1.48572235717979e-05f
+#define A7 5.12229709037114e-08f
+#define A9 -8.60467152213735e-11f
+#define A11 2.00018790482477e-13f
+#define A13 -2.76076847742355e-16f
+#define B0 4.89352518554385e-03f
+#define B2 2.26843463243900e-03f
+#define B4 1.18534705686654e-04f
+#define B6 1.19825839466702e-06f
+
+void loupe_f32_tanh__scalar(size_t n, const float* x, float* y) {
+  for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+}
+
+static inline float tanh_approx(float v) {
+  float c = v > TANH_CLAMP ? TANH_CLAMP : (v < -TANH_CLAMP ? -TANH_CLAMP : v);
+  float x2 = c * c;
+  float p = A13;
+  p = p * x2 + A11; p = p * x2 + A9; p = p * x2 + A7; p = p * x2 + A5; p = p * x2 + A3; p = p * x2 + A1;
+  p *= c;
+  float q = B6;
+  q = q * x2 + B4; q = q * x2 + B2; q = q * x2 + B0;
+  float r = p / q;
+  return fabsf(v) < TANH_TINY ? v : r;
+}
+
+void loupe_f32_tanh__approx_scalar(size_t n, const float* x, float* y) {
+  for (size_t i = 0; i < n; i++) y[i] = tanh_approx(x[i]);
+}
+
+#if LOUPE_X86
+__attribute__((target("avx2,fma")))
+static inline __m256 tanh8(__m256 v) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  __m256 c = _mm256_max_ps(_mm256_min_ps(v, _mm256_set1_ps(TANH_CLAMP)), _mm256_set1_ps(-TANH_CLAMP));
+  __m256 x2 = _mm256_mul_ps(c, c);
+  __m256 p = _mm256_set1_ps(A13);
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(A11));
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(A9));
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(A7));
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(A5));
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(A3));
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(A1));
+  p = _mm256_mul_ps(p, c);
+  __m256 q = _mm256_set1_ps(B6);
+  q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(B4));
+  q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(B2));
+  q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(B0));
+  __m256 r = _mm256_div_ps(p, q);
+  __m256 tiny = _mm256_cmp_ps(_mm256_andnot_ps(sign, v), _mm256_set1_ps(TANH_TINY), _CMP_LT_OQ);
+  return _mm256_blendv_ps(r, v, tiny);
+}
+
+__attribute__((target("avx2,fma")))
+void loupe_f32_tanh__avx2(size_t n, const float* x, float* y) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, tanh8(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    float buf[8] = {0};
+    memcpy(buf, x + i, (n - i) * sizeof(float));
+    _mm256_storeu_ps(buf, tanh8(_mm256_loadu_ps(buf)));
+    memcpy(y + i, buf, (n - i) * sizeof(float));
+  }
+}
+
+__attribute__((target("avx512f")))
+static inline __m512 tanh16(__m512 v) {
+  __m512 c = _mm512_max_ps(_mm512_min_ps(v, _mm512_set1_ps(TANH_CLAMP)), _mm512_set1_ps(-TANH_CLAMP));
+  __m512 x2 = _mm512_mul_ps(c, c);
+  __m512 p = _mm512_set1_ps(A13);
+  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(A11));
+  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(A9));
+  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(A7));
+  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(A5));
+  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(A3));
+  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(A1));
+  p = _mm512_mul_ps(p, c);
+  __m512 q = _mm512_set1_ps(B6);
+  q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(B4));
+  q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(B2));
+  q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(B0));
+  __m512 r = _mm512_div_ps(p, q);
+  __mmask16 tiny = _mm512_cmp_ps_mask(_mm512_abs_ps(v), _mm512_set1_ps(TANH_TINY), _CMP_LT_OQ);
+  return _mm512_mask_blend_ps(tiny, r, v);
+}
+
+__attribute__((target("avx512f")))
+void loupe_f32_tanh__avx512(size_t n, const float* x, float* y) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, tanh16(_mm512_loadu_ps(x + i)));
+  if (i < n) {
+    __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
+    _mm512_mask_storeu_ps(y + i, m, tanh16(_mm512_maskz_loadu_ps(m, x + i)));
+  }
+}
+#else
+void loupe_f32_tanh__avx2(size_t n, const float* x, float* y) { loupe_f32_tanh__approx_scalar(n, x, y); }
+void loupe_f32_tanh__avx512(size_t n, const float* x, float* y) { loupe_f32_tanh__approx_scalar(n, x, y); }
+#endif
+
+#if LOUPE_NEON
+static inline float32x4_t tanh4(float32x4_t v) {
+  float32x4_t c = vmaxq_f32(vminq_f32(v, vdupq_n_f32(TANH_CLAMP)), vdupq_n_f32(-TANH_CLAMP));
+  float32x4_t x2 = vmulq_f32(c, c);
+  float32x4_t p = vdupq_n_f32(A13);
+  p = vmlaq_f32(vdupq_n_f32(A11), p, x2);
+  p = vmlaq_f32(vdupq_n_f32(A9), p, x2);
+  p = vmlaq_f32(vdupq_n_f32(A7), p, x2);
+  p = vmlaq_f32(vdupq_n_f32(A5), p, x2);
+  p = vmlaq_f32(vdupq_n_f32(A3), p, x2);
+  p = vmlaq_f32(vdupq_n_f32(A1), p, x2);
+  p = vmulq_f32(p, c);
+  float32x4_t q = vdupq_n_f32(B6);
+  q = vmlaq_f32(vdupq_n_f32(B4), q, x2);
+  q = vmlaq_f32(vdupq_n_f32(B2), q, x2);
+  q = vmlaq_f32(vdupq_n_f32(B0), q, x2);
+  /* reciprocal estimate + two Newton steps (armv7 has no vdivq_f32) */
+  float32x4_t rq = vrecpeq_f32(q);
+  rq = vmulq_f32(rq, vrecpsq_f32(q, rq));
+  rq = vmulq_f32(rq, vrecpsq_f32(q, rq));
+  float32x4_t r = vmulq_f32(p, rq);
+  uint32x4_t tiny = vcltq_f32(vabsq_f32(v), vdupq_n_f32(TANH_TINY));
+  return vbslq_f32(tiny, v, r);
+}
+void loupe_f32_tanh__neon(size_t n, const float* x, float* y) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) vst1q_f32(y + i, tanh4(vld1q_f32(x + i)));
+  if (i < n) {
+    float buf[4] = {0};
+    memcpy(buf, x + i, (n - i) * sizeof(float));
+    vst1q_f32(buf, tanh4(vld1q_f32(buf)));
+    memcpy(y + i, buf, (n - i) * sizeof(float));
+  }
+}
+#else
+void loupe_f32_tanh__neon(size_t n, const float* x, float* y) { loupe_f32_tanh__approx_scalar(n, x, y); }
+#endif
+
+void loupe_f32_tanh(size_t n, const float* x, float* y) {
+  static loupe_isa isa = (loupe_isa)-1;
+  if ((int)isa < 0) isa = loupe_detect_isa();
+  switch (isa) {
+    case loupe_isa_avx512: loupe_f32_tanh__avx512(n, x, y); return;
+    case loupe_isa_avx2: loupe_f32_tanh__avx2(n, x, y); return;
+    case loupe_isa_neon: loupe_f32_tanh__neon(n, x, y); return;
+    case loupe_isa_sse2: case loupe_isa_scalar: loupe_f32_tanh__approx_scalar(n, x, y); return;
+  }
+}

@@ -1,0 +1,232 @@
+#include <string.h>
+#include "loupe_kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define LOUPE_X86 1
+#endif
+
+void loupe_x32_transpose2d__scalar(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
+                                   uint32_t* out, size_t out_stride) {
+  for (size_t r = 0; r < rows; r++)
+    for (size_t c = 0; c < cols; c++) out[c * out_stride + r] = in[r * in_stride + c];
+}
+
+/* Cache-blocked scalar walk over the tile edges the SIMD variants leave. */
+static void transpose2d_block_scalar(size_t r0, size_t r1, size_t c0, size_t c1, const uint32_t* in,
+                                     size_t in_stride, uint32_t* out, size_t out_stride) {
+  for (size_t r = r0; r < r1; r++)
+    for (size_t c = c0; c < c1; c++) out[c * out_stride + r] = in[r * in_stride + c];
+}
+
+#if LOUPE_X86
+__attribute__((target("sse2")))
+void loupe_x32_transpose2d__sse2(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
+                                 uint32_t* out, size_t out_stride) {
+  const size_t rows4 = rows & ~(size_t)3, cols4 = cols & ~(size_t)3;
+  const size_t block = 64;
+  for (size_t rb = 0; rb < rows4; rb += block) {
+    const size_t re = rb + block < rows4 ? rb + block : rows4;
+    for (size_t cb = 0; cb < cols4; cb += block) {
+      const size_t ce = cb + block < cols4 ? cb + block : cols4;
+      for (size_t r = rb; r < re; r += 4) {
+        for (size_t c = cb; c < ce; c += 4) {
+          __m128 a = _mm_loadu_ps((const float*)(in + (r + 0) * in_stride + c));
+          __m128 b = _mm_loadu_ps((const float*)(in + (r + 1) * in_stride + c));
+          __m128 d = _mm_loadu_ps((const float*)(in + (r + 2) * in_stride + c));
+          __m128 e = _mm_loadu_ps((const float*)(in + (r + 3) * in_stride + c));
+          _MM_TRANSPOSE4_PS(a, b, d, e);
+          _mm_storeu_ps((float*)(out + (c + 0) * out_stride + r), a);
+          _mm_storeu_ps((float*)(out + (c + 1) * out_stride + r), b);
+          _mm_storeu_ps((float*)(out + (c + 2) * out_stride + r), d);
+          _mm_storeu_ps((float*)(out + (c + 3) * out_stride + r), e);
+        }
+      }
+    }
+  }
+  transpose2d_block_scalar(0, rows4, cols4, cols, in, in_stride, out, out_stride);
+  transpose2d_block_scalar(rows4, rows, 0, cols, in, in_stride, out, out_stride);
+}
+
+__attribute__((target("avx2")))
+static inline void transpose8x8(const uint32_t* in, size_t in_stride, uint32_t* out, size_t out_stride) {
+  __m256 r0 = _mm256_loadu_ps((const float*)(in + 0 * in_stride));
+  __m256 r1 = _mm256_loadu_ps((const float*)(in + 1 * in_stride));
+  __m256 r2 = _mm256_loadu_ps((const float*)(in + 2 * in_stride));
+  __m256 r3 = _mm256_loadu_ps((const float*)(in + 3 * in_stride));
+  __m256 r4 = _mm256_loadu_ps((const float*)(in + 4 * in_stride));
+  __m256 r5 = _mm256_loadu_ps((const float*)(in + 5 * in_stride));
+  __m256 r6 = _mm256_loadu_ps((const float*)(in + 6 * in_stride));
+  __m256 r7 = _mm256_loadu_ps((const float*)(in + 7 * in_stride));
+  __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+  __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  _mm256_storeu_ps((float*)(out + 0 * out_stride), _mm256_permute2f128_ps(s0, s4, 0x20));
+  _mm256_storeu_ps((float*)(out + 1 * out_stride), _mm256_permute2f128_ps(s1, s5, 0x20));
+  _mm256_storeu_ps((float*)(out + 2 * out_stride), _mm256_permute2f128_ps(s2, s6, 0x20));
+  _mm256_storeu_ps((float*)(out + 3 * out_stride), _mm256_permute2f128_ps(s3, s7, 0x20));
+  _mm256_storeu_ps((float*)(out + 4 * out_stride), _mm256_permute2f128_ps(s0, s4, 0x31));
+  _mm256_storeu_ps((float*)(out + 5 * out_stride), _mm256_permute2f128_ps(s1, s5, 0x31));
+  _mm256_storeu_ps((float*)(out + 6 * out_stride), _mm256_permute2f128_ps(s2, s6, 0x31));
+  _mm256_storeu_ps((float*)(out + 7 * out_stride), _mm256_permute2f128_ps(s3, s7, 0x31));
+}
+
+__attribute__((target("avx2")))
+void loupe_x32_transpose2d__avx2(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
+                                 uint32_t* out, size_t out_stride) {
+  const size_t rows8 = rows & ~(size_t)7, cols8 = cols & ~(size_t)7;
+  const size_t block = 64;
+  for (size_t rb = 0; rb < rows8; rb += block) {
+    const size_t re = rb + block < rows8 ? rb + block : rows8;
+    for (size_t cb = 0; cb < cols8; cb += block) {
+      const size_t ce = cb + block < cols8 ? cb + block : cols8;
+      for (size_t r = rb; r < re; r += 8)
+        for (size_t c = cb; c < ce; c += 8)
+          transpose8x8(in + r * in_stride + c, in_stride, out + c * out_stride + r, out_stride);
+    }
+  }
+  transpose2d_block_scalar(0, rows8, cols8, cols, in, in_stride, out, out_stride);
+  transpose2d_block_scalar(rows8, rows, 0, cols, in, in_stride, out, out_stride);
+}
+#else
+void loupe_x32_transpose2d__sse2(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
+                                 uint32_t* out, size_t out_stride) {
+  loupe_x32_transpose2d__scalar(rows, cols, in, in_stride, out, out_stride);
+}
+void loupe_x32_transpose2d__avx2(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
+                                 uint32_t* out, size_t out_stride) {
+  loupe_x32_transpose2d__scalar(rows, cols, in, in_stride, out, out_stride);
+}
+#endif
+
+void loupe_x32_transpose2d(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
+                           uint32_t* out, size_t out_stride) {
+#if LOUPE_X86
+  static int level = -1;
+  if (level < 0) level = loupe_isa_available(loupe_isa_avx2) ? 2 : 1;
+  if (level == 2) { loupe_x32_transpose2d__avx2(rows, cols, in, in_stride, out, out_stride); return; }
+  loupe_x32_transpose2d__sse2(rows, cols, in, in_stride, out, out_stride);
+#else
+  loupe_x32_transpose2d__scalar(rows, cols, in, in_stride, out, out_stride);
+#endif
+}
+
+void loupe_x32_transpose__scalar(size_t rank, const size_t* shape, const size_t* perm,
+                                 const uint32_t* in, uint32_t* out) {
+  size_t in_strides[LOUPE_MAX_DIMS], out_shape[LOUPE_MAX_DIMS], idx[LOUPE_MAX_DIMS] = {0};
+  size_t total = 1;
+  for (size_t i = rank; i-- > 0;) { in_strides[i] = total; total *= shape[i]; }
+  for (size_t i = 0; i < rank; i++) out_shape[i] = shape[perm[i]];
+  for (size_t o = 0; o < total; o++) {
+    size_t src = 0;
+    for (size_t i = 0; i < rank; i++) src += idx[i] * in_strides[perm[i]];
+    out[o] = in[src];
+    for (size_t i = rank; i-- > 0;) {
+      if (++idx[i] < out_shape[i]) break;
+      idx[i] = 0;
+    }
+  }
+}
+
+/* Simplified problem: drop size-1 axes, merge axes adjacent in input and output order. */
+typedef struct {
+  size_t rank;
+  size_t shape[LOUPE_MAX_DIMS]; /* input shape */
+  size_t perm[LOUPE_MAX_DIMS];
+} simple_perm;
+
+static void simplify(size_t rank, const size_t* shape, const size_t* perm, simple_perm* s) {
+  size_t keep[LOUPE_MAX_DIMS], newpos[LOUPE_MAX_DIMS], n = 0;
+  for (size_t i = 0; i < rank; i++) {
+    if (shape[i] != 1) { newpos[i] = n; keep[n++] = shape[i]; } else newpos[i] = SIZE_MAX;
+  }
+  size_t p[LOUPE_MAX_DIMS], m = 0;
+  for (size_t i = 0; i < rank; i++) if (newpos[perm[i]] != SIZE_MAX) p[m++] = newpos[perm[i]];
+  /* merge: output axes i, i+1 with p[i+1] == p[i] + 1 */
+  size_t merged_shape[LOUPE_MAX_DIMS];
+  for (size_t i = 0; i < n; i++) merged_shape[i] = keep[i];
+  size_t groups_first[LOUPE_MAX_DIMS], groups_size[LOUPE_MAX_DIMS], g = 0;
+  for (size_t i = 0; i < m; i++) {
+    if (g > 0 && p[i] == groups_first[g - 1] + groups_size[g - 1]) {
+      groups_size[g - 1]++;
+    } else {
+      groups_first[g] = p[i]; groups_size[g] = 1; g++;
+    }
+  }
+  /* groups in output order; input order = sorted by first input axis */
+  size_t order[LOUPE_MAX_DIMS];
+  for (size_t i = 0; i < g; i++) order[i] = i;
+  for (size_t i = 1; i < g; i++)
+    for (size_t j = i; j > 0 && groups_first[order[j]] < groups_first[order[j - 1]]; j--) {
+      size_t t = order[j]; order[j] = order[j - 1]; order[j - 1] = t;
+    }
+  size_t input_axis_of_group[LOUPE_MAX_DIMS];
+  for (size_t k = 0; k < g; k++) {
+    size_t grp = order[k], sz = 1;
+    for (size_t a = 0; a < groups_size[grp]; a++) sz *= merged_shape[groups_first[grp] + a];
+    s->shape[k] = sz;
+    input_axis_of_group[grp] = k;
+  }
+  for (size_t i = 0; i < g; i++) s->perm[i] = input_axis_of_group[i];
+  s->rank = g;
+  if (g == 0) { s->rank = 1; s->shape[0] = 1; s->perm[0] = 0; }
+}
+
+size_t loupe_x32_transpose_batches(size_t rank, const size_t* shape, const size_t* perm) {
+  simple_perm s;
+  simplify(rank, shape, perm, &s);
+  if (s.rank == 1) return 1;
+  return s.shape[s.perm[0]];
+}
+
+void loupe_x32_transpose(size_t rank, const size_t* shape, const size_t* perm,
+                         const uint32_t* in, uint32_t* out, size_t batch_begin, size_t batch_end) {
+  simple_perm s;
+  simplify(rank, shape, perm, &s);
+  if (s.rank == 1) {
+    if (batch_begin == 0) memcpy(out, in, s.shape[0] * sizeof(uint32_t));
+    return;
+  }
+  size_t outer = s.shape[s.perm[0]];
+  if (batch_end > outer) batch_end = outer;
+  if (batch_begin >= batch_end) return;
+  if (s.rank == 2) {
+    /* out[c, r] = in[r, c]; outer = cols of input. Split over output rows. */
+    const size_t rows = s.shape[0], cols = s.shape[1];
+    loupe_x32_transpose2d(rows, batch_end - batch_begin, in + batch_begin, cols,
+                          out + batch_begin * rows, rows);
+    return;
+  }
+  if (s.rank == 3 && s.perm[0] == 0 && s.perm[1] == 2 && s.perm[2] == 1) {
+    const size_t rows = s.shape[1], cols = s.shape[2];
+    for (size_t b = batch_begin; b < batch_end; b++)
+      loupe_x32_transpose2d(rows, cols, in + b * rows * cols, cols, out + b * rows * cols, rows);
+    return;
+  }
+  /* Generic odometer over the outer axis range; innermost output axis gathered. */
+  size_t in_strides[LOUPE_MAX_DIMS], out_shape[LOUPE_MAX_DIMS], idx[LOUPE_MAX_DIMS] = {0};
+  size_t total = 1;
+  for (size_t i = s.rank; i-- > 0;) { in_strides[i] = total; total *= s.shape[i]; }
+  for (size_t i = 0; i < s.rank; i++) out_shape[i] = s.shape[s.perm[i]];
+  size_t per_batch = total / outer;
+  const size_t inner = out_shape[s.rank - 1], inner_stride = in_strides[s.perm[s.rank - 1]];
+  for (size_t b = batch_begin; b < batch_end; b++) {
+    uint32_t* o = out + b * per_batch;
+    for (size_t i = 1; i < s.rank; i++) idx[i] = 0;
+    idx[0] = b;
+    for (size_t k = 0; k < per_batch; k += inner) {
+      size_t src = 0;
+      for (size_t i = 0; i + 1 < s.rank; i++) src += idx[i] * in_strides[s.perm[i]];
+      for (size_t j = 0; j < inner; j++) o[k + j] = in[src + j * inner_stride];
+      for (size_t i = s.rank - 1; i-- > 1;) {
+        if (++idx[i] < out_shape[i]) break;
+        idx[i] = 0;
+      }
+    }
+  }
+}

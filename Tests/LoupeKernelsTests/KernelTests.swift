@@ -1,0 +1,200 @@
+import XCTest
+import LoupeKernels
+
+/// Small replicable generator (SplitMix64); failure messages print the seed.
+struct SeededRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func uniform(_ lo: Float, _ hi: Float) -> Float {
+        lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)
+    }
+    mutating func floats(_ n: Int, _ lo: Float = -1, _ hi: Float = 1) -> [Float] {
+        (0..<n).map { _ in uniform(lo, hi) }
+    }
+}
+
+/// Sizes around a SIMD tile: n < tile, n == tile, n > tile, several tiles plus tail.
+func sizes(tile: Int) -> [Int] { Array(Set([1, max(tile - 1, 1), tile, tile + 1, 2 * tile + 3, 257])).sorted() }
+
+final class ActivationKernelTests: XCTestCase {
+    typealias Unary = (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+
+    func tanhVariants() -> [(String, loupe_isa, Int, Unary)] {
+        [("approx_scalar", loupe_isa_scalar, 1, { loupe_f32_tanh__approx_scalar($0, $1, $2) }),
+         ("avx2", loupe_isa_avx2, 8, { loupe_f32_tanh__avx2($0, $1, $2) }),
+         ("avx512", loupe_isa_avx512, 16, { loupe_f32_tanh__avx512($0, $1, $2) }),
+         ("neon", loupe_isa_neon, 4, { loupe_f32_tanh__neon($0, $1, $2) }),
+         ("dispatch", loupe_isa_scalar, 16, { loupe_f32_tanh($0, $1, $2) })]
+    }
+
+    func testTanhVariantsMatchScalarReference() {
+        for (name, isa, tile, f) in tanhVariants() where loupe_isa_available(isa) != 0 {
+            for n in sizes(tile: max(tile, 2)) {
+                let seed = UInt64(n * 31 + tile)
+                var rng = SeededRandom(seed: seed)
+                var x = rng.floats(n, -10, 10)
+                if n > 3 { x[0] = 1e-5; x[1] = -3e-4; x[2] = 20; x[3] = -0.01 }
+                var ref = [Float](repeating: 0, count: n)
+                var got = [Float](repeating: .nan, count: n + 1)
+                loupe_f32_tanh__scalar(n, x, &ref)
+                x.withUnsafeBufferPointer { xp in got.withUnsafeMutableBufferPointer { f(n, xp.baseAddress!, $0.baseAddress!) } }
+                for i in 0..<n {
+                    let err = abs(got[i] - ref[i])
+                    XCTAssertLessThanOrEqual(err, 2e-6 * abs(ref[i]) + 1e-7,
+                                             "\(name) n=\(n) i=\(i) x=\(x[i]) seed=\(seed)")
+                }
+                XCTAssertTrue(got[n].isNaN, "\(name) wrote past n=\(n)")
+            }
+        }
+    }
+
+    func testTanhInPlace() {
+        var x: [Float] = (0..<37).map { Float($0) / 5 - 3 }
+        let expected = x.map { tanhf($0) }
+        x.withUnsafeMutableBufferPointer { loupe_f32_tanh($0.count, $0.baseAddress!, $0.baseAddress!) }
+        for i in 0..<x.count { XCTAssertEqual(x[i], expected[i], accuracy: 1e-6) }
+    }
+
+    func testHardSigmoidVariants() {
+        let vs: [(String, loupe_isa, Int, Unary)] = [
+            ("avx2", loupe_isa_avx2, 8, { loupe_f32_hardsigmoid__avx2($0, $1, $2, 0.2, 0.5) }),
+            ("avx512", loupe_isa_avx512, 16, { loupe_f32_hardsigmoid__avx512($0, $1, $2, 0.2, 0.5) }),
+            ("neon", loupe_isa_neon, 4, { loupe_f32_hardsigmoid__neon($0, $1, $2, 0.2, 0.5) }),
+            ("dispatch", loupe_isa_scalar, 16, { loupe_f32_hardsigmoid($0, $1, $2, 0.2, 0.5) }),
+        ]
+        for (name, isa, tile, f) in vs where loupe_isa_available(isa) != 0 {
+            for n in sizes(tile: tile) {
+                var rng = SeededRandom(seed: UInt64(n))
+                let x = rng.floats(n, -6, 6)
+                var ref = [Float](repeating: 0, count: n)
+                var got = [Float](repeating: .nan, count: n + 1)
+                loupe_f32_hardsigmoid__scalar(n, x, &ref, 0.2, 0.5)
+                x.withUnsafeBufferPointer { xp in got.withUnsafeMutableBufferPointer { f(n, xp.baseAddress!, $0.baseAddress!) } }
+                for i in 0..<n { XCTAssertEqual(got[i], ref[i], accuracy: 1e-6, "\(name) n=\(n) seed=\(n)") }
+                XCTAssertTrue(got[n].isNaN, "\(name) wrote past n=\(n)")
+            }
+        }
+    }
+
+    func testPReluPeriodicSlope() {
+        let x: [Float] = [-1, 2, -3, 4, -5, -6]
+        let slope: [Float] = [0.5, 0.25, 2]
+        var y = [Float](repeating: 0, count: 6)
+        loupe_f32_prelu(6, x, slope, 3, &y)
+        XCTAssertEqual(y, [-0.5, 2, -6, 4, -1.25, -12])
+    }
+}
+
+final class TransposeKernelTests: XCTestCase {
+    func reference(_ shape: [Int], _ perm: [Int], _ x: [UInt32]) -> [UInt32] {
+        var out = [UInt32](repeating: 0, count: x.count)
+        loupe_x32_transpose__scalar(shape.count, shape, perm, x, &out)
+        return out
+    }
+
+    func testTranspose2DVariants() {
+        let vs: [(String, loupe_isa, Int, (Int, Int, UnsafePointer<UInt32>, Int, UnsafeMutablePointer<UInt32>, Int) -> Void)] = [
+            ("sse2", loupe_isa_sse2, 4, { loupe_x32_transpose2d__sse2($0, $1, $2, $3, $4, $5) }),
+            ("avx2", loupe_isa_avx2, 8, { loupe_x32_transpose2d__avx2($0, $1, $2, $3, $4, $5) }),
+            ("dispatch", loupe_isa_scalar, 8, { loupe_x32_transpose2d($0, $1, $2, $3, $4, $5) }),
+        ]
+        for (name, isa, tile, f) in vs where loupe_isa_available(isa) != 0 {
+            for rows in sizes(tile: tile) + [130] {
+                for cols in [1, tile - 1, tile, tile + 1, 3 * tile + 1, 70] {
+                    let x = (0..<(rows * cols)).map { UInt32($0) }
+                    var ref = [UInt32](repeating: 0, count: rows * cols)
+                    var got = [UInt32](repeating: .max, count: rows * cols + 1)
+                    loupe_x32_transpose2d__scalar(rows, cols, x, cols, &ref, rows)
+                    x.withUnsafeBufferPointer { xp in got.withUnsafeMutableBufferPointer { f(rows, cols, xp.baseAddress!, cols, $0.baseAddress!, rows) } }
+                    XCTAssertEqual(Array(got[0..<(rows * cols)]), ref, "\(name) \(rows)x\(cols)")
+                    XCTAssertEqual(got[rows * cols], .max, "\(name) wrote past the end")
+                }
+            }
+        }
+    }
+
+    func testGenericTransposeAgainstReference() {
+        let cases: [([Int], [Int])] = [
+            ([2, 3, 4, 5], [0, 2, 3, 1]), ([2, 4, 5, 3], [0, 3, 1, 2]), ([3, 4], [1, 0]),
+            ([2, 3, 4, 5, 2, 3], [5, 4, 3, 2, 1, 0]), ([1, 3, 1, 5], [3, 1, 2, 0]),
+            ([2, 3, 4], [1, 0, 2]), ([2, 3, 4], [0, 1, 2]), ([4, 1, 7, 9], [0, 2, 3, 1]),
+            ([2, 3, 4, 5], [2, 0, 3, 1]), ([1, 1, 1], [2, 1, 0]),
+        ]
+        for (shape, perm) in cases {
+            let n = shape.reduce(1, *)
+            let x = (0..<n).map { UInt32($0 * 7 + 1) }
+            let ref = reference(shape, perm, x)
+            if shape == [2, 3, 4, 5] && perm == [0, 2, 3, 1] {
+                // out[n,h,w,c] = in[n,c,h,w]
+                let o: Int = ((1 * 4 + 2) * 5 + 3) * 3 + 1
+                let i: Int = ((1 * 3 + 1) * 4 + 2) * 5 + 3
+                XCTAssertEqual(ref[o], x[i])
+            }
+            var got = [UInt32](repeating: 0, count: n)
+            loupe_x32_transpose(shape.count, shape, perm, x, &got, 0, Int.max)
+            XCTAssertEqual(got, ref, "shape \(shape) perm \(perm)")
+            // split across batches as the runtime does across threads
+            let batches = loupe_x32_transpose_batches(shape.count, shape, perm)
+            var split = [UInt32](repeating: 0, count: n)
+            for b in 0..<batches { loupe_x32_transpose(shape.count, shape, perm, x, &split, b, b + 1) }
+            XCTAssertEqual(split, ref, "split shape \(shape) perm \(perm)")
+        }
+    }
+}
+
+final class PadResizePoolKernelTests: XCTestCase {
+    func testReflectEdgeConstantPad1D() {
+        let x: [UInt32] = [1, 2, 3, 4]
+        func pad(_ mode: loupe_pad_mode, _ pre: Int, _ post: Int) -> [UInt32] {
+            var out = [UInt32](repeating: 0, count: 4 + pre + post)
+            loupe_x32_pad__scalar(1, [4], [pre], [post], mode, 9, x, &out)
+            return out
+        }
+        XCTAssertEqual(pad(loupe_pad_reflect, 2, 3), [3, 2, 1, 2, 3, 4, 3, 2, 1])
+        XCTAssertEqual(pad(loupe_pad_edge, 2, 1), [1, 1, 1, 2, 3, 4, 4])
+        XCTAssertEqual(pad(loupe_pad_constant, 1, 2), [9, 1, 2, 3, 4, 9, 9])
+    }
+
+    func testPad2D() {
+        let x: [UInt32] = [1, 2, 3, 4]
+        var out = [UInt32](repeating: 0, count: 3 * 4)
+        loupe_x32_pad__scalar(2, [2, 2], [1, 1], [0, 1], loupe_pad_edge, 0, x, &out)
+        XCTAssertEqual(out, [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4])
+        loupe_x32_pad__scalar(2, [2, 2], [1, 1], [0, 1], loupe_pad_constant, 0, x, &out)
+        XCTAssertEqual(out, [0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0])
+    }
+
+    func testResizeNearest() {
+        let x: [UInt32] = [1, 2, 3, 4]
+        let idx: [UInt32] = [0, 0, 1, 1]
+        var out = [UInt32](repeating: 0, count: 16)
+        loupe_x32_resize_nearest_nhwc__scalar(1, 2, 2, 1, 4, 4, idx, idx, x, &out, 0, 4)
+        XCTAssertEqual(out, [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4])
+    }
+
+    func testGlobalMaxPoolVariants() {
+        for channels in sizes(tile: 8) {
+            for pixels in [1, 5] {
+                var rng = SeededRandom(seed: UInt64(channels * 10 + pixels))
+                let x = rng.floats(2 * pixels * channels)
+                var ref = [Float](repeating: 0, count: 2 * channels)
+                var got = [Float](repeating: 0, count: 2 * channels)
+                loupe_f32_global_max_pool_nhwc__scalar(2, pixels, channels, x, &ref)
+                loupe_f32_global_max_pool_nhwc(2, pixels, channels, x, &got)
+                XCTAssertEqual(got, ref, "channels \(channels) pixels \(pixels)")
+                if loupe_isa_available(loupe_isa_avx2) != 0 {
+                    loupe_f32_global_max_pool_nhwc__avx2(2, pixels, channels, x, &got)
+                    XCTAssertEqual(got, ref)
+                }
+                XCTAssertEqual(ref[0], (0..<pixels).map { x[$0 * channels] }.max()!)
+            }
+        }
+    }
+}
