@@ -1,0 +1,82 @@
+import LoupeIR
+
+/// Conv, ConvTranspose, Gemm, BatchNormalization.
+extension ONNXImporter {
+    /// Conv-1/11/22 and ConvTranspose-1/11/22 share their attributes. The spatial rank
+    /// comes from `kernel_shape`, else from the weight's shape (OIHW for Conv, IOHW for
+    /// ConvTranspose: spatial dims from index 2 either way).
+    static func mapConv(_ n: NodeContext, _ b: inout GraphBuilder, transposed: Bool) throws -> [Node] {
+        try n.requireArity(inputs: 2...3)
+        let weight = n.inputs[1]
+        let kernelShape: [Int]
+        if let k = try n.ints("kernel_shape") {
+            guard !k.isEmpty, k.allSatisfy({ $0 >= 1 }) else {
+                throw n.invalid("kernel_shape", "expected positive sizes, got \(k)")
+            }
+            kernelShape = k
+        } else if let w = b.staticShape(of: weight) {
+            guard w.count >= 3 else {
+                throw LoupeError.invalidInput(n.reference, input: 1, reason: "weight '\(weight)' has shape \(w); expected rank 3 or more")
+            }
+            kernelShape = Array(w.dropFirst(2))
+        } else {
+            return [n.unsupported("kernel_shape is absent and weight '\(weight)' has no shape known at import")]
+        }
+        if let w = b.staticShape(of: weight), w.count != kernelShape.count + 2 {
+            throw n.invalid("kernel_shape", "\(kernelShape) does not match weight '\(weight)' of shape \(w)")
+        }
+        let k = kernelShape.count
+        var attrs = ConvAttributes(
+            kernelShape: kernelShape,
+            strides: try n.spatial("strides", count: k, default: 1, minimum: 1),
+            dilations: try n.spatial("dilations", count: k, default: 1, minimum: 1),
+            pads: try n.pads(spatialRank: k),
+            autoPad: try n.autoPad(),
+            group: try n.int("group", default: 1))
+        guard attrs.group >= 1 else { throw n.invalid("group", "must be at least 1, got \(attrs.group)") }
+        guard transposed else { return [n.node(.conv(attrs))] }
+
+        attrs.outputPadding = try n.spatial("output_padding", count: k, default: 0, minimum: 0)
+        if let shape = try n.ints("output_shape") {
+            // Some exporters write the full [N, C, spatial...] shape; ONNX Runtime accepts
+            // both, and so does Loupe.
+            guard shape.count == k || shape.count == k + 2 else {
+                throw n.invalid("output_shape", "expected \(k) values (one per spatial axis), got \(shape.count)")
+            }
+            let spatial = Array(shape.suffix(k))
+            guard spatial.allSatisfy({ $0 >= 1 }) else {
+                throw n.invalid("output_shape", "expected positive sizes, got \(shape)")
+            }
+            attrs.outputShape = spatial
+        }
+        return [n.node(.convTranspose(attrs))]
+    }
+
+    /// Gemm-7+ (C optional from 11; unidirectional broadcasting from 7).
+    static func mapGemm(_ n: NodeContext) throws -> [Node] {
+        try n.requireArity(inputs: n.opset >= 11 ? 2...3 : 3...3)
+        let attrs = GemmAttributes(
+            alpha: try n.float("alpha", default: 1),
+            beta: try n.float("beta", default: 1),
+            transA: try n.bool("transA", default: false),
+            transB: try n.bool("transB", default: false))
+        return [n.node(.gemm(attrs))]
+    }
+
+    /// BatchNormalization-7/9/14/15 in inference mode. Opsets before 14 may declare the
+    /// training outputs (running mean/var, saved mean/var); unused ones are dropped.
+    static func mapBatchNormalization(_ n: NodeContext, _ b: GraphBuilder) throws -> [Node] {
+        try n.requireArity(inputs: 5...5, outputs: 1...5)
+        let epsilon = try n.float("epsilon", default: 1e-5)
+        if n.opset < 9, try n.int("spatial", default: 1) != 1 {
+            return [n.unsupported("spatial=0 (per-activation statistics) is not supported")]
+        }
+        if n.opset >= 14, try n.bool("training_mode", default: false) {
+            return [n.unsupported("training_mode=1 is not supported (inference only)")]
+        }
+        if let used = n.outputs.dropFirst().first(where: { b.isUsed($0) }) {
+            return [n.unsupported("training output '\(used)' is used (inference only)")]
+        }
+        return [n.node(.batchNormalization(epsilon: epsilon, layout: .nchw), outputs: [n.outputs[0]])]
+    }
+}
