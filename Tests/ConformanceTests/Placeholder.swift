@@ -1,5 +1,0 @@
-import XCTest
-
-final class ConformanceTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
