@@ -1,5 +1,0 @@
-import XCTest
-
-final class LoupeIRTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
