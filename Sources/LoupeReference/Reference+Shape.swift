@@ -135,6 +135,10 @@ extension Kernel {
         if to.isFloat {
             return Tensor(shape: outShape, floats: x.floats, dtype: to)
         }
+        if to == .bool {
+            // Bool is x != 0 on the original value (0.5 is true).
+            return Tensor(shape: outShape, ints: x.floats.map { $0 != 0 ? 1 : 0 }, dtype: .bool)
+        }
         let wide: [Int64]
         switch x.storage {
         case .int(let v): wide = v

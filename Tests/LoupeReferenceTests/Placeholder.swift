@@ -1,5 +1,0 @@
-import XCTest
-
-final class LoupeReferenceTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
