@@ -1,0 +1,284 @@
+import CXNNPACK
+import LoupeIR
+import LoupeKernels
+
+extension Lowering {
+    // MARK: binary
+
+    static func binaryName(_ op: BinaryOp) throws -> String {
+        switch op {
+        case .add: return "xnn_create_add_nd_f32"
+        case .sub: return "xnn_create_subtract_nd_f32"
+        case .mul: return "xnn_create_multiply_nd_f32"
+        case .div: return "xnn_create_divide_nd_f32"
+        case .max: return "xnn_create_maximum_nd_f32"
+        case .min: return "xnn_create_minimum_nd_f32"
+        case .pow: throw Unsupported("Pow: the 2022 XNNPACK has no f32 power operator and there is no Loupe kernel yet")
+        }
+    }
+
+    static func createBinary(_ op: BinaryOp, _ node: Node) throws -> XNNOperator {
+        let name = try binaryName(op)
+        return try XNNOperator.create(name, node) { out in
+            switch op {
+            case .add: return xnn_create_add_nd_f32(-.infinity, .infinity, 0, out)
+            case .sub: return xnn_create_subtract_nd_f32(-.infinity, .infinity, 0, out)
+            case .mul: return xnn_create_multiply_nd_f32(-.infinity, .infinity, 0, out)
+            case .div: return xnn_create_divide_nd_f32(-.infinity, .infinity, 0, out)
+            case .max: return xnn_create_maximum_nd_f32(0, out)
+            case .min: return xnn_create_minimum_nd_f32(0, out)
+            case .pow: return xnn_status_unsupported_parameter
+            }
+        }
+    }
+
+    static func setupBinary(_ op: BinaryOp, _ x: XNNOperator, _ s1: [Int], _ s2: [Int],
+                            _ a: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                            _ pool: pthreadpool_t?, _ node: Node) throws {
+        let st: xnn_status
+        switch op {
+        case .add: st = xnn_setup_add_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
+        case .sub: st = xnn_setup_subtract_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
+        case .mul: st = xnn_setup_multiply_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
+        case .div: st = xnn_setup_divide_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
+        case .max: st = xnn_setup_maximum_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
+        case .min: st = xnn_setup_minimum_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
+        case .pow: st = xnn_status_unsupported_parameter
+        }
+        try Backend.check(st, (try? binaryName(op).replacingOccurrences(of: "create", with: "setup")) ?? "xnn_setup", node)
+    }
+
+    /// Numpy broadcast of two shapes, or nil.
+    static func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? {
+        let r = max(a.count, b.count)
+        let pa = [Int](repeating: 1, count: r - a.count) + a, pb = [Int](repeating: 1, count: r - b.count) + b
+        var out: [Int] = []
+        for i in 0..<r {
+            if pa[i] == pb[i] || pb[i] == 1 { out.append(pa[i]) } else if pa[i] == 1 { out.append(pb[i]) } else { return nil }
+        }
+        return out
+    }
+
+    /// Add/Sub/Mul/Div/Max/Min with broadcasting → `xnn_create_*_nd_f32`. Constant operands
+    /// live in the constants buffer. Same-shape operands are split across the pool's threads
+    /// (one operator per chunk) because XNNPACK runs a flat elementwise op on one thread.
+    static func lowerBinary(_ node: Node, _ graph: Graph, _ op: BinaryOp, into b: PlanBuilder?) throws -> Placement {
+        let name = try binaryName(op)
+        let a = try input(node, 0, "A"), c = try input(node, 1, "B")
+        if graph.constant(a) != nil && graph.constant(c) != nil {
+            throw Unsupported("both operands are constant: constant folding should have removed this node")
+        }
+        var sa = try shape(a, graph, "A"), sc = try shape(c, graph, "B")
+        guard sa.count <= Int(XNN_MAX_TENSOR_DIMS), sc.count <= Int(XNN_MAX_TENSOR_DIMS) else {
+            throw Unsupported("rank above \(XNN_MAX_TENSOR_DIMS) is not supported by XNNPACK")
+        }
+        guard let out = broadcast(sa, sc) else { throw Unsupported("shapes \(sa) and \(sc) do not broadcast") }
+        let y = try expectOutput(node, graph, out)
+        guard let b else { return .xnnpack(name) }
+        b.constant(a)
+        b.constant(c)
+        if sa.isEmpty { sa = [1] }
+        if sc.isEmpty { sc = [1] }
+        let count = out.reduce(1, *)
+        if b.threads > 1 && sa == sc && count >= 16384 {
+            let parts = chunks(count, parts: b.threads)
+            let ops = try parts.map { _ in try createBinary(op, node) }
+            b.addStep(node, .xnnpack(name), reads: [a, c], writes: [y], owned: ops) { bind in
+                let pa = bind.floats(a), pc = bind.floats(c), py = bind.floats(y)
+                for (r, o) in zip(parts, ops) {
+                    try setupBinary(op, o, [r.count], [r.count], pa + r.lowerBound, pc + r.lowerBound, py + r.lowerBound, nil, node)
+                }
+                let raw = ops.map(\.op)
+                let task = ParallelTask(count: raw.count) { i in _ = xnn_run_operator(raw[i], nil) }
+                return { pool in task.run(pool) }
+            }
+            return .xnnpack(name)
+        }
+        let o = try createBinary(op, node)
+        let (s1, s2) = (sa, sc)
+        b.addXNNStep(node, name, reads: [a, c], writes: [y], ops: [o]) { bind in
+            try setupBinary(op, o, s1, s2, bind.floats(a), bind.floats(c), bind.floats(y), bind.pool, node)
+        }
+        return .xnnpack(name)
+    }
+
+    // MARK: unary through XNNPACK nc operators
+
+    typealias CreateNC = (_ channels: Int, _ inStride: Int, _ outStride: Int, _ out: UnsafeMutablePointer<xnn_operator_t?>) -> xnn_status
+    typealias SetupNC = (_ op: xnn_operator_t, _ batch: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                         _ pool: pthreadpool_t?) -> xnn_status
+
+    /// An elementwise op as an XNNPACK `_nc_f32` operator over [rest, last dim].
+    static func emitUnaryNC(_ node: Node, _ graph: Graph, _ b: PlanBuilder?, _ name: String,
+                            create: CreateNC, setup: @escaping SetupNC) throws -> Placement {
+        let (x, xs) = try activation(node, graph, 0, "X")
+        let y = try expectOutput(node, graph, xs)
+        guard let b else { return .xnnpack(name) }
+        let channels = xs.last ?? 1
+        let batch = xs.dropLast().reduce(1, *)
+        let outStride = b.outputStride(y, channels: channels)
+        let op = try XNNOperator.create(name, node) { create(channels, channels, outStride, $0) }
+        let setupName = name.replacingOccurrences(of: "create", with: "setup")
+        b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
+            try Backend.check(setup(op.op, batch, bind.floats(x), bind.floats(y), bind.pool), setupName, node)
+        }
+        return .xnnpack(name)
+    }
+
+    static func emitClamp(_ node: Node, _ graph: Graph, _ b: PlanBuilder?, _ lo: Float, _ hi: Float) throws -> Placement {
+        try checkRange(lo, hi)
+        return try emitUnaryNC(node, graph, b, "xnn_create_clamp_nc_f32",
+                               create: { xnn_create_clamp_nc_f32($0, $1, $2, lo, hi, 0, $3) },
+                               setup: { xnn_setup_clamp_nc_f32($0, $1, $2, $3, $4) })
+    }
+
+    /// A Loupe kernel applied elementwise, split into chunks across the pool.
+    static func emitKernelElementwise(_ node: Node, _ graph: Graph, _ b: PlanBuilder?, _ name: String,
+                                      _ kernel: @escaping (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) throws -> Placement {
+        let (x, xs) = try activation(node, graph, 0, "X")
+        let y = try expectOutput(node, graph, xs)
+        guard let b else { return .kernel(name) }
+        let count = xs.reduce(1, *)
+        let parts = chunks(count, parts: b.threads)
+        b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
+            let px = bind.floats(x), py = bind.floats(y)
+            let task = ParallelTask(count: parts.count) { i in
+                let r = parts[i]
+                kernel(r.count, px + r.lowerBound, py + r.lowerBound, r.lowerBound)
+            }
+            return { pool in task.run(pool) }
+        }
+        return .kernel(name)
+    }
+
+    static func lowerUnary(_ node: Node, _ graph: Graph, _ op: UnaryOp, into b: PlanBuilder?) throws -> Placement {
+        switch op {
+        case .relu:
+            return try emitClamp(node, graph, b, 0, .infinity)
+        case .sigmoid:
+            return try emitUnaryNC(node, graph, b, "xnn_create_sigmoid_nc_f32",
+                                   create: { xnn_create_sigmoid_nc_f32($0, $1, $2, 0, $3) },
+                                   setup: { xnn_setup_sigmoid_nc_f32($0, $1, $2, $3, $4) })
+        case .hardSwish:
+            return try emitUnaryNC(node, graph, b, "xnn_create_hardswish_nc_f32",
+                                   create: { xnn_create_hardswish_nc_f32($0, $1, $2, 0, $3) },
+                                   setup: { xnn_setup_hardswish_nc_f32($0, $1, $2, $3, $4) })
+        case .neg:
+            return try emitUnaryNC(node, graph, b, "xnn_create_negate_nc_f32",
+                                   create: { xnn_create_negate_nc_f32($0, $1, $2, 0, $3) },
+                                   setup: { xnn_setup_negate_nc_f32($0, $1, $2, $3, $4) })
+        case .abs:
+            return try emitUnaryNC(node, graph, b, "xnn_create_abs_nc_f32",
+                                   create: { xnn_create_abs_nc_f32($0, $1, $2, 0, $3) },
+                                   setup: { xnn_setup_abs_nc_f32($0, $1, $2, $3, $4) })
+        case .sqrt:
+            return try emitUnaryNC(node, graph, b, "xnn_create_square_root_nc_f32",
+                                   create: { xnn_create_square_root_nc_f32($0, $1, $2, 0, $3) },
+                                   setup: { xnn_setup_square_root_nc_f32($0, $1, $2, $3, $4) })
+        case .floor:
+            return try emitUnaryNC(node, graph, b, "xnn_create_floor_nc_f32",
+                                   create: { xnn_create_floor_nc_f32($0, $1, $2, 0, $3) },
+                                   setup: { xnn_setup_floor_nc_f32($0, $1, $2, $3, $4) })
+        case .ceil:
+            return try emitUnaryNC(node, graph, b, "xnn_create_ceiling_nc_f32",
+                                   create: { xnn_create_ceiling_nc_f32($0, $1, $2, 0, $3) },
+                                   setup: { xnn_setup_ceiling_nc_f32($0, $1, $2, $3, $4) })
+        case .tanh:
+            return try emitKernelElementwise(node, graph, b, "loupe_f32_tanh") { n, x, y, _ in loupe_f32_tanh(n, x, y) }
+        case .reciprocal, .exp, .log, .erf:
+            throw Unsupported("\(node.op.onnxName): the 2022 XNNPACK has no f32 operator for it and there is no Loupe kernel yet")
+        }
+    }
+
+    /// Clip with constant (or absent) min/max → `xnn_create_clamp_nc_f32`.
+    static func lowerClip(_ node: Node, _ graph: Graph, into b: PlanBuilder?) throws -> Placement {
+        let lo = try constantFloats(node, graph, 1, "min")?.first ?? -.infinity
+        let hi = try constantFloats(node, graph, 2, "max")?.first ?? .infinity
+        return try emitClamp(node, graph, b, lo, hi)
+    }
+
+    static func lowerLeakyRelu(_ node: Node, _ graph: Graph, alpha: Float, into b: PlanBuilder?) throws -> Placement {
+        guard alpha.isFinite else { throw Unsupported("LeakyRelu alpha \(alpha) is not finite") }
+        return try emitUnaryNC(node, graph, b, "xnn_create_leaky_relu_nc_f32",
+                               create: { xnn_create_leaky_relu_nc_f32($0, $1, $2, alpha, 0, $3) },
+                               setup: { xnn_setup_leaky_relu_nc_f32($0, $1, $2, $3, $4) })
+    }
+
+    static func lowerElu(_ node: Node, _ graph: Graph, alpha: Float, into b: PlanBuilder?) throws -> Placement {
+        guard alpha > 0, alpha.isNormal else {
+            throw Unsupported("Elu alpha \(alpha): XNNPACK needs a positive normal alpha")
+        }
+        return try emitUnaryNC(node, graph, b, "xnn_create_elu_nc_f32",
+                               create: { xnn_create_elu_nc_f32($0, $1, $2, alpha, 0, $3) },
+                               setup: { xnn_setup_elu_nc_f32($0, $1, $2, $3, $4) })
+    }
+
+    static func lowerHardSigmoid(_ node: Node, _ graph: Graph, alpha: Float, beta: Float, into b: PlanBuilder?) throws -> Placement {
+        guard alpha.isFinite, beta.isFinite else { throw Unsupported("HardSigmoid alpha/beta must be finite") }
+        return try emitKernelElementwise(node, graph, b, "loupe_f32_hardsigmoid") { n, x, y, _ in
+            loupe_f32_hardsigmoid(n, x, y, alpha, beta)
+        }
+    }
+
+    /// PRelu: one slope → leaky ReLU; a per-channel slope on the last axis →
+    /// `xnn_create_prelu_nc_f32`; any other broadcast → `loupe_f32_prelu` with the slope
+    /// expanded to its period.
+    static func lowerPRelu(_ node: Node, _ graph: Graph, into b: PlanBuilder?) throws -> Placement {
+        let (_, xs) = try activation(node, graph, 0, "X")
+        let sName = try input(node, 1, "slope")
+        guard let st = graph.constant(sName) else { throw Unsupported("non-constant slope is not supported") }
+        guard let out = broadcast(xs, st.shape), out == xs else {
+            throw Unsupported("slope \(st.shape) does not broadcast to X \(xs)")
+        }
+        let slope = st.floats
+        if slope.count == 1 {
+            return try lowerLeakyRelu(node, graph, alpha: slope[0], into: b)
+        }
+        let trimmed = Array(st.shape.drop { $0 == 1 })
+        let channels = xs.last!
+        if trimmed == [channels] {
+            let name = "xnn_create_prelu_nc_f32"
+            return try slope.withUnsafeBufferPointer { sp in
+                try emitUnaryNC(node, graph, b, name,
+                                create: { xnn_create_prelu_nc_f32($0, $1, $2, sp.baseAddress, 0, $3) },
+                                setup: { xnn_setup_prelu_nc_f32($0, $1, $2, $3, $4) })
+            }
+        }
+        // Period = the trailing block of X the slope spans; expand the slope over it.
+        let r = xs.count
+        let ps = [Int](repeating: 1, count: r - st.shape.count) + st.shape
+        var first = r
+        for i in 0..<r where ps[i] != 1 { first = min(first, i) }
+        let periodShape = Array(xs[first...])
+        let period = periodShape.reduce(1, *)
+        var expanded = [Float](repeating: 0, count: period)
+        var sStrides = [Int](repeating: 0, count: r)
+        var acc = 1
+        for i in stride(from: r - 1, through: 0, by: -1) {
+            sStrides[i] = ps[i] == 1 ? 0 : acc
+            acc *= ps[i]
+        }
+        for e in 0..<period {
+            var rem = e, src = 0
+            for i in stride(from: r - 1, through: first, by: -1) {
+                let idx = rem % xs[i]
+                rem /= xs[i]
+                src += idx * sStrides[i]
+            }
+            expanded[e] = slope[src]
+        }
+        return try emitKernelElementwise(node, graph, b, "loupe_f32_prelu") { n, px, py, start in
+            expanded.withUnsafeBufferPointer { sp in
+                // Each chunk starts at a multiple of 64, not of the period: rotate the slope.
+                if start % period == 0 {
+                    loupe_f32_prelu(n, px, sp.baseAddress, period, py)
+                } else {
+                    for i in 0..<n {
+                        let v = px[i]
+                        py[i] = v < 0 ? v * sp[(start + i) % period] : v
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import CXNNPACK
+import LoupeIR
+import LoupeKernels
+
+extension Lowering {
+    /// GlobalAveragePool → `xnn_create_global_average_pooling_nwc_f32`;
+    /// GlobalMaxPool → `loupe_f32_global_max_pool_nhwc`.
+    static func lowerGlobalPool(_ node: Node, _ graph: Graph, layout: Layout, max: Bool, into b: PlanBuilder?) throws -> Placement {
+        try requireNHWC(layout)
+        let (x, xs) = try activation(node, graph, 0, "X")
+        guard xs.count >= 3 else { throw Unsupported("X must be NHWC-like with rank >= 3, got \(xs)") }
+        let y = try expectOutput(node, graph, [xs[0]] + [Int](repeating: 1, count: xs.count - 2) + [xs.last!])
+        return try emitGlobalPool(node, b, x: x, y: y, batch: xs[0], pixels: xs.dropFirst().dropLast().reduce(1, *),
+                                  channels: xs.last!, max: max)
+    }
+
+    static func emitGlobalPool(_ node: Node, _ b: PlanBuilder?, x: String, y: String, batch: Int, pixels: Int,
+                               channels: Int, max: Bool) throws -> Placement {
+        if max {
+            let name = "loupe_f32_global_max_pool_nhwc"
+            guard let b else { return .kernel(name) }
+            b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
+                let px = bind.floats(x), py = bind.floats(y)
+                return { _ in loupe_f32_global_max_pool_nhwc(batch, pixels, channels, px, py) }
+            }
+            return .kernel(name)
+        }
+        let name = "xnn_create_global_average_pooling_nwc_f32"
+        guard let b else { return .xnnpack(name) }
+        let outStride = b.outputStride(y, channels: channels)
+        let op = try XNNOperator.create(name, node) {
+            xnn_create_global_average_pooling_nwc_f32(channels, channels, outStride, -.infinity, .infinity, 0, $0)
+        }
+        b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
+            try Backend.check(xnn_setup_global_average_pooling_nwc_f32(op.op, batch, pixels, bind.floats(x), bind.floats(y), bind.pool),
+                              "xnn_setup_global_average_pooling_nwc_f32", node)
+        }
+        return .xnnpack(name)
+    }
+
+    /// ReduceMean / ReduceMax over the spatial axes (1, 2) of an NHWC map = global pooling.
+    static func lowerReduce(_ node: Node, _ graph: Graph, _ op: ReduceOp, keepDims: Bool, noopWithEmptyAxes: Bool,
+                            into b: PlanBuilder?) throws -> Placement {
+        let (x, xs) = try activation(node, graph, 0, "X")
+        guard op == .mean || op == .max else {
+            throw Unsupported("\(node.op.onnxName) has no lowering (only ReduceMean/ReduceMax over H,W of an NHWC map)")
+        }
+        guard var axes = try constantInts(node, graph, 1, "axes") else {
+            throw Unsupported("reduction over all axes is not lowered (only over H,W of an NHWC map)")
+        }
+        axes = axes.map { $0 < 0 ? $0 + xs.count : $0 }.sorted()
+        guard xs.count == 4, axes == [1, 2] else {
+            throw Unsupported("only reduction over axes [1, 2] of a rank-4 NHWC map is lowered (axes \(axes), X \(xs))")
+        }
+        let y = try expectOutput(node, graph, keepDims ? [xs[0], 1, 1, xs[3]] : [xs[0], xs[3]])
+        return try emitGlobalPool(node, b, x: x, y: y, batch: xs[0], pixels: xs[1] * xs[2], channels: xs[3], max: op == .max)
+    }
+
+    /// Pooling geometry with ceil_mode turned into extra end padding (from the declared
+    /// output size) and the computed output checked against it.
+    static func poolWindow(_ node: Node, _ graph: Graph, _ a: PoolAttributes, _ xs: [Int], dilations: Bool)
+        throws -> (win: Window2D, extra: (h: Int, w: Int), y: String) {
+        try requireNHWC(a.layout)
+        guard xs.count == 4 else { throw Unsupported("only 2-D pooling (NHWC rank 4) is supported, X is \(xs)") }
+        if !dilations && a.dilations.contains(where: { $0 != 1 }) {
+            throw Unsupported("AveragePool with dilations \(a.dilations) has no XNNPACK operator")
+        }
+        let win = try Window2D.make(kernel: a.kernelShape, strides: a.strides, dilations: a.dilations, pads: a.pads,
+                                    autoPad: a.autoPad, input: (xs[1], xs[2]))
+        let y = try output(node)
+        let ys = try shape(y, graph, "output")
+        guard ys.count == 4, ys[0] == xs[0], ys[3] == xs[3] else { throw Unsupported("output type \(ys) does not match X \(xs)") }
+        var extra = (h: 0, w: 0)
+        if a.ceilMode {
+            let e = win.effective
+            extra.h = Swift.max(0, (ys[1] - 1) * win.stride.h + e.h - (xs[1] + win.pads.t + win.pads.b))
+            extra.w = Swift.max(0, (ys[2] - 1) * win.stride.w + e.w - (xs[2] + win.pads.l + win.pads.r))
+        }
+        var padded = win
+        padded.pads.b += extra.h
+        padded.pads.r += extra.w
+        let (oh, ow) = try padded.output(xs[1], xs[2])
+        _ = try expectOutput(node, graph, [xs[0], oh, ow, xs[3]])
+        if win.kernel.h * win.kernel.w == 1 && (win.stride.h != 1 || win.stride.w != 1 || padded.pads != (0, 0, 0, 0)) {
+            throw Unsupported("1x1 pooling with strides or padding: XNNPACK rejects 1-element windows and there is no subsampling kernel yet")
+        }
+        return (padded, extra, y)
+    }
+
+    /// 1x1 pooling without stride or padding is a copy.
+    static func emitCopy(_ node: Node, _ b: PlanBuilder?, x: String, y: String, rows: Int, channels: Int) throws -> Placement {
+        let name = "xnn_create_copy_nc_x32"
+        guard let b else { return .xnnpack(name) }
+        let outStride = b.outputStride(y, channels: channels)
+        let op = try XNNOperator.create(name, node) { xnn_create_copy_nc_x32(channels, channels, outStride, 0, $0) }
+        b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
+            try Backend.check(xnn_setup_copy_nc_x32(op.op, rows, bind.pointer(x), bind.pointer(y), bind.pool),
+                              "xnn_setup_copy_nc_x32", node)
+        }
+        return .xnnpack(name)
+    }
+
+    /// AveragePool → `xnn_create_average_pooling2d_nhwc_f32`. XNNPACK divides by the
+    /// number of valid (non-padding) elements, which is count_include_pad = 0; for
+    /// count_include_pad = 1 the explicit pads are applied first by
+    /// `xnn_create_constant_pad_nd_x32` (zeros, counted) and only ceil_mode's extra end
+    /// padding stays implicit (not counted, as in ONNX/PyTorch).
+    static func lowerAveragePool(_ node: Node, _ graph: Graph, _ a: PoolAttributes, into b: PlanBuilder?) throws -> Placement {
+        let name = "xnn_create_average_pooling2d_nhwc_f32"
+        let (x, xs) = try activation(node, graph, 0, "X")
+        let (win, extra, y) = try poolWindow(node, graph, a, xs, dilations: false)
+        let (n, h, w, c) = (xs[0], xs[1], xs[2], xs[3])
+        if win.kernel.h * win.kernel.w == 1 { return try emitCopy(node, b, x: x, y: y, rows: n * h * w, channels: c) }
+        let explicitPad = a.countIncludePad && (win.pads.t, win.pads.l, win.pads.b - extra.h, win.pads.r - extra.w) != (0, 0, 0, 0)
+        guard let b else { return .xnnpack(name) }
+        let outStride = b.outputStride(y, channels: c)
+        var poolPads = win.pads
+        var inH = h, inW = w
+        var padOp: XNNOperator? = nil
+        var pre: [Int] = [], post: [Int] = []
+        if explicitPad {
+            pre = [0, win.pads.t, win.pads.l, 0]
+            post = [0, win.pads.b - extra.h, win.pads.r - extra.w, 0]
+            inH = h + pre[1] + post[1]
+            inW = w + pre[2] + post[2]
+            poolPads = (0, 0, extra.h, extra.w)
+            var zero: UInt32 = 0
+            padOp = try XNNOperator.create("xnn_create_constant_pad_nd_x32", node) { xnn_create_constant_pad_nd_x32(&zero, 0, $0) }
+        }
+        let op = try XNNOperator.create(name, node) {
+            xnn_create_average_pooling2d_nhwc_f32(UInt32(poolPads.t), UInt32(poolPads.r), UInt32(poolPads.b), UInt32(poolPads.l),
+                                                  UInt32(win.kernel.h), UInt32(win.kernel.w), UInt32(win.stride.h), UInt32(win.stride.w),
+                                                  c, c, outStride, -.infinity, .infinity, 0, $0)
+        }
+        // The padded copy is a private scratch value planned like any other.
+        let scratch = "\u{0}padded:\(node.name)"
+        if explicitPad {
+            b.declareScratch(scratch, bytes: n * inH * inW * c * 4)
+        }
+        let ops = [padOp, op].compactMap { $0 }
+        let (ih, iw) = (inH, inW)
+        b.addXNNStep(node, name, reads: [x], writes: explicitPad ? [scratch, y] : [y], ops: ops) { bind in
+            var src = bind.floats(x)
+            if let padOp {
+                let dst = bind.floats(scratch)
+                try Backend.check(xnn_setup_constant_pad_nd_x32(padOp.op, 4, [n, h, w, c], pre, post, src, dst, bind.pool),
+                                  "xnn_setup_constant_pad_nd_x32", node)
+                src = dst
+            }
+            try Backend.check(xnn_setup_average_pooling2d_nhwc_f32(op.op, n, ih, iw, src, bind.floats(y), bind.pool),
+                              "xnn_setup_average_pooling2d_nhwc_f32", node)
+        }
+        return .xnnpack(name)
+    }
+
+    /// MaxPool (dilation, ceil_mode via extra end padding) → `xnn_create_max_pooling2d_nhwc_f32`.
+    static func lowerMaxPool(_ node: Node, _ graph: Graph, _ a: PoolAttributes, into b: PlanBuilder?) throws -> Placement {
+        let name = "xnn_create_max_pooling2d_nhwc_f32"
+        let (x, xs) = try activation(node, graph, 0, "X")
+        if node.outputs.count > 1 && !node.outputs[1].isEmpty {
+            throw Unsupported("MaxPool's Indices output is not supported")
+        }
+        let (win, _, y) = try poolWindow(node, graph, a, xs, dilations: true)
+        let (n, h, w, c) = (xs[0], xs[1], xs[2], xs[3])
+        if win.kernel.h * win.kernel.w == 1 { return try emitCopy(node, b, x: x, y: y, rows: n * h * w, channels: c) }
+        guard let b else { return .xnnpack(name) }
+        let outStride = b.outputStride(y, channels: c)
+        let op = try XNNOperator.create(name, node) {
+            xnn_create_max_pooling2d_nhwc_f32(UInt32(win.pads.t), UInt32(win.pads.r), UInt32(win.pads.b), UInt32(win.pads.l),
+                                              UInt32(win.kernel.h), UInt32(win.kernel.w), UInt32(win.stride.h), UInt32(win.stride.w),
+                                              UInt32(win.dilation.h), UInt32(win.dilation.w), c, c, outStride,
+                                              -.infinity, .infinity, 0, $0)
+        }
+        b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
+            try Backend.check(xnn_setup_max_pooling2d_nhwc_f32(op.op, n, h, w, bind.floats(x), bind.floats(y), bind.pool),
+                              "xnn_setup_max_pooling2d_nhwc_f32", node)
+        }
+        return .xnnpack(name)
+    }
+}

@@ -1,0 +1,173 @@
+import CXNNPACK
+import LoupeIR
+
+/// A placed activation: a byte offset inside one planned buffer. Aliases and concat slices
+/// are views on their owner's buffer.
+struct View: Hashable {
+    var buffer: Int
+    var byteOffset: Int
+}
+
+/// What every bound step needs: the pool and pointers for values.
+final class Bindings {
+    let arena: UnsafeMutableRawPointer
+    let pool: pthreadpool_t?
+    let threads: Int
+    private let views: [String: View]
+    private let bufferOffsets: [Int]
+    private let constants: [String: AlignedBuffer]
+
+    init(arena: UnsafeMutableRawPointer, pool: pthreadpool_t?, threads: Int, views: [String: View],
+         bufferOffsets: [Int], constants: [String: AlignedBuffer]) {
+        self.arena = arena
+        self.pool = pool
+        self.threads = threads
+        self.views = views
+        self.bufferOffsets = bufferOffsets
+        self.constants = constants
+    }
+
+    /// Address of a value: a constant's storage or its place in the arena.
+    func pointer(_ value: String) -> UnsafeMutableRawPointer {
+        if let c = constants[value] { return c.pointer }
+        guard let v = views[value] else { preconditionFailure("value '\(value)' has no buffer") }
+        return arena + bufferOffsets[v.buffer] + v.byteOffset
+    }
+
+    func floats(_ value: String) -> UnsafeMutablePointer<Float> {
+        pointer(value).assumingMemoryBound(to: Float.self)
+    }
+}
+
+/// One step of a plan. `bind` runs once after the arena exists (XNNPACK setup, pointer
+/// capture) and returns the closure `run()` calls.
+final class Step {
+    var info: StepInfo
+    let node: Node
+    var reads: [String]
+    var writes: [String]
+    var bind: (Bindings) throws -> (pthreadpool_t?) -> Void
+    /// Operators and buffers the step keeps alive.
+    var owned: [AnyObject]
+
+    init(info: StepInfo, node: Node, reads: [String], writes: [String], owned: [AnyObject],
+         bind: @escaping (Bindings) throws -> (pthreadpool_t?) -> Void) {
+        self.info = info
+        self.node = node
+        self.reads = reads
+        self.writes = writes
+        self.owned = owned
+        self.bind = bind
+    }
+}
+
+/// Collects steps, buffers and constants while nodes are lowered. `Lowering` functions
+/// receive it (or nil in check-only mode).
+final class PlanBuilder {
+    let graph: Graph
+    let threads: Int
+    private(set) var steps: [Step] = []
+    /// Elided nodes (aliases, constants, zero-copy concats) for `Executor.steps`.
+    private(set) var infos: [StepInfo] = []
+    /// Bytes per buffer (without slack).
+    private(set) var bufferBytes: [Int] = []
+    private(set) var views: [String: View] = [:]
+    /// Constant operands that steps read through pointers, with XNN_EXTRA_BYTES slack.
+    private(set) var constants: [String: AlignedBuffer] = [:]
+    /// Concat inputs written in place: value → pixel stride (elements) of the concat buffer.
+    private(set) var stridedOutputs: [String: Int] = [:]
+    /// Concats whose inputs `Lowering.concatPlan` placed in slices.
+    let concatPlans: [String: ConcatPlan]
+
+    init(graph: Graph, threads: Int) {
+        self.graph = graph
+        self.threads = threads
+        concatPlans = Lowering.concatPlans(graph)
+        for (_, plan) in concatPlans.sorted(by: { $0.key < $1.key }) {
+            let out = view(of: plan.output)
+            for slice in plan.slices where slice.inPlace {
+                views[slice.value] = View(buffer: out.buffer, byteOffset: out.byteOffset + slice.offset * 4)
+                stridedOutputs[slice.value] = plan.rowElements
+            }
+        }
+    }
+
+    /// The view of an activation value, creating its buffer on first use.
+    @discardableResult
+    func view(of value: String) -> View {
+        if let v = views[value] { return v }
+        guard let t = graph.type(of: value), let shape = t.staticShape else {
+            preconditionFailure("value '\(value)' has no static type (checked by lowering)")
+        }
+        let bytes = max(shape.reduce(1, *), 1) * t.dtype.byteSize
+        bufferBytes.append(bytes)
+        let v = View(buffer: bufferBytes.count - 1, byteOffset: 0)
+        views[value] = v
+        return v
+    }
+
+    /// A private temporary of `bytes` bytes, named so it cannot clash with graph values.
+    func declareScratch(_ name: String, bytes: Int) {
+        guard views[name] == nil else { return }
+        bufferBytes.append(bytes)
+        views[name] = View(buffer: bufferBytes.count - 1, byteOffset: 0)
+    }
+
+    /// `value` shares `source`'s memory (reshape and friends).
+    func alias(_ value: String, of source: String) {
+        views[value] = view(of: source)
+    }
+
+    /// Pixel stride (elements) the producer of `value` must write with; `channels` when
+    /// the value is a plain tensor.
+    func outputStride(_ value: String, channels: Int) -> Int {
+        stridedOutputs[value] ?? channels
+    }
+
+    /// Registers a constant operand (an initializer) so steps can read it by pointer.
+    func constant(_ value: String) {
+        guard constants[value] == nil, let t = graph.constant(value) else { return }
+        constants[value] = Self.store(t.floats)
+    }
+
+    /// Registers derived constant data (e.g. an expanded PReLU slope) under a private name.
+    func constant(named name: String, _ data: [Float]) {
+        constants[name] = Self.store(data)
+    }
+
+    static func store(_ data: [Float]) -> AlignedBuffer {
+        let b = AlignedBuffer(bytes: data.count * 4 + xnnExtraBytes)
+        data.withUnsafeBytes { b.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        return b
+    }
+
+    /// Appends a step. Activation reads/writes get buffers here.
+    func addStep(_ node: Node, _ placement: Placement, reads: [String], writes: [String],
+                 owned: [AnyObject] = [], bind: @escaping (Bindings) throws -> (pthreadpool_t?) -> Void) {
+        for v in reads where graph.constant(v) == nil && constants[v] == nil { view(of: v) }
+        for v in writes { view(of: v) }
+        let info = StepInfo(node: node.name, op: node.reference.opType, placement: placement,
+                            outputShape: Lowering.outputShape(node, graph))
+        steps.append(Step(info: info, node: node, reads: reads.filter { graph.constant($0) == nil && constants[$0] == nil },
+                          writes: writes, owned: owned, bind: bind))
+        infos.append(info)
+    }
+
+    /// Records a node that needs no step.
+    func addElided(_ node: Node, _ placement: Placement) {
+        infos.append(StepInfo(node: node.name, op: node.reference.opType, placement: placement,
+                              outputShape: Lowering.outputShape(node, graph)))
+    }
+
+    /// Convenience for a step running XNNPACK operators in order.
+    func addXNNStep(_ node: Node, _ name: String, reads: [String], writes: [String], ops: [XNNOperator],
+                    setup: @escaping (Bindings) throws -> Void) {
+        addStep(node, .xnnpack(name), reads: reads, writes: writes, owned: ops) { b in
+            try setup(b)
+            let raw = ops.map(\.op)
+            return { pool in
+                for op in raw { _ = xnn_run_operator(op, pool) }
+            }
+        }
+    }
+}
