@@ -8,22 +8,25 @@ extension ONNXImporter {
     static func mapConv(_ n: NodeContext, _ b: inout GraphBuilder, transposed: Bool) throws -> [Node] {
         try n.requireArity(inputs: 2...3)
         let weight = n.inputs[1]
+        if let rank = b.rank(of: weight), rank < 3 {
+            throw LoupeError.invalidInput(n.reference, input: 1, reason: "weight '\(weight)' has rank \(rank); expected 3 or more")
+        }
         let kernelShape: [Int]
         if let k = try n.ints("kernel_shape") {
             guard !k.isEmpty, k.allSatisfy({ $0 >= 1 }) else {
                 throw n.invalid("kernel_shape", "expected positive sizes, got \(k)")
             }
             kernelShape = k
-        } else if let w = b.staticShape(of: weight) {
-            guard w.count >= 3 else {
-                throw LoupeError.invalidInput(n.reference, input: 1, reason: "weight '\(weight)' has shape \(w); expected rank 3 or more")
-            }
-            kernelShape = Array(w.dropFirst(2))
+        } else if let w = b.spatialDims(of: weight) {
+            kernelShape = w
         } else {
             return [n.unsupported("kernel_shape is absent and weight '\(weight)' has no shape known at import")]
         }
-        if let w = b.staticShape(of: weight), w.count != kernelShape.count + 2 {
-            throw n.invalid("kernel_shape", "\(kernelShape) does not match weight '\(weight)' of shape \(w)")
+        if let rank = b.rank(of: weight), rank != kernelShape.count + 2 {
+            throw n.invalid("kernel_shape", "\(kernelShape) does not match weight '\(weight)' of rank \(rank)")
+        }
+        if let w = b.spatialDims(of: weight), w != kernelShape {
+            throw n.invalid("kernel_shape", "\(kernelShape) does not match weight '\(weight)' of spatial size \(w)")
         }
         let k = kernelShape.count
         var attrs = ConvAttributes(

@@ -144,6 +144,14 @@ struct GraphBuilder {
         return declaredTypes[value]?.staticShape
     }
 
+    /// Dims 2... of a weight when they are known at import (the output/input channel dims
+    /// may be symbolic), nil otherwise or when the rank is below 2.
+    func spatialDims(of value: String) -> [Int]? {
+        if let t = graph.initializers[value] { return t.shape.count >= 2 ? Array(t.shape.dropFirst(2)) : nil }
+        guard let dims = declaredTypes[value]?.dims, dims.count >= 2 else { return nil }
+        return TensorType(.float32, Array(dims.dropFirst(2))).staticShape
+    }
+
     /// The rank of a value known at import.
     func rank(of value: String) -> Int? {
         if let t = graph.initializers[value] { return t.shape.count }

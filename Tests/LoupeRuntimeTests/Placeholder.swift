@@ -1,5 +1,0 @@
-import XCTest
-
-final class LoupeRuntimeTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
