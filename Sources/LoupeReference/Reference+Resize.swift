@@ -23,38 +23,40 @@ extension Kernel {
         if a.mode == .nearest && a.antialias {
             throw LoupeError.invalidAttribute(ref, attribute: "antialias", reason: "is not defined for mode nearest")
         }
-        let taps = (0..<xs.count).map { axisTaps(a, plan: plan, axis: $0, input: xs[$0], output: plan.outputShape[$0]) }
-        let inStrides = strides(xs)
-        var y: [Double] = []
-        y.reserveCapacity(plan.outputShape.reduce(1, *))
-        forEachIndex(plan.outputShape) { _, index in
-            var lists: [[(index: Int, weight: Double)]] = []
-            for d in 0..<index.count {
-                guard let t = taps[d][index[d]] else {
-                    y.append(Double(a.extrapolationValue))
-                    return
+        // Separable: resize one axis at a time, as the ONNX reference does.
+        var data = x.map(Double.init)
+        var shape = xs
+        for axis in 0..<xs.count where !isIdentity(a, plan: plan, axis: axis, input: xs[axis]) {
+            let taps = axisTaps(a, plan: plan, axis: axis, input: xs[axis], output: plan.outputShape[axis])
+            let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
+            let inW = shape[axis], outW = plan.outputShape[axis]
+            var next = Array(repeating: Double(a.extrapolationValue), count: outer * outW * inner)
+            for o in 0..<outer {
+                for (yi, t) in taps.enumerated() {
+                    guard let t else { continue }
+                    for j in 0..<inner {
+                        var sum = 0.0
+                        for tap in t where tap.weight != 0 { sum += tap.weight * data[(o * inW + tap.index) * inner + j] }
+                        next[(o * outW + yi) * inner + j] = sum
+                    }
                 }
-                lists.append(t)
             }
-            func sum(_ d: Int, _ offset: Int, _ weight: Double) -> Double {
-                if d == lists.count { return weight * Double(x[offset]) }
-                var s = 0.0
-                for t in lists[d] where t.weight != 0 { s += sum(d + 1, offset + t.index * inStrides[d], weight * t.weight) }
-                return s
-            }
-            y.append(sum(0, 0, 1))
+            data = next
+            shape[axis] = outW
         }
-        return output(y)
+        return output(data)
+    }
+
+    /// The reference leaves an axis alone when it is not resized.
+    private func isIdentity(_ a: ResizeAttributes, plan: ResizePlan, axis: Int, input inW: Int) -> Bool {
+        let r0 = plan.roiStart[axis], r1 = plan.roiEnd[axis]
+        let roiDefault = a.coordinateTransformation != .tfCropAndResize || (abs(r0) < 1e-9 && abs(r1 - 1) < 1e-9)
+        return abs(plan.scales[axis] - 1) <= 1e-9 && plan.outputShape[axis] == inW && roiDefault
     }
 
     private func axisTaps(_ a: ResizeAttributes, plan: ResizePlan, axis: Int, input inW: Int, output outW: Int) -> [Taps] {
         let scale = plan.scales[axis]
         let r0 = plan.roiStart[axis], r1 = plan.roiEnd[axis]
-        // The reference leaves an axis alone when it is not resized.
-        let roiDefault = a.coordinateTransformation != .tfCropAndResize || (abs(r0) < 1e-9 && abs(r1 - 1) < 1e-9)
-        if abs(scale - 1) <= 1e-9 && outW == inW && roiDefault {
-            return (0..<outW).map { [($0, 1.0)] }
-        }
         let inF = Double(inW), outF = scale * inF
         return (0..<outW).map { yi -> Taps in
             let yv = Double(yi)
