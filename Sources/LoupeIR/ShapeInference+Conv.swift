@@ -115,6 +115,10 @@ public struct WindowGeometry: Sendable, Hashable {
         guard p.count == 2 * r, p.allSatisfy({ $0 >= 0 }) else {
             throw LoupeError.invalidAttribute(node, attribute: "pads", reason: "\(pads) needs \(2 * r) non-negative entries")
         }
+        let limit = 1 << 31  // keeps window arithmetic far from overflow
+        guard (kernel + s + d + p).allSatisfy({ $0 < limit }) else {
+            throw LoupeError.invalidAttribute(node, attribute: "kernel_shape/strides/dilations/pads", reason: "a value is 2³¹ or more")
+        }
         guard kernel.allSatisfy({ $0 > 0 }) else {
             throw LoupeError.invalidAttribute(node, attribute: "kernel_shape", reason: "\(kernel) has a non-positive entry")
         }
@@ -175,7 +179,7 @@ extension ShapeContext {
         let x = try float(0)
         let xs = logical(try shape(0), a.layout)
         let ws = try shape(1)
-        guard a.group > 0 else { throw LoupeError.invalidAttribute(ref, attribute: "group", reason: "\(a.group) must be positive") }
+        guard a.group > 0 && a.group < 1 << 31 else { throw LoupeError.invalidAttribute(ref, attribute: "group", reason: "\(a.group) must be positive") }
         let g = try a.geometry(node: ref, input: xs, weight: ws, transposed: false)
         guard xs[1] == ws[1] * a.group else {
             throw LoupeError.invalidInput(ref, input: 1, reason: "weight shape \(ws) with group \(a.group) expects \(ws[1] * a.group) input channels, input has \(xs[1])")
@@ -191,7 +195,7 @@ extension ShapeContext {
         let x = try float(0)
         let xs = logical(try shape(0), a.layout)
         let ws = try shape(1)
-        guard a.group > 0 else { throw LoupeError.invalidAttribute(ref, attribute: "group", reason: "\(a.group) must be positive") }
+        guard a.group > 0 && a.group < 1 << 31 else { throw LoupeError.invalidAttribute(ref, attribute: "group", reason: "\(a.group) must be positive") }
         let g = try a.geometry(node: ref, input: xs, weight: ws, transposed: true)
         guard xs[1] == ws[0], ws[0] % a.group == 0 else {
             throw LoupeError.invalidInput(ref, input: 1, reason: "weight shape \(ws) (C×M/group×k) does not match \(xs[1]) input channels with group \(a.group)")

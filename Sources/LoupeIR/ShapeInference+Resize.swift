@@ -53,14 +53,18 @@ public struct ResizePlan: Sendable, Hashable {
                     throw LoupeError.invalidInput(node, input: 2, reason: "scale \(scale) must be positive")
                 }
                 plan.scales[ax] = scale
-                plan.outputShape[ax] = Int((scale * Double(input[ax])).rounded(.down))
+                let size = (scale * Double(input[ax])).rounded(.down)
+                guard size < Double(1 << 40) else {
+                    throw LoupeError.invalidInput(node, input: 2, reason: "scale \(scale) makes axis \(ax) too large")
+                }
+                plan.outputShape[ax] = Int(size)
             }
         case (nil, let z?):
             guard !z.dtype.isFloat, z.count == axes.count else {
                 throw LoupeError.invalidInput(node, input: 3, reason: "sizes must be \(axes.count) integers, got \(z.type)")
             }
             let v = z.ints.map { Int(clamping: $0) }
-            guard v.allSatisfy({ $0 > 0 }), axes.allSatisfy({ input[$0] > 0 }) else {
+            guard v.allSatisfy({ $0 > 0 && $0 <= 1 << 40 }), axes.allSatisfy({ input[$0] > 0 }) else {
                 throw LoupeError.invalidInput(node, input: 3, reason: "sizes \(v) must be positive for input \(input)")
             }
             let ratios = axes.enumerated().map { Double(v[$0.offset]) / Double(input[$0.element]) }
@@ -99,6 +103,6 @@ extension ShapeContext {
         let roi = a.coordinateTransformation == .tfCropAndResize ? try given(1, "roi") : nil
         let plan = try ResizePlan.resolve(node: ref, input: xs, attributes: a, roi: roi,
                                           scales: try given(2, "scales"), sizes: try given(3, "sizes"))
-        return TensorType(t.dtype, shape: physical(plan.outputShape, a.layout))
+        return TensorType(t.dtype, shape: physical(try checked(plan.outputShape), a.layout))
     }
 }

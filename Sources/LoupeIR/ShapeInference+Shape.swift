@@ -37,11 +37,11 @@ public func resolveSlice(shape: [Int], starts: [Int], ends: [Int], axes: [Int]?,
         if step > 0 {
             s = Swift.min(Swift.max(s, 0), d)
             e = Swift.min(Swift.max(e, 0), d)
-            count = e > s ? (e - s + step - 1) / step : 0
+            count = e > s ? (e - s - 1) / step + 1 : 0
         } else {
             s = Swift.min(Swift.max(s, 0), d - 1)
             e = Swift.min(Swift.max(e, -1), d - 1)
-            count = s > e ? (s - e + (-step) - 1) / (-step) : 0
+            count = s > e ? (s - e - 1) / (step == .min ? .max : -step) + 1 : 0
         }
         out[a] = SliceAxis(start: s, step: step, count: count)
     }
@@ -102,6 +102,7 @@ extension ShapeContext {
                 out.append(v)
             }
         }
+        _ = try checked(out, "requested")
         let total = xs.reduce(1, *)
         if let i = inferred {
             if allowZero && requested.contains(0) {
@@ -170,9 +171,10 @@ extension ShapeContext {
             guard s.reduce(1, *) == 1 else { throw LoupeError.invalidInput(ref, input: 2, reason: "constant_value must be a scalar, got shape \(s)") }
         }
         let (b, e) = try resolvePads(pads, axes: axes, rank: xs.count, node: ref)
+        guard pads.allSatisfy({ abs($0) <= 1 << 40 }) else { throw LoupeError.invalidInput(ref, input: 1, reason: "pads \(pads) are out of range") }
         let out = (0..<xs.count).map { xs[$0] + b[$0] + e[$0] }
         guard out.allSatisfy({ $0 >= 0 }) else { throw fail("pads \(pads) crop \(xs) below zero") }
-        return TensorType(t.dtype, shape: out)
+        return TensorType(t.dtype, shape: try checked(out))
     }
 
     func transpose(perm: [Int]?) throws -> TensorType {
@@ -222,14 +224,14 @@ extension ShapeContext {
         guard value.count == 1 else {
             throw LoupeError.invalidAttribute(ref, attribute: "value", reason: "must hold one element, has shape \(value.shape)")
         }
-        return TensorType(value.dtype, shape: dims)
+        return TensorType(value.dtype, shape: try checked(dims))
     }
 
     func expand() throws -> TensorType {
         let t = try type(0)
         let xs = try shape(0)
         let target = try constantInts(1, what: "shape")
-        guard let out = broadcastShape(xs, target) else {
+        guard let out = broadcastShape(xs, try checked(target, "requested")) else {
             throw fail("input shape \(xs) does not broadcast with \(target)")
         }
         return TensorType(t.dtype, shape: out)

@@ -215,6 +215,19 @@ struct ShapeContext {
         return out
     }
 
+    /// Checks that an output shape is non-negative and its element count fits (2⁴⁰), so
+    /// hostile shapes throw instead of overflowing.
+    func checked(_ shape: [Int], _ what: String = "output") throws -> [Int] {
+        var n = 1
+        for d in shape {
+            guard d >= 0 else { throw fail("\(what) shape \(shape) has a negative dimension") }
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            guard !overflow, p <= 1 << 40 else { throw fail("\(what) shape \(shape) is too large") }
+            n = p
+        }
+        return shape
+    }
+
     func sameAsInput(floatOnly: Bool) throws -> TensorType {
         floatOnly ? try float(0) : try type(0)
     }

@@ -93,7 +93,9 @@ extension Kernel {
 
     func gather(axis a: Int) throws -> Tensor {
         let x = try input(0)
-        let indices = try input(1).ints
+        guard case .int(let indices) = try input(1).storage else {
+            throw LoupeError.invalidInput(ref, input: 1, reason: "indices must hold integers")
+        }
         let axis = a < 0 ? a + x.shape.count : a
         let d = x.shape[axis]
         let outer = x.shape[..<axis].reduce(1, *)
