@@ -104,8 +104,11 @@ public enum ONNXImporter {
             }
             opsets[domain] = v
         }
-        guard let opset = opsets[""] else {
-            throw LoupeError.malformedModel("the model imports no opset of the default ONNX domain")
+        // A model of other domains only (ai.onnx.ml, training) needs no default opset; its
+        // nodes all import as unsupported and graph.opset is 0.
+        let usesDefaultDomain = model.graph.node.contains { $0.domain.isEmpty || $0.domain == "ai.onnx" }
+        guard let opset = opsets[""] ?? (usesDefaultDomain ? nil : 0) else {
+            throw LoupeError.malformedModel("the model has nodes of the default ONNX domain but imports no opset for it")
         }
 
         let g = model.graph

@@ -174,7 +174,13 @@ final class MalformedModelTests: XCTestCase {
         assertError(noGraph, contains: "the model has no graph")
         var noOpset = Self.validModel
         noOpset.opsetImport = []
-        assertError(noOpset, contains: "imports no opset of the default ONNX domain")
+        assertError(noOpset, contains: "has nodes of the default ONNX domain but imports no opset for it")
+        var mlOnly = Self.model([Self.node("Binarizer", ["x"], ["y"], domain: "ai.onnx.ml")], opset: 1)
+        mlOnly.opsetImport[0].domain = "ai.onnx.ml"
+        let g = try? load(mlOnly)
+        XCTAssertEqual(g?.opset, 0)
+        XCTAssertEqual(g?.nodes.first?.origin?.opset, 1)
+        XCTAssertNotNil(g?.nodes.first?.unsupportedReason)
         var noOutputs = Self.validModel
         noOutputs.graph.output = []
         assertError(noOutputs, contains: "the graph has no outputs")
