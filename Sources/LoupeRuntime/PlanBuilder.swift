@@ -144,7 +144,9 @@ final class PlanBuilder {
     /// Appends a step. Activation reads/writes get buffers here.
     func addStep(_ node: Node, _ placement: Placement, reads: [String], writes: [String],
                  owned: [AnyObject] = [], bind: @escaping (Bindings) throws -> (pthreadpool_t?) -> Void) {
-        for v in reads where graph.constant(v) == nil && constants[v] == nil { view(of: v) }
+        for v in reads {
+            if graph.constant(v) != nil { constant(v) } else if constants[v] == nil { view(of: v) }
+        }
         for v in writes { view(of: v) }
         let info = StepInfo(node: node.name, op: node.reference.opType, placement: placement,
                             outputShape: Lowering.outputShape(node, graph))
