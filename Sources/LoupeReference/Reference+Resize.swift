@@ -1,8 +1,9 @@
 import Foundation
 import LoupeIR
 
-// Resize, following the ONNX reference implementation (onnx/reference/ops/op_resize.py):
-// separable per axis; each output coordinate reads a few input coordinates with weights.
+// Resize, following the ONNX spec and its reference implementation (onnx/reference/ops/
+// op_resize.py): separable per axis; each output coordinate reads a few input coordinates
+// with weights.
 
 /// The input coordinates (clamped to the axis) and weights that make one output coordinate,
 /// or nil when tf_crop_and_resize maps it outside the input (extrapolation value).
@@ -57,21 +58,23 @@ extension Kernel {
     private func axisTaps(_ a: ResizeAttributes, plan: ResizePlan, axis: Int, input inW: Int, output outW: Int) -> [Taps] {
         let scale = plan.scales[axis]
         let r0 = plan.roiStart[axis], r1 = plan.roiEnd[axis]
-        let inF = Double(inW), outF = scale * inF
+        // `length_resized` in the spec's formulas is the integer output length (ONNX Runtime
+        // agrees; the python reference uses scale·length for align_corners); `outF` is the
+        // spec's fractional `output_width`, used only by half_pixel_symmetric.
+        let inF = Double(inW), outI = Double(outW), outF = scale * inF
         return (0..<outW).map { yi -> Taps in
             let yv = Double(yi)
             let xo: Double
             switch a.coordinateTransformation {
-            case .alignCorners: xo = outF == 1 ? 0 : yv * (inF - 1) / (outF - 1)
+            case .alignCorners: xo = outW > 1 ? yv * (inF - 1) / (outI - 1) : 0
             case .asymmetric: xo = yv / scale
             case .tfCropAndResize:
-                let base = outF == 1 ? (r1 - r0) * (inF - 1) / 2 : yv * (r1 - r0) * (inF - 1) / (outF - 1)
-                xo = base + r0 * (inF - 1)
+                xo = outW > 1 ? r0 * (inF - 1) + yv * (r1 - r0) * (inF - 1) / (outI - 1) : 0.5 * (r0 + r1) * (inF - 1)
                 if xo < 0 || xo > inF - 1 { return nil }
-            case .pytorchHalfPixel: xo = outF == 1 ? -0.5 : (yv + 0.5) / scale - 0.5
+            case .pytorchHalfPixel: xo = outW > 1 ? (yv + 0.5) / scale - 0.5 : 0
             case .halfPixel: xo = (yv + 0.5) / scale - 0.5
             case .halfPixelSymmetric:
-                let adjustment = Double(outW) / outF
+                let adjustment = outI / outF
                 xo = (inF / 2) * (1 - adjustment) + (yv + 0.5) / scale - 0.5
             }
             let ratio = xo == xo.rounded(.down) ? 1.0 : xo - xo.rounded(.down)

@@ -226,6 +226,40 @@ json.dump(results, open(sys.argv[2], "w"))
         ])
     }
 
+    func testMoreGeometry() throws {
+        try check([
+            Case(name: "convTranspose SAME_UPPER", opType: "ConvTranspose",
+                 attributes: ["strides": .ints([2, 2]), "auto_pad": .s("SAME_UPPER")],
+                 inputs: [.random([1, 2, 3, 4]), .random([2, 2, 4, 3])],
+                 op: .convTranspose(conv2d(k: [], s: [2, 2], auto: .sameUpper))),
+            Case(name: "conv 1-D", opType: "Conv", attributes: ["pads": .ints([2, 1]), "dilations": .ints([2])],
+                 inputs: [.random([2, 3, 9]), .random([4, 3, 3])],
+                 op: .conv(ConvAttributes(kernelShape: [], strides: [], dilations: [2], pads: [2, 1]))),
+            Case(name: "conv 3-D", opType: "Conv", attributes: ["strides": .ints([1, 2, 1]), "pads": .ints([1, 0, 1, 0, 1, 1])],
+                 inputs: [.random([1, 2, 3, 5, 4]), .random([3, 2, 2, 3, 2])],
+                 op: .conv(ConvAttributes(kernelShape: [], strides: [1, 2, 1], dilations: [], pads: [1, 0, 1, 0, 1, 1]))),
+            Case(name: "avgpool SAME_UPPER", opType: "AveragePool",
+                 attributes: ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "auto_pad": .s("SAME_UPPER")],
+                 inputs: [.random([1, 2, 6, 7])],
+                 op: .averagePool(PoolAttributes(kernelShape: [3, 3], strides: [2, 2], dilations: [], pads: [], autoPad: .sameUpper))),
+            Case(name: "softmax legacy opset 11", opType: "Softmax", opset: 11, attributes: ["axis": .i(1)],
+                 inputs: [.random([2, 3, 4])], op: .softmax(axis: 1, legacyCoerce2D: true)),
+            Case(name: "slice negative step", opType: "Slice",
+                 inputs: [.random([4, 6]), .int64([-1, 5], shape: [2]), .int64([Int64.min, 0], shape: [2]),
+                          .int64([0, 1], shape: [2]), .int64([-2, -3], shape: [2])],
+                 op: .slice),
+            Case(name: "pad wrap", opType: "Pad", attributes: ["mode": .s("wrap")],
+                 inputs: [.random([3, 4]), .int64([1, 2, 2, 5], shape: [4])], op: .pad(.wrap)),
+            Case(name: "pad constant negative", opType: "Pad",
+                 inputs: [.random([3, 4]), .int64([-1, 2, 1, -1], shape: [4]), .float([0.5], shape: [])], op: .pad(.constant)),
+            Case(name: "gather negative", opType: "Gather", attributes: ["axis": .i(1)],
+                 inputs: [.random([2, 5]), .int64([-1, 0, 3], shape: [3])], op: .gather(axis: 1)),
+            Case(name: "clip min only", opType: "Clip", inputs: [.random([8]), .float([-0.2], shape: [])], op: .clip),
+            Case(name: "reduce l2 all", opType: "ReduceL2", inputs: [.random([2, 3, 4])],
+                 op: .reduce(.l2, keepDims: true, noopWithEmptyAxes: false)),
+        ])
+    }
+
     func testResize() throws {
         func resize(_ name: String, _ attrs: [String: Attr], _ a: ResizeAttributes, x: [Int], scales: [Float]? = nil,
                     sizes: [Int64]? = nil, roi: [Float]? = nil, tol: Float = 1e-4) -> Case {
@@ -259,6 +293,12 @@ json.dump(results, open(sys.argv[2], "w"))
             resize("linear sizes axes not_larger", ["mode": .s("linear"), "axes": .ints([2, 3]), "keep_aspect_ratio_policy": .s("not_larger")],
                    ResizeAttributes(mode: .linear, axes: [2, 3], keepAspectRatioPolicy: .notLarger),
                    x: [1, 1, 4, 6], sizes: [7, 9]),
+            resize("linear pytorch_half_pixel to length 1", ["mode": .s("linear"), "coordinate_transformation_mode": .s("pytorch_half_pixel")],
+                   ResizeAttributes(mode: .linear, coordinateTransformation: .pytorchHalfPixel), x: [1, 1, 4, 5], sizes: [1, 1, 1, 3]),
+            resize("cubic antialias down", ["mode": .s("cubic"), "antialias": .i(1)], ResizeAttributes(mode: .cubic, antialias: true),
+                   x: [1, 1, 8, 9], scales: [1, 1, 0.5, 0.7]),
+            resize("linear align_corners up", ["mode": .s("linear"), "coordinate_transformation_mode": .s("align_corners")],
+                   ResizeAttributes(mode: .linear, coordinateTransformation: .alignCorners), x: [1, 1, 3, 4], scales: [1, 1, 2.5, 1.5]),
             resize("cubic half_pixel_symmetric", ["mode": .s("cubic"), "coordinate_transformation_mode": .s("half_pixel_symmetric")],
                    ResizeAttributes(mode: .cubic, coordinateTransformation: .halfPixelSymmetric),
                    x: [1, 1, 4, 4], scales: [1, 1, 1.7, 0.75]),
