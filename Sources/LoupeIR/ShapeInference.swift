@@ -57,9 +57,10 @@ extension Graph {
                 inferred[name] = type
             }
             // Constant propagation, for shape computations only: small tensors.
-            if case .shape(let start, let end) = node.op, let shape = inputTypes.first??.staticShape {
+            if case .shape(let start, let end) = node.op, let shape = inputTypes.first??.staticShape,
+               let output = node.outputs.first, !output.isEmpty {
                 let range = Self.shapeRange(rank: shape.count, start: start, end: end)
-                known[node.outputs[0]] = Tensor(shape: [range.count], ints: range.map { Int64(shape[$0]) })
+                known[output] = Tensor(shape: [range.count], ints: range.map { Int64(shape[$0]) })
             } else if let evaluate = constantEvaluator, !node.inputs.isEmpty,
                       zip(node.inputs, constants).allSatisfy({ $0.0.isEmpty || $0.1 != nil }),
                       outputTypes.allSatisfy({ ($0.staticShape?.reduce(1, *) ?? .max) <= 4096 }) {
