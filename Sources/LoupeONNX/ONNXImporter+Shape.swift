@@ -52,8 +52,15 @@ extension ONNXImporter {
         let value = try n.float("value", default: 0)
         if value != 0 {
             let dtype = b.dtype(of: x) ?? .float32
-            let t = dtype.isFloat ? Tensor(shape: [], floats: [value], dtype: dtype)
-                                  : Tensor(shape: [], ints: [Int64(value)], dtype: dtype)
+            let t: Tensor
+            if dtype.isFloat {
+                t = Tensor(shape: [], floats: [value], dtype: dtype)
+            } else {
+                guard let i = Int64(exactly: value) else {
+                    throw n.invalid("value", "\(value) is not an integer, but input '\(x)' is \(dtype)")
+                }
+                t = Tensor(shape: [], ints: [i], dtype: dtype)
+            }
             inputs.append(b.addConstant(t, for: n, "constant_value"))
         }
         return [n.node(.pad(mode), inputs: inputs)]
@@ -135,7 +142,8 @@ extension ONNXImporter {
             guard let t = b.graph.initializers[training], t.count == 1 else {
                 return [n.unsupported("training_mode input '\(training)' is not a constant")]
             }
-            if t.ints.first != 0 { return [n.unsupported("training_mode is true (inference only)")] }
+            // Read through `floats`: a float initializer holding NaN must not trap a conversion.
+            if t.floats.first != 0 { return [n.unsupported("training_mode is true (inference only)")] }
         }
         if n.outputs.count > 1, b.isUsed(n.outputs[1]) {
             return [n.unsupported("the mask output '\(n.outputs[1])' is used")]

@@ -246,19 +246,29 @@ extension ONNXImporter {
         func append<T: FixedWidthInteger>(_ v: T) {
             withUnsafeBytes(of: v.littleEndian) { raw.append(contentsOf: $0) }
         }
+        // Integer dtypes normally hold `.int` storage; a float-stored one is converted
+        // saturating (NaN → 0) instead of trapping like `Int64(Float)`.
+        let ints: [Int64]
+        switch t.storage {
+        case .int(let v): ints = v
+        case .float(let v):
+            ints = t.dtype.isFloat ? [] : v.map { f in
+                f.isNaN ? 0 : f >= 9.2e18 ? .max : f <= -9.2e18 ? .min : Int64(f)
+            }
+        }
         switch t.dtype {
         case .float32: for v in t.floats { append(v.bitPattern) }
         case .float16: for v in t.floats { append(floatToHalf(v)) }
         case .float64: for v in t.floats { append(Double(v).bitPattern) }
-        case .int8: for v in t.ints { append(Int8(truncatingIfNeeded: v)) }
-        case .uint8: for v in t.ints { append(UInt8(truncatingIfNeeded: v)) }
-        case .bool: for v in t.ints { append(UInt8(v != 0 ? 1 : 0)) }
-        case .int16: for v in t.ints { append(Int16(truncatingIfNeeded: v)) }
-        case .uint16: for v in t.ints { append(UInt16(truncatingIfNeeded: v)) }
-        case .int32: for v in t.ints { append(Int32(truncatingIfNeeded: v)) }
-        case .uint32: for v in t.ints { append(UInt32(truncatingIfNeeded: v)) }
-        case .int64: for v in t.ints { append(v) }
-        case .uint64: for v in t.ints { append(UInt64(bitPattern: v)) }
+        case .int8: for v in ints { append(Int8(truncatingIfNeeded: v)) }
+        case .uint8: for v in ints { append(UInt8(truncatingIfNeeded: v)) }
+        case .bool: for v in ints { append(UInt8(v != 0 ? 1 : 0)) }
+        case .int16: for v in ints { append(Int16(truncatingIfNeeded: v)) }
+        case .uint16: for v in ints { append(UInt16(truncatingIfNeeded: v)) }
+        case .int32: for v in ints { append(Int32(truncatingIfNeeded: v)) }
+        case .uint32: for v in ints { append(UInt32(truncatingIfNeeded: v)) }
+        case .int64: for v in ints { append(v) }
+        case .uint64: for v in ints { append(UInt64(bitPattern: v)) }
         }
         p.rawData = raw
         return p

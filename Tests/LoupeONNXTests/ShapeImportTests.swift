@@ -66,6 +66,8 @@ final class ShapeImportTests: ONNXTestCase {
         try python("""
         save('pad2', [N('Pad', ['x'], ['y'], name='p', pads=[0, 1, 0, 2], value=1.5)], [vi('x', [2, 3])], [vi('y', None)], opset=2 + 5)
         save('pad2_reflect', [N('Pad', ['x'], ['y'], name='p', mode='reflect', pads=[0, 1, 0, 1])], [vi('x', [2, 3])], [vi('y', None)], opset=10)
+        save('pad2_int_inf', [N('Pad', ['x'], ['y'], pads=[0, 1, 0, 1], value=float('inf'))], [vi('x', [2, 3], TP.INT32)], [vi('y', None, TP.INT32)], opset=10)
+        save('pad2_int', [N('Pad', ['x'], ['y'], name='p', pads=[0, 1, 0, 1], value=3.0)], [vi('x', [2, 3], TP.INT32)], [vi('y', None, TP.INT32)], opset=10)
         save('pad2_badlen', [N('Pad', ['x'], ['y'], pads=[0, 1])], [vi('x', [2, 3])], [vi('y', None)], opset=10)
         save('pad11', [N('Pad', ['x', 'pp'], ['y'], mode='edge')], [vi('x', [2, 3])], [vi('y', None)],
              [init('pp', np.array([0, 1, 0, 1], np.int64))], opset=11)
@@ -88,6 +90,8 @@ final class ShapeImportTests: ONNXTestCase {
         let r = try load("pad2_reflect")
         XCTAssertEqual(r.nodes[0].op, .pad(.reflect))
         XCTAssertEqual(r.nodes[0].inputs, ["x", "p::pads"])
+        assertLoupeError(try load("pad2_int_inf"), contains: "inf is not an integer, but input 'x' is int32")
+        XCTAssertEqual(try load("pad2_int").initializers["p::constant_value"], Tensor(shape: [], ints: [3], dtype: .int32))
         assertLoupeError(try load("pad2_badlen"), contains: "expected 4 values for input of rank 2")
         XCTAssertEqual(try single("pad11").op, .pad(.edge))
         assertLoupeError(try load("pad_mode"), contains: "got 'mirror'")

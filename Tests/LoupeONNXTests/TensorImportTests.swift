@@ -85,6 +85,15 @@ final class TensorImportTests: ONNXTestCase {
         ])
     }
 
+    func testSerializingFloatStoredIntegersSaturates() throws {
+        let t = Tensor(shape: [4], floats: [.nan, 1e30, -1e30, -3.7], dtype: .int64)
+        let back = try ONNXImporter.parseTensor(data: try ONNXImporter.serializeTensor(t, name: "t"))
+        XCTAssertEqual(back, Tensor(shape: [4], ints: [0, .max, .min, -3], dtype: .int64))
+        let i8 = Tensor(shape: [2], ints: [300, -129], dtype: .int8)
+        XCTAssertEqual(try ONNXImporter.parseTensor(data: try ONNXImporter.serializeTensor(i8, name: "t")).ints, [44, 127],
+                       "integers wrap to the declared width, as a C cast would")
+    }
+
     func testHalfConversionMatchesFloat16() throws {
         #if (os(macOS) && arch(x86_64))
         throw XCTSkip("Float16 is unavailable on macOS x86_64")
