@@ -123,5 +123,41 @@ enum NodeTestExclusions {
             "uint8 tensors: Loupe's FP32 path runs float32 Sub; integer arithmetic is not in scope",
         "test_wrap_pad":
             "int32 tensors: Loupe's FP32 path runs float32 Pad; integer arithmetic is not in scope",
+        "test_training_dropout":
+            "Dropout with training_mode=true (random masking): Loupe runs inference graphs",
+        "test_training_dropout_default":
+            "Dropout with training_mode=true (random masking): Loupe runs inference graphs",
+        "test_training_dropout_default_mask":
+            "Dropout with training_mode=true (random masking): Loupe runs inference graphs",
+        "test_training_dropout_mask":
+            "Dropout with training_mode=true (random masking): Loupe runs inference graphs",
+        "test_training_dropout_zero_ratio":
+            "Dropout with training_mode=true (random masking): Loupe runs inference graphs",
+        "test_training_dropout_zero_ratio_mask":
+            "Dropout with training_mode=true (random masking): Loupe runs inference graphs",
+        "test_reshape_allowzero_reordered":
+            "zero-size input tensor [0, 3, 4]: Loupe's runtime requires positive dimensions",
+        "test_averagepool_3d_default":
+            "3-D (volumetric) operator: Loupe compiles 2-D image models onto XNNPACK's 2-D operators",
+        "test_averagepool_3d_dilations_large_count_include_pad_is_0_ceil_mode_is_False":
+            "3-D (volumetric) operator: Loupe compiles 2-D image models onto XNNPACK's 2-D operators",
+        "test_averagepool_3d_dilations_large_count_include_pad_is_0_ceil_mode_is_True":
+            "3-D (volumetric) operator: Loupe compiles 2-D image models onto XNNPACK's 2-D operators",
+        "test_averagepool_3d_dilations_large_count_include_pad_is_1_ceil_mode_is_False":
+            "3-D (volumetric) operator: Loupe compiles 2-D image models onto XNNPACK's 2-D operators",
+        "test_averagepool_3d_dilations_large_count_include_pad_is_1_ceil_mode_is_True":
+            "3-D (volumetric) operator: Loupe compiles 2-D image models onto XNNPACK's 2-D operators",
+        "test_averagepool_3d_dilations_small":
+            "3-D (volumetric) operator: Loupe compiles 2-D image models onto XNNPACK's 2-D operators",
+        "test_maxpool_3d_default":
+            "3-D (volumetric) operator: Loupe compiles 2-D image models onto XNNPACK's 2-D operators",
+        "test_maxpool_3d_dilations":
+            "3-D (volumetric) operator: Loupe compiles 2-D image models onto XNNPACK's 2-D operators",
+        "test_maxpool_3d_dilations_use_ref_impl":
+            "3-D (volumetric) operator: Loupe compiles 2-D image models onto XNNPACK's 2-D operators",
+        "test_maxpool_3d_dilations_use_ref_impl_large":
+            "3-D (volumetric) operator: Loupe compiles 2-D image models onto XNNPACK's 2-D operators",
+        "test_convtranspose_3d":
+            "3-D (volumetric) operator: Loupe compiles 2-D image models onto XNNPACK's 2-D operators",
     ]
 }

@@ -30,10 +30,16 @@ final class RealModelTests: XCTestCase {
         return try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: url))
     }
 
-    /// Model paths in the manifest are relative to the repository root (committed models)
-    /// or absolute (fixtures outside the repository).
+    /// The manifest names models as `fixtures:<path>` (relative to the fixture directory),
+    /// `repo:<path>` (relative to the repository root) or an absolute path.
     private func modelPath(_ entry: Manifest.Entry) -> String {
-        entry.model.hasPrefix("/") ? entry.model : FixtureLocation.repoRoot.appendingPathComponent(entry.model).path
+        if entry.model.hasPrefix("fixtures:") {
+            return FixtureLocation.root.appendingPathComponent(String(entry.model.dropFirst(9))).path
+        }
+        if entry.model.hasPrefix("repo:") {
+            return FixtureLocation.repoRoot.appendingPathComponent(String(entry.model.dropFirst(5))).path
+        }
+        return entry.model
     }
 
     private func tensor(_ kind: String, _ model: String, _ photo: String) throws -> Tensor {

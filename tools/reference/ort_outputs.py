@@ -4,9 +4,10 @@ the two real models with the inputs written by make_inputs.py, and writes the ex
 outputs for Tests/ConformanceTests/RealModelTests.swift:
 
     Fixtures/expected/<model>/<photo>.npy    the model's single output, float32
-    Fixtures/expected/manifest.json          per model: model path (relative to the repo
-                                             root or to Fixtures/), input and output names,
-                                             photos, and ORT's top-1 class for classifiers
+    Fixtures/expected/manifest.json          per model: model path ("fixtures:<path>" relative
+                                             to the fixture directory, "repo:<path>" relative to
+                                             the repository, or absolute), input and output
+                                             names, photos, and ORT's top-1 class for classifiers
 
 Usage: ort_outputs.py [FIXTURES_DIR]   (default: $LOUPE_FIXTURES or <repo>/Fixtures)
 """
@@ -19,6 +20,16 @@ import numpy as np
 import onnxruntime as ort
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def model_ref(path, root):
+    """How the manifest names a model, so that it stays valid wherever the fixtures live."""
+    path = path.resolve()
+    if path.is_relative_to(root.resolve()):
+        return "fixtures:" + str(path.relative_to(root.resolve()))
+    if path.is_relative_to(REPO):
+        return "repo:" + str(path.relative_to(REPO))
+    return str(path)
 
 
 def session(path):
@@ -45,7 +56,7 @@ def main(argv):
         sess = session(spec["path"])
         (inp,), (out,) = sess.get_inputs(), sess.get_outputs()
         entry = {
-            "model": os.path.relpath(spec["path"], REPO) if spec["path"].is_relative_to(REPO) else str(spec["path"]),
+            "model": model_ref(spec["path"], root),
             "input": inp.name,
             "output": out.name,
             "photos": [],
