@@ -1,0 +1,51 @@
+import LoupeIR
+
+/// A named graph-to-graph rewrite. Each pass documents its Before/After IR and its guard
+/// conditions; it returns whether it changed the graph.
+public protocol GraphPass {
+    /// Short name used in `--print-after` style diagnostics and tests.
+    var name: String { get }
+    /// Rewrites `graph` in place. Returns true when something changed.
+    func run(on graph: inout Graph) throws -> Bool
+}
+
+extension Graph {
+    /// Replaces every use of `old` (node inputs) by `new`. Graph outputs are left alone:
+    /// callers that remove a value which is a graph output must rename instead.
+    mutating func replaceUses(of old: String, with new: String) {
+        for i in nodes.indices {
+            for j in nodes[i].inputs.indices where nodes[i].inputs[j] == old {
+                nodes[i].inputs[j] = new
+            }
+        }
+    }
+
+    /// Number of node inputs (plus graph outputs) that read `value`.
+    func useCount(_ value: String) -> Int {
+        var n = outputs.filter { $0.name == value }.count
+        for node in nodes { n += node.inputs.filter { $0 == value }.count }
+        return n
+    }
+
+    /// True when `value` is read by exactly one node input and is not a graph output.
+    func hasSingleNodeUse(_ value: String) -> Bool {
+        !isGraphOutput(value) && useCount(value) == 1
+    }
+
+    /// A value name not used anywhere in the graph, derived from `base`.
+    func freshName(_ base: String) -> String {
+        var used = Set(initializers.keys).union(types.keys)
+        for i in inputs { used.insert(i.name) }
+        for n in nodes { used.formUnion(n.outputs) }
+        if !used.contains(base) { return base }
+        var k = 1
+        while used.contains("\(base)_\(k)") { k += 1 }
+        return "\(base)_\(k)"
+    }
+
+    /// Scalar value of a constant input, if it is a one-element initializer.
+    func scalarConstant(_ value: String) -> Float? {
+        guard let t = initializers[value], t.count == 1 else { return nil }
+        return t.floats[0]
+    }
+}

@@ -1,0 +1,60 @@
+import LoupeIR
+import LoupeReference
+
+/// The one ordered pass pipeline. Each entry says why it sits where it does.
+public enum Pipeline {
+    /// Options of the optimizer.
+    public struct Options: Sendable {
+        /// Switch 4-D activations to NHWC (needed by the XNNPACK runtime; the reference
+        /// interpreter runs either form).
+        public var convertToNHWC: Bool
+        public init(convertToNHWC: Bool = true) {
+            self.convertToNHWC = convertToNHWC
+        }
+    }
+
+    /// Runs the standard pipeline on a copy of `graph` and returns the optimized graph.
+    /// Graph inputs and outputs (names and types) are unchanged.
+    public static func optimize(_ graph: Graph, options: Options = Options()) throws -> Graph {
+        var g = graph
+        // Types first: folding `Shape` needs static shapes. Constant shape chains are
+        // evaluated during inference so that Reshape targets are known before folding.
+        try g.inferTypes(constantEvaluator: ReferenceInterpreter.evaluate)
+        // Identity/Dropout out of the way so patterns below see producer→consumer directly.
+        let removeIdentity = RemoveIdentity()
+        _ = try removeIdentity.run(on: &g)
+        // Fold to a fixed point: each round may make more shapes static (a Reshape whose
+        // shape just became constant), which lets more Shape nodes fold.
+        let fold = FoldConstants()
+        for _ in 0..<16 {
+            guard try fold.run(on: &g) else { break }
+            g.types = [:]
+            try g.inferTypes()
+        }
+        // BatchNorm into Conv before activations are fused: the fold needs a bare conv.
+        let bn = FoldBatchNorm()
+        _ = try bn.run(on: &g)
+        // Hard activations before FuseActivations, which would otherwise swallow the Clip
+        // of `x·clip(x+3, 0, 6)/6` into a neighbouring conv.
+        let hard = RecognizeHardActivations()
+        _ = try hard.run(on: &g)
+        let fuse = FuseActivations()
+        _ = try fuse.run(on: &g)
+        let dce = EliminateDeadCode()
+        _ = try dce.run(on: &g)
+        g.types = [:]
+        try g.inferTypes()
+        if options.convertToNHWC {
+            // Layout last among rewrites: the patterns above are written for NCHW.
+            let nhwc = ConvertToNHWC()
+            _ = try nhwc.run(on: &g)
+            let cancel = CancelTransposes()
+            _ = try cancel.run(on: &g)
+            _ = try dce.run(on: &g)
+        }
+        g.types = [:]
+        try g.inferTypes()
+        try g.verify()
+        return g
+    }
+}

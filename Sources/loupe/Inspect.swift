@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Loupe
+
+/// `loupe inspect`: inputs, outputs, and where each node runs or why it cannot.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a model's inputs, outputs and a per-node table of where each node runs (or why it cannot).")
+
+    @OptionGroup var options: ModelOptions
+
+    @Flag(help: "Show the imported graph instead of the optimized one.")
+    var imported = false
+
+    func run() throws {
+        let graph: Graph
+        do {
+            graph = try ONNXImporter.load(contentsOf: options.model)
+        } catch {
+            fail(error)
+        }
+        print("model: \(options.model)  (opset \(graph.opset), \(graph.nodes.count) nodes)")
+        for i in graph.inputs { print("input:  \(i.name)  \(i.type)") }
+        for o in graph.outputs { print("output: \(o.name)  \(o.type)") }
+
+        var g: Graph
+        var problem: String?
+        do {
+            g = try Model.applyInputShapes(graph, try options.compileOptions(graph: graph).inputShapes)
+            try g.inferTypes(constantEvaluator: ReferenceInterpreter.evaluate)
+        } catch {
+            g = graph
+            problem = "\(error)"
+        }
+        var shown = g
+        if problem == nil && !imported {
+            do {
+                shown = try Pipeline.optimize(g)
+            } catch {
+                problem = "\(error)"
+            }
+        }
+        var rows: [[String]] = []
+        var counts: [String: Int] = [:]
+        var unsupported: [String] = []
+        var macs = 0
+        for (i, node) in shown.nodes.enumerated() {
+            let shape = node.outputs.first.flatMap { shown.type(of: $0)?.description } ?? "?"
+            let placement = Lowering.placement(of: node, in: shown)
+            let where_: String
+            switch placement {
+            case .xnnpack(let op): where_ = op; counts["XNNPACK", default: 0] += 1
+            case .kernel(let k): where_ = k; counts["Loupe kernels", default: 0] += 1
+            case .alias: where_ = "alias (no copy)"; counts["aliases", default: 0] += 1
+            case .constant: where_ = "constant"; counts["constants", default: 0] += 1
+            case .unsupported(let reason):
+                where_ = "CANNOT RUN: \(reason)"
+                counts["cannot run", default: 0] += 1
+                unsupported.append("\(node.reference): \(reason)")
+            }
+            let nodeMACs = shown.types.isEmpty ? 0 : node.macs(in: shown)
+            macs += nodeMACs
+            rows.append([String(i), node.name, node.op.onnxName, shape, nodeMACs > 0 ? formatCount(nodeMACs) : "", where_])
+        }
+        print("")
+        print(formatTable(["#", "node", "op", "output", "MACs", "runs on"], rows))
+        let params = shown.initializers.values.filter { $0.dtype.isFloat }.reduce(0) { $0 + $1.count }
+        print("")
+        print("graph: \(imported ? "imported" : "optimized"), \(shown.nodes.count) nodes: "
+              + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+        print("parameters (float constant elements in the graph): \(formatCount(params))")
+        print("MACs (conv, gemm, matmul): \(formatCount(macs))")
+        if let problem { print("\nnot compiled: \(problem)") }
+        if !unsupported.isEmpty {
+            print("\n\(unsupported.count) node(s) cannot run:")
+            for u in unsupported { print("  \(u)") }
+        }
+    }
+}
+
+/// 3218225 → "3.218 M".
+func formatCount(_ n: Int) -> String {
+    let d = Double(n)
+    if d >= 1e9 { return String(format: "%.3f G", d / 1e9) }
+    if d >= 1e6 { return String(format: "%.3f M", d / 1e6) }
+    if d >= 1e3 { return String(format: "%.1f k", d / 1e3) }
+    return String(n)
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class LoupePassesTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite from a clean clone: installs dependencies, makes fixtures, runs
+# every test target. Usage: ./test.sh [extra `swift test` arguments]
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/install-deps.sh --test
+Tests/Fixtures/fetch.sh
+swift build --build-tests
+swift test --skip-build "$@"
