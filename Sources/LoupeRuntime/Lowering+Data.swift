@@ -58,6 +58,8 @@ extension Lowering {
                       node.inputs.filter({ $0 == v }).count == 1,
                       let pi = producers[v] else { continue }
                 let producer = graph.nodes[pi]
+                // MatMul with a 1-D B drops the channel axis: its rows are not the concat's.
+                if case .matMul = producer.op, graph.constant(producer.inputs[1])?.shape.count != 2 { continue }
                 guard writesWithStride(producer.op), producer.outputs.first == v,
                       case .xnnpack = placement(of: producer, in: graph) else { continue }
                 p.slices[i].inPlace = true
@@ -213,8 +215,8 @@ extension Lowering {
         let name = "xnn_create_softmax_nc_f32"
         let (x, xs) = try activation(node, graph, 0, "input")
         let ax = axis < 0 ? axis + xs.count : axis
-        // Legacy (opset < 13) coerces to 2-D at `axis`: the same as the last axis when every
-        // dim after it... is folded into one row, i.e. rows = prod(dims before axis).
+        // Legacy (opset < 13) Softmax coerces the input to 2-D at `axis`: rows are the dims
+        // before it, and one softmax runs over everything from `axis` on.
         let channels: Int
         if legacy {
             channels = xs[ax...].reduce(1, *)

@@ -33,6 +33,11 @@ final class ConvTests: XCTestCase {
             Case(x: [1, 10, 11, 8], w: [16, 1, 5, 5], op: conv([5, 5], autoPad: .sameLower, group: 8)),
             Case(x: [1, 6, 6, 5], w: [7, 5, 3, 3], op: conv([3, 3], autoPad: .valid, min: 0, max: 6)),
             Case(x: [1, 6, 6, 5], w: [7, 5, 1, 1], op: conv([1, 1], min: -0.5, max: .infinity)),
+            Case(x: [1, 12, 13, 6], w: [6, 1, 7, 7], op: conv([7, 7], dilations: [2, 2], pads: [6, 6, 6, 6], group: 6)),
+            Case(x: [1, 9, 9, 6], w: [6, 1, 3, 3], op: conv([3, 3], strides: [2, 2], pads: [0, 0, 1, 1], group: 6)),
+            Case(x: [1, 9, 9, 5], w: [3, 5, 1, 1], op: conv([1, 1], strides: [2, 2])),
+            Case(x: [2, 1, 1, 5], w: [3, 5, 1, 1], op: conv([1, 1])),
+            Case(x: [1, 5, 6, 6], w: [9, 2, 3, 3], op: conv([3, 3], pads: [1, 1, 1, 1], group: 3)),
         ]
         for (i, c) in cases.enumerated() {
             var b = G(seed: UInt64(100 + i))

@@ -157,9 +157,11 @@ void loupe_f32_tanh__neon(size_t n, const float* x, float* y) { loupe_f32_tanh__
 #endif
 
 void loupe_f32_tanh(size_t n, const float* x, float* y) {
-  static loupe_isa isa = (loupe_isa)-1;
-  if ((int)isa < 0) isa = loupe_detect_isa();
-  switch (isa) {
+  /* Cached on first call; racing first calls store the same value (relaxed atomics). */
+  static int cached = -1;
+  int isa = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+  if (isa < 0) { isa = (int)loupe_detect_isa(); __atomic_store_n(&cached, isa, __ATOMIC_RELAXED); }
+  switch ((loupe_isa)isa) {
     case loupe_isa_avx512: loupe_f32_tanh__avx512(n, x, y); return;
     case loupe_isa_avx2: loupe_f32_tanh__avx2(n, x, y); return;
     case loupe_isa_neon: loupe_f32_tanh__neon(n, x, y); return;

@@ -107,8 +107,9 @@ void loupe_x32_transpose2d__avx2(size_t rows, size_t cols, const uint32_t* in, s
 void loupe_x32_transpose2d(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
                            uint32_t* out, size_t out_stride) {
 #if LOUPE_X86
-  static int level = -1;
-  if (level < 0) level = loupe_isa_available(loupe_isa_avx2) ? 2 : 1;
+  static int cached = -1;
+  int level = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+  if (level < 0) { level = loupe_isa_available(loupe_isa_avx2) ? 2 : 1; __atomic_store_n(&cached, level, __ATOMIC_RELAXED); }
   if (level == 2) { loupe_x32_transpose2d__avx2(rows, cols, in, in_stride, out, out_stride); return; }
   loupe_x32_transpose2d__sse2(rows, cols, in, in_stride, out, out_stride);
 #else
