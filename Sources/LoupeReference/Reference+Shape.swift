@@ -131,9 +131,13 @@ extension Kernel {
     }
 
     /// Cast: float → integer truncates toward zero (NaN → 0, saturating at the Int64 range)
-    /// then wraps to the target width; → bool is `x != 0`; float16/float64 stay held as Float.
+    /// then wraps to the target width; → bool is `x != 0`; → float16 rounds to half precision
+    /// (values stay held as Float).
     func cast(to: DType) throws -> Tensor {
         let x = try input(0)
+        if to == .float16 {
+            return Tensor(shape: outShape, floats: x.floats.map(roundToHalf), dtype: to)
+        }
         if to.isFloat {
             return Tensor(shape: outShape, floats: x.floats, dtype: to)
         }
@@ -175,4 +179,18 @@ extension Kernel {
         let x = try input(0)
         return x.gathering(broadcastSources(output: outShape, input: x.shape), shape: outShape)
     }
+}
+
+/// Rounds to the nearest float16 value (ties to even), held as Float.
+func roundToHalf(_ v: Float) -> Float {
+    #if arch(x86_64) && os(macOS)
+    // No Float16 here: round the significand to 11 bits by hand (normal range only).
+    guard v.isFinite, v != 0 else { return v }
+    if abs(v) >= 65520 { return v < 0 ? -.infinity : .infinity }
+    let e = max(v.exponent, -14)
+    let q = Float(sign: .plus, exponent: e - 10, significand: 1)
+    return (v / q).rounded(.toNearestOrEven) * q
+    #else
+    return Float(Float16(v))
+    #endif
 }

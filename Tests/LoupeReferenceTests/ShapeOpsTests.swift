@@ -45,6 +45,10 @@ final class ShapeOpsTests: XCTestCase {
         XCTAssertEqual(c.ints, [-1, 2, 0, Int64(Int32(truncatingIfNeeded: Int64(Float(3e10))))])
         XCTAssertEqual(try run1(.cast(to: .bool), [f([2], [0, -0.5])]).ints, [0, 1])
         assertClose(try run1(.cast(to: .float32), [i64([2])]), [1], [2])
+        // float16 keeps 11 significant bits: 1 + 2⁻¹¹ rounds to 1 (tie to even), 1 + 3·2⁻¹¹ to 1 + 2⁻⁹.
+        let h = try run1(.cast(to: .float16), [f([3], [1 + 1.0 / 2048, 1 + 3.0 / 2048, 70000])])
+        XCTAssertEqual(h.floats, [1, 1 + 1.0 / 512, .infinity])
+        XCTAssertEqual(h.dtype, .float16)
         assertClose(try run1(.transpose(perm: nil), [iota([2, 3])]), [3, 2], [0, 3, 1, 4, 2, 5])
         assertClose(try run1(.flatten(axis: 1), [iota([2, 1, 2])]), [2, 2], [0, 1, 2, 3])
     }
