@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import Loupe
+import Loupe
 
 /// Runs the ONNX backend node tests of onnx 1.22.0 (Fixtures/onnx-node, fetched by
 /// tools/fixtures/fetch.sh) for every op of the FP32 scope, through the compiled runtime

