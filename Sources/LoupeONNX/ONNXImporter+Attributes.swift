@@ -44,8 +44,16 @@ struct NodeContext {
     }
 
     var isDefaultDomain: Bool { domain.isEmpty || domain == "ai.onnx" }
-    var inputs: [String] { proto.input }
-    var outputs: [String] { proto.output }
+    /// Inputs and outputs as written, less trailing omitted (empty) names, which ONNX
+    /// allows and Loupe's arity checks do not count.
+    var inputs: [String] { Self.trimmed(proto.input) }
+    var outputs: [String] { Self.trimmed(proto.output) }
+
+    private static func trimmed(_ names: [String]) -> [String] {
+        var names = names
+        while let last = names.last, last.isEmpty { names.removeLast() }
+        return names
+    }
     var reference: NodeReference { NodeReference(index: index, name: name, opType: opType, opset: opset) }
     var origin: NodeOrigin { NodeOrigin(index: index, opType: opType, opset: opset) }
 
@@ -72,8 +80,7 @@ struct NodeContext {
     /// Checks the number of inputs (trailing omitted inputs do not count) and outputs, and
     /// that required inputs (within the lower bound) and the first output are present.
     func requireArity(inputs range: ClosedRange<Int>, outputs outRange: ClosedRange<Int> = 1...1) throws {
-        var count = inputs.count
-        while count > 0 && inputs[count - 1].isEmpty { count -= 1 }
+        let count = inputs.count
         guard range.contains(count) else {
             throw LoupeError.malformedModel("\(reference) has \(count) inputs; expected \(describe(range))")
         }
