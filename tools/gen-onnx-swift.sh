@@ -8,13 +8,15 @@
 # the version Package.swift resolves (1.39.0), built once with:
 #   git clone --branch 1.39.0 https://github.com/apple/swift-protobuf /tmp/swift-protobuf
 #   (cd /tmp/swift-protobuf && swift build -c release --product protoc-gen-swift)
-# Point PROTOC_GEN_SWIFT at the binary if it is elsewhere.
+# Point PROTOC_GEN_SWIFT at the binary if it is elsewhere. OUT_DIR writes the generated
+# file elsewhere (the tests use it to check that the committed file is up to date).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 plugin="${PROTOC_GEN_SWIFT:-/tmp/swift-protobuf/.build/release/protoc-gen-swift}"
 protoc="${PROTOC:-protoc}"
 proto_dir="$repo/Sources/LoupeONNX/Proto"
+out_dir="${OUT_DIR:-$proto_dir}"
 
 if [[ ! -x "$plugin" ]]; then
     echo "error: protoc-gen-swift not found at '$plugin'." >&2
@@ -33,7 +35,7 @@ fi
     --proto_path="$proto_dir" \
     --swift_opt=Visibility=Internal \
     --swift_opt=FileNaming=DropPath \
-    --swift_out="$proto_dir" \
+    --swift_out="$out_dir" \
     "$proto_dir/onnx.proto"
 
-echo "wrote $proto_dir/onnx.pb.swift"
+echo "wrote $out_dir/onnx.pb.swift"
