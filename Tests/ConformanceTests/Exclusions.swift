@@ -161,3 +161,16 @@ enum NodeTestExclusions {
             "3-D (volumetric) operator: Loupe compiles 2-D image models onto XNNPACK's 2-D operators",
     ]
 }
+
+/// Node tests whose reference outputs are less precise than float32 arithmetic, checked
+/// against a per-element absolute bound instead of their op class's tolerance. Each entry
+/// says what is wrong with the data and what ONNX Runtime gives (the test still runs).
+enum NodeTestDataDefects {
+    static let absoluteTolerance: [String: (bound: Double, reason: String)] = [
+        "test_averagepool_2d_ceil_last_window_starts_on_pad": (
+            bound: 1e-4,
+            reason: "output_0.pb holds 4-decimal values (0.1511, 0.2841, 0.3572) up to 5.6e-5 off the "
+                + "exact averages 0.151056, 0.284044, 0.357222, which ONNX Runtime 1.32 gives"
+        ),
+    ]
+}
