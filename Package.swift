@@ -6,7 +6,7 @@ let package = Package(
     name: "Loupe",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "Loupe", targets: ["Loupe"]),
+        .library(name: "Loupe", targets: ["Loupe", "LoupeImaging", "LoupeIQA", "LoupeProfile"]),
         .executable(name: "loupe", targets: ["loupe"]),
         .executable(name: "loupe-bench", targets: ["LoupeBench"]),
     ],
@@ -27,9 +27,18 @@ let package = Package(
         .target(name: "LoupeReference", dependencies: ["LoupeIR"]),
         .target(name: "LoupeRuntime", dependencies: ["LoupeIR", "LoupePasses", "LoupeKernels", "CXNNPACK"]),
         .target(name: "Loupe", dependencies: ["LoupeIR", "LoupeONNX", "LoupePasses", "LoupeReference", "LoupeRuntime"]),
+        // libpng / libjpeg-turbo glue: their errors arrive through longjmp and callbacks,
+        // which only C can catch safely.
+        .target(
+            name: "LoupeCodecs",
+            linkerSettings: [.linkedLibrary("png"), .linkedLibrary("turbojpeg")]),
+        .target(name: "LoupeImaging", dependencies: ["LoupeIR", "LoupeKernels", "LoupeCodecs"]),
+        .target(name: "LoupeIQA", dependencies: ["Loupe", "LoupeImaging"]),
+        .target(name: "LoupeProfile", dependencies: ["Loupe"]),
         .executableTarget(
             name: "loupe",
-            dependencies: ["Loupe", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Loupe", "LoupeImaging", "LoupeIQA", "LoupeProfile",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "LoupeBench", dependencies: ["Loupe"], path: "Bench/Sources/LoupeBench"),
         .testTarget(name: "LoupeIRTests", dependencies: ["LoupeIR"]),
         .testTarget(name: "LoupeONNXTests", dependencies: ["LoupeONNX", "LoupeIR"]),
@@ -38,5 +47,9 @@ let package = Package(
         .testTarget(name: "LoupeRuntimeTests", dependencies: ["LoupeRuntime", "LoupeReference", "LoupePasses", "LoupeIR"]),
         .testTarget(name: "LoupeKernelsTests", dependencies: ["LoupeKernels"]),
         .testTarget(name: "ConformanceTests", dependencies: ["Loupe"]),
+        .testTarget(name: "LoupeImagingTests", dependencies: ["LoupeImaging", "LoupeKernels"]),
+        .testTarget(name: "LoupeIQATests", dependencies: ["LoupeIQA"]),
+        .testTarget(name: "LoupeProfileTests", dependencies: ["LoupeProfile"]),
+        .testTarget(name: "CLITests", dependencies: ["Loupe"]),
     ]
 )

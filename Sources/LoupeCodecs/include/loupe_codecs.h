@@ -1,0 +1,3 @@
+#ifndef LOUPE_CODECS_H
+#define LOUPE_CODECS_H
+#endif

@@ -1,0 +1,1 @@
+#include "loupe_codecs.h"

@@ -1,0 +1,5 @@
+import XCTest
+
+final class LoupeIQATestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}

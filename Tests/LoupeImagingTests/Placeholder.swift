@@ -1,0 +1,5 @@
+import XCTest
+
+final class LoupeImagingTestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}

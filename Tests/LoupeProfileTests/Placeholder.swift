@@ -1,0 +1,5 @@
+import XCTest
+
+final class LoupeProfileTestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}
