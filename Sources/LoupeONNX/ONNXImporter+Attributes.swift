@@ -145,6 +145,14 @@ struct NodeContext {
 
     func has(_ name: String) -> Bool { attributes[name] != nil }
 
+    /// Rejects an attribute that became an input at `opset`: ignoring it would silently
+    /// change the node's meaning.
+    func rejectMovedAttributes(_ names: String..., since opset: Int) throws {
+        for name in names where has(name) {
+            throw invalid(name, "is an input from opset \(opset), not an attribute")
+        }
+    }
+
     func int(_ name: String) throws -> Int? {
         guard let a = try attribute(name, .int) else { return nil }
         guard let v = Int(exactly: a.i) else { throw invalid(name, "value \(a.i) does not fit in Int") }

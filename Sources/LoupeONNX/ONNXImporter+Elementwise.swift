@@ -26,7 +26,10 @@ extension ONNXImporter {
     /// Clip-6 takes min/max attributes (absent = unbounded); from Clip-11 they are
     /// optional scalar inputs.
     static func mapClip(_ n: NodeContext, _ b: inout GraphBuilder) throws -> [Node] {
-        guard n.opset < 11 else { return try n.simple(.clip, inputs: 1...3) }
+        guard n.opset < 11 else {
+            try n.rejectMovedAttributes("min", "max", since: 11)
+            return try n.simple(.clip, inputs: 1...3)
+        }
         try n.requireArity(inputs: 1...1)
         var inputs = [n.inputs[0], "", ""]
         let dtype = b.dtype(of: n.inputs[0]).flatMap { $0.isFloat ? $0 : nil } ?? .float32

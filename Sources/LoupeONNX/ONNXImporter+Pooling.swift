@@ -35,6 +35,7 @@ extension ONNXImporter {
         let axesIsInput = n.opset >= (r == .sum ? 13 : 18)
         let keepDims = try n.bool("keepdims", default: true)
         if axesIsInput {
+            try n.rejectMovedAttributes("axes", since: r == .sum ? 13 : 18)
             let noop = try n.bool("noop_with_empty_axes", default: false)
             return try n.simple(.reduce(r, keepDims: keepDims, noopWithEmptyAxes: noop), inputs: 1...2)
         }

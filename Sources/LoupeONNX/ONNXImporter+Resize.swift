@@ -45,6 +45,7 @@ extension ONNXImporter {
         let mode = try resizeMode(n, allowed: [.nearest, .linear])
         let attrs = legacyResizeAttributes(mode)
         if n.opset >= 9 {
+            try n.rejectMovedAttributes("scales", since: 9)
             try n.requireArity(inputs: 2...2)
             return [n.node(.resize(attrs), inputs: [n.inputs[0], "", n.inputs[1]])]
         }

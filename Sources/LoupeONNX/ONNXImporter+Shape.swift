@@ -13,7 +13,10 @@ extension ONNXImporter {
     /// constant int64 input.
     static func mapSqueeze(_ n: NodeContext, _ b: inout GraphBuilder, unsqueeze: Bool) throws -> [Node] {
         let op: Op = unsqueeze ? .unsqueeze : .squeeze
-        guard n.opset < 13 else { return try n.simple(op, inputs: unsqueeze ? 2...2 : 1...2) }
+        guard n.opset < 13 else {
+            try n.rejectMovedAttributes("axes", since: 13)
+            return try n.simple(op, inputs: unsqueeze ? 2...2 : 1...2)
+        }
         try n.requireArity(inputs: 1...1)
         guard let axes = try n.ints64("axes") else {
             if unsqueeze { throw n.invalid("axes", "is required") }
@@ -40,7 +43,10 @@ extension ONNXImporter {
             throw n.invalid("mode", "expected constant, reflect, edge or wrap, got '\(modeName)'")
         }
         if mode == .wrap && n.opset < 19 { throw n.invalid("mode", "'wrap' needs opset 19") }
-        guard n.opset < 11 else { return try n.simple(.pad(mode), inputs: 2...4) }
+        guard n.opset < 11 else {
+            try n.rejectMovedAttributes("pads", "value", since: 11)
+            return try n.simple(.pad(mode), inputs: 2...4)
+        }
         try n.requireArity(inputs: 1...1)
         guard let pads = try n.ints64("pads") else { throw n.invalid("pads", "is required") }
         guard pads.count % 2 == 0 else { throw n.invalid("pads", "expected an even count, got \(pads.count)") }
@@ -83,7 +89,10 @@ extension ONNXImporter {
 
     /// Slice-1 has `starts`/`ends`/`axes` attributes (no steps); from 10 they are inputs.
     static func mapSlice(_ n: NodeContext, _ b: inout GraphBuilder) throws -> [Node] {
-        guard n.opset < 10 else { return try n.simple(.slice, inputs: 3...5) }
+        guard n.opset < 10 else {
+            try n.rejectMovedAttributes("starts", "ends", "axes", since: 10)
+            return try n.simple(.slice, inputs: 3...5)
+        }
         try n.requireArity(inputs: 1...1)
         guard let starts = try n.ints64("starts") else { throw n.invalid("starts", "is required") }
         guard let ends = try n.ints64("ends") else { throw n.invalid("ends", "is required") }

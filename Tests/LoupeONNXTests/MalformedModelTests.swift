@@ -197,6 +197,16 @@ final class MalformedModelTests: XCTestCase {
         XCTAssertNoThrow(try load(Self.model([Self.node("Clip", ["x", "", ""], ["y"])])))
     }
 
+    func testTrailingOmittedNamesAreDropped() throws {
+        let g = try load(Self.model([Self.node("Relu", ["x", ""], ["y", ""])]))
+        XCTAssertEqual(g.nodes[0].inputs, ["x"])
+        XCTAssertEqual(g.nodes[0].outputs, ["y"])
+        let clip = try load(Self.model([Self.node("Clip", ["x", "", ""], ["y"])]))
+        XCTAssertEqual(clip.nodes[0].inputs, ["x"])
+        assertError(Self.model([Self.node("Add", ["", "x"], ["y"])]), contains: "omits required input 0")
+        assertError(Self.model([Self.node("Relu", ["x"], ["", "y"])]), contains: "has 2 outputs; expected 1")
+    }
+
     func testDuplicateNames() {
         assertError(Self.model([Self.node("Relu", ["x"], ["y"]), Self.node("Relu", ["x"], ["y"])]),
                     contains: "output 'y' of Relu node 1 'Relu_1' (opset 17) is already defined")

@@ -40,6 +40,8 @@ final class PoolingImportTests: ONNXTestCase {
         save('mean18', [N('ReduceMean', ['x', 'ax'], ['y'], noop_with_empty_axes=1)], x, [vi('y', None)],
              [init('ax', np.array([1], np.int64))], opset=18)
         save('sum11', [N('ReduceSum', ['x'], ['y'], name='r', axes=[0])], x, [vi('y', None)], opset=11)
+        save('mean18_attr', [N('ReduceMean', ['x'], ['y'], axes=[1])], x, [vi('y', None)], opset=18)
+        save('sum13_attr', [N('ReduceSum', ['x'], ['y'], axes=[1])], x, [vi('y', None)], opset=13)
         save('sum13', [N('ReduceSum', ['x', 'ax'], ['y'])], x, [vi('y', None)], [init('ax', np.array([1], np.int64))], opset=13)
         for op in ['ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceSumSquare', 'ReduceL2']:
             save(op + '13', [N(op, ['x'], ['y'], name='r', axes=[2])], x, [vi('y', None)], opset=13)
@@ -55,6 +57,8 @@ final class PoolingImportTests: ONNXTestCase {
         XCTAssertEqual(m18.inputs, ["x", "ax"])
         XCTAssertEqual(try load("sum11").initializers["r::axes"]?.ints, [0])
         XCTAssertEqual(try single("sum13").inputs, ["x", "ax"])
+        assertLoupeError(try load("mean18_attr"), contains: "is an input from opset 18")
+        assertLoupeError(try load("sum13_attr"), contains: "is an input from opset 13")
         let ops: [(String, ReduceOp)] = [("ReduceMax", .max), ("ReduceMin", .min), ("ReduceProd", .prod),
                                          ("ReduceSumSquare", .sumSquare), ("ReduceL2", .l2)]
         for (name, r) in ops {

@@ -46,6 +46,7 @@ final class ShapeImportTests: ONNXTestCase {
         save('usq11_noaxes', [N('Unsqueeze', ['x'], ['y'])], [vi('x', [3])], [vi('y', None)], opset=11)
         save('usq13', [N('Unsqueeze', ['x', 'ax'], ['y'])], [vi('x', [3])], [vi('y', None)], [init('ax', np.array([0], np.int64))], opset=13)
         save('usq13_attr', [N('Unsqueeze', ['x'], ['y'], axes=[0])], [vi('x', [3])], [vi('y', None)], opset=13)
+        save('sq13_attr', [N('Squeeze', ['x'], ['y'], axes=[0])], [vi('x', [1, 3])], [vi('y', None)], opset=13)
         """)
         let sq = try load("sq11")
         XCTAssertEqual(sq.nodes[0].op, .squeeze)
@@ -59,7 +60,8 @@ final class ShapeImportTests: ONNXTestCase {
         XCTAssertEqual(usq.initializers["u::axes"]?.ints, [0, -1])
         assertLoupeError(try load("usq11_noaxes"), contains: "'axes'")
         XCTAssertEqual(try single("usq13").inputs, ["x", "ax"])
-        assertLoupeError(try load("usq13_attr"), contains: "has 1 inputs; expected 2")
+        assertLoupeError(try load("usq13_attr"), contains: "'axes' of Unsqueeze node 0 'Unsqueeze_0' (opset 13): is an input from opset 13")
+        assertLoupeError(try load("sq13_attr"), contains: "'axes' of Squeeze node 0 'Squeeze_0' (opset 13): is an input from opset 13")
     }
 
     func testPadAndSliceAttributesBecomeInputs() throws {
