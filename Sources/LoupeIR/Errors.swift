@@ -39,6 +39,8 @@ public enum LoupeError: Error, Sendable, CustomStringConvertible, Equatable {
     case badInput(String)
     /// A file could not be read or written.
     case io(String)
+    /// A photo could not be decoded (corrupt, truncated, unsupported format, over the pixel cap).
+    case badImage(path: String, reason: String)
     /// XNNPACK or a kernel refused an operator.
     case backend(NodeReference?, reason: String)
 
@@ -52,6 +54,7 @@ public enum LoupeError: Error, Sendable, CustomStringConvertible, Equatable {
         case .verification(let m): return "invalid graph: \(m)"
         case .badInput(let m): return "bad input: \(m)"
         case .io(let m): return "I/O error: \(m)"
+        case .badImage(let p, let r): return "cannot read image \(p): \(r)"
         case .backend(let n, let r):
             if let n { return "backend error at \(n): \(r)" }
             return "backend error: \(r)"
