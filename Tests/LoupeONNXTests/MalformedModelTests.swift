@@ -137,7 +137,7 @@ final class MalformedModelTests: XCTestCase {
     }
 
     func testRandomBytesAndBitFlipsNeverCrash() throws {
-        let seed = UInt64.random(in: 0...UInt64.max)
+        let seed = testSeed()
         var rng = SplitMix64(seed: seed)
         for i in 0..<2000 {
             let n = Int(rng.next() % 512) + 1
@@ -166,6 +166,70 @@ final class MalformedModelTests: XCTestCase {
                 XCTFail("mutation \(i): non-Loupe error \(error) (seed \(seed))")
             }
         }
+    }
+
+    /// Every mapped op type with random input counts and random attributes (names it reads,
+    /// random types and extreme values), at random opsets: import succeeds or throws a
+    /// LoupeError; nothing traps.
+    func testRandomNodesNeverCrash() throws {
+        let ops = Array(NodeTestSuiteTests.mapped).sorted() + ["Unknown"]
+        let names = ["axis", "axes", "perm", "kernel_shape", "strides", "pads", "dilations", "group", "auto_pad",
+                     "alpha", "beta", "transA", "transB", "epsilon", "keepdims", "noop_with_empty_axes", "mode",
+                     "value", "value_float", "value_floats", "value_int", "value_ints", "min", "max", "to",
+                     "starts", "ends", "scales", "ceil_mode", "count_include_pad", "output_padding",
+                     "output_shape", "training_mode", "allowzero", "start", "end", "coordinate_transformation_mode",
+                     "nearest_mode", "antialias", "spatial", "sparse_value", "value_string"]
+        let ints: [Int64] = [0, 1, -1, 2, 3, Int64.max, Int64.min, 1 << 40]
+        let floats: [Float] = [0, 1, -1, .nan, .infinity, -.infinity, 1e30, 0.5]
+        let seed = testSeed()
+        var rng = SplitMix64(seed: seed)
+        func pick<T>(_ a: [T]) -> T { a[Int(rng.next() % UInt64(a.count))] }
+        var loaded = 0
+        for i in 0..<4000 {
+            let op = pick(ops)
+            let inputCount = Int(rng.next() % 5)
+            let inputs = (0..<inputCount).map { _ in pick(["x", "w", "", "i"]) }
+            var attributes: [Onnx_AttributeProto] = []
+            for name in Set((0..<Int(rng.next() % 4)).map { _ in pick(names) }) {
+                attributes.append(Self.attribute(name) { a in
+                    switch rng.next() % 7 {
+                    case 0: a.type = .int; a.i = pick(ints)
+                    case 1: a.type = .ints; a.ints = (0..<Int(rng.next() % 5)).map { _ in pick(ints) }
+                    case 2: a.type = .float; a.f = pick(floats)
+                    case 3: a.type = .floats; a.floats = (0..<Int(rng.next() % 5)).map { _ in pick(floats) }
+                    case 4: a.type = .string; a.s = Data(pick(["NOTSET", "constant", "linear", "", "SAME_UPPER", "asymmetric"]).utf8)
+                    case 5:
+                        a.type = .tensor
+                        a.t = MalformedModelTests.floatTensor("t", (0..<Int(rng.next() % 3)).map { _ in pick(ints) }, [1])
+                        a.t.dataType = Int32(truncatingIfNeeded: rng.next() % 17)
+                    default: a.type = pick([.undefined, .graph, .sparseTensor, .strings])
+                    }
+                })
+            }
+            let outputs = pick([["y"], ["y", "idx"], ["y", ""], []])
+            var m = Self.model([Self.node(op, inputs, outputs, attributes: attributes)], inputs: ["x"],
+                               outputs: ["y"], initializers: [Self.floatTensor("w", [2, 1, 3, 3], Array(repeating: 1, count: 18)),
+                                                             Self.intTensor("i", [2], [0, 1])],
+                               opset: pick([7, 9, 10, 11, 12, 13, 17, 18, 19, 21]))
+            if rng.next() % 4 == 0 { m.graph.input[0].type.tensorType.shape.dim.removeLast() }
+            do {
+                _ = try load(m)
+                loaded += 1
+            } catch is LoupeError {
+            } catch {
+                XCTFail("node \(i) (\(op)): non-Loupe error \(error) (seed \(seed))")
+            }
+        }
+        XCTAssertGreaterThan(loaded, 100, "seed \(seed)")
+    }
+
+    static func intTensor(_ name: String, _ dims: [Int64], _ values: [Int64]) -> Onnx_TensorProto {
+        var t = Onnx_TensorProto()
+        t.name = name
+        t.dataType = 7
+        t.dims = dims
+        t.int64Data = values
+        return t
     }
 
     func testMissingGraphAndOpset() {

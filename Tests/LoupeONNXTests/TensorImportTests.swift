@@ -109,7 +109,7 @@ final class TensorImportTests: ONNXTestCase {
                 XCTAssertEqual(ONNXImporter.floatToHalf(f), bits, "round trip of bits \(bits)")
             }
         }
-        let seed = UInt64.random(in: 0...UInt64.max)
+        let seed = testSeed()
         var rng = SplitMix64(seed: seed)
         for _ in 0..<200_000 {
             let f = Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()))
@@ -229,6 +229,15 @@ final class TensorImportTests: ONNXTestCase {
         XCTAssertEqual(g.nodes.map(\.origin), [NodeOrigin(index: 0, opType: "MatMul", opset: 13),
                                                NodeOrigin(index: 1, opType: "Relu", opset: 13)])
     }
+}
+
+/// The seed of a random test: `LOUPE_TEST_SEED` when set (to replay a failure), else
+/// random. Printed up front so that even a crash leaves it in the log.
+func testSeed(_ test: String = #function) -> UInt64 {
+    let seed = ProcessInfo.processInfo.environment["LOUPE_TEST_SEED"].flatMap { UInt64($0) }
+        ?? UInt64.random(in: 0...UInt64.max)
+    print("\(test): seed \(seed) (LOUPE_TEST_SEED=\(seed) replays it)")
+    return seed
 }
 
 /// A small seeded generator so random tests can print and replay their seed.
