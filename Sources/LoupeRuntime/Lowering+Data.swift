@@ -197,7 +197,7 @@ extension Lowering {
         let y = try expectOutput(node, graph, p.map { xs[$0] })
         guard let b else { return .kernel(name) }
         let batches = loupe_x32_transpose_batches(r, xs, p)
-        let parts = Swift.min(b.threads, batches)
+        let parts = Swift.min(threadsFor(elements: xs.reduce(1, *), b.threads), batches)
         b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
             let px = bind.pointer(x).assumingMemoryBound(to: UInt32.self)
             let py = bind.pointer(y).assumingMemoryBound(to: UInt32.self)

@@ -80,8 +80,9 @@ extension Lowering {
         if sa.isEmpty { sa = [1] }
         if sc.isEmpty { sc = [1] }
         let count = out.reduce(1, *)
-        if b.threads > 1 && sa == sc && count >= 16384 {
-            let parts = chunks(count, parts: b.threads)
+        let splitThreads = threadsFor(elements: count, b.threads)
+        if splitThreads > 1 && sa == sc {
+            let parts = chunks(count, parts: splitThreads)
             let ops = try parts.map { _ in try createBinary(op, node) }
             b.addStep(node, .xnnpack(name), reads: [a, c], writes: [y], owned: ops) { bind in
                 let pa = bind.floats(a), pc = bind.floats(c), py = bind.floats(y)
@@ -139,7 +140,7 @@ extension Lowering {
         let y = try expectOutput(node, graph, xs)
         guard let b else { return .kernel(name) }
         let count = xs.reduce(1, *)
-        let parts = chunks(count, parts: b.threads)
+        let parts = chunks(count, parts: threadsFor(elements: count, b.threads))
         b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
             let px = bind.floats(x), py = bind.floats(y)
             let task = ParallelTask(count: parts.count) { i in

@@ -65,7 +65,7 @@ extension Lowering {
             let xIndex = try nearestIndex(out: ow, in: iw, scale: scaleW, a)
             guard let b else { return .kernel(name) }
             let rows = n * oh
-            let parts = Swift.min(b.threads, rows)
+            let parts = Swift.min(threadsFor(elements: rows * ow * c, b.threads), rows)
             b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
                 let px = bind.pointer(x).assumingMemoryBound(to: UInt32.self)
                 let py = bind.pointer(y).assumingMemoryBound(to: UInt32.self)

@@ -158,6 +158,13 @@ public enum Lowering {
         return try body(nil)
     }
 
+    /// Threads worth waking for `elements` of memory-bound work: below ~16K elements per
+    /// thread the pool's wake-up costs more than it saves (the SE gates of MobileNetV3 are
+    /// 960 elements).
+    static func threadsFor(elements: Int, _ threads: Int) -> Int {
+        max(1, min(threads, elements / 16384))
+    }
+
     /// Splits `count` elements into at most `parts` chunks aligned to 64 elements.
     static func chunks(_ count: Int, parts: Int) -> [Range<Int>] {
         let parts = max(1, min(parts, (count + 63) / 64))

@@ -62,8 +62,8 @@ final class ElementwiseTests: XCTestCase {
 
     func testSameShapeAddSplitAcrossThreads() throws {
         var b = G(seed: 450)
-        let x = b.input("x", [1, 32, 32, 24])
-        let y = b.input("y", [1, 32, 32, 24])
+        let x = b.input("x", [1, 64, 64, 24])
+        let y = b.input("y", [1, 64, 64, 24])
         b.node(.binary(.add), [x, y], "out")
         let g = try b.finish(["out"])
         let ex = try checkAgainstReference(&b, g, .exact, threads: [1, 2, 3])
