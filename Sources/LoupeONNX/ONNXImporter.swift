@@ -9,8 +9,10 @@ import SwiftProtobuf
 /// default ONNX domain (`""` / `"ai.onnx"`, opsets ``supportedOpsets``) onto an `Op`.
 /// Nodes it cannot represent — another domain, an op type without an `Op` case, or a
 /// valid attribute value Loupe does not implement — become
-/// `.unsupported(opType:domain:reason:)` so that `loupe inspect` can list them; only
-/// files that are not valid ONNX throw.
+/// `.unsupported(opType:domain:reason:)` so that `loupe inspect` can list them. Only files
+/// that are not valid ONNX throw, and models whose graph inputs, outputs or initializers
+/// are not tensors of a `DType` (strings, bfloat16, float8, sequences…), which no Loupe
+/// graph can hold.
 ///
 /// Conventions of the imported graph:
 /// - Inputs follow the newest opset: attributes that old opsets used for what are now
