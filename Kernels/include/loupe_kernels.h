@@ -131,4 +131,5 @@ void loupe_f32_global_max_pool_nhwc(size_t batch, size_t pixels, size_t channels
 #ifdef __cplusplus
 }
 #endif
+#include "loupe_image_kernels.h"
 #endif

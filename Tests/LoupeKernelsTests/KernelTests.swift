@@ -106,7 +106,7 @@ final class TransposeKernelTests: XCTestCase {
             ("dispatch", loupe_isa_scalar, 8, { loupe_x32_transpose2d($0, $1, $2, $3, $4, $5) }),
         ]
         for (name, isa, tile, f) in vs where loupe_isa_available(isa) != 0 {
-            for rows in sizes(tile: tile) + [130] {
+            for rows in sizes(tile: tile) + [2, 3, 130] {
                 for cols in [1, tile - 1, tile, tile + 1, 3 * tile + 1, 70] {
                     let x = (0..<(rows * cols)).map { UInt32($0) }
                     var ref = [UInt32](repeating: 0, count: rows * cols)

@@ -104,8 +104,25 @@ void loupe_x32_transpose2d__avx2(size_t rows, size_t cols, const uint32_t* in, s
 }
 #endif
 
+/* Few rows (an RGB image going NCHW -> NHWC has 3): walk the output sequentially, reading
+ * `rows` input streams; the tiled variants would leave everything to their scalar edge. */
+static void transpose2d_few_rows(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
+                                 uint32_t* out, size_t out_stride) {
+  if (rows == 3) {
+    const uint32_t *a = in, *b = in + in_stride, *c = in + 2 * in_stride;
+    for (size_t j = 0; j < cols; j++) {
+      uint32_t* o = out + j * out_stride;
+      o[0] = a[j]; o[1] = b[j]; o[2] = c[j];
+    }
+    return;
+  }
+  for (size_t j = 0; j < cols; j++)
+    for (size_t r = 0; r < rows; r++) out[j * out_stride + r] = in[r * in_stride + j];
+}
+
 void loupe_x32_transpose2d(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
                            uint32_t* out, size_t out_stride) {
+  if (rows < 4) { transpose2d_few_rows(rows, cols, in, in_stride, out, out_stride); return; }
 #if LOUPE_X86
   static int cached = -1;
   int level = __atomic_load_n(&cached, __ATOMIC_RELAXED);
