@@ -210,30 +210,55 @@ extension Lowering {
         return .kernel(name)
     }
 
-    /// Softmax over the last axis → `xnn_create_softmax_nc_f32`.
+    /// Softmax over the last axis (or legacy 2-D coercion) → `xnn_create_softmax_nc_f32`;
+    /// over another axis the axis is moved last by `loupe_x32_transpose` into a scratch
+    /// buffer and moved back afterwards.
     static func lowerSoftmax(_ node: Node, _ graph: Graph, axis: Int, legacy: Bool, into b: PlanBuilder?) throws -> Placement {
         let name = "xnn_create_softmax_nc_f32"
         let (x, xs) = try activation(node, graph, 0, "input")
-        let ax = axis < 0 ? axis + xs.count : axis
+        let r = xs.count
+        let ax = axis < 0 ? axis + r : axis
+        guard ax >= 0, ax < max(r, 1) else { throw Unsupported("axis \(axis) out of range for \(xs)") }
+        let y = try expectOutput(node, graph, xs)
         // Legacy (opset < 13) Softmax coerces the input to 2-D at `axis`: rows are the dims
         // before it, and one softmax runs over everything from `axis` on.
-        let channels: Int
-        if legacy {
-            channels = xs[ax...].reduce(1, *)
-        } else {
-            guard ax == xs.count - 1 || xs[(ax + 1)...].allSatisfy({ $0 == 1 }) else {
-                throw Unsupported("softmax over axis \(axis) of \(xs) (not the last axis) needs a transpose around it (not lowered)")
-            }
-            channels = xs[ax]
-        }
-        let y = try expectOutput(node, graph, xs)
-        guard let b else { return .xnnpack(name) }
-        let batch = xs.reduce(1, *) / channels
+        let lastAxis = legacy || xs[(ax + 1)...].allSatisfy { $0 == 1 }
+        let channels = legacy ? xs[ax...].reduce(1, *) : xs[ax]
+        let count = xs.reduce(1, *)
+        let batch = count / channels
+        let placement: Placement = lastAxis ? .xnnpack(name) : .xnnpack(name + " between loupe_x32_transpose")
+        guard r <= Int(LOUPE_MAX_DIMS) || lastAxis else { throw Unsupported("rank \(r) above \(LOUPE_MAX_DIMS)") }
+        guard let b else { return placement }
         let op = try XNNOperator.create(name, node) { xnn_create_softmax_nc_f32(channels, channels, channels, 0, $0) }
-        b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-            try Backend.check(xnn_setup_softmax_nc_f32(op.op, batch, bind.floats(x), bind.floats(y), bind.pool),
-                              "xnn_setup_softmax_nc_f32", node)
+        if lastAxis {
+            b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
+                try Backend.check(xnn_setup_softmax_nc_f32(op.op, batch, bind.floats(x), bind.floats(y), bind.pool),
+                                  "xnn_setup_softmax_nc_f32", node)
+            }
+            return placement
         }
-        return .xnnpack(name)
+        let perm = (0..<r).filter { $0 != ax } + [ax]
+        let moved = perm.map { xs[$0] }
+        var inverse = [Int](repeating: 0, count: r)
+        for (i, p) in perm.enumerated() { inverse[p] = i }
+        let t1 = "\u{0}softmax_in:\(node.name)", t2 = "\u{0}softmax_out:\(node.name)"
+        b.declareScratch(t1, bytes: count * 4)
+        b.declareScratch(t2, bytes: count * 4)
+        b.addStep(node, placement, reads: [x], writes: [t1, t2, y], owned: [op]) { bind in
+            let px = bind.pointer(x).assumingMemoryBound(to: UInt32.self)
+            let p1 = bind.pointer(t1).assumingMemoryBound(to: UInt32.self)
+            let p2 = bind.pointer(t2).assumingMemoryBound(to: UInt32.self)
+            let py = bind.pointer(y).assumingMemoryBound(to: UInt32.self)
+            try Backend.check(xnn_setup_softmax_nc_f32(op.op, batch, UnsafeRawPointer(p1).assumingMemoryBound(to: Float.self),
+                                                       UnsafeMutableRawPointer(p2).assumingMemoryBound(to: Float.self), bind.pool),
+                              "xnn_setup_softmax_nc_f32", node)
+            let raw = op.op
+            return { pool in
+                loupe_x32_transpose(r, xs, perm, px, p1, 0, Int.max)
+                _ = xnn_run_operator(raw, pool)
+                loupe_x32_transpose(r, moved, inverse, p2, py, 0, Int.max)
+            }
+        }
+        return placement
     }
 }

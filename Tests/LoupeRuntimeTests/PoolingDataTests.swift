@@ -155,9 +155,9 @@ final class DataMovementTests: XCTestCase {
         b.node(.softmax(axis: -1, legacyCoerce2D: false), [x], "y")
         b.node(.softmax(axis: 1, legacyCoerce2D: true), [x], "z")
         b.node(.softmax(axis: 1, legacyCoerce2D: false), [x], "w")
-        var g = try b.finish(["y", "z"])
-        XCTAssertFalse(Lowering.placement(of: g.nodes[2], in: g).isSupported)
-        g.nodes.removeLast()
+        b.node(.softmax(axis: 0, legacyCoerce2D: false), [x], "v")
+        let g = try b.finish(["y", "z", "w", "v"])
+        XCTAssertEqual(Lowering.placement(of: g.nodes[2], in: g), .xnnpack("xnn_create_softmax_nc_f32 between loupe_x32_transpose"))
         try checkAgainstReference(&b, g, .transcendental)
     }
 

@@ -1,5 +1,0 @@
-import XCTest
-
-final class LoupeIQATestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
