@@ -93,6 +93,13 @@ void loupe_f32_hardsigmoid(size_t n, const float* x, float* y, float alpha, floa
 void loupe_f32_prelu__scalar(size_t n, const float* x, const float* slope, size_t slope_period, float* y);
 void loupe_f32_prelu(size_t n, const float* x, const float* slope, size_t slope_period, float* y);
 
+/* Scalar libm maps (no SIMD variant yet; the runtime reports them as kernels so a slow
+ * path is visible in `loupe inspect`). In-place allowed. */
+void loupe_f32_exp__scalar(size_t n, const float* x, float* y);
+void loupe_f32_log__scalar(size_t n, const float* x, float* y);
+void loupe_f32_erf__scalar(size_t n, const float* x, float* y);
+void loupe_f32_reciprocal__scalar(size_t n, const float* x, float* y);
+
 /* ---- Resize (resize/) ---------------------------------------------------------------- */
 
 /* Nearest-neighbour resize of NHWC images: out[n, oy, ox, :] = in[n, y_index[oy],

@@ -186,8 +186,16 @@ extension Lowering {
                                    setup: { xnn_setup_ceiling_nc_f32($0, $1, $2, $3, $4) })
         case .tanh:
             return try emitKernelElementwise(node, graph, b, "loupe_f32_tanh") { n, x, y, _ in loupe_f32_tanh(n, x, y) }
-        case .reciprocal, .exp, .log, .erf:
-            throw Unsupported("\(node.op.onnxName): the 2022 XNNPACK has no f32 operator for it and there is no Loupe kernel yet")
+        // The 2022 XNNPACK has no f32 operator for these: scalar libm kernels until a SIMD
+        // variant is needed.
+        case .reciprocal:
+            return try emitKernelElementwise(node, graph, b, "loupe_f32_reciprocal__scalar") { n, x, y, _ in loupe_f32_reciprocal__scalar(n, x, y) }
+        case .exp:
+            return try emitKernelElementwise(node, graph, b, "loupe_f32_exp__scalar") { n, x, y, _ in loupe_f32_exp__scalar(n, x, y) }
+        case .log:
+            return try emitKernelElementwise(node, graph, b, "loupe_f32_log__scalar") { n, x, y, _ in loupe_f32_log__scalar(n, x, y) }
+        case .erf:
+            return try emitKernelElementwise(node, graph, b, "loupe_f32_erf__scalar") { n, x, y, _ in loupe_f32_erf__scalar(n, x, y) }
         }
     }
 
