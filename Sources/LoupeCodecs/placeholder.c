@@ -1,1 +1,0 @@
-#include "loupe_codecs.h"
