@@ -100,6 +100,21 @@ void loupe_f32_log__scalar(size_t n, const float* x, float* y);
 void loupe_f32_erf__scalar(size_t n, const float* x, float* y);
 void loupe_f32_reciprocal__scalar(size_t n, const float* x, float* y);
 
+/* ---- MatMul (matmul/) --------------------------------------------------------------- */
+
+/* c[i, j] = sum_p a[i, p] * b[p, j] for i < m, j < n (row-major, leading dimensions in
+ * elements). For MatMul with a non-constant B (attention); constant B goes to XNNPACK's
+ * fully-connected operator. Accumulates in float, p in order. Tails use masked loads:
+ * no over-read. */
+void loupe_f32_matmul__scalar(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
+                              size_t ldb, float* c, size_t ldc);
+void loupe_f32_matmul__avx2(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
+                            size_t ldb, float* c, size_t ldc);
+void loupe_f32_matmul__neon(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
+                            size_t ldb, float* c, size_t ldc);
+void loupe_f32_matmul(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
+                      float* c, size_t ldc);
+
 /* ---- Resize (resize/) ---------------------------------------------------------------- */
 
 /* Nearest-neighbour resize of NHWC images: out[n, oy, ox, :] = in[n, y_index[oy],

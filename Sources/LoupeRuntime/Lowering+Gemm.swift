@@ -1,5 +1,6 @@
 import CXNNPACK
 import LoupeIR
+import LoupeKernels
 
 extension Lowering {
     /// Gemm with constant B (and C) → `xnn_create_fully_connected_nc_f32`. alpha, beta and
@@ -50,11 +51,8 @@ extension Lowering {
     static func lowerMatMul(_ node: Node, _ graph: Graph, into b: PlanBuilder?) throws -> Placement {
         let (x, xs) = try activation(node, graph, 0, "A")
         let bName = try input(node, 1, "B")
-        guard let bt = graph.constant(bName) else {
-            throw Unsupported("MatMul with non-constant B needs a batched MatMul kernel (not implemented yet)")
-        }
-        guard bt.shape.count == 1 || bt.shape.count == 2 else {
-            throw Unsupported("batched constant B \(bt.shape) is not lowered (only 1-D or 2-D B)")
+        guard let bt = graph.constant(bName), bt.shape.count <= 2 else {
+            return try lowerBatchedMatMul(node, graph, into: b)
         }
         let k = xs.last!
         let (bk, nOut) = bt.shape.count == 2 ? (bt.shape[0], bt.shape[1]) : (bt.shape[0], 1)
@@ -91,5 +89,63 @@ extension Lowering {
                               "xnn_setup_fully_connected_nc_f32", node)
         }
         return .xnnpack(name)
+    }
+
+    /// MatMul with a non-constant (or batched) B → `loupe_f32_matmul` per batch entry, with
+    /// numpy broadcasting of the batch dimensions; split over (batch, row block) across threads.
+    static func lowerBatchedMatMul(_ node: Node, _ graph: Graph, into b: PlanBuilder?) throws -> Placement {
+        let name = "loupe_f32_matmul"
+        let a = try input(node, 0, "A"), bv = try input(node, 1, "B")
+        var sa = try shape(a, graph, "A"), sb = try shape(bv, graph, "B")
+        let dropM = sa.count == 1, dropN = sb.count == 1
+        if dropM { sa = [1] + sa }
+        if dropN { sb = sb + [1] }
+        guard sa.count >= 2, sb.count >= 2 else { throw Unsupported("MatMul operands must have rank >= 1") }
+        let (m, k) = (sa[sa.count - 2], sa[sa.count - 1])
+        let (kb, n) = (sb[sb.count - 2], sb[sb.count - 1])
+        guard k == kb else { throw Unsupported("A \(sa) and B \(sb) disagree on K") }
+        let ba = Array(sa.dropLast(2)), bb = Array(sb.dropLast(2))
+        guard let batchShape = broadcast(ba, bb) else { throw Unsupported("batch dims \(ba) and \(bb) do not broadcast") }
+        var outShape = batchShape
+        if !dropM { outShape.append(m) }
+        if !dropN { outShape.append(n) }
+        let y = try expectOutput(node, graph, outShape)
+        guard let b else { return .kernel(name) }
+        // Element offsets of each batch entry in A and B (stride 0 along broadcast dims).
+        func offsets(_ dims: [Int], matrix: Int) -> [Int] {
+            let r = batchShape.count
+            let padded = [Int](repeating: 1, count: r - dims.count) + dims
+            var strides = [Int](repeating: 0, count: r)
+            var acc = matrix
+            for i in stride(from: r - 1, through: 0, by: -1) {
+                strides[i] = padded[i] == 1 ? 0 : acc
+                acc *= padded[i]
+            }
+            let count = batchShape.reduce(1, *)
+            return (0..<count).map { e in
+                var rem = e, off = 0
+                for i in stride(from: r - 1, through: 0, by: -1) {
+                    off += (rem % batchShape[i]) * strides[i]
+                    rem /= batchShape[i]
+                }
+                return off
+            }
+        }
+        let offA = offsets(ba, matrix: m * k), offB = offsets(bb, matrix: k * n)
+        let batches = offA.count
+        // Wake the pool only for enough MACs; split rows when there are fewer batches than threads.
+        let want = batches * m * n * k >= 1 << 17 ? b.threads : 1
+        let rowBlocks = batches >= want ? 1 : max(1, min(m, (want + batches - 1) / batches))
+        b.addStep(node, .kernel(name), reads: [a, bv], writes: [y]) { bind in
+            let pa = bind.floats(a), pb = bind.floats(bv), py = bind.floats(y)
+            let task = ParallelTask(count: batches * rowBlocks) { t in
+                let bi = t / rowBlocks, blk = t % rowBlocks
+                let r0 = m * blk / rowBlocks, r1 = m * (blk + 1) / rowBlocks
+                guard r1 > r0 else { return }
+                loupe_f32_matmul(r1 - r0, n, k, pa + offA[bi] + r0 * k, k, pb + offB[bi], n, py + bi * m * n + r0 * n, n)
+            }
+            return { pool in task.run(pool) }
+        }
+        return .kernel(name)
     }
 }

@@ -198,3 +198,31 @@ final class PadResizePoolKernelTests: XCTestCase {
         }
     }
 }
+
+final class MatMulKernelTests: XCTestCase {
+    func testMatMulVariantsAgainstScalar() {
+        let vs: [(String, loupe_isa, Int, (Int, Int, Int, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void)] = [
+            ("avx2", loupe_isa_avx2, 8, { m, n, k, a, b, c in loupe_f32_matmul__avx2(m, n, k, a, k, b, n, c, n) }),
+            ("neon", loupe_isa_neon, 4, { m, n, k, a, b, c in loupe_f32_matmul__neon(m, n, k, a, k, b, n, c, n) }),
+            ("dispatch", loupe_isa_scalar, 8, { m, n, k, a, b, c in loupe_f32_matmul(m, n, k, a, k, b, n, c, n) }),
+        ]
+        for (name, isa, tile, f) in vs where loupe_isa_available(isa) != 0 {
+            for n in sizes(tile: tile) + [31, 32, 33, 70] {
+                for (m, k) in [(1, 1), (3, 7), (5, 64)] {
+                    let seed = UInt64(n * 1000 + m * 10 + k)
+                    var rng = SeededRandom(seed: seed)
+                    let a = rng.floats(m * k), b = rng.floats(k * n)
+                    var ref = [Float](repeating: 0, count: m * n)
+                    var got = [Float](repeating: .nan, count: m * n + 1)
+                    loupe_f32_matmul__scalar(m, n, k, a, k, b, n, &ref, n)
+                    a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+                        got.withUnsafeMutableBufferPointer { f(m, n, k, ap.baseAddress!, bp.baseAddress!, $0.baseAddress!) } } }
+                    for i in 0..<(m * n) {
+                        XCTAssertEqual(got[i], ref[i], accuracy: 1e-5 * Float(k), "\(name) m=\(m) n=\(n) k=\(k) seed=\(seed)")
+                    }
+                    XCTAssertTrue(got[m * n].isNaN, "\(name) wrote past the end")
+                }
+            }
+        }
+    }
+}

@@ -33,14 +33,24 @@ final class GemmTests: XCTestCase {
         }
     }
 
-    func testMatMulWithActivationBIsUnsupportedWithReason() throws {
-        var b = G()
-        let x = b.input("a", [2, 3])
-        let y = b.input("b", [3, 2])
-        b.node(.matMul, [x, y], "y")
+    func testBatchedMatMulKernel() throws {
+        let cases: [([Int], [Int])] = [([2, 3], [3, 2]), ([2, 4, 5, 6], [2, 4, 6, 7]), ([4, 5, 6], [6, 33]),
+                                       ([3, 1, 5, 6], [1, 2, 6, 9]), ([6], [2, 6, 3]), ([2, 4, 6], [6]), ([64, 16], [16, 64])]
+        for (i, (sa, sb)) in cases.enumerated() {
+            var b = G(seed: UInt64(340 + i))
+            let x = b.input("a", sa)
+            let y = b.input("b", sb)
+            b.node(.matMul, [x, y], "y")
+            let g = try b.finish(["y"])
+            XCTAssertEqual(Lowering.placement(of: g.nodes[0], in: g), .kernel("loupe_f32_matmul"))
+            try checkAgainstReference(&b, g, .accumulate)
+        }
+        // A batched constant B takes the kernel too.
+        var b = G(seed: 350)
+        let x = b.input("a", [2, 3, 4])
+        b.node(.matMul, [x, b.constant("w", [2, 4, 5])], "y")
         let g = try b.finish(["y"])
-        guard case .unsupported(let r) = Lowering.placement(of: g.nodes[0], in: g) else { return XCTFail() }
-        XCTAssertTrue(r.contains("non-constant B"), r)
+        try checkAgainstReference(&b, g, .accumulate)
     }
 }
 

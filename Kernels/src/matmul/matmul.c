@@ -1,0 +1,109 @@
+#include <string.h>
+#include "loupe_kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define LOUPE_X86 1
+#endif
+#if defined(__ARM_NEON) || defined(__ARM_NEON__)
+#include <arm_neon.h>
+#define LOUPE_NEON 1
+#endif
+
+void loupe_f32_matmul__scalar(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
+                              size_t ldb, float* c, size_t ldc) {
+  for (size_t i = 0; i < m; i++) {
+    float* ci = c + i * ldc;
+    for (size_t j = 0; j < n; j++) ci[j] = 0.0f;
+    for (size_t p = 0; p < k; p++) {
+      const float av = a[i * lda + p];
+      const float* bp = b + p * ldb;
+      for (size_t j = 0; j < n; j++) ci[j] += av * bp[j];
+    }
+  }
+}
+
+#if LOUPE_X86
+/* One row of C at a time, 32 columns in registers (4 x 8), then 8-wide and masked tails. */
+__attribute__((target("avx2,fma")))
+void loupe_f32_matmul__avx2(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
+                            size_t ldb, float* c, size_t ldc) {
+  for (size_t i = 0; i < m; i++) {
+    const float* ai = a + i * lda;
+    float* ci = c + i * ldc;
+    size_t j = 0;
+    for (; j + 32 <= n; j += 32) {
+      __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps(), c2 = _mm256_setzero_ps(), c3 = _mm256_setzero_ps();
+      for (size_t p = 0; p < k; p++) {
+        const __m256 av = _mm256_broadcast_ss(ai + p);
+        const float* bp = b + p * ldb + j;
+        c0 = _mm256_fmadd_ps(av, _mm256_loadu_ps(bp), c0);
+        c1 = _mm256_fmadd_ps(av, _mm256_loadu_ps(bp + 8), c1);
+        c2 = _mm256_fmadd_ps(av, _mm256_loadu_ps(bp + 16), c2);
+        c3 = _mm256_fmadd_ps(av, _mm256_loadu_ps(bp + 24), c3);
+      }
+      _mm256_storeu_ps(ci + j, c0);
+      _mm256_storeu_ps(ci + j + 8, c1);
+      _mm256_storeu_ps(ci + j + 16, c2);
+      _mm256_storeu_ps(ci + j + 24, c3);
+    }
+    for (; j + 8 <= n; j += 8) {
+      __m256 acc = _mm256_setzero_ps();
+      for (size_t p = 0; p < k; p++) acc = _mm256_fmadd_ps(_mm256_broadcast_ss(ai + p), _mm256_loadu_ps(b + p * ldb + j), acc);
+      _mm256_storeu_ps(ci + j, acc);
+    }
+    if (j < n) {
+      const size_t rem = n - j;
+      const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+      const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), idx);
+      __m256 acc = _mm256_setzero_ps();
+      for (size_t p = 0; p < k; p++)
+        acc = _mm256_fmadd_ps(_mm256_broadcast_ss(ai + p), _mm256_maskload_ps(b + p * ldb + j, mask), acc);
+      _mm256_maskstore_ps(ci + j, mask, acc);
+    }
+  }
+}
+#else
+void loupe_f32_matmul__avx2(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
+                            size_t ldb, float* c, size_t ldc) {
+  loupe_f32_matmul__scalar(m, n, k, a, lda, b, ldb, c, ldc);
+}
+#endif
+
+#if LOUPE_NEON
+void loupe_f32_matmul__neon(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
+                            size_t ldb, float* c, size_t ldc) {
+  for (size_t i = 0; i < m; i++) {
+    const float* ai = a + i * lda;
+    float* ci = c + i * ldc;
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      float32x4_t acc = vdupq_n_f32(0.0f);
+      for (size_t p = 0; p < k; p++) acc = vmlaq_n_f32(acc, vld1q_f32(b + p * ldb + j), ai[p]);
+      vst1q_f32(ci + j, acc);
+    }
+    for (; j < n; j++) {
+      float acc = 0.0f;
+      for (size_t p = 0; p < k; p++) acc += ai[p] * b[p * ldb + j];
+      ci[j] = acc;
+    }
+  }
+}
+#else
+void loupe_f32_matmul__neon(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
+                            size_t ldb, float* c, size_t ldc) {
+  loupe_f32_matmul__scalar(m, n, k, a, lda, b, ldb, c, ldc);
+}
+#endif
+
+void loupe_f32_matmul(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
+                      float* c, size_t ldc) {
+  static int cached = -1;
+  int isa = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+  if (isa < 0) { isa = (int)loupe_detect_isa(); __atomic_store_n(&cached, isa, __ATOMIC_RELAXED); }
+  switch ((loupe_isa)isa) {
+    case loupe_isa_avx512: case loupe_isa_avx2: loupe_f32_matmul__avx2(m, n, k, a, lda, b, ldb, c, ldc); return;
+    case loupe_isa_neon: loupe_f32_matmul__neon(m, n, k, a, lda, b, ldb, c, ldc); return;
+    case loupe_isa_sse2: case loupe_isa_scalar: loupe_f32_matmul__scalar(m, n, k, a, lda, b, ldb, c, ldc); return;
+  }
+}
