@@ -1,0 +1,78 @@
+import Loupe
+
+/// Live activation bytes along the schedule of an optimized graph.
+///
+/// The executor's planner does not expose its per-step liveness, so this recomputes it from the
+/// graph the same way: a value lives from the node that writes it (graph inputs: from the
+/// start) to the last node that reads it (graph outputs: to the end); nodes the runtime elides
+/// as aliases (Reshape, Flatten, Squeeze, Unsqueeze, in-place Concat) share one buffer with
+/// their source, so their bytes count once. Constants are not activations. The planner's arena
+/// is at least the peak of this curve: it adds 64-byte alignment, XNNPACK's over-read slack
+/// and whatever fragmentation greedy placement leaves.
+enum ActivationMemory {
+    static func schedule(_ graph: Graph) -> [ProfileReport.MemoryPoint] {
+        // Union-find over value names: aliases join their source's buffer.
+        var parent: [String: String] = [:]
+        func root(_ v: String) -> String {
+            var r = v
+            while let p = parent[r], p != r { r = p }
+            return r
+        }
+        func join(_ a: String, _ b: String) {
+            let ra = root(a), rb = root(b)
+            if ra != rb { parent[ra] = rb }
+        }
+        var placements: [Placement] = []
+        for node in graph.nodes {
+            let p = Lowering.placement(of: node, in: graph)
+            placements.append(p)
+            guard case .alias = p, let out = node.outputs.first else { continue }
+            for v in node.inputs where !v.isEmpty && graph.constant(v) == nil {
+                if case .concat = node.op { join(v, out) } else { join(out, v); break }
+            }
+        }
+        func bytes(_ v: String) -> Int {
+            guard let t = graph.type(of: v), let s = t.staticShape else { return 0 }
+            return s.reduce(1, *) * t.dtype.byteSize
+        }
+        var size: [String: Int] = [:]
+        var first: [String: Int] = [:]
+        var last: [String: Int] = [:]
+        func touch(_ v: String, _ t: Int) {
+            guard !v.isEmpty, graph.constant(v) == nil else { return }
+            let r = root(v)
+            size[r] = max(size[r] ?? 0, bytes(v))
+            first[r] = min(first[r] ?? t, t)
+            last[r] = max(last[r] ?? t, t)
+        }
+        let end = graph.nodes.count + 1
+        for i in graph.inputs { touch(i.name, 0) }
+        for (k, node) in graph.nodes.enumerated() {
+            if case .constant = placements[k] { continue }
+            for v in node.inputs { touch(v, k + 1) }
+            for v in node.outputs { touch(v, k + 1) }
+        }
+        for o in graph.outputs { touch(o.name, end) }
+
+        // Sweep: +size at first, −size after last.
+        var delta = [Int](repeating: 0, count: end + 2)
+        for (r, s) in size {
+            delta[first[r]!] += s
+            delta[last[r]! + 1] -= s
+        }
+        var live = [Int](repeating: 0, count: end + 1)
+        var acc = 0
+        for t in 0...end {
+            acc += delta[t]
+            live[t] = acc
+        }
+        var out: [ProfileReport.MemoryPoint] = []
+        for (k, node) in graph.nodes.enumerated() {
+            switch placements[k] {
+            case .constant: continue
+            case .xnnpack, .kernel, .alias, .unsupported: out.append(.init(node: node.name, liveBytes: live[k + 1]))
+            }
+        }
+        return out
+    }
+}

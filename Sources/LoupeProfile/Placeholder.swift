@@ -1,1 +1,0 @@
-// Placeholder: implemented by the owner of this module.

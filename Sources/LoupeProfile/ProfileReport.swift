@@ -1,0 +1,214 @@
+import Foundation
+
+/// What `Profiler.profile` measured: totals, one row per node, and the activation memory along
+/// the schedule. Encodes to the JSON of `loupe profile --json` (snake_case keys).
+///
+/// Conventions (also in `conventions`):
+/// - `macs` counts multiply-accumulates of Conv, ConvTranspose, Gemm and MatMul only — the
+///   convention of the AIM 2024 UHD-IQA challenge, fvcore and `torch.utils.flop_counter` / 2.
+///   `macsOther` counts the remaining arithmetic (element-wise ops, activations, pools,
+///   reductions, Softmax, Resize) in elements, apart.
+/// - Costs are read from the graph the runtime executes (the optimized graph): a BatchNorm
+///   folded into a Conv, or an activation fused into it, leaves the Conv's MACs unchanged and
+///   adds none of its own. When the model cannot be optimized, the imported graph is used.
+/// - `params` counts float weight elements stored in the file (initializers and Constant
+///   nodes, each counted once even when shared).
+public struct ProfileReport: Codable, Sendable, Equatable {
+    /// Where the model came from (a path), when known.
+    public var model: String?
+    /// Static shape of every graph input the profile used.
+    public var inputShapes: [String: [Int]]
+    /// How MACs and parameters are counted, in words.
+    public var conventions: [String]
+    /// Which graph the per-layer costs come from: "optimized" or "imported".
+    public var graph: String
+
+    /// Float weight elements in the file.
+    public var params: Int
+    /// Elements held by BatchNormalization nodes (scale, bias, mean, variance), included in
+    /// `params`; nil when the model has no BatchNormalization node.
+    public var paramsBatchNorm: Int?
+    /// `params` without BatchNormalization running mean and variance: what PyTorch's
+    /// `sum(p.numel() for p in model.parameters())` gives for the same export; nil without
+    /// BatchNormalization nodes.
+    public var paramsTrainable: Int?
+    /// Conv/ConvTranspose/Gemm/MatMul multiply-accumulates.
+    public var macs: Int
+    /// Other arithmetic (element-wise, activations, pools, reductions), counted in elements.
+    public var macsOther: Int
+    /// Bytes of the float weights as stored in the file (float16 counts 2 bytes).
+    public var weightsBytes: Int
+    /// Bytes of the activation arena the memory planner allocated; nil when not compiled.
+    public var arenaBytes: Int?
+    /// Largest sum of live activation bytes over the schedule (liveness computed from the
+    /// optimized graph's types; aliases share their source's bytes). A lower bound of
+    /// `arenaBytes`, which adds alignment, XNNPACK's over-read slack and fragmentation.
+    public var peakLiveBytes: Int?
+    /// Whole-process peak resident set (`VmHWM` of /proc/self/status) after profiling; nil
+    /// where the OS does not report it.
+    public var peakRSSBytes: Int?
+    /// Milliseconds per inference, end to end (`Executor.run`, inputs copied in and outputs out).
+    public var ms: Timing?
+    /// Sum of per-layer median milliseconds (compare with `ms.median`).
+    public var layersMsSum: Double?
+    /// Threads, timed runs and warm-up runs used; nil for a static profile.
+    public var threads: Int?
+    public var runs: Int?
+    public var warmup: Int?
+    /// Why there is no timing (`--static`, or the reason the model could not compile).
+    public var notTimed: String?
+    /// Nodes that cannot run, with the reason.
+    public var unsupported: [String]
+    /// Nodes whose output types could not be inferred, with the reason: their MACs are not
+    /// counted (nor those of nodes fed by them).
+    public var untyped: [String]
+    public var layers: [Layer]
+    /// Live activation bytes while each node runs, in schedule order.
+    public var memory: [MemoryPoint]
+
+    /// Median, minimum and maximum milliseconds.
+    public struct Timing: Codable, Sendable, Equatable {
+        public var median: Double
+        public var min: Double
+        public var max: Double
+
+        public init(median: Double, min: Double, max: Double) {
+            self.median = median
+            self.min = min
+            self.max = max
+        }
+
+        /// Statistics of `samples` (milliseconds); nil when empty.
+        public init?(_ samples: [Double]) {
+            guard !samples.isEmpty else { return nil }
+            let s = samples.sorted()
+            let n = s.count
+            median = n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+            min = s[0]
+            max = s[n - 1]
+        }
+    }
+
+    /// One node of the profiled graph.
+    public struct Layer: Codable, Sendable, Equatable {
+        public var name: String
+        /// The ONNX op type the node came from (`Conv`).
+        public var op: String
+        /// Output shape as the graph types it (physical NHWC after the layout pass); empty
+        /// when unknown.
+        public var outputShape: [Int]
+        public var macs: Int
+        /// Non-MAC arithmetic in elements (see `ProfileReport.macsOther`).
+        public var macsOther: Int
+        /// Float constant elements the node reads (its weights, after folding).
+        public var params: Int
+        /// Median milliseconds of the node's step(s); nil when it does not execute (alias,
+        /// constant) or the profile is static.
+        public var ms: Double?
+        /// Share of the sum of per-layer medians.
+        public var share: Double?
+        /// Achieved MACs per second / 1e9; nil without MACs or timing.
+        public var gmacPerSecond: Double?
+        /// Where it runs: "xnnpack <create function>", "kernel <name>", "alias (no copy)",
+        /// "constant", or "unsupported: <reason>".
+        public var placement: String
+
+        public init(name: String, op: String, outputShape: [Int], macs: Int, macsOther: Int, params: Int,
+                    ms: Double? = nil, share: Double? = nil, gmacPerSecond: Double? = nil, placement: String) {
+            self.name = name
+            self.op = op
+            self.outputShape = outputShape
+            self.macs = macs
+            self.macsOther = macsOther
+            self.params = params
+            self.ms = ms
+            self.share = share
+            self.gmacPerSecond = gmacPerSecond
+            self.placement = placement
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name, op, macs, params, ms, share, placement
+            case outputShape = "output_shape", macsOther = "macs_other", gmacPerSecond = "gmac_per_s"
+        }
+    }
+
+    /// Live activation bytes when a node runs.
+    public struct MemoryPoint: Codable, Sendable, Equatable {
+        public var node: String
+        public var liveBytes: Int
+
+        public init(node: String, liveBytes: Int) {
+            self.node = node
+            self.liveBytes = liveBytes
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case node
+            case liveBytes = "live_bytes"
+        }
+    }
+
+    /// The `count` layers with the most MACs, largest first (layers without MACs left out).
+    public func largestLayers(_ count: Int = 5) -> [Layer] {
+        let ranked = layers.enumerated().sorted {
+            $0.element.macs != $1.element.macs ? $0.element.macs > $1.element.macs : $0.offset < $1.offset
+        }
+        return Array(ranked.map(\.element).filter { $0.macs > 0 }.prefix(count))
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, conventions, graph, params, macs, ms, threads, runs, warmup, unsupported, untyped, layers, memory
+        case inputShapes = "input_shapes", paramsBatchNorm = "params_batchnorm", paramsTrainable = "params_trainable"
+        case macsOther = "macs_other", weightsBytes = "weights_bytes", arenaBytes = "arena_bytes"
+        case peakLiveBytes = "peak_live_bytes", peakRSSBytes = "peak_rss_bytes", layersMsSum = "layers_ms_sum"
+        case notTimed = "not_timed"
+    }
+}
+
+// Explicit encoders so that absent values appear as `null` (a static profile still has the
+// `ms` key) instead of being left out; decoding is synthesized.
+extension ProfileReport {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(model, forKey: .model)
+        try c.encode(inputShapes, forKey: .inputShapes)
+        try c.encode(conventions, forKey: .conventions)
+        try c.encode(graph, forKey: .graph)
+        try c.encode(params, forKey: .params)
+        try c.encode(paramsBatchNorm, forKey: .paramsBatchNorm)
+        try c.encode(paramsTrainable, forKey: .paramsTrainable)
+        try c.encode(macs, forKey: .macs)
+        try c.encode(macsOther, forKey: .macsOther)
+        try c.encode(weightsBytes, forKey: .weightsBytes)
+        try c.encode(arenaBytes, forKey: .arenaBytes)
+        try c.encode(peakLiveBytes, forKey: .peakLiveBytes)
+        try c.encode(peakRSSBytes, forKey: .peakRSSBytes)
+        try c.encode(ms, forKey: .ms)
+        try c.encode(layersMsSum, forKey: .layersMsSum)
+        try c.encode(threads, forKey: .threads)
+        try c.encode(runs, forKey: .runs)
+        try c.encode(warmup, forKey: .warmup)
+        try c.encode(notTimed, forKey: .notTimed)
+        try c.encode(unsupported, forKey: .unsupported)
+        try c.encode(untyped, forKey: .untyped)
+        try c.encode(layers, forKey: .layers)
+        try c.encode(memory, forKey: .memory)
+    }
+}
+
+extension ProfileReport.Layer {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(op, forKey: .op)
+        try c.encode(outputShape, forKey: .outputShape)
+        try c.encode(macs, forKey: .macs)
+        try c.encode(macsOther, forKey: .macsOther)
+        try c.encode(params, forKey: .params)
+        try c.encode(ms, forKey: .ms)
+        try c.encode(share, forKey: .share)
+        try c.encode(gmacPerSecond, forKey: .gmacPerSecond)
+        try c.encode(placement, forKey: .placement)
+    }
+}

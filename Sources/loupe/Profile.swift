@@ -1,0 +1,193 @@
+import ArgumentParser
+import Foundation
+import Loupe
+import LoupeProfile
+
+/// `loupe profile`: MACs, parameters, memory and ms per inference, per layer and in total,
+/// checked against a GMAC budget (the AIM 2024 UHD-IQA challenge allows 50).
+struct Profile: ParsableCommand {
+    /// Exit code when the model's MACs exceed `--budget` (or no resolution fits it).
+    static let overBudgetExitCode: Int32 = 2
+
+    static let configuration = CommandConfiguration(
+        abstract: "Profile a model: MACs, parameters, memory and ms per inference, per layer and in total.",
+        discussion: """
+        MACs count Conv, ConvTranspose, Gemm and MatMul multiply-accumulates (the challenge, fvcore \
+        and torch.utils.flop_counter/2 convention); other arithmetic is counted apart. Costs come \
+        from the optimized graph (folded BatchNorm and fused activations keep the conv's MACs). \
+        A model that cannot compile gets a static profile (MACs and parameters, no timing) and \
+        exit code 0.
+
+        Exit codes: 0 success (within budget); 1 model or input rejected (including inputs \
+        without a static shape: give --input-shape); 2 over budget: the model's MACs exceed \
+        --budget (the five largest layers are named), or with --max-resolution no input size fits; \
+        64 usage error.
+        """)
+
+    @OptionGroup var options: ModelOptions
+
+    @Option(help: "Timed runs (each runs the model end to end and once more with per-layer timers).")
+    var runs: Int = 20
+
+    @Option(help: "Untimed warm-up runs.")
+    var warmup: Int = 3
+
+    @Option(help: "MAC budget in GMACs (e.g. 50): exit with code 2 when the model exceeds it.")
+    var budget: Double?
+
+    @Option(help: "Write the report as JSON to this path.")
+    var json: String?
+
+    @Option(help: "Write the per-layer table as CSV to this path.")
+    var csv: String?
+
+    @Option(help: "Write a self-contained HTML report with charts to this path.")
+    var html: String?
+
+    @Flag(name: .customLong("max-resolution"), help: "With --budget: the largest input (same aspect ratio, sides multiples of 32) whose MACs fit. Static only.")
+    var maxResolution = false
+
+    @Flag(name: .customLong("static"), help: "Costs only: do not compile or time the model.")
+    var staticOnly = false
+
+    func validate() throws {
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be non-negative") }
+        if let budget, !(budget > 0) { throw ValidationError("--budget must be a positive number of GMACs") }
+        if maxResolution && budget == nil { throw ValidationError("--max-resolution needs --budget G") }
+    }
+
+    func run() throws {
+        let graph: Graph
+        let compile: CompileOptions
+        do {
+            graph = try ONNXImporter.load(contentsOf: options.model)
+            compile = try options.compileOptions(graph: graph)
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            fail(error)
+        }
+        if maxResolution {
+            try runMaxResolution(graph, compile)
+            return
+        }
+        let report: ProfileReport
+        do {
+            var r = try Profiler.profile(graph: graph, options: Profiler.Options(
+                threads: compile.threads, runs: runs, warmup: warmup, inputShapes: compile.inputShapes,
+                timed: !staticOnly))
+            r.model = options.model
+            report = r
+            if let json { try write(try report.jsonData(), to: json) }
+            if let csv { try write(Data(report.csv().utf8), to: csv) }
+            if let html { try write(Data(report.html().utf8), to: html) }
+        } catch {
+            fail(error)
+        }
+        print(Self.text(report))
+        if let budget {
+            let limit = Int((budget * 1e9).rounded())
+            if report.macs > limit {
+                var stderr = StandardError()
+                print("\nOVER BUDGET: \(formatCount(report.macs))MACs > \(budget) G (exit code \(Self.overBudgetExitCode)). Largest layers:",
+                      to: &stderr)
+                for l in report.largestLayers(5) {
+                    print("  \(l.op) '\(l.name)': \(formatCount(l.macs))MACs (\(String(format: "%.1f", Double(l.macs) / Double(report.macs) * 100))%)",
+                          to: &stderr)
+                }
+                throw ExitCode(Self.overBudgetExitCode)
+            }
+            print("\nwithin budget: \(formatCount(report.macs))MACs <= \(budget) G")
+        }
+    }
+
+    private func runMaxResolution(_ graph: Graph, _ compile: CompileOptions) throws {
+        guard let budget else { return }
+        let result: Profiler.Resolution?
+        let reference: [Int]
+        do {
+            let shaped = try Model.applyInputShapes(graph, compile.inputShapes)
+            reference = shaped.inputs.first?.type.staticShape ?? []
+            result = try Profiler.maxResolution(graph: shaped, referenceShape: reference,
+                                                budgetMACs: Int((budget * 1e9).rounded()))
+        } catch {
+            fail(error)
+        }
+        if let json {
+            let obj: [String: Any] = [
+                "budget_gmacs": budget, "reference_shape": reference,
+                "height": result.map { $0.height } as Any, "width": result.map { $0.width } as Any,
+                "macs": result.map { $0.macs } as Any,
+            ]
+            do {
+                try write(try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted]), to: json)
+            } catch {
+                fail(error)
+            }
+        }
+        guard let result else {
+            var stderr = StandardError()
+            print("no input of aspect ratio \(reference.count == 4 ? "\(reference[2]):\(reference[3])" : "?") with sides multiple of 32 fits \(budget) GMACs",
+                  to: &stderr)
+            throw ExitCode(Self.overBudgetExitCode)
+        }
+        print("largest input within \(budget) GMACs (aspect ratio of \(reference[2])x\(reference[3]), sides multiples of 32): "
+              + "\(reference[0])x\(reference[1])x\(result.height)x\(result.width), \(formatCount(result.macs))MACs")
+    }
+
+    private func write(_ data: Data, to path: String) throws {
+        do {
+            try data.write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw LoupeError.io("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
+    static func text(_ r: ProfileReport) -> String {
+        var lines: [String] = []
+        lines.append("model: \(r.model ?? "?")  inputs: " + r.inputShapes.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\($0.value.map(String.init).joined(separator: "x"))" }.joined(separator: ", "))
+        var rows: [[String]] = []
+        for (i, l) in r.layers.enumerated() {
+            rows.append([String(i), l.name, l.op, l.outputShape.map(String.init).joined(separator: "x"),
+                         l.macs > 0 ? formatCount(l.macs) : "", l.params > 0 ? formatCount(l.params) : "",
+                         l.ms.map { String(format: "%.3f", $0) } ?? "", l.share.map { String(format: "%.1f%%", $0 * 100) } ?? "",
+                         l.gmacPerSecond.map { String(format: "%.1f", $0) } ?? "", l.placement])
+        }
+        lines.append("")
+        lines.append(formatTable(["#", "node", "op", "output", "MACs", "params", "ms", "share", "GMAC/s", "runs on"], rows))
+        lines.append("")
+        lines.append("costs from the \(r.graph) graph")
+        lines.append("MACs (conv, convtranspose, gemm, matmul): \(formatCount(r.macs))  (\(r.macs))")
+        lines.append("other ops, apart (elements of element-wise ops, activations, pools, reductions): \(formatCount(r.macsOther))")
+        var p = "parameters (float weight elements in the file): \(r.params)"
+        if let bn = r.paramsBatchNorm, let t = r.paramsTrainable {
+            p += "; \(bn) of them in BatchNormalization nodes; \(t) without BN running mean/var (PyTorch's count)"
+        }
+        lines.append(p)
+        lines.append("weights: \(ProfileReport.bytes(r.weightsBytes))")
+        if let a = r.arenaBytes { lines.append("activation arena (planner): \(ProfileReport.bytes(a))") }
+        if let pl = r.peakLiveBytes { lines.append("peak live activations (liveness): \(ProfileReport.bytes(pl))") }
+        if let rss = r.peakRSSBytes { lines.append("peak RSS (process, VmHWM): \(ProfileReport.bytes(rss))") }
+        if let ms = r.ms {
+            lines.append(String(format: "ms per inference (%d runs after %d warm-up, %d thread(s)): median %.2f, min %.2f, max %.2f",
+                                r.runs ?? 0, r.warmup ?? 0, r.threads ?? 1, ms.median, ms.min, ms.max))
+            if let s = r.layersMsSum {
+                lines.append(String(format: "sum of per-layer medians: %.2f ms (%.1f%% of the end-to-end median)", s, s / ms.median * 100))
+            }
+        }
+        if let n = r.notTimed { lines.append("not timed: \(n)") }
+        if !r.unsupported.isEmpty {
+            lines.append("\n\(r.unsupported.count) node(s) cannot run:")
+            lines += r.unsupported.map { "  \($0)" }
+        }
+        if !r.untyped.isEmpty {
+            lines.append("\nshape inference failed (MACs of these nodes and those they feed are not counted):")
+            lines += r.untyped.map { "  \($0)" }
+        }
+        lines.append("\nconventions:")
+        lines += r.conventions.map { "  - \($0)" }
+        return lines.joined(separator: "\n")
+    }
+}
