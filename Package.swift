@@ -22,7 +22,8 @@ let package = Package(
         .target(name: "LoupeIR"),
         .target(
             name: "LoupeONNX",
-            dependencies: ["LoupeIR", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+            dependencies: ["LoupeIR", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Proto/onnx.proto"]),
         .target(name: "LoupePasses", dependencies: ["LoupeIR", "LoupeReference"]),
         .target(name: "LoupeReference", dependencies: ["LoupeIR"]),
         .target(name: "LoupeRuntime", dependencies: ["LoupeIR", "LoupePasses", "LoupeKernels", "CXNNPACK"]),
