@@ -1,0 +1,165 @@
+import Foundation
+import XCTest
+
+/// End-to-end tests of the `loupe` executable: exit codes and messages on bad input, and
+/// the run/bench/inspect happy paths on small models made with onnx.helper.
+final class CLITests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    /// The `loupe` binary next to the test bundle.
+    var loupe: URL {
+        get throws {
+            var url = Bundle(for: CLITests.self).bundleURL
+            while url.pathExtension == "xctest" || url.lastPathComponent == "Contents" { url.deleteLastPathComponent() }
+            let exe = url.appendingPathComponent("loupe")
+            guard FileManager.default.isExecutableFile(atPath: exe.path) else {
+                throw XCTSkip("loupe executable not built at \(exe.path) (run swift build first)")
+            }
+            return exe
+        }
+    }
+
+    struct Result { var status: Int32; var out: String; var err: String }
+
+    func run(_ args: [String]) throws -> Result {
+        let p = Process()
+        p.executableURL = try loupe
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    /// Runs a python snippet with `out` bound to the temp dir; skips when onnx is missing.
+    func python(_ code: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import sys; out = sys.argv[1]\n" + code, dir.path]
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let msg = String(decoding: e, as: UTF8.self)
+        if p.terminationStatus != 0 {
+            if msg.contains("No module named") { throw XCTSkip("python3 lacks a module: \(msg)") }
+            XCTFail("python failed: \(msg)")
+        }
+    }
+
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+    func testRandomBytesModelIsAClearError() throws {
+        var rng = SystemRandomNumberGenerator()
+        let seed = UInt64.random(in: 0...UInt64.max, using: &rng)
+        var state = seed
+        let bytes = (0..<4096).map { _ -> UInt8 in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+        try Data(bytes).write(to: dir.appendingPathComponent("random.onnx"))
+        try Data().write(to: dir.appendingPathComponent("empty.onnx"))
+        for name in ["random.onnx", "empty.onnx", "missing.onnx"] {
+            for cmd in ["inspect", "bench"] {
+                let r = try run([cmd, path(name)])
+                XCTAssertEqual(r.status, 1, "\(cmd) \(name) (seed \(seed)): \(r.err)")
+                XCTAssertTrue(r.err.hasPrefix("error: "), "\(cmd) \(name) (seed \(seed)): \(r.err)")
+                XCTAssertFalse(r.err.contains("Fatal error"), r.err)
+            }
+        }
+    }
+
+    func testUnsupportedOpListedByInspectAndNamedByRun() throws {
+        try python("""
+        import onnx, numpy as np
+        from onnx import helper, TensorProto
+        x = helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 3, 4, 4])
+        y = helper.make_tensor_value_info('y', TensorProto.FLOAT, [1, 3, 4, 4])
+        n1 = helper.make_node('Relu', ['x'], ['r'], name='relu0')
+        n2 = helper.make_node('Hardmax', ['r'], ['y'], name='odd_one')
+        m = helper.make_model(helper.make_graph([n1, n2], 'g', [x], [y]), opset_imports=[helper.make_opsetid('', 17)])
+        onnx.save(m, out + '/unsupported.onnx')
+        np.save(out + '/x.npy', np.ones((1, 3, 4, 4), np.float32))
+        """)
+        let inspect = try run(["inspect", path("unsupported.onnx")])
+        XCTAssertEqual(inspect.status, 0, inspect.err)
+        XCTAssertTrue(inspect.out.contains("odd_one"), inspect.out)
+        XCTAssertTrue(inspect.out.contains("cannot run"), inspect.out)
+        let r = try run(["run", path("unsupported.onnx"), "--input", path("x.npy")])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.err.contains("odd_one") && r.err.contains("Hardmax"), r.err)
+    }
+
+    func testRunWritesOutputsAndComparesWithReference() throws {
+        try python("""
+        import onnx, numpy as np
+        from onnx import helper, TensorProto, numpy_helper
+        rng = np.random.default_rng(5)
+        w = numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), 'w')
+        x = helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 3, 8, 8])
+        y = helper.make_tensor_value_info('y', TensorProto.FLOAT, None)
+        z = helper.make_tensor_value_info('z', TensorProto.FLOAT, None)
+        nodes = [helper.make_node('Conv', ['x', 'w'], ['c'], pads=[1, 1, 1, 1]),
+                 helper.make_node('Relu', ['c'], ['y']),
+                 helper.make_node('GlobalAveragePool', ['y'], ['z'])]
+        m = helper.make_model(helper.make_graph(nodes, 'g', [x], [y, z], [w]), opset_imports=[helper.make_opsetid('', 17)])
+        onnx.save(m, out + '/conv.onnx')
+        xv = rng.standard_normal((1, 3, 8, 8)).astype(np.float32)
+        np.save(out + '/x.npy', xv)
+        import onnxruntime as ort
+        s = ort.InferenceSession(out + '/conv.onnx', providers=['CPUExecutionProvider'])
+        ry, rz = s.run(None, {'x': xv})
+        np.save(out + '/ref_y.npy', ry)
+        """)
+        let r = try run(["run", path("conv.onnx"), "--input", "x=" + path("x.npy"), "--output-dir", path("out"),
+                         "--compare-reference"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("y: max |Δ|"), r.out)
+        try python("""
+        import numpy as np
+        a = np.load(out + '/out/y.npy'); b = np.load(out + '/ref_y.npy')
+        assert a.shape == b.shape, (a.shape, b.shape)
+        assert np.abs(a - b).max() <= 1e-4 * max(1, np.abs(b).max()), np.abs(a - b).max()
+        z = np.load(out + '/out/z.npy'); assert z.shape == (1, 4, 1, 1), z.shape
+        """)
+        let single = try run(["run", path("conv.onnx"), "--input", path("x.npy"), "--output", path("y.npy")])
+        XCTAssertEqual(single.status, 1, "two outputs and --output must be refused")
+        XCTAssertTrue(single.err.contains("--output-dir"), single.err)
+    }
+
+    func testBenchJSON() throws {
+        try python("""
+        import onnx
+        from onnx import helper, TensorProto
+        x = helper.make_tensor_value_info('x', TensorProto.FLOAT, ['n', 8])
+        y = helper.make_tensor_value_info('y', TensorProto.FLOAT, None)
+        m = helper.make_model(helper.make_graph([helper.make_node('Sigmoid', ['x'], ['y'])], 'g', [x], [y]),
+                              opset_imports=[helper.make_opsetid('', 17)])
+        onnx.save(m, out + '/dyn.onnx')
+        """)
+        let noShape = try run(["bench", path("dyn.onnx")])
+        XCTAssertEqual(noShape.status, 1)
+        XCTAssertTrue(noShape.err.contains("--input-shape"), noShape.err)
+        let r = try run(["bench", path("dyn.onnx"), "--input-shape", "4x8", "--runs", "3", "--warmup", "1", "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let obj = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
+        for k in ["median_ms", "min_ms", "max_ms", "arena_bytes"] { XCTAssertNotNil(obj?[k], "missing \(k) in \(r.out)") }
+        let median = try XCTUnwrap(obj?["median_ms"] as? Double)
+        let mn = try XCTUnwrap(obj?["min_ms"] as? Double)
+        XCTAssertLessThanOrEqual(mn, median)
+    }
+}
