@@ -1,5 +1,0 @@
-import XCTest
-
-final class LoupeImagingTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
