@@ -12,7 +12,7 @@ struct LoupeCommand: ParsableCommand {
         commandName: "loupe",
         abstract: "Run photo-quality ONNX models on XNNPACK.",
         discussion: "Exit codes: 0 success, 1 model or input rejected (message names the node or file), 64 usage error.",
-        subcommands: [Inspect.self, RunModel.self, Bench.self, Profile.self])
+        subcommands: [Inspect.self, RunModel.self, Bench.self, Profile.self, Score.self, Eval.self, Rank.self])
 }
 
 /// Options shared by commands that compile a model.

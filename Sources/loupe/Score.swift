@@ -1,0 +1,187 @@
+import ArgumentParser
+import Foundation
+import Loupe
+import LoupeImaging
+import LoupeIQA
+
+/// `loupe score`: score photos and folders of photos.
+///
+/// Exit codes: 0 every photo scored; 3 some photos could not be decoded (they are listed,
+/// the others are scored and written); 1 fatal (model rejected, output not writable, an
+/// argument that does not exist, no photos found); 64 usage error.
+struct Score: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score photos (JPEG, PNG) and folders of photos with a quality model.",
+        discussion: """
+            Folders are walked recursively in sorted order; files are recognised by their first bytes \
+            (or a .jpg/.jpeg/.png name, so that a broken photo is reported rather than skipped).
+            Output: without -o a table ranked by score on stdout; -o scores.csv writes rows path,score,ms \
+            (failures in scores.errors.csv); -o scores.jsonl adds decode_ms, preprocess_ms, inference_ms \
+            and writes failures as {"path","error"} rows. Each row is flushed when its photo is done.
+            --resume skips photos already scored in the output file. --shard K/N scores the photos whose \
+            FNV-1a hash of the path relative to its folder argument is K-1 modulo N: N processes split a \
+            collection without overlap; concatenate their outputs to merge (repeated CSV headers are skipped \
+            by readers).
+            Exit codes: 0 all photos scored, 3 some photos failed (listed on stderr), 1 fatal error, 64 usage error.
+            """)
+
+    @Argument(help: "Photos and folders of photos.")
+    var photos: [String] = []
+
+    @OptionGroup var scoring: ScoringOptions
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write scores to a .csv or .jsonl file.", valueName: "FILE"))
+    var output: String?
+
+    @Flag(help: "Keep the output file and skip photos already scored in it.")
+    var resume = false
+
+    @Option(help: ArgumentHelp("Score only shard K of N (1 ≤ K ≤ N).", valueName: "K/N"))
+    var shard: String?
+
+    func validate() throws {
+        guard !photos.isEmpty else { throw ValidationError("give at least one photo or folder") }
+        if resume && output == nil { throw ValidationError("--resume needs -o FILE") }
+        if let output { do { _ = try ScoreFileFormat(path: output) } catch { throw ValidationError("\(error)") } }
+        if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError("\(error)") } }
+    }
+
+    func run() throws {
+        var stderr = StandardError()
+        var failures: [(String, String)] = []
+        var results: [ScoreResult] = []
+        do {
+            var inputs = try PhotoCollection.discover(photos)
+            guard !inputs.isEmpty else { throw LoupeError.io("no JPEG or PNG photos found in \(photos.joined(separator: " "))") }
+            let found = inputs.count
+            if let shard {
+                let s = try Shard(parsing: shard)
+                inputs = inputs.filter { s.contains($0) }
+                print("shard \(s): \(inputs.count) of \(found) photos", to: &stderr)
+            }
+            let writer = try output.map { try ScoreWriter(path: $0, resume: resume) }
+            if let writer, resume {
+                let before = inputs.count
+                inputs = inputs.filter { !writer.alreadyScored.contains($0.path) }
+                print("resume: \(before - inputs.count) photos already scored in \(writer.path), \(inputs.count) to go", to: &stderr)
+            }
+            let scorer = try scoring.makeScorer()
+            var progress = Progress(total: inputs.count)
+            try BatchScorer(scorer: scorer).run(inputs.map(\.path)) { event in
+                switch event {
+                case .scored(let r):
+                    try writer?.write(r)
+                    if writer == nil { results.append(r) }
+                case .failed(let path, let reason):
+                    failures.append((path, reason))
+                    try writer?.writeFailure(path: path, reason: reason)
+                    progress.clearLine()
+                    print("failed: \(path): \(reason)", to: &stderr)
+                }
+                progress.advance(failed: failures.count)
+            }
+            progress.finish(failed: failures.count)
+        } catch {
+            fail(error)
+        }
+        if output == nil && !results.isEmpty {
+            let ranked = results.sorted { $0.score != $1.score ? $0.score > $1.score : $0.path < $1.path }
+            print(formatTable(["rank", "score", "ms", "path"], ranked.enumerated().map { i, r in
+                [String(i + 1), String(format: "%.4f", r.score), String(format: "%.1f", r.timings.totalMs), r.path]
+            }))
+        }
+        if !failures.isEmpty {
+            print("\(failures.count) photo(s) could not be scored:", to: &stderr)
+            for (path, reason) in failures { print("  \(path): \(reason)", to: &stderr) }
+            if let output, (try? ScoreFileFormat(path: output)) == .csv {
+                print("(also listed in \(ScoreWriter.errorsPath(for: output)))", to: &stderr)
+            }
+            throw ExitCode(3)
+        }
+    }
+}
+
+/// Model, preset and threads: shared by `score` and `eval`.
+struct ScoringOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "ONNX scoring model (default: \(DefaultModel.relativePath), looked up next to the loupe executable and its parent folders, then in the current folder).",
+        valueName: "FILE"))
+    var model: String?
+
+    @Option(help: ArgumentHelp(
+        "Preprocessing preset: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "NAME"))
+    var preset: String = DefaultModel.preset.rawValue
+
+    @Option(help: "Worker threads for the model (one more thread decodes the next photo meanwhile).")
+    var threads: Int = 1
+
+    func validate() throws {
+        guard Preset(rawValue: preset) != nil else {
+            throw ValidationError("unknown preset '\(preset)': expected \(Preset.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
+    }
+
+    func makeScorer() throws -> Scorer {
+        guard let path = model ?? DefaultModel.path() else {
+            throw LoupeError.io("the default model \(DefaultModel.relativePath) was not found next to the loupe executable or in the current folder; give --model FILE")
+        }
+        let model = try Model(contentsOf: path, options: CompileOptions(threads: threads))
+        return try Scorer(model: model, preset: Preset(rawValue: preset)!)
+    }
+}
+
+/// Progress on stderr: a redrawn line with a bar, photos/s and ETA on a terminal; a plain
+/// line every 10 seconds otherwise (logs, CI, batch jobs).
+struct Progress {
+    let total: Int
+    let isTerminal = isatty(2) != 0
+    let start = DispatchTime.now().uptimeNanoseconds
+    var done = 0
+    var lastPrint: UInt64 = 0
+    var lineShown = false
+
+    init(total: Int) { self.total = total }
+
+    var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+
+    mutating func advance(failed: Int) {
+        done += 1
+        let now = DispatchTime.now().uptimeNanoseconds
+        let interval: UInt64 = isTerminal ? 100_000_000 : 10_000_000_000
+        guard now - lastPrint >= interval || (isTerminal && done == total) else { return }
+        lastPrint = now
+        var stderr = StandardError()
+        let rate = Double(done) / max(elapsed, 1e-9)
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let failedText = failed > 0 ? ", \(failed) failed" : ""
+        if isTerminal {
+            let width = 24
+            let filled = total > 0 ? width * done / total : width
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            print("\r\u{1B}[K[\(bar)] \(done)/\(total)  \(String(format: "%.2f", rate)) photos/s  ETA \(Self.duration(eta))\(failedText)", terminator: "", to: &stderr)
+            lineShown = true
+        } else {
+            print("\(done)/\(total) photos, \(String(format: "%.2f", rate)) photos/s, ETA \(Self.duration(eta))\(failedText)", to: &stderr)
+        }
+    }
+
+    mutating func clearLine() {
+        guard isTerminal && lineShown else { return }
+        var stderr = StandardError()
+        print("\r\u{1B}[K", terminator: "", to: &stderr)
+        lineShown = false
+    }
+
+    mutating func finish(failed: Int) {
+        clearLine()
+        var stderr = StandardError()
+        let rate = Double(done) / max(elapsed, 1e-9)
+        print("scored \(done - failed) of \(done) photos in \(String(format: "%.1f", elapsed)) s (\(String(format: "%.2f", rate)) photos/s)", to: &stderr)
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s % 3600 / 60) : String(format: "%dm%02ds", s / 60, s % 60)
+    }
+}
