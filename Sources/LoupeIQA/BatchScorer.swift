@@ -81,8 +81,10 @@ public enum PhotoCollection {
 
 /// One of N disjoint parts of a photo collection: `--shard K/N`.
 ///
-/// A photo belongs to shard `(FNV-1a-64(key) mod N) + 1`, where `key` is its path
-/// relative to the folder argument (``PhotoInput/key``). The hash depends on nothing but
+/// A photo belongs to shard `(mix(FNV-1a-64(key)) mod N) + 1`, where `key` is its path
+/// relative to the folder argument (``PhotoInput/key``) and `mix` is SplitMix64's
+/// finalizer (FNV-1a's low bits depend only on the low bits of each byte, so without it
+/// `mod 2` would split by a parity of the name's bytes). The hash depends on nothing but
 /// the key, so N processes on N machines, given the same folders (mounted anywhere),
 /// split the collection without overlap and without coordination, and adding photos
 /// later does not move the others between shards. Shards are balanced in expectation,
@@ -113,9 +115,16 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
         Int(Shard.hash(photo.key) % UInt64(count)) + 1 == index
     }
 
-    /// FNV-1a, 64-bit, over the UTF-8 bytes of `key`: stable across runs, machines and
-    /// Swift versions (unlike `Hasher`).
+    /// The shard hash of `key`: FNV-1a (64-bit) over its UTF-8 bytes, then SplitMix64's
+    /// finalizer. Stable across runs, machines and Swift versions (unlike `Hasher`).
     public static func hash(_ key: String) -> UInt64 {
+        var z = fnv1a(key)
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    static func fnv1a(_ key: String) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
         return h

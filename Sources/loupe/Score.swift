@@ -19,7 +19,7 @@ struct Score: ParsableCommand {
             (failures in scores.errors.csv); -o scores.jsonl adds decode_ms, preprocess_ms, inference_ms \
             and writes failures as {"path","error"} rows. Each row is flushed when its photo is done.
             --resume skips photos already scored in the output file. --shard K/N scores the photos whose \
-            FNV-1a hash of the path relative to its folder argument is K-1 modulo N: N processes split a \
+            hash (FNV-1a 64 + SplitMix64 finalizer) of the path relative to its folder argument is K-1 modulo N: N processes split a \
             collection without overlap; concatenate their outputs to merge (repeated CSV headers are skipped \
             by readers).
             Exit codes: 0 all photos scored, 3 some photos failed (listed on stderr), 1 fatal error, 64 usage error.

@@ -24,8 +24,12 @@ final class BatchTests: XCTestCase {
             XCTAssertTrue(sizes.allSatisfy { abs($0 - inputs.count / n) < inputs.count / n / 5 + 10 }, "unbalanced \(sizes)")
         }
         // FNV-1a test vectors (Fowler–Noll–Vo reference): "" and "a".
-        XCTAssertEqual(Shard.hash(""), 0xcbf2_9ce4_8422_2325)
-        XCTAssertEqual(Shard.hash("a"), 0xaf63_dc4c_8601_ec8c)
+        XCTAssertEqual(Shard.fnv1a(""), 0xcbf2_9ce4_8422_2325)
+        XCTAssertEqual(Shard.fnv1a("a"), 0xaf63_dc4c_8601_ec8c)
+        // Names differing in one digit still split evenly over a power-of-two count.
+        let numbered = (0..<1000).map { PhotoInput(path: "", key: String(format: "IMG_%04d.jpg", $0 * 2)) }
+        let half = numbered.filter { (try! Shard(index: 1, count: 2)).contains($0) }.count
+        XCTAssertTrue((400...600).contains(half), "\(half) of 1000 in shard 1/2")
         XCTAssertEqual(try Shard(parsing: "2/3"), try Shard(index: 2, count: 3))
         for bad in ["0/3", "4/3", "1/0", "3", "a/b", "1/2/3"] {
             XCTAssertThrowsError(try Shard(parsing: bad), bad)

@@ -1,0 +1,100 @@
+import Foundation
+import XCTest
+@testable import LoupeIQA
+
+/// `loupe score` end to end: exit codes, the errors file, a run killed mid-way and resumed.
+/// Runs the `loupe` executable built next to the test bundle; skipped when it is absent
+/// (e.g. `swift test` without a prior `swift build`) or python3+onnx is missing.
+final class ScoreCommandTests: XCTestCase {
+    var loupe: String {
+        get throws {
+            var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            if dir.lastPathComponent == "MacOS" { dir = dir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+            let path = dir.appendingPathComponent("loupe").path
+            guard FileManager.default.isExecutableFile(atPath: path) else { throw XCTSkip("no loupe executable next to the tests (\(path))") }
+            return path
+        }
+    }
+
+    @discardableResult
+    func run(_ args: [String], killWhen: ((URL) -> Bool)? = nil, watch: URL? = nil) throws -> (status: Int32, stderr: String, stdout: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try loupe)
+        p.arguments = args
+        let err = Pipe(), out = Pipe()
+        p.standardError = err
+        p.standardOutput = out
+        try p.run()
+        if let killWhen, let watch {
+            let deadline = Date().addingTimeInterval(120)
+            while p.isRunning && Date() < deadline && !killWhen(watch) { usleep(5_000) }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        }
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: e, as: UTF8.self), String(decoding: o, as: UTF8.self))
+    }
+
+    func testExitCodesErrorsFileAndKilledRunResumed() throws {
+        _ = try loupe
+        let dir = try makeTemporaryDirectory(self)
+        let model = try TinyModels.make("single", in: dir)
+        let folder = dir.appendingPathComponent("photos")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let kodak = repositoryRoot.appendingPathComponent("Tests/Data/kodak")
+        let names = (1...8).map { String(format: "kodim%02d.jpg", $0) }
+        for n in names { try FileManager.default.copyItem(at: kodak.appendingPathComponent(n), to: folder.appendingPathComponent(n)) }
+
+        // All good: exit 0, one row per photo.
+        let out = dir.appendingPathComponent("scores.csv")
+        let clean = try run(["score", folder.path, "--model", model, "-o", out.path])
+        XCTAssertEqual(clean.status, 0, clean.stderr)
+        let full = try ScoreFile.read(out.path)
+        XCTAssertEqual(full.count, 8)
+
+        // Killed after two rows, then resumed: every photo exactly once, none rescored.
+        let partial = dir.appendingPathComponent("partial.csv")
+        try run(["score", folder.path, "--model", model, "-o", partial.path], killWhen: { url in
+            ((try? String(contentsOf: url, encoding: .utf8)) ?? "").split(separator: "\n").count >= 3
+        }, watch: partial)
+        let before = try ScoreFile.read(partial.path)
+        XCTAssertGreaterThanOrEqual(before.count, 2)
+        XCTAssertLessThan(before.count, 8, "the kill came too late to test resuming")
+        let resumed = try run(["score", folder.path, "--model", model, "-o", partial.path, "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resume: \(before.count) photos already scored"), resumed.stderr)
+        let after = try ScoreFile.read(partial.path)
+        XCTAssertEqual(after.map(\.path).sorted(), full.map(\.path).sorted())
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: after.map { ($0.path, $0.score!) }),
+                       Dictionary(uniqueKeysWithValues: full.map { ($0.path, $0.score!) }))
+
+        // A bad photo: exit 3, listed on stderr and in the errors file, the rest scored.
+        try Data().write(to: folder.appendingPathComponent("zero.jpg"))
+        let mixed = try run(["score", folder.path, "--model", model, "-o", out.path, "--threads", "2"])
+        XCTAssertEqual(mixed.status, 3, mixed.stderr)
+        XCTAssertTrue(mixed.stderr.contains("zero.jpg: empty file (0 bytes)"), mixed.stderr)
+        XCTAssertEqual(try ScoreFile.read(out.path).count, 8)
+        let errors = try String(contentsOfFile: ScoreWriter.errorsPath(for: out.path), encoding: .utf8)
+        XCTAssertEqual(errors, "path,error\n\(folder.path)/zero.jpg,empty file (0 bytes)\n")
+
+        // Without -o: a ranked table on stdout. A missing model: fatal, exit 1.
+        let table = try run(["score", folder.appendingPathComponent("kodim01.jpg").path, "--model", model])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.hasPrefix("rank  score"), table.stdout)
+        XCTAssertEqual(try run(["score", folder.path, "--model", dir.appendingPathComponent("none.onnx").path]).status, 1)
+        XCTAssertEqual(try run(["score", folder.path, "--shard", "4/3"]).status, 64)
+    }
+
+    func testRankCommand() throws {
+        let dir = try makeTemporaryDirectory(self)
+        let csv = dir.appendingPathComponent("entries.csv")
+        try "name,srcc,plcc,krcc,mae,rmse\nD,0.70,0.72,0.52,0.060,0.080\nB,0.82,0.83,0.63,0.070,0.090\nA,0.80,0.82,0.62,0.050,0.065\nC,0.78,0.80,0.60,0.040,0.055\n"
+            .write(to: csv, atomically: true, encoding: .utf8)
+        let r = try run(["rank", csv.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").dropFirst(2)
+        XCTAssertEqual(lines.map { $0.split(separator: " ", omittingEmptySubsequences: true).prefix(3).joined(separator: " ") },
+                       ["1 A 2.00", "2 B 2.20", "2 C 2.20", "4 D 3.60"])
+    }
+}
