@@ -97,4 +97,32 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertEqual(lines.map { $0.split(separator: " ", omittingEmptySubsequences: true).prefix(3).joined(separator: " ") },
                        ["1 A 2.00", "2 B 2.20", "2 C 2.20", "4 D 3.60"])
     }
+
+    func testEvalJoinsPredictionsOnImageName() throws {
+        let root = try makeTemporaryDirectory(self)
+        try """
+            "image_name","quality_mos","set","subset","orig_width","orig_height","views"
+            "1.jpg",0.61,"test","",1,1,1
+            "2.jpg",0.72,"test","exclusive",1,1,1
+            "3.jpg",0.55,"test","exclusive",1,1,1
+            "4.jpg",0.80,"test","",1,1,1
+            "5.jpg",0.68,"validation","",1,1,1
+
+            """.write(to: root.appendingPathComponent("uhd-iqa-metadata.csv"), atomically: true, encoding: .utf8)
+        // Two concatenated shard outputs from another machine; 4.jpg has no prediction, 5.jpg is another split.
+        let predictions = root.appendingPathComponent("p.csv")
+        try "path,score,ms\n/elsewhere/test/1.jpg,0.58,1\n/elsewhere/test/5.jpg,0.1,1\npath,score,ms\n/elsewhere/test/2.jpg,0.75,1\n/elsewhere/test/3.jpg,0.60,1\n"
+            .write(to: predictions, atomically: true, encoding: .utf8)
+        let r = try run(["eval", "--uhd-iqa", root.path, "--split", "test", "--predictions", predictions.path, "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("1 of 4 photos of the split have no prediction"), r.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(json["n"] as? Int, 3)
+        let expected = try Metrics(predicted: [0.58, 0.75, 0.60], truth: [0.61, 0.72, 0.55])
+        XCTAssertEqual(json["plcc"] as! Double, expected.plcc, accuracy: 1e-12)
+        XCTAssertEqual(json["rmse"] as! Double, expected.rmse, accuracy: 1e-12)
+        let exclusive = try run(["eval", "--uhd-iqa", root.path, "--split", "test", "--exclusive", "--predictions", predictions.path])
+        XCTAssertTrue(exclusive.stdout.contains("n       2"), exclusive.stdout)
+        XCTAssertEqual(try run(["eval", "--uhd-iqa", root.path, "--split", "dev", "--predictions", predictions.path]).status, 64)
+    }
 }
