@@ -199,7 +199,8 @@ public struct ConvertToNHWC: GraphPass {
                 nodes.append(n)
                 return true
             case .gemm, .matMul, .flatten, .reshape, .squeeze, .unsqueeze, .shape, .gather, .slice,
-                 .cast, .constantOfShape, .expand, .identity, .dropout, .unsupported:
+                 .cast, .constantOfShape, .expand, .identity, .dropout, .batchNormalizationTraining,
+                 .layerNormalization, .split, .mod, .gelu, .unsupported:
                 emitPlain(node)
                 return false
             }
@@ -270,33 +271,11 @@ public struct ConvertToNHWC: GraphPass {
             return true
         }
 
+        /// Resize's roi/scales/sizes/axes keep referring to the logical (NCHW) axes in the IR,
+        /// whatever the layout, so only the data input changes.
         mutating func visitResize(_ node: Node, _ a: inout ResizeAttributes) throws -> Bool {
-            guard let x = node.input(0), rank(x) == 4, a.axes == nil else { emitPlain(node); return false }
+            guard let x = node.input(0), rank(x) == 4 else { emitPlain(node); return false }
             var ins = node.inputs
-            for k in 1..<min(ins.count, 4) where !ins[k].isEmpty {
-                guard let c = graph.initializers[ins[k]] else { emitPlain(node); return false }
-                let order = ConvertToNHWC.toPhysical
-                let permuted: Tensor
-                switch (k, c.count) {
-                case (1, 8):
-                    let f = c.floats
-                    permuted = Tensor(shape: [8], floats: order.map { f[$0] } + order.map { f[4 + $0] })
-                case (2, 4):
-                    let f = c.floats
-                    permuted = Tensor(shape: [4], floats: order.map { f[$0] })
-                case (3, 4):
-                    let f = c.ints
-                    permuted = Tensor(shape: [4], ints: order.map { f[$0] })
-                case (_, 0):
-                    continue
-                default:
-                    emitPlain(node)
-                    return false
-                }
-                let name = graph.freshName("\(ins[k])::nhwc")
-                graph.initializers[name] = permuted
-                ins[k] = name
-            }
             ins[0] = try needNHWC(x)
             a.layout = .nhwc
             emitNHWC(node, op: .resize(a), inputs: ins)

@@ -34,6 +34,11 @@ public enum Pipeline {
         // BatchNorm into Conv before activations are fused: the fold needs a bare conv.
         let bn = FoldBatchNorm()
         _ = try bn.run(on: &g)
+        // Gemm forms XNNPACK cannot take become Transpose/MatMul/Add, before FuseActivations
+        // could put a clamp on a Gemm that is then followed by an Add.
+        g.types = [:]
+        try g.inferTypes()
+        _ = try CanonicalizeGemm().run(on: &g)
         // Hard activations before FuseActivations, which would otherwise swallow the Clip
         // of `x·clip(x+3, 0, 6)/6` into a neighbouring conv.
         let hard = RecognizeHardActivations()
@@ -45,6 +50,11 @@ public enum Pipeline {
         g.types = [:]
         try g.inferTypes()
         if options.convertToNHWC {
+            // 1-D ops become 2-D ones (H = 1) so the layout pass and XNNPACK see 4-D maps.
+            if try LiftOneDimensional().run(on: &g) {
+                g.types = [:]
+                try g.inferTypes()
+            }
             // Layout last among rewrites: the patterns above are written for NCHW.
             let nhwc = ConvertToNHWC()
             _ = try nhwc.run(on: &g)

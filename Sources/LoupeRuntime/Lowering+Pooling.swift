@@ -38,22 +38,38 @@ extension Lowering {
         return .xnnpack(name)
     }
 
-    /// ReduceMean / ReduceMax over the spatial axes (1, 2) of an NHWC map = global pooling.
+    /// ReduceMean / ReduceMax over a contiguous run of axes. Viewing X as [outer, R, inner]
+    /// (R = the reduced axes), that is global pooling of an NWC tensor with batch = outer,
+    /// width = R and channels = inner — the H,W reduction of an NHWC map is the common case.
     static func lowerReduce(_ node: Node, _ graph: Graph, _ op: ReduceOp, keepDims: Bool, noopWithEmptyAxes: Bool,
                             into b: PlanBuilder?) throws -> Placement {
         let (x, xs) = try activation(node, graph, 0, "X")
         guard op == .mean || op == .max else {
-            throw Unsupported("\(node.op.onnxName) has no lowering (only ReduceMean/ReduceMax over H,W of an NHWC map)")
+            throw Unsupported("\(node.op.onnxName) has no lowering (only ReduceMean/ReduceMax)")
         }
-        guard var axes = try constantInts(node, graph, 1, "axes") else {
-            throw Unsupported("reduction over all axes is not lowered (only over H,W of an NHWC map)")
+        var axes = try constantInts(node, graph, 1, "axes") ?? []
+        if axes.isEmpty {
+            if noopWithEmptyAxes { throw Unsupported("a no-op reduction should have been removed") }
+            axes = Array(0..<xs.count)
         }
-        axes = axes.map { $0 < 0 ? $0 + xs.count : $0 }.sorted()
-        guard xs.count == 4, axes == [1, 2] else {
-            throw Unsupported("only reduction over axes [1, 2] of a rank-4 NHWC map is lowered (axes \(axes), X \(xs))")
+        axes = Array(Set(axes.map { $0 < 0 ? $0 + xs.count : $0 })).sorted()
+        guard let first = axes.first, let last = axes.last, first >= 0, last < xs.count,
+              axes == Array(first...last) else {
+            throw Unsupported("reduction over non-contiguous axes \(axes) of X \(xs) is not lowered")
         }
-        let y = try expectOutput(node, graph, keepDims ? [xs[0], 1, 1, xs[3]] : [xs[0], xs[3]])
-        return try emitGlobalPool(node, b, x: x, y: y, batch: xs[0], pixels: xs[1] * xs[2], channels: xs[3], max: op == .max)
+        let outer = xs[..<first].reduce(1, *)
+        let reduced = xs[first...last].reduce(1, *)
+        let inner = xs[(last + 1)...].reduce(1, *)
+        var ys: [Int] = []
+        for (i, d) in xs.enumerated() {
+            if axes.contains(i) {
+                if keepDims { ys.append(1) }
+            } else {
+                ys.append(d)
+            }
+        }
+        let y = try expectOutput(node, graph, ys)
+        return try emitGlobalPool(node, b, x: x, y: y, batch: outer, pixels: reduced, channels: inner, max: op == .max)
     }
 
     /// Pooling geometry with ceil_mode turned into extra end padding (from the declared

@@ -41,6 +41,16 @@ public enum Lowering {
         case .prelu: return try lowerPRelu(node, graph, into: b)
         case .batchNormalization:
             throw Unsupported("BatchNormalization must be folded into the preceding Conv (run the pass pipeline)")
+        case .batchNormalizationTraining:
+            throw Unsupported("training-mode BatchNormalization (batch statistics) runs only when constant folding removes it (over constant weights)")
+        case .layerNormalization:
+            throw Unsupported("LayerNormalization runs in a later issue (no runtime kernel yet)")
+        case .split:
+            throw Unsupported("Split runs in a later issue (no runtime lowering yet)")
+        case .mod:
+            throw Unsupported("Mod on non-constant data has no runtime lowering (shape computations fold)")
+        case .gelu:
+            throw Unsupported("Gelu runs in a later issue (no runtime kernel yet)")
         case .globalAveragePool(let layout): return try lowerGlobalPool(node, graph, layout: layout, max: false, into: b)
         case .globalMaxPool(let layout): return try lowerGlobalPool(node, graph, layout: layout, max: true, into: b)
         case .reduce(let op, let keepDims, let noop):
@@ -56,7 +66,9 @@ public enum Lowering {
         case .shape, .gather, .slice, .cast, .constantOfShape, .expand:
             throw Unsupported("\(node.op.onnxName) on non-constant data should have been folded (static shapes); it has no runtime lowering")
         case .identity, .dropout:
-            throw Unsupported("\(node.op.onnxName) must be removed by the pass pipeline (RemoveIdentity)")
+            // RemoveIdentity leaves only those it cannot rewire (a graph input passed straight
+            // to a graph output): a one-input concat is exactly a copy.
+            return try lowerConcat(node, graph, axis: 0, into: b)
         case .unsupported(let opType, let domain, let reason):
             throw Unsupported("\(domain.isEmpty ? "" : domain + ".")\(opType) is not representable: \(reason)")
         }
