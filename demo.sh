@@ -7,6 +7,6 @@ cd "$(dirname "$0")"
 scripts/install-deps.sh
 swift build -c release --product loupe >/dev/null
 LOUPE="$(swift build -c release --show-bin-path)/loupe"
-MODEL=Bench/models/challenge_baseline.onnx
+MODEL=tools/models/challenge_baseline.onnx
 "$LOUPE" inspect "$MODEL" | tail -n 8
 "$LOUPE" bench "$MODEL" --runs 20 --warmup 3 "$@"
