@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh --test
-Tests/Fixtures/fetch.sh
+tools/fixtures/fetch.sh
 swift build --build-tests
 swift test --skip-build "$@"
