@@ -4,7 +4,8 @@ extension Graph {
     /// Infers the types of every node it can, in order, and keeps going past a node it cannot
     /// type (an `.unsupported` op, a shape that does not fit): that node's outputs, and those
     /// of nodes fed by them, stay untyped. Returns one line per node that failed by itself,
-    /// plus a count of the nodes left untyped downstream. Mirrors `inferTypes(constantEvaluator:)`
+    /// plus counts of the unsupported nodes (listed elsewhere) and of the nodes left untyped
+    /// downstream. Mirrors `inferTypes(constantEvaluator:)`
     /// (same constant propagation of small shape computations), which stops at the first error.
     mutating func inferTypesBestEffort() -> [String] {
         var inferred: [String: TensorType] = [:]
@@ -12,6 +13,7 @@ extension Graph {
         for input in inputs { inferred[input.name] = input.type }
         var failures: [String] = []
         var downstream = 0
+        var unsupported = 0
         for node in nodes {
             var inputTypes: [TensorType?] = []
             var constants: [Tensor?] = []
@@ -32,6 +34,10 @@ extension Graph {
             }
             guard complete else {
                 downstream += 1
+                continue
+            }
+            if case .unsupported = node.op {
+                unsupported += 1
                 continue
             }
             let outputTypes: [TensorType]
@@ -57,6 +63,9 @@ extension Graph {
             }
         }
         types = inferred
+        if unsupported > 0 {
+            failures.append("\(unsupported) node(s) of ops Loupe cannot represent have no output type (listed as unsupported)")
+        }
         if downstream > 0 {
             failures.append("\(downstream) more node(s) have no type because an input comes from a node above")
         }

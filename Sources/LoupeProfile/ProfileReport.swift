@@ -51,6 +51,11 @@ public struct ProfileReport: Codable, Sendable, Equatable {
     public var ms: Timing?
     /// Sum of per-layer median milliseconds (compare with `ms.median`).
     public var layersMsSum: Double?
+    /// Milliseconds of all steps together per timed run (the per-step timers summed within
+    /// each run): `ms` minus this is what the step timers do not cover (copying inputs in and
+    /// outputs out); `layersMsSum` below `stepsMs.median` is the median of a sum exceeding
+    /// the sum of medians when runs are disturbed (preemption hits different layers per run).
+    public var stepsMs: Timing?
     /// Threads, timed runs and warm-up runs used; nil for a static profile.
     public var threads: Int?
     public var runs: Int?
@@ -162,6 +167,7 @@ public struct ProfileReport: Codable, Sendable, Equatable {
         case inputShapes = "input_shapes", paramsBatchNorm = "params_batchnorm", paramsTrainable = "params_trainable"
         case macsOther = "macs_other", weightsBytes = "weights_bytes", arenaBytes = "arena_bytes"
         case peakLiveBytes = "peak_live_bytes", peakRSSBytes = "peak_rss_bytes", layersMsSum = "layers_ms_sum"
+        case stepsMs = "steps_ms"
         case notTimed = "not_timed"
     }
 }
@@ -186,6 +192,7 @@ extension ProfileReport {
         try c.encode(peakRSSBytes, forKey: .peakRSSBytes)
         try c.encode(ms, forKey: .ms)
         try c.encode(layersMsSum, forKey: .layersMsSum)
+        try c.encode(stepsMs, forKey: .stepsMs)
         try c.encode(threads, forKey: .threads)
         try c.encode(runs, forKey: .runs)
         try c.encode(warmup, forKey: .warmup)

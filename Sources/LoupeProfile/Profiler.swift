@@ -117,7 +117,7 @@ public enum Profiler {
             params: weights.params, paramsBatchNorm: weights.batchNorm, paramsTrainable: weights.trainable,
             macs: layers.reduce(0) { $0 + $1.macs }, macsOther: layers.reduce(0) { $0 + $1.macsOther },
             weightsBytes: weights.bytes, arenaBytes: executor?.arenaBytes, peakLiveBytes: nil, peakRSSBytes: nil,
-            ms: nil, layersMsSum: nil, threads: nil, runs: nil, warmup: nil, notTimed: notTimed,
+            ms: nil, layersMsSum: nil, stepsMs: nil, threads: nil, runs: nil, warmup: nil, notTimed: notTimed,
             unsupported: unsupported, untyped: untyped, layers: layers, memory: [])
 
         if graphName == "optimized" {
@@ -157,11 +157,13 @@ public enum Profiler {
         var endToEnd: [Double] = []
         var perNode = [[Double]](repeating: [], count: graph.nodes.count)
         var timings: [Double] = []
+        var stepTotals: [Double] = []
         for _ in 0..<max(options.runs, 1) {
             let t0 = DispatchTime.now().uptimeNanoseconds
             _ = try executor.run(feeds)
             endToEnd.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
             _ = try executor.run(feeds, timings: &timings)
+            stepTotals.append(timings.reduce(0, +) * 1e3)
             var sums = [Double?](repeating: nil, count: graph.nodes.count)
             for (k, seconds) in timings.enumerated() where k < stepNodes.count {
                 sums[stepNodes[k]] = (sums[stepNodes[k]] ?? 0) + seconds * 1e3
@@ -169,6 +171,7 @@ public enum Profiler {
             for (i, s) in sums.enumerated() { if let s { perNode[i].append(s) } }
         }
         report.ms = ProfileReport.Timing(endToEnd)
+        report.stepsMs = ProfileReport.Timing(stepTotals)
         report.threads = executor.threads
         report.runs = max(options.runs, 1)
         report.warmup = options.warmup

@@ -8,6 +8,9 @@ import LoupeProfile
 struct Profile: ParsableCommand {
     /// Exit code when the model's MACs exceed `--budget` (or no resolution fits it).
     static let overBudgetExitCode: Int32 = 2
+    /// Exit code when `--budget` cannot be decided: shape inference stopped, so the MACs
+    /// counted are only a lower bound (and they fit).
+    static let incompleteExitCode: Int32 = 3
 
     static let configuration = CommandConfiguration(
         abstract: "Profile a model: MACs, parameters, memory and ms per inference, per layer and in total.",
@@ -21,7 +24,8 @@ struct Profile: ParsableCommand {
         Exit codes: 0 success (within budget); 1 model or input rejected (including inputs \
         without a static shape: give --input-shape); 2 over budget: the model's MACs exceed \
         --budget (the five largest layers are named), or with --max-resolution no input size fits; \
-        64 usage error.
+        3 budget undecided: shape inference stopped at an op Loupe cannot represent, so the MACs \
+        counted (within budget) are only a lower bound; 64 usage error.
         """)
 
     @OptionGroup var options: ModelOptions
@@ -90,15 +94,21 @@ struct Profile: ParsableCommand {
             let limit = Int((budget * 1e9).rounded())
             if report.macs > limit {
                 var stderr = StandardError()
-                print("\nOVER BUDGET: \(formatCount(report.macs))MACs > \(budget) G (exit code \(Self.overBudgetExitCode)). Largest layers:",
+                print("\nOVER BUDGET: \(formatCount(report.macs)) MACs > \(budget) G (exit code \(Self.overBudgetExitCode)). Largest layers:",
                       to: &stderr)
                 for l in report.largestLayers(5) {
-                    print("  \(l.op) '\(l.name)': \(formatCount(l.macs))MACs (\(String(format: "%.1f", Double(l.macs) / Double(report.macs) * 100))%)",
+                    print("  \(l.op) '\(l.name)': \(formatCount(l.macs)) MACs (\(String(format: "%.1f", Double(l.macs) / Double(report.macs) * 100))%)",
                           to: &stderr)
                 }
                 throw ExitCode(Self.overBudgetExitCode)
             }
-            print("\nwithin budget: \(formatCount(report.macs))MACs <= \(budget) G")
+            if !report.untyped.isEmpty {
+                var stderr = StandardError()
+                print("\nBUDGET UNDECIDED: shape inference stopped, so \(formatCount(report.macs)) MACs is a lower bound (exit code \(Self.incompleteExitCode))",
+                      to: &stderr)
+                throw ExitCode(Self.incompleteExitCode)
+            }
+            print("\nwithin budget: \(formatCount(report.macs)) MACs <= \(budget) G")
         }
     }
 
@@ -133,7 +143,7 @@ struct Profile: ParsableCommand {
             throw ExitCode(Self.overBudgetExitCode)
         }
         print("largest input within \(budget) GMACs (aspect ratio of \(reference[2])x\(reference[3]), sides multiples of 32): "
-              + "\(reference[0])x\(reference[1])x\(result.height)x\(result.width), \(formatCount(result.macs))MACs")
+              + "\(reference[0])x\(reference[1])x\(result.height)x\(result.width), \(formatCount(result.macs)) MACs")
     }
 
     private func write(_ data: Data, to path: String) throws {
@@ -175,6 +185,10 @@ struct Profile: ParsableCommand {
                                 r.runs ?? 0, r.warmup ?? 0, r.threads ?? 1, ms.median, ms.min, ms.max))
             if let s = r.layersMsSum {
                 lines.append(String(format: "sum of per-layer medians: %.2f ms (%.1f%% of the end-to-end median)", s, s / ms.median * 100))
+            }
+            if let st = r.stepsMs {
+                lines.append(String(format: "all steps per run (timers summed within a run): median %.2f ms (%.1f%% of the end-to-end median)",
+                                    st.median, st.median / ms.median * 100))
             }
         }
         if let n = r.notTimed { lines.append("not timed: \(n)") }

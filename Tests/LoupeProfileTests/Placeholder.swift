@@ -1,5 +1,0 @@
-import XCTest
-
-final class LoupeProfileTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}

@@ -1,0 +1,258 @@
+import Foundation
+import LoupeProfile
+import Loupe
+import XCTest
+
+/// Profile-level checks: totals against external counters (the challenge baseline, and the
+/// timm models that Bench/scripts/profile_models/make_models.py exports when present), costs
+/// of small graphs computed by hand, timing and memory consistency, and the report formats.
+final class ProfilerTests: XCTestCase {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let baseline = repo.appendingPathComponent("tools/models/challenge_baseline.onnx").path
+
+    func baselinePath() throws -> String {
+        guard FileManager.default.fileExists(atPath: Self.baseline) else {
+            throw XCTSkip("challenge baseline absent at \(Self.baseline)")
+        }
+        return Self.baseline
+    }
+
+    // MARK: the challenge baseline against torch.utils.flop_counter / ptflops-aten
+
+    func testBaselineStaticCostsMatchExternalCounters() throws {
+        let report = try Profiler.profile(contentsOf: try baselinePath(), options: .init(timed: false))
+        XCTAssertEqual(report.graph, "optimized")
+        // torch.utils.flop_counter/2 and ptflops' aten backend: 3.925 G for this export.
+        XCTAssertEqual(Double(report.macs), 3.925e9, accuracy: 3.925e9 * 0.01)
+        XCTAssertEqual(report.params, 3_203_713, "float initializer elements of the export")
+        XCTAssertNil(report.paramsBatchNorm, "the exporter folded every BatchNorm")
+        XCTAssertEqual(report.weightsBytes, report.params * 4)
+        XCTAssertEqual(report.layers.reduce(0) { $0 + $1.macs }, report.macs)
+        XCTAssertNotNil(report.notTimed)
+        XCTAssertNil(report.ms)
+        XCTAssertTrue(report.unsupported.isEmpty, "\(report.unsupported)")
+        // MACs on the optimized graph (BN folded, activations fused, NHWC) equal the imported
+        // graph's: fused and folded nodes keep their MACs.
+        let graph = try ONNXImporter.load(contentsOf: Self.baseline)
+        XCTAssertEqual(try Profiler.macs(of: graph, inputShapes: [:]), report.macs)
+        let convs = report.layers.filter { $0.op == "Conv" }
+        XCTAssertEqual(convs.count, 62)
+        XCTAssertEqual(report.layers.filter { $0.op == "Gemm" }.map(\.macs), [960 * 256, 256])
+    }
+
+    func testBaselineTimedProfile() throws {
+        let path = try baselinePath()
+        let report = try Profiler.profile(contentsOf: path, options: .init(runs: 7, warmup: 2))
+        let ms = try XCTUnwrap(report.ms)
+        let sum = try XCTUnwrap(report.layersMsSum)
+        let steps = try XCTUnwrap(report.stepsMs)
+        XCTAssertLessThanOrEqual(ms.min, ms.median)
+        XCTAssertLessThanOrEqual(ms.median, ms.max)
+        // Arena bytes are the planner's: the same graph compiled again plans the same arena.
+        let model = try Model(contentsOf: path)
+        XCTAssertEqual(report.arenaBytes, model.executor.arenaBytes)
+        let live = try XCTUnwrap(report.peakLiveBytes)
+        XCTAssertLessThanOrEqual(live, try XCTUnwrap(report.arenaBytes))
+        XCTAssertGreaterThan(live, 1 * 16 * 360 * 640 * 4, "the first 16-channel map at 360x640 is live")
+        #if os(Linux)
+        XCTAssertGreaterThan(try XCTUnwrap(report.peakRSSBytes), report.weightsBytes + live)
+        #endif
+        for l in report.layers {
+            if l.placement.hasPrefix("xnnpack") || l.placement.hasPrefix("kernel") {
+                XCTAssertNotNil(l.ms, "\(l.name) executes")
+            } else {
+                XCTAssertNil(l.ms, "\(l.name) (\(l.placement)) does not execute")
+            }
+            if l.macs > 0, l.ms != nil { XCTAssertNotNil(l.gmacPerSecond) }
+        }
+        XCTAssertEqual(report.layers.compactMap(\.share).reduce(0, +), 1, accuracy: 1e-9)
+
+        // Timing comparisons last, and only on a quiet machine: under load, preemption lands
+        // on different layers in different runs, so the sum of per-layer medians falls below
+        // the end-to-end median (measured 83-87% at load 11 on 2 CPUs, while the step timers
+        // summed within each run stayed at 102-107% of it).
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        if let load = Self.loadAverage(), load > Double(cpus) * 0.75 {
+            throw XCTSkip(String(format: "timing comparison needs a quiet machine: load %.1f on %d CPUs; sum of layer medians %.1f ms, steps per run %.1f ms, end to end %.1f ms",
+                                 load, cpus, sum, steps.median, ms.median))
+        }
+        // The per-step timers cover everything but copying the input in and the output out.
+        XCTAssertEqual(steps.median, ms.median, accuracy: ms.median * 0.05,
+                       "steps summed per run \(steps.median) ms vs end-to-end median \(ms.median) ms")
+        XCTAssertEqual(sum, ms.median, accuracy: ms.median * 0.05,
+                       "sum of per-layer medians \(sum) ms vs end-to-end median \(ms.median) ms")
+    }
+
+    /// One-minute load average (Linux), nil elsewhere.
+    static func loadAverage() -> Double? {
+        guard let s = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
+        return s.split(separator: " ").first.flatMap { Double($0) }
+    }
+
+    // MARK: small graphs computed by hand
+
+    /// x[1,3,H,W] → Conv 3→8, 3×3, pad 1, stride 1 (+bias) → Relu → GlobalAveragePool.
+    /// MACs = H·W·8·3·9 = 216·H·W; params = 8·27 + 8 = 224.
+    static func convModel(_ dims: [Dim] = [.value(1), .value(3), .value(64), .value(64)]) -> Graph {
+        var rng = SystemRandomNumberGenerator()
+        let w = Tensor(shape: [8, 3, 3, 3], floats: (0..<216).map { _ in Float.random(in: -1...1, using: &rng) })
+        let b = Tensor(shape: [8], floats: [Float](repeating: 0.1, count: 8))
+        let conv = ConvAttributes(kernelShape: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1])
+        return Graph(
+            inputs: [ValueInfo(name: "x", type: TensorType(.float32, dims))],
+            outputs: [ValueInfo(name: "y", type: TensorType(.float32, [.value(1), .value(8), .value(1), .value(1)]))],
+            nodes: [
+                Node(name: "conv", op: .conv(conv), inputs: ["x", "w", "b"], outputs: ["c"]),
+                Node(name: "relu", op: .unary(.relu), inputs: ["c"], outputs: ["r"]),
+                Node(name: "gap", op: .globalAveragePool(layout: .nchw), inputs: ["r"], outputs: ["y"]),
+            ],
+            initializers: ["w": w, "b": b])
+    }
+
+    func testSmallConvModelCostsByHand() throws {
+        let report = try Profiler.profile(graph: Self.convModel(), options: .init(runs: 3, warmup: 1))
+        XCTAssertEqual(report.macs, 64 * 64 * 8 * 27)
+        XCTAssertEqual(report.params, 224)
+        XCTAssertEqual(report.weightsBytes, 224 * 4)
+        // Relu is fused into the conv by the optimizer; the GAP reads 8·64·64 elements.
+        XCTAssertEqual(report.macsOther, 8 * 64 * 64)
+        let conv = try XCTUnwrap(report.layers.first { $0.op == "Conv" })
+        XCTAssertEqual(conv.macs, 884_736)
+        XCTAssertEqual(conv.params, 224)
+        XCTAssertEqual(conv.outputShape, [1, 64, 64, 8], "physical NHWC after the layout pass")
+        XCTAssertNotNil(conv.ms)
+        // The arena is the planner's; liveness gives its lower bound.
+        var g = Self.convModel()
+        try g.inferTypes(constantEvaluator: ReferenceInterpreter.evaluate)
+        let executor = try Executor(graph: try Pipeline.optimize(g))
+        XCTAssertEqual(report.arenaBytes, executor.arenaBytes)
+        XCTAssertLessThanOrEqual(try XCTUnwrap(report.peakLiveBytes), executor.arenaBytes)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.peakLiveBytes), (3 + 8) * 64 * 64 * 4,
+                                    "input (or its NHWC copy) and the conv output are live together")
+    }
+
+    func testMaxResolutionByHand() throws {
+        let g = Self.convModel()
+        // Square reference: 216·128·128 fits exactly; 160² does not.
+        XCTAssertEqual(try Profiler.maxResolution(graph: g, referenceShape: [1, 3, 64, 64], budgetMACs: 216 * 128 * 128),
+                       Profiler.Resolution(height: 128, width: 128, macs: 216 * 128 * 128))
+        XCTAssertEqual(try Profiler.maxResolution(graph: g, referenceShape: [1, 3, 64, 64], budgetMACs: 216 * 160 * 160 - 1)?.width, 128)
+        // 9:16: width 32n, height the multiple of 32 nearest to 9/16 of it. n = 16 → 288×512
+        // (216·288·512 = 31,850,496); n = 17 → 320×544 is over.
+        XCTAssertEqual(try Profiler.maxResolution(graph: g, referenceShape: [1, 3, 720, 1280], budgetMACs: 31_850_496),
+                       Profiler.Resolution(height: 288, width: 512, macs: 31_850_496))
+        // One MAC less: n = 15 → 256×480 (26,542,080).
+        XCTAssertEqual(try Profiler.maxResolution(graph: g, referenceShape: [1, 3, 720, 1280], budgetMACs: 31_850_495),
+                       Profiler.Resolution(height: 256, width: 480, macs: 216 * 256 * 480))
+        // Portrait keeps its orientation.
+        XCTAssertEqual(try Profiler.maxResolution(graph: g, referenceShape: [1, 3, 1280, 720], budgetMACs: 31_850_496)?.height, 512)
+        // Nothing fits below 32×32.
+        XCTAssertNil(try Profiler.maxResolution(graph: g, referenceShape: [1, 3, 64, 64], budgetMACs: 216 * 32 * 32 - 1))
+    }
+
+    func testSymbolicInputAsksForInputShape() throws {
+        let g = Self.convModel([.param("batch"), .value(3), .param("h"), .param("w")])
+        XCTAssertThrowsError(try Profiler.profile(graph: g, options: .init(timed: false))) { error in
+            guard case LoupeError.badInput(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("--input-shape"), message)
+        }
+        let report = try Profiler.profile(graph: g, options: .init(inputShapes: ["x": [1, 3, 32, 48]], timed: false))
+        XCTAssertEqual(report.macs, 216 * 32 * 48)
+        XCTAssertEqual(report.inputShapes, ["x": [1, 3, 32, 48]])
+    }
+
+    /// An op Loupe cannot represent: the profile is static (no throw), counts what it can
+    /// type, and names the node.
+    func testUnsupportedOpGivesStaticProfile() throws {
+        var g = Self.convModel()
+        g.nodes.insert(Node(name: "ln", op: .unsupported(opType: "LayerNormalization", domain: "", reason: "no IR op"),
+                            inputs: ["c"], outputs: ["c2"]), at: 1)
+        g.nodes[2].inputs = ["c2"]
+        let report = try Profiler.profile(graph: g)
+        XCTAssertEqual(report.graph, "imported")
+        XCTAssertEqual(report.macs, 216 * 64 * 64, "the conv before the unsupported node is counted")
+        XCTAssertNil(report.ms)
+        XCTAssertNil(report.arenaBytes)
+        XCTAssertTrue(try XCTUnwrap(report.notTimed).contains("LayerNormalization"))
+        XCTAssertEqual(report.unsupported.count, 1, "\(report.unsupported) \(report.layers.map(\.placement))")
+        XCTAssertTrue(report.unsupported.first?.contains("'ln'") == true, "\(report.unsupported)")
+        XCTAssertTrue(report.untyped.contains { $0.hasPrefix("2 more node(s)") }, "\(report.untyped)")
+    }
+
+    /// BatchNormalization that cannot fold into a conv (it reads the graph input): both counts.
+    func testBatchNormParameterCounts() throws {
+        var g = Self.convModel()
+        for (name, value) in [("s", Float(1)), ("bb", 0), ("m", 0), ("v", 1)] {
+            g.initializers[name] = Tensor(shape: [3], floats: [value, value, value])
+        }
+        g.nodes.insert(Node(name: "bn", op: .batchNormalization(epsilon: 1e-5, layout: .nchw),
+                            inputs: ["x", "s", "bb", "m", "v"], outputs: ["xn"]), at: 0)
+        g.nodes[1].inputs[0] = "xn"
+        let report = try Profiler.profile(graph: g, options: .init(timed: false))
+        XCTAssertEqual(report.params, 224 + 12)
+        XCTAssertEqual(report.paramsBatchNorm, 12)
+        XCTAssertEqual(report.paramsTrainable, 224 + 6, "running mean and variance are buffers, not parameters")
+        XCTAssertEqual(report.macs, 216 * 64 * 64)
+    }
+
+    // MARK: formats
+
+    func testJSONCSVAndHTML() throws {
+        let report = try Profiler.profile(graph: Self.convModel(), options: .init(runs: 2, warmup: 0))
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: report.jsonData()) as? [String: Any])
+        for key in ["params", "macs", "macs_other", "weights_bytes", "arena_bytes", "peak_rss_bytes", "ms", "layers"] {
+            XCTAssertNotNil(object[key], "missing key \(key)")
+        }
+        let ms = try XCTUnwrap(object["ms"] as? [String: Any])
+        XCTAssertEqual(Set(ms.keys), ["median", "min", "max"])
+        let layers = try XCTUnwrap(object["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.count, report.layers.count)
+        for key in ["name", "op", "macs", "params", "ms"] { XCTAssertNotNil(layers[0][key], "layer key \(key)") }
+        XCTAssertEqual(try JSONDecoder().decode(ProfileReport.self, from: report.jsonData()), report)
+
+        let staticReport = try Profiler.profile(graph: Self.convModel(), options: .init(timed: false))
+        let staticObject = try XCTUnwrap(JSONSerialization.jsonObject(with: staticReport.jsonData()) as? [String: Any])
+        XCTAssertTrue(staticObject["ms"] is NSNull, "a static profile still has the ms key")
+
+        let csv = report.csv().split(separator: "\n")
+        XCTAssertEqual(csv.count, report.layers.count + 1)
+        XCTAssertTrue(csv[0].hasPrefix("index,name,op,output_shape,macs"))
+
+        let html = report.html()
+        XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>"))
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 3, "ms vs MACs, GMAC/s per op, memory")
+        XCTAssertFalse(html.contains("<script"))
+        XCTAssertFalse(html.contains("src="), "self-contained: no external resources")
+    }
+
+    // MARK: external counters on timm models (fixtures made by make_models.py)
+
+    struct Reference: Decodable {
+        var input_shape: [Int]
+        var macs_torch: Int
+    }
+
+    func checkExternalModel(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let dir = Self.repo.appendingPathComponent("Fixtures/profile")
+        let model = dir.appendingPathComponent("\(name).onnx").path
+        let json = dir.appendingPathComponent("\(name).json")
+        guard FileManager.default.fileExists(atPath: model), let data = try? Data(contentsOf: json) else {
+            throw XCTSkip("\(name) fixture absent: run python3 Bench/scripts/profile_models/make_models.py")
+        }
+        let reference = try JSONDecoder().decode(Reference.self, from: data)
+        let report = try Profiler.profile(contentsOf: model, options: .init(timed: false))
+        // A static count needs complete types only; nodes that cannot run yet do not matter.
+        if !report.untyped.isEmpty {
+            let ops = Dictionary(grouping: report.layers.filter { $0.placement.hasPrefix("unsupported") }, by: \.op)
+                .map { "\($0.key) ×\($0.value.count)" }.sorted().joined(separator: ", ")
+            throw XCTSkip("\(name): shape inference stops (unsupported: \(ops)); MACs counted so far \(report.macs) of \(reference.macs_torch) (torch)")
+        }
+        XCTAssertEqual(Double(report.macs), Double(reference.macs_torch), accuracy: Double(reference.macs_torch) * 0.01,
+                       "\(name): Loupe \(report.macs) vs torch.utils.flop_counter/2 \(reference.macs_torch)", file: file, line: line)
+    }
+
+    func testNFRegNetB1MatchesTorchFlopCounter() throws { try checkExternalModel("nf_regnet_b1") }
+
+    func testSwinTinyMatchesTorchFlopCounter() throws { try checkExternalModel("swin_tiny_patch4_window7_224") }
+}
