@@ -26,6 +26,7 @@ extension Node {
             guard let sa = shape(0), let k = sa.last, let out = outputCount() else { return 0 }
             return out * k
         case .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid, .prelu, .batchNormalization,
+             .batchNormalizationTraining, .layerNormalization, .split, .mod, .gelu,
              .globalAveragePool, .globalMaxPool, .reduce, .averagePool, .maxPool, .flatten, .reshape,
              .squeeze, .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .shape, .gather, .slice,
              .cast, .constantOfShape, .expand, .identity, .dropout, .unsupported:
@@ -34,7 +35,8 @@ extension Node {
     }
 
     /// Non-MAC arithmetic of this node, counted in elements: output elements for element-wise
-    /// ops, activations, BatchNormalization, Softmax, pools and Resize; input elements for
+    /// ops, activations, BatchNormalization, LayerNormalization, Softmax, pools and Resize
+    /// (normalizations count their output once, not their statistics); input elements for
     /// reductions and global pools (each input element is combined once). Data movement
     /// (Reshape, Transpose, Concat, Slice, …) and MAC ops count 0. 0 when a type is unknown.
     public func elementwiseOps(in graph: Graph) -> Int {
@@ -42,12 +44,13 @@ extension Node {
         let inp = input(0).flatMap { graph.type(of: $0)?.staticShape }?.reduce(1, *) ?? 0
         switch op {
         case .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid, .prelu, .batchNormalization,
-             .averagePool, .maxPool, .resize, .softmax:
+             .batchNormalizationTraining, .layerNormalization, .mod, .gelu, .averagePool, .maxPool, .resize,
+             .softmax:
             return out
         case .globalAveragePool, .globalMaxPool, .reduce:
             return inp
         case .conv, .convTranspose, .gemm, .matMul, .flatten, .reshape, .squeeze, .unsqueeze, .concat,
-             .pad, .transpose, .shape, .gather, .slice, .cast, .constantOfShape, .expand, .identity,
+             .split, .pad, .transpose, .shape, .gather, .slice, .cast, .constantOfShape, .expand, .identity,
              .dropout, .unsupported:
             return 0
         }

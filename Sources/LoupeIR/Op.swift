@@ -189,6 +189,26 @@ public enum Op: Sendable, Hashable {
     case prelu
     /// Inference-mode BatchNormalization. Inputs: X, scale, B, mean, var.
     case batchNormalization(epsilon: Float, layout: Layout)
+    /// Training-mode BatchNormalization (ONNX `training_mode=1`): normalises with the
+    /// statistics of X itself, per channel (axis 1) over all other axes, with the population
+    /// variance. Inputs: X, scale, B, input_mean, input_var (the running statistics, which
+    /// only ONNX's running-statistics outputs read; Loupe produces Y only). timm's
+    /// ScaledStdConv2d exports its weight standardization this way, over constant weights,
+    /// so constant folding turns it into plain weights.
+    case batchNormalizationTraining(epsilon: Float)
+    /// LayerNormalization (opset 17): normalises over axes `axis...` (negative counts from
+    /// the end). Inputs: X, Scale, B?. Outputs: Y, Mean?, InvStdDev? (the last two with the
+    /// normalised axes kept as 1).
+    case layerNormalization(axis: Int, epsilon: Float)
+    /// Inputs: X, split? (sizes along `axis`). Outputs: one per part. Without `split` the
+    /// parts are ceil(d / outputs) long, the last one shorter (opset 18's `num_outputs`; the
+    /// importer rejects uneven parts for older opsets, which required equal ones).
+    case split(axis: Int)
+    /// Inputs: A, B (broadcasting). `fmod` false: integer remainder with the divisor's sign
+    /// (Python's %); true: C `fmod`, the dividend's sign (required for floats).
+    case mod(fmod: Bool)
+    /// GELU (opset 20): x·Φ(x); `tanhApproximation` is `approximate="tanh"`.
+    case gelu(tanhApproximation: Bool)
     case globalAveragePool(layout: Layout)
     case globalMaxPool(layout: Layout)
     /// Inputs: X, axes?
@@ -268,7 +288,11 @@ public enum Op: Sendable, Hashable {
         case .elu: return "Elu"
         case .hardSigmoid: return "HardSigmoid"
         case .prelu: return "PRelu"
-        case .batchNormalization: return "BatchNormalization"
+        case .batchNormalization, .batchNormalizationTraining: return "BatchNormalization"
+        case .layerNormalization: return "LayerNormalization"
+        case .split: return "Split"
+        case .mod: return "Mod"
+        case .gelu: return "Gelu"
         case .globalAveragePool: return "GlobalAveragePool"
         case .globalMaxPool: return "GlobalMaxPool"
         case .reduce(let r, _, _):

@@ -28,6 +28,15 @@ extension ShapeContext {
         return TensorType(ta.dtype, shape: out)
     }
 
+    /// Mod: equal dtypes, broadcasting; floats need `fmod=1` (ONNX).
+    func mod(fmod: Bool) throws -> TensorType {
+        let t = try binary(.sub)
+        if t.dtype.isFloat && !fmod {
+            throw LoupeError.invalidAttribute(ref, attribute: "fmod", reason: "must be 1 for floating-point inputs (\(t.dtype))")
+        }
+        return t
+    }
+
     func unary(_ op: UnaryOp) throws -> TensorType {
         switch op {
         case .relu, .neg, .abs:

@@ -177,6 +177,41 @@ extension ShapeContext {
         return TensorType(t.dtype, shape: try checked(out))
     }
 
+    /// Split into `outputs` parts along `axis`: the sizes of the `split` input (which must
+    /// be constant and sum to the axis length), else ceil(d / outputs) each with the last
+    /// part taking the rest.
+    func split(axis a: Int, outputs: Int) throws -> [TensorType] {
+        let t = try type(0)
+        let xs = try shape(0)
+        let n = try axis(a, rank: xs.count)
+        let sizes = try splitSizes(axisLength: xs[n], outputs: outputs)
+        return sizes.map { size in
+            var s = xs
+            s[n] = size
+            return TensorType(t.dtype, shape: s)
+        }
+    }
+
+    /// The part lengths of a Split along an axis of length `d`.
+    func splitSizes(axisLength d: Int, outputs: Int) throws -> [Int] {
+        guard outputs >= 1 else { throw fail("Split needs at least one output") }
+        if present(1) {
+            let sizes = try constantInts(1, what: "split")
+            guard sizes.count == outputs else {
+                throw LoupeError.invalidInput(ref, input: 1, reason: "split \(sizes) has \(sizes.count) entries for \(outputs) outputs")
+            }
+            guard sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, { $0 &+ $1 }) == d else {
+                throw LoupeError.invalidInput(ref, input: 1, reason: "split \(sizes) must be non-negative and sum to the axis length \(d)")
+            }
+            return sizes
+        }
+        let part = (d + outputs - 1) / outputs
+        guard part * (outputs - 1) < d || (d == 0) else {
+            throw fail("cannot split an axis of length \(d) into \(outputs) parts of \(part)")
+        }
+        return (0..<outputs).map { i in Swift.max(0, Swift.min(part, d - i * part)) }
+    }
+
     func transpose(perm: [Int]?) throws -> TensorType {
         let t = try type(0)
         let xs = try shape(0)

@@ -7,12 +7,15 @@ extension Op {
         switch self {
         case .conv, .convTranspose, .gemm: return (2...3, 1...1)
         case .matMul, .binary, .prelu, .reshape, .unsqueeze, .gather, .expand: return (2...2, 1...1)
-        case .unary, .leakyRelu, .elu, .hardSigmoid, .globalAveragePool, .globalMaxPool, .averagePool,
+        case .mod: return (2...2, 1...1)
+        case .unary, .gelu, .leakyRelu, .elu, .hardSigmoid, .globalAveragePool, .globalMaxPool, .averagePool,
              .flatten, .softmax, .transpose, .shape, .cast, .constantOfShape, .identity:
             return (1...1, 1...1)
         case .maxPool: return (1...1, 1...2)
         case .clip: return (1...3, 1...1)
-        case .batchNormalization: return (5...5, 1...1)
+        case .batchNormalization, .batchNormalizationTraining: return (5...5, 1...1)
+        case .layerNormalization: return (2...3, 1...3)
+        case .split: return (1...2, 1...Int.max)
         case .reduce, .squeeze: return (1...2, 1...1)
         case .concat: return (1...Int.max, 1...1)
         case .pad: return (2...4, 1...1)

@@ -66,20 +66,26 @@ extension ONNXImporter {
         return [n.node(.gemm(attrs))]
     }
 
-    /// BatchNormalization-7/9/14/15 in inference mode. Opsets before 14 may declare the
-    /// training outputs (running mean/var, saved mean/var); unused ones are dropped.
+    /// BatchNormalization-7/9/14/15. `training_mode=1` (opset 14+) maps to
+    /// `.batchNormalizationTraining`. Opsets before 14 may declare the training outputs
+    /// (running mean/var, saved mean/var), and training mode declares running mean/var;
+    /// unused ones are dropped, a used one makes the node unsupported.
     static func mapBatchNormalization(_ n: NodeContext, _ b: GraphBuilder) throws -> [Node] {
         try n.requireArity(inputs: 5...5, outputs: 1...5)
         let epsilon = try n.float("epsilon", default: 1e-5)
         if n.opset < 9, try n.int("spatial", default: 1) != 1 {
             return [n.unsupported("spatial=0 (per-activation statistics) is not supported")]
         }
-        if n.opset >= 14, try n.bool("training_mode", default: false) {
-            return [n.unsupported("training_mode=1 is not supported (inference only)")]
-        }
+        let training = n.opset >= 14 ? try n.bool("training_mode", default: false) : false
         if let used = n.outputs.dropFirst().first(where: { b.isUsed($0) }) {
-            return [n.unsupported("training output '\(used)' is used (inference only)")]
+            return [n.unsupported(training
+                ? "training_mode=1 output '\(used)' (running statistics) is used; Loupe computes Y only"
+                : "training output '\(used)' is used (inference only)")]
         }
-        return [n.node(.batchNormalization(epsilon: epsilon, layout: .nchw), outputs: [n.outputs[0]])]
+        // training_mode=1 normalises with X's own statistics; `momentum` only affects the
+        // running-statistics outputs, which are unused here.
+        let op: Op = training ? .batchNormalizationTraining(epsilon: epsilon)
+                              : .batchNormalization(epsilon: epsilon, layout: .nchw)
+        return [n.node(op, outputs: [n.outputs[0]])]
     }
 }

@@ -126,3 +126,40 @@ extension Kernel {
         })
     }
 }
+
+// Mod and Gelu.
+
+extension Kernel {
+    /// ONNX Mod with broadcasting. Integers: `fmod` false gives the remainder with the
+    /// divisor's sign (Python's %), true the dividend's (C fmod); a zero divisor throws.
+    /// Floats (shape inference requires `fmod`): C fmod.
+    func mod(fmod: Bool) throws -> Tensor {
+        let a = try input(0), b = try input(1)
+        let srcA = broadcastSources(output: outShape, input: a.shape)
+        let srcB = broadcastSources(output: outShape, input: b.shape)
+        if case .int(let av) = a.storage, case .int(let bv) = b.storage, !a.dtype.isFloat {
+            var y: [Int64] = []
+            y.reserveCapacity(srcA.count)
+            for (i, j) in zip(srcA, srcB) {
+                let x = av[i], z = bv[j]
+                guard z != 0 else { throw LoupeError.invalidInput(ref, input: 1, reason: "integer modulo by zero") }
+                var r = x.remainderReportingOverflow(dividingBy: z).partialValue  // sign of x
+                if !fmod && r != 0 && ((r < 0) != (z < 0)) { r += z }
+                y.append(r)
+            }
+            return Tensor(shape: outShape, ints: y, dtype: a.dtype)
+        }
+        let av = try floats(0), bv = try floats(1)
+        return output(zip(srcA, srcB).map { Foundation.fmod(Double(av[$0.0]), Double(bv[$0.1])) })
+    }
+
+    /// x·Φ(x) = x/2·(1 + erf(x/√2)); with `tanhApproximation`
+    /// x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    func gelu(tanhApproximation: Bool) throws -> Tensor {
+        if tanhApproximation {
+            let c = (2 / Double.pi).squareRoot()
+            return try map { 0.5 * $0 * (1 + Foundation.tanh(c * ($0 + 0.044715 * $0 * $0 * $0))) }
+        }
+        return try map { 0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot())) }
+    }
+}

@@ -194,3 +194,28 @@ func roundToHalf(_ v: Float) -> Float {
     return Float(Float16(v))
     #endif
 }
+
+extension Kernel {
+    /// Split along `axis` into the parts shape inference sized (one per output).
+    func split(axis a: Int) throws -> [Tensor] {
+        let x = try input(0)
+        let axis = a < 0 ? a + x.shape.count : a
+        let outer = x.shape[..<axis].reduce(1, *)
+        let inner = x.shape[(axis + 1)...].reduce(1, *)
+        let d = x.shape[axis]
+        var offset = 0
+        var parts: [Tensor] = []
+        for shape in outputShapes {
+            let size = shape[axis]
+            var src: [Int] = []
+            src.reserveCapacity(outer * size * inner)
+            for o in 0..<outer {
+                let base = (o * d + offset) * inner
+                src.append(contentsOf: base..<(base + size * inner))
+            }
+            parts.append(x.gathering(src, shape: shape))
+            offset += size
+        }
+        return parts
+    }
+}

@@ -87,6 +87,11 @@ public enum ReferenceInterpreter {
         case .batchNormalization(let eps, let layout):
             if layout == .nhwc { return try k.viaNCHW { .batchNormalization(epsilon: eps, layout: .nchw) } }
             return [try k.batchNormalization(epsilon: eps)]
+        case .batchNormalizationTraining(let eps): return [try k.batchNormalizationTraining(epsilon: eps)]
+        case .layerNormalization(let axis, let eps): return try k.layerNormalization(axis: axis, epsilon: eps)
+        case .split(let axis): return try k.split(axis: axis)
+        case .mod(let fmod): return [try k.mod(fmod: fmod)]
+        case .gelu(let tanh): return [try k.gelu(tanhApproximation: tanh)]
         case .globalAveragePool(let layout):
             if layout == .nhwc { return try k.viaNCHW { .globalAveragePool(layout: .nchw) } }
             return [try k.globalPool(average: true)]

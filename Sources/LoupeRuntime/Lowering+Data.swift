@@ -30,7 +30,8 @@ extension Lowering {
             case .relu, .sigmoid, .hardSwish, .neg, .abs, .sqrt, .floor, .ceil: return true
             case .tanh, .reciprocal, .exp, .log, .erf: return false
             }
-        case .binary, .hardSigmoid, .prelu, .batchNormalization, .globalMaxPool, .reduce, .flatten, .reshape, .squeeze,
+        case .binary, .hardSigmoid, .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization,
+             .split, .mod, .gelu, .globalMaxPool, .reduce, .flatten, .reshape, .squeeze,
              .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .shape, .gather, .slice, .cast, .constantOfShape,
              .expand, .identity, .dropout, .unsupported:
             return false

@@ -97,6 +97,8 @@ final class ConvImportTests: ONNXTestCase {
         save('bn_eps', [N('BatchNormalization', ['x', 's', 'bb', 'm', 'v'], ['y'], epsilon=1e-3)], [vi('x', [1, 3, 4, 4])], [vi('y', None)], p, opset=9)
         save('bn_train', [N('BatchNormalization', ['x', 's', 'bb', 'm', 'v'], ['y', 'rm', 'rv'], training_mode=1)],
              [vi('x', [1, 3, 4, 4])], [vi('y', None)], p, opset=15)
+        save('bn_train_used', [N('BatchNormalization', ['x', 's', 'bb', 'm', 'v'], ['y', 'rm', 'rv'], training_mode=1)],
+             [vi('x', [1, 3, 4, 4])], [vi('y', None), vi('rm', None)], p, opset=15)
         save('bn_old_outputs', [N('BatchNormalization', ['x', 's', 'bb', 'm', 'v'], ['y', 'rm', 'rv', 'sm', 'sv'])],
              [vi('x', [1, 3, 4, 4])], [vi('y', None)], p, opset=9)
         save('bn_used_output', [N('BatchNormalization', ['x', 's', 'bb', 'm', 'v'], ['y', 'rm'])],
@@ -111,7 +113,10 @@ final class ConvImportTests: ONNXTestCase {
         XCTAssertEqual(try single("matmul").op, .matMul)
         XCTAssertEqual(try single("bn").op, .batchNormalization(epsilon: 1e-5, layout: .nchw))
         XCTAssertEqual(try single("bn_eps").op, .batchNormalization(epsilon: 1e-3, layout: .nchw))
-        XCTAssertTrue(try single("bn_train").unsupportedReason?.contains("training_mode=1") ?? false)
+        let train = try single("bn_train")
+        XCTAssertEqual(train.op, .batchNormalizationTraining(epsilon: 1e-5))
+        XCTAssertEqual(train.outputs, ["y"], "unused running statistics are dropped")
+        XCTAssertTrue(try single("bn_train_used").unsupportedReason?.contains("training_mode=1 output 'rm'") ?? false)
         let old = try single("bn_old_outputs")
         XCTAssertEqual(old.op, .batchNormalization(epsilon: 1e-5, layout: .nchw))
         XCTAssertEqual(old.outputs, ["y"], "unused training outputs are dropped")
