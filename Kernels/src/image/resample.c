@@ -184,10 +184,11 @@ void loupe_u8_resample_h_rgb__avx512(size_t rows, size_t in_w, const uint8_t* in
         acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(px, kv));
       }
       if (t < n) {
-        int32_t rest[4] = {0, 0, 0, 0};
-        for (int32_t i = 0; t + i < n; i++) rest[i] = k[t + i];
+        /* Masked load of the last 1-3 coefficients (no read past them, and no stack
+         * round trip, which stalls store forwarding). */
+        const __mmask16 m = (__mmask16)((1u << (n - t)) - 1u);
         __m512i px = _mm512_cvtepu8_epi32(_mm_shuffle_epi8(_mm_loadu_si128((const __m128i*)(p + 3 * t)), shuf));
-        __m512i kv = _mm512_permutexvar_epi32(kidx, _mm512_castsi128_si512(_mm_loadu_si128((const __m128i*)rest)));
+        __m512i kv = _mm512_permutexvar_epi32(kidx, _mm512_maskz_loadu_epi32(m, k + t));
         acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(px, kv));
       }
       __m128i s = _mm_add_epi32(_mm_add_epi32(_mm512_extracti32x4_epi32(acc, 0), _mm512_extracti32x4_epi32(acc, 1)),
