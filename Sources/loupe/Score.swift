@@ -126,8 +126,7 @@ struct ScoringOptions: ParsableArguments {
         guard let path = model ?? DefaultModel.path() else {
             throw LoupeError.io("the default model \(DefaultModel.relativePath) was not found next to the loupe executable or in the current folder; give --model FILE")
         }
-        let model = try Model(contentsOf: path, options: CompileOptions(threads: threads))
-        return try Scorer(model: model, preset: Preset(rawValue: preset)!)
+        return try Scorer(contentsOf: path, preset: Preset(rawValue: preset)!, threads: threads)
     }
 }
 

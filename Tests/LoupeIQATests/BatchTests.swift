@@ -242,6 +242,12 @@ final class BatchTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("preset sjtu makes 3 tensor(s) per view"), "\($0)")
         }
         XCTAssertNoThrow(try Scorer(model: small, preset: .clipIqa))
+        // Symbolic dimensions take the preset's sizes.
+        let dynamic = try TinyModels.make("single", height: 0, width: 0, in: dir)
+        XCTAssertEqual(try Scorer(contentsOf: dynamic, preset: .gsPiqa).model.inputs[0].type.staticShape, [1, 3, 384, 384])
+        XCTAssertThrowsError(try Scorer(contentsOf: dynamic, preset: .ciplab)) {
+            XCTAssertTrue("\($0)".contains("preset ciplab makes 3 tensor(s)"), "\($0)")
+        }
     }
 
     /// Multi-input models get one tensor per input in input order; multi-view presets

@@ -5,7 +5,7 @@ import XCTest
 /// (skipped when python3 with onnx and numpy is missing). Weights are seeded.
 enum TinyModels {
     /// `single`: input [1,3,H,W] → Conv 3→4 (k8, s8) → Relu → GlobalAveragePool → Flatten →
-    /// Gemm 4→1: output `score` [1,1].
+    /// Gemm 4→1: output `score` [1,1]. Height 0 makes the input [N,3,H,W] (symbolic).
     /// `three`: inputs a, b, c [1,3,224,224] → GlobalAveragePool → Flatten → Gemm with
     /// weights w_a, w_b, w_c (3→1) → Add: output [1,1] = Σ mean_rgb(input) · w.
     static let script = #"""
@@ -20,7 +20,7 @@ enum TinyModels {
                      h.make_node("Flatten", ["p"], ["f"]), h.make_node("Gemm", ["f", "g", "gb"], ["score"])]
             inits = [init("w", rng.normal(0, 0.05, (4, 3, 8, 8))), init("b", rng.normal(0, 0.1, 4)),
                      init("g", rng.normal(0, 1, (4, 1))), init("gb", [0.5])]
-            inputs = [h.make_tensor_value_info("x", T.FLOAT, [1, 3, H, W])]
+            inputs = [h.make_tensor_value_info("x", T.FLOAT, ["N", 3, "H", "W"] if H == 0 else [1, 3, H, W])]
         else:
             nodes, inits, inputs, terms = [], [], [], []
             for k, name in enumerate("abc"):
