@@ -45,6 +45,7 @@ extension ProfileReport {
         row("parameters (float weights in the file)", String(params))
         if let bn = paramsBatchNorm { row("of which BatchNormalization", String(bn)) }
         if let t = paramsTrainable { row("without BN running statistics (PyTorch count)", String(t)) }
+        if let rt = paramsRuntime { row("held by the optimized graph", String(rt)) }
         row("weights", Self.bytes(weightsBytes))
         if let a = arenaBytes { row("activation arena", Self.bytes(a)) }
         if let p = peakLiveBytes { row("peak live activations", Self.bytes(p)) }

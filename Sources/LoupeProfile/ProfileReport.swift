@@ -32,6 +32,12 @@ public struct ProfileReport: Codable, Sendable, Equatable {
     /// `sum(p.numel() for p in model.parameters())` gives for the same export; nil without
     /// BatchNormalization nodes.
     public var paramsTrainable: Int?
+    /// Float constant elements the optimized graph still reads (after constant folding and
+    /// dead-code elimination): what the runtime holds. Differs from `params` when the export
+    /// computes weights at run time (timm's weight standardization stores each weight twice:
+    /// once for the training-mode BatchNormalization, once for its unused running-statistics
+    /// chain) or when BatchNorms fold into convs. Nil when the model could not be optimized.
+    public var paramsRuntime: Int?
     /// Conv/ConvTranspose/Gemm/MatMul multiply-accumulates.
     public var macs: Int
     /// Other arithmetic (element-wise, activations, pools, reductions), counted in elements.
@@ -165,6 +171,7 @@ public struct ProfileReport: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case model, conventions, graph, params, macs, ms, threads, runs, warmup, unsupported, untyped, layers, memory
         case inputShapes = "input_shapes", paramsBatchNorm = "params_batchnorm", paramsTrainable = "params_trainable"
+        case paramsRuntime = "params_runtime"
         case macsOther = "macs_other", weightsBytes = "weights_bytes", arenaBytes = "arena_bytes"
         case peakLiveBytes = "peak_live_bytes", peakRSSBytes = "peak_rss_bytes", layersMsSum = "layers_ms_sum"
         case stepsMs = "steps_ms"
@@ -184,6 +191,7 @@ extension ProfileReport {
         try c.encode(params, forKey: .params)
         try c.encode(paramsBatchNorm, forKey: .paramsBatchNorm)
         try c.encode(paramsTrainable, forKey: .paramsTrainable)
+        try c.encode(paramsRuntime, forKey: .paramsRuntime)
         try c.encode(macs, forKey: .macs)
         try c.encode(macsOther, forKey: .macsOther)
         try c.encode(weightsBytes, forKey: .weightsBytes)

@@ -115,6 +115,7 @@ public enum Profiler {
             }),
             conventions: conventions, graph: graphName,
             params: weights.params, paramsBatchNorm: weights.batchNorm, paramsTrainable: weights.trainable,
+            paramsRuntime: graphName == "optimized" ? runtimeConstantElements(costGraph) : nil,
             macs: layers.reduce(0) { $0 + $1.macs }, macsOther: layers.reduce(0) { $0 + $1.macsOther },
             weightsBytes: weights.bytes, arenaBytes: executor?.arenaBytes, peakLiveBytes: nil, peakRSSBytes: nil,
             ms: nil, layersMsSum: nil, stepsMs: nil, threads: nil, runs: nil, warmup: nil, notTimed: notTimed,
@@ -129,6 +130,16 @@ public enum Profiler {
         }
         report.peakRSSBytes = peakResidentBytes()
         return report
+    }
+
+    /// Float constant elements that nodes (or graph outputs) of `graph` read, each once.
+    static func runtimeConstantElements(_ graph: Graph) -> Int {
+        var read = Set(graph.outputs.map(\.name))
+        for n in graph.nodes { read.formUnion(n.inputs) }
+        return read.reduce(0) { n, v in
+            guard let t = graph.constant(v), t.dtype.isFloat else { return n }
+            return n + t.count
+        }
     }
 
     /// Float constant elements `node` reads, each constant once.

@@ -173,9 +173,12 @@ struct Profile: ParsableCommand {
         lines.append("other ops, apart (elements of element-wise ops, activations, pools, reductions): \(formatCount(r.macsOther))")
         var p = "parameters (float weight elements in the file): \(r.params)"
         if let bn = r.paramsBatchNorm, let t = r.paramsTrainable {
-            p += "; \(bn) of them in BatchNormalization nodes; \(t) without BN running mean/var (PyTorch's count)"
+            p += "; \(bn) of them in BatchNormalization nodes; \(t) without BN running mean/var constants (PyTorch's count for an inference-mode BatchNorm export)"
         }
         lines.append(p)
+        if let rt = r.paramsRuntime, rt != r.params {
+            lines.append("parameters the optimized graph holds (after folding, dead code removed): \(rt)")
+        }
         lines.append("weights: \(ProfileReport.bytes(r.weightsBytes))")
         if let a = r.arenaBytes { lines.append("activation arena (planner): \(ProfileReport.bytes(a))") }
         if let pl = r.peakLiveBytes { lines.append("peak live activations (liveness): \(ProfileReport.bytes(pl))") }

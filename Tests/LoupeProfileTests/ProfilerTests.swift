@@ -27,6 +27,7 @@ final class ProfilerTests: XCTestCase {
         XCTAssertEqual(Double(report.macs), 3.925e9, accuracy: 3.925e9 * 0.01)
         XCTAssertEqual(report.params, 3_203_713, "float initializer elements of the export")
         XCTAssertNil(report.paramsBatchNorm, "the exporter folded every BatchNorm")
+        XCTAssertEqual(report.paramsRuntime, report.params, "nothing left to fold or remove")
         XCTAssertEqual(report.weightsBytes, report.params * 4)
         XCTAssertEqual(report.layers.reduce(0) { $0 + $1.macs }, report.macs)
         XCTAssertNotNil(report.notTimed)
