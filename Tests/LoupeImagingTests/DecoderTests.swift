@@ -150,6 +150,28 @@ final class DecoderTests: XCTestCase {
         XCTAssertEqual(img.oriented(exif: 9), img)
     }
 
+    /// Big-endian ("MM") and little-endian EXIF, and malformed ones (which mean 1).
+    func testEXIFParserByteOrdersAndMalformedData() {
+        func jpeg(exif tiff: [UInt8]) -> [UInt8] {
+            let payload = Array("Exif".utf8) + [0, 0] + tiff
+            let len = payload.count + 2
+            return [0xFF, 0xD8, 0xFF, 0xE1, UInt8(len >> 8), UInt8(len & 0xFF)] + payload + [0xFF, 0xD9]
+        }
+        let mm: [UInt8] = [0x4D, 0x4D, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0]
+        let ii: [UInt8] = [0x49, 0x49, 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0]
+        func orientation(_ bytes: [UInt8]) -> Int { bytes.withUnsafeBufferPointer { EXIF.orientation(jpeg: $0) } }
+        XCTAssertEqual(orientation(jpeg(exif: mm)), 6)
+        XCTAssertEqual(orientation(jpeg(exif: ii)), 8)
+        // Cut before the end of the orientation value (byte 20): not readable, so 1.
+        for cut in 0..<20 { XCTAssertEqual(orientation(jpeg(exif: Array(mm[0..<cut]))), 1, "cut \(cut)") }
+        var badOffset = mm; badOffset[7] = 0xF0  // IFD past the end
+        XCTAssertEqual(orientation(jpeg(exif: badOffset)), 1)
+        var badType = mm; badType[13] = 4  // LONG instead of SHORT
+        XCTAssertEqual(orientation(jpeg(exif: badType)), 1)
+        var badValue = mm; badValue[19] = 9
+        XCTAssertEqual(orientation(jpeg(exif: badValue)), 1)
+    }
+
     // MARK: Bad input
 
     func testZeroByteFile() throws {
