@@ -115,6 +115,6 @@ extension Kernel {
             means[r] = mean
             invs[r] = inv
         }
-        return [output(y), output(means, 1), output(invs, 2)].prefix(node.outputs.count).map { $0 }
+        return [y, means, invs].prefix(outputShapes.count).enumerated().map { output($0.element, $0.offset) }
     }
 }
