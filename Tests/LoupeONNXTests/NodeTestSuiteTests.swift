@@ -17,7 +17,7 @@ final class NodeTestSuiteTests: ONNXTestCase {
         "GlobalMaxPool", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare",
         "ReduceL2", "AveragePool", "MaxPool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Concat", "Pad",
         "Resize", "Upsample", "Softmax", "Transpose", "Shape", "Gather", "Slice", "Cast", "ConstantOfShape",
-        "Expand", "Identity", "Dropout", "Constant",
+        "Expand", "Identity", "Dropout", "Constant", "LayerNormalization", "Split", "Mod", "Gelu",
     ]
 
     /// Valid nodes of mapped op types that Loupe keeps as `.unsupported` on purpose.
