@@ -56,7 +56,8 @@ public struct WindowGeometry: Sendable, Hashable {
 
     /// ConvTranspose geometry. `output` is the output spatial shape; `padBegin`/`padEnd` are
     /// the pads removed from the full transposed result (computed per the ONNX spec when
-    /// `auto_pad` is SAME_* or `output_shape` is given).
+    /// `auto_pad` is SAME_* or `output_shape` is given; negative when `output_shape` is larger
+    /// than the full result, which then extends with zeros).
     public static func transposed(node: NodeReference, input: [Int], kernel: [Int], strides: [Int], dilations: [Int],
                                   pads: [Int], autoPad: AutoPad, outputPadding: [Int],
                                   outputShape: [Int]?) throws -> WindowGeometry {
@@ -79,11 +80,17 @@ public struct WindowGeometry: Sendable, Hashable {
             var target: Int? = requested?[i]
             if target == nil && (autoPad == .sameUpper || autoPad == .sameLower) { target = input[i] * s[i] }
             if let out = target {
-                let total = full - out
-                guard total >= 0 else {
-                    throw LoupeError.invalidAttribute(node, attribute: "output_shape", reason: "output size \(out) on spatial axis \(i) exceeds the full size \(full)")
+                guard out > 0 else {
+                    throw LoupeError.invalidAttribute(node, attribute: "output_shape", reason: "output size \(out) on spatial axis \(i) is not positive")
                 }
-                g.padBegin[i] = autoPad == .sameUpper ? total / 2 : total - total / 2
+                // A requested size above the full size gives negative total padding: the
+                // output extends past the full result with zeros (plus bias). The spec's
+                // `total_padding / 2` is floor division, as in the ONNX reference
+                // (op_conv_transpose.py), so -1 puts the extra element at the end (start
+                // for SAME_UPPER).
+                let total = full - out
+                let half = total >= 0 ? total / 2 : -((-total + 1) / 2)
+                g.padBegin[i] = autoPad == .sameUpper ? half : total - half
                 g.padEnd[i] = total - g.padBegin[i]
                 g.output.append(out)
             } else {

@@ -119,7 +119,8 @@ extension Lowering {
     }
 
     /// ConvTranspose → `xnn_create_deconvolution2d_nhwc_f32`; output_padding becomes the
-    /// adjustment, output_shape/auto_pad become explicit padding.
+    /// adjustment, output_shape/auto_pad become explicit padding, and an output_shape past the
+    /// full result (negative end padding) a larger adjustment (its rows get only the bias).
     static func lowerConvTranspose(_ node: Node, _ graph: Graph, _ a: ConvAttributes, into b: PlanBuilder?) throws -> Placement {
         let name = "xnn_create_deconvolution2d_nhwc_f32"
         try requireNHWC(a.layout)
@@ -148,23 +149,37 @@ extension Lowering {
         let ys = try shape(y, graph, "output")
         guard ys.count == 4, ys[0] == n, ys[3] == o else { throw Unsupported("output type \(ys) is not [\(n), H, W, \(o)]") }
         var pads = [0, 0, 0, 0]  // t l b r
+        // XNNPACK's adjustment: output_padding plus any zero tail from an output_shape larger
+        // than the full result (negative end padding); both must stay below the stride.
+        var adjustment = op_
         if a.autoPad == .notSet && a.outputShape == nil {
             let p = a.pads.isEmpty ? [0, 0, 0, 0] : a.pads
             guard p.count == 4, p.allSatisfy({ $0 >= 0 }) else { throw Unsupported("pads \(a.pads) must be 4 non-negative values") }
             pads = [p[0], p[1], p[2], p[3]]
         } else if a.autoPad != .valid {
-            // Total padding from the declared output size; split as the ONNX spec says.
+            // Total padding from the declared output size, split as WindowGeometry.transposed
+            // does (the spec's `total / 2` is floor division).
             for axis in 0..<2 {
                 let inSize = xs[1 + axis], outSize = ys[1 + axis]
                 let total = s[axis] * (inSize - 1) + op_[axis] + ek[axis] - outSize
-                guard total >= 0 else { throw Unsupported("output_shape needs negative padding \(total)") }
-                let (begin, end) = a.autoPad == .sameUpper ? (total / 2, total - total / 2) : (total - total / 2, total / 2)
+                let half = total >= 0 ? total / 2 : -((-total + 1) / 2)
+                let (begin, end) = a.autoPad == .sameUpper ? (half, total - half) : (total - half, half)
+                guard begin >= 0 else {
+                    throw Unsupported("output_shape \(outSize) extends the output before the full result on spatial axis \(axis) (negative begin padding \(begin)): XNNPACK has no such adjustment, and ONNX Runtime rejects or places it differently")
+                }
+                if end < 0 {
+                    adjustment[axis] -= end
+                    guard adjustment[axis] < s[axis] else {
+                        throw Unsupported("output_shape \(outSize) extends the output \(-end) past the full result on spatial axis \(axis); with output_padding \(op_[axis]) that is not below the stride \(s[axis]) (XNNPACK adjustment < stride)")
+                    }
+                }
                 pads[axis] = begin
-                pads[axis + 2] = end
+                pads[axis + 2] = Swift.max(end, 0)
             }
         }
-        let oh = s[0] * (h - 1) + op_[0] + ek[0] - pads[0] - pads[2]
-        let ow = s[1] * (wd - 1) + op_[1] + ek[1] - pads[1] - pads[3]
+        let adj = adjustment
+        let oh = s[0] * (h - 1) + adjustment[0] + ek[0] - pads[0] - pads[2]
+        let ow = s[1] * (wd - 1) + adjustment[1] + ek[1] - pads[1] - pads[3]
         guard oh > 0, ow > 0 else { throw Unsupported("padding leaves an empty output (\(oh)x\(ow))") }
         _ = try expectOutput(node, graph, [n, oh, ow, o])
         var bias: [Float]? = nil
@@ -202,7 +217,7 @@ extension Lowering {
             }
         }
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-            try Backend.check(xnn_setup_deconvolution2d_nhwc_f32(op.op, n, h, wd, UInt32(op_[0]), UInt32(op_[1]),
+            try Backend.check(xnn_setup_deconvolution2d_nhwc_f32(op.op, n, h, wd, UInt32(adj[0]), UInt32(adj[1]),
                                                                   bind.floats(x), bind.floats(y), bind.pool),
                               "xnn_setup_deconvolution2d_nhwc_f32", node)
         }
