@@ -150,6 +150,64 @@ void loupe_f32_global_max_pool_nhwc__avx2(size_t batch, size_t pixels, size_t ch
 void loupe_f32_global_max_pool_nhwc(size_t batch, size_t pixels, size_t channels,
                                     const float* in, float* out);
 
+/* ---- Resize, linear (resize/) ------------------------------------------------------- */
+
+/* Bilinear resize of NHWC images with precomputed taps (built by the caller from the ONNX
+ * coordinate transformation, so every coordinate mode and any given scale work):
+ *   t = in[n, y0, x0, c] + wx * (in[n, y0, x1, c] - in[n, y0, x0, c])   (u likewise on row y1)
+ *   out[n, oy, ox, c] = t + wy * (u - t)
+ * with (y0, y1) = y_index[2*oy], y_index[2*oy + 1], wy = y_weight[oy], and (x0, x1, wx)
+ * likewise from x_index/x_weight. A weight of 0 copies the first tap exactly. Indices must
+ * be in range. `rows_begin`/`rows_end` select output rows of the flattened (n, oy) range.
+ * The AVX2 variant vectorises over channels (8 at a time, scalar tail) and, for
+ * channels == 1, over output columns with gathers; it uses FMA, so it matches the scalar
+ * reference to rounding. No over-read. */
+void loupe_f32_resize_linear_nhwc__scalar(size_t batch, size_t in_h, size_t in_w, size_t channels,
+                                          size_t out_h, size_t out_w, const uint32_t* y_index,
+                                          const float* y_weight, const uint32_t* x_index,
+                                          const float* x_weight, const float* in, float* out,
+                                          size_t rows_begin, size_t rows_end);
+void loupe_f32_resize_linear_nhwc__avx2(size_t batch, size_t in_h, size_t in_w, size_t channels,
+                                        size_t out_h, size_t out_w, const uint32_t* y_index,
+                                        const float* y_weight, const uint32_t* x_index,
+                                        const float* x_weight, const float* in, float* out,
+                                        size_t rows_begin, size_t rows_end);
+void loupe_f32_resize_linear_nhwc(size_t batch, size_t in_h, size_t in_w, size_t channels, size_t out_h,
+                                  size_t out_w, const uint32_t* y_index, const float* y_weight,
+                                  const uint32_t* x_index, const float* x_weight, const float* in, float* out,
+                                  size_t rows_begin, size_t rows_end);
+
+/* ---- Pooling with dilation (pooling/) -------------------------------------------------- */
+
+/* Window of a 2-D pool. Tap (ky, kx) of output (oy, ox) reads input row
+ * oy*stride_h + ky*dilation_h - pad_top (columns likewise). pad_bottom/pad_right are the
+ * explicit end pads only: ceil_mode's extra end padding follows from out_h/out_w and is
+ * never counted. */
+typedef struct loupe_pool2d_params {
+  size_t kernel_h, kernel_w;
+  size_t stride_h, stride_w;
+  size_t dilation_h, dilation_w;
+  size_t pad_top, pad_left, pad_bottom, pad_right;
+  int count_include_pad;
+} loupe_pool2d_params;
+
+/* AveragePool of NHWC images with any dilation (XNNPACK's average pooling has none): the
+ * mean of the in-bounds taps, divided by the number of taps inside the explicitly padded
+ * input when count_include_pad, else by the number of in-bounds taps (0 taps: NaN).
+ * `out_stride` (>= channels) is the element distance between output pixels. Scalar
+ * only: dilated average pooling is rare, and the channel loops vectorise at -O3. */
+void loupe_f32_average_pool_nhwc__scalar(size_t batch, size_t in_h, size_t in_w, size_t channels, size_t out_h,
+                                         size_t out_w, const loupe_pool2d_params* params, const float* in,
+                                         float* out, size_t out_stride, size_t rows_begin, size_t rows_end);
+
+/* Strided subsampling (a 1x1 pooling window with strides): out[n, oy, ox, :] =
+ * in[n, offset_y + oy*stride_h, offset_x + ox*stride_w, :]; every such pixel must be inside
+ * the input (the caller checks). memcpy per pixel: no SIMD variant needed. */
+void loupe_x32_subsample_nhwc__scalar(size_t batch, size_t in_h, size_t in_w, size_t channels, size_t out_h,
+                                      size_t out_w, size_t stride_h, size_t stride_w, size_t offset_y,
+                                      size_t offset_x, const uint32_t* in, uint32_t* out, size_t out_stride,
+                                      size_t rows_begin, size_t rows_end);
+
 #ifdef __cplusplus
 }
 #endif

@@ -226,3 +226,102 @@ final class MatMulKernelTests: XCTestCase {
         }
     }
 }
+
+final class ResizeLinearKernelTests: XCTestCase {
+    /// Random but valid tap tables: pairs in range, weights in [0, 1), some 0 (clamped edges).
+    func taps(_ rng: inout SeededRandom, out: Int, input: Int) -> ([UInt32], [Float]) {
+        var index: [UInt32] = [], weight: [Float] = []
+        for o in 0..<out {
+            let l = UInt32(rng.next() % UInt64(input))
+            let r = Swift.min(l + 1, UInt32(input - 1))
+            index += [l, r]
+            weight.append(o % 5 == 0 || l == r ? 0 : rng.uniform(0, 1))
+        }
+        return (index, weight)
+    }
+
+    func testVariantsMatchScalarReference() {
+        typealias F = (Int, Int, Int, Int, Int, Int, UnsafePointer<UInt32>, UnsafePointer<Float>, UnsafePointer<UInt32>,
+                       UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void
+        let vs: [(String, loupe_isa, F)] = [
+            ("avx2", loupe_isa_avx2, { loupe_f32_resize_linear_nhwc__avx2($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) }),
+            ("dispatch", loupe_isa_scalar, { loupe_f32_resize_linear_nhwc($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) }),
+        ]
+        for (name, isa, f) in vs where loupe_isa_available(isa) != 0 {
+            // Channels around the 8-wide tile (1 takes the gather path over columns), output
+            // widths around it too.
+            for channels in [1, 3, 7, 8, 9, 19] {
+                for outW in sizes(tile: 8) where outW <= 20 {
+                    let (batch, inH, inW, outH) = (2, 5, 6, 3)
+                    let seed = UInt64(channels * 100 + outW)
+                    var rng = SeededRandom(seed: seed)
+                    let x = rng.floats(batch * inH * inW * channels)
+                    let (yi, yw) = taps(&rng, out: outH, input: inH)
+                    let (xi, xw) = taps(&rng, out: outW, input: inW)
+                    let count = batch * outH * outW * channels
+                    var ref = [Float](repeating: 0, count: count)
+                    var got = [Float](repeating: .nan, count: count + 1)
+                    loupe_f32_resize_linear_nhwc__scalar(batch, inH, inW, channels, outH, outW, yi, yw, xi, xw, x, &ref, 0, batch * outH)
+                    // Two row ranges, as the runtime splits work across threads.
+                    got.withUnsafeMutableBufferPointer { g in
+                        f(batch, inH, inW, channels, outH, outW, yi, yw, xi, xw, x, g.baseAddress!, 0, 4)
+                        f(batch, inH, inW, channels, outH, outW, yi, yw, xi, xw, x, g.baseAddress!, 4, 1000)
+                    }
+                    for i in 0..<count {
+                        XCTAssertEqual(got[i], ref[i], accuracy: 1e-6, "\(name) channels=\(channels) outW=\(outW) i=\(i) seed=\(seed)")
+                    }
+                    XCTAssertTrue(got[count].isNaN, "\(name) wrote past the output")
+                }
+            }
+        }
+    }
+
+    func testZeroWeightCopiesExactly() {
+        let x: [Float] = [1.5, -2.25, 3.125, 7]  // 1x2x2x1
+        var y = [Float](repeating: 0, count: 4)
+        let idx: [UInt32] = [0, 1, 1, 1], w: [Float] = [0, 0]
+        loupe_f32_resize_linear_nhwc(1, 2, 2, 1, 2, 2, idx, w, idx, w, x, &y, 0, 2)
+        XCTAssertEqual(y, [1.5, -2.25, 3.125, 7])
+    }
+}
+
+final class PoolingWindowKernelTests: XCTestCase {
+    func testAveragePoolMatchesDirectSum() {
+        var p = loupe_pool2d_params()
+        (p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w) = (3, 2, 2, 1, 2, 3)
+        (p.pad_top, p.pad_left, p.pad_bottom, p.pad_right) = (1, 2, 1, 0)
+        let (n, h, w, c, oh, ow) = (2, 7, 8, 3, 4, 7)
+        var rng = SeededRandom(seed: 77)
+        let x = rng.floats(n * h * w * c)
+        for include in [0, 1] {
+            p.count_include_pad = Int32(include)
+            let stride = c + 2  // a strided output (concat slice)
+            var y = [Float](repeating: -99, count: n * oh * ow * stride)
+            loupe_f32_average_pool_nhwc__scalar(n, h, w, c, oh, ow, &p, x, &y, stride, 0, n * oh)
+            for b in 0..<n { for oy in 0..<oh { for ox in 0..<ow { for ch in 0..<c {
+                var sum = 0.0, valid = 0, counted = 0
+                for ky in 0..<3 { for kx in 0..<2 {
+                    let iy = oy * 2 + ky * 2 - 1, ix = ox + kx * 3 - 2
+                    if iy < h + 1 && ix < w { counted += 1 }
+                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                    valid += 1
+                    sum += Double(x[((b * h + iy) * w + ix) * c + ch])
+                } }
+                let want = sum / Double(include == 1 ? counted : valid)
+                let got = y[((b * oh + oy) * ow + ox) * stride + ch]
+                XCTAssertEqual(Double(got), want, accuracy: 1e-5, "include=\(include) \(b) \(oy) \(ox) \(ch)")
+            } } } }
+            XCTAssertEqual(y[c], -99, "wrote into the stride gap")
+        }
+    }
+
+    func testSubsample() {
+        let (n, h, w, c, oh, ow) = (2, 7, 9, 3, 3, 4)
+        let x = (0..<(n * h * w * c)).map { UInt32($0) }
+        var y = [UInt32](repeating: 0, count: n * oh * ow * c)
+        loupe_x32_subsample_nhwc__scalar(n, h, w, c, oh, ow, 3, 2, 0, 1, x, &y, c, 0, n * oh)
+        for b in 0..<n { for oy in 0..<oh { for ox in 0..<ow { for ch in 0..<c {
+            XCTAssertEqual(y[((b * oh + oy) * ow + ox) * c + ch], x[((b * h + oy * 3) * w + 1 + ox * 2) * c + ch])
+        } } } }
+    }
+}

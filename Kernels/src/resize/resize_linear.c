@@ -1,0 +1,127 @@
+#include "loupe_kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define LOUPE_X86 1
+#endif
+
+/* Both variants blend with the same expression, a + w * (b - a), per axis: a weight of 0
+ * copies the first tap exactly, which the table builder uses for clamped edges. */
+
+void loupe_f32_resize_linear_nhwc__scalar(size_t batch, size_t in_h, size_t in_w, size_t channels,
+                                          size_t out_h, size_t out_w, const uint32_t* y_index,
+                                          const float* y_weight, const uint32_t* x_index,
+                                          const float* x_weight, const float* in, float* out,
+                                          size_t rows_begin, size_t rows_end) {
+  const size_t rows = batch * out_h;
+  if (rows_end > rows) rows_end = rows;
+  for (size_t row = rows_begin; row < rows_end; row++) {
+    const size_t b = row / out_h, oy = row % out_h;
+    const float* top = in + (b * in_h + y_index[2 * oy]) * in_w * channels;
+    const float* bottom = in + (b * in_h + y_index[2 * oy + 1]) * in_w * channels;
+    const float wy = y_weight[oy];
+    float* dst = out + row * out_w * channels;
+    for (size_t ox = 0; ox < out_w; ox++) {
+      const size_t l = (size_t)x_index[2 * ox] * channels, r = (size_t)x_index[2 * ox + 1] * channels;
+      const float wx = x_weight[ox];
+      for (size_t c = 0; c < channels; c++) {
+        const float t = top[l + c] + wx * (top[r + c] - top[l + c]);
+        const float u = bottom[l + c] + wx * (bottom[r + c] - bottom[l + c]);
+        dst[c] = t + wy * (u - t);
+      }
+      dst += channels;
+    }
+  }
+}
+
+#if LOUPE_X86
+__attribute__((target("avx2,fma")))
+void loupe_f32_resize_linear_nhwc__avx2(size_t batch, size_t in_h, size_t in_w, size_t channels,
+                                        size_t out_h, size_t out_w, const uint32_t* y_index,
+                                        const float* y_weight, const uint32_t* x_index,
+                                        const float* x_weight, const float* in, float* out,
+                                        size_t rows_begin, size_t rows_end) {
+  const size_t rows = batch * out_h;
+  if (rows_end > rows) rows_end = rows;
+  for (size_t row = rows_begin; row < rows_end; row++) {
+    const size_t b = row / out_h, oy = row % out_h;
+    const float* top = in + (b * in_h + y_index[2 * oy]) * in_w * channels;
+    const float* bottom = in + (b * in_h + y_index[2 * oy + 1]) * in_w * channels;
+    const float wy = y_weight[oy];
+    const __m256 vwy = _mm256_set1_ps(wy);
+    float* dst = out + row * out_w * channels;
+    if (channels == 1) {
+      /* Single-channel maps (masks, depth): vectorise over output columns with gathers. */
+      size_t ox = 0;
+      for (; ox + 8 <= out_w; ox += 8) {
+        const __m256i lo = _mm256_loadu_si256((const __m256i*)(x_index + 2 * ox));
+        const __m256i hi = _mm256_loadu_si256((const __m256i*)(x_index + 2 * ox + 8));
+        /* De-interleave (l, r) pairs: evens are left taps, odds right taps. */
+        const __m256i perm = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+        const __m256i a = _mm256_permutevar8x32_epi32(lo, perm), c = _mm256_permutevar8x32_epi32(hi, perm);
+        const __m256i li = _mm256_permute2x128_si256(a, c, 0x20), ri = _mm256_permute2x128_si256(a, c, 0x31);
+        const __m256 wx = _mm256_loadu_ps(x_weight + ox);
+        const __m256 tl = _mm256_i32gather_ps(top, li, 4), tr = _mm256_i32gather_ps(top, ri, 4);
+        const __m256 bl = _mm256_i32gather_ps(bottom, li, 4), br = _mm256_i32gather_ps(bottom, ri, 4);
+        const __m256 t = _mm256_fmadd_ps(wx, _mm256_sub_ps(tr, tl), tl);
+        const __m256 u = _mm256_fmadd_ps(wx, _mm256_sub_ps(br, bl), bl);
+        _mm256_storeu_ps(dst + ox, _mm256_fmadd_ps(vwy, _mm256_sub_ps(u, t), t));
+      }
+      for (; ox < out_w; ox++) {
+        const size_t l = x_index[2 * ox], r = x_index[2 * ox + 1];
+        const float wx = x_weight[ox];
+        const float t = top[l] + wx * (top[r] - top[l]);
+        const float u = bottom[l] + wx * (bottom[r] - bottom[l]);
+        dst[ox] = t + wy * (u - t);
+      }
+      continue;
+    }
+    for (size_t ox = 0; ox < out_w; ox++) {
+      const size_t l = (size_t)x_index[2 * ox] * channels, r = (size_t)x_index[2 * ox + 1] * channels;
+      const float wx = x_weight[ox];
+      const __m256 vwx = _mm256_set1_ps(wx);
+      size_t c = 0;
+      for (; c + 8 <= channels; c += 8) {
+        const __m256 tl = _mm256_loadu_ps(top + l + c), tr = _mm256_loadu_ps(top + r + c);
+        const __m256 bl = _mm256_loadu_ps(bottom + l + c), br = _mm256_loadu_ps(bottom + r + c);
+        const __m256 t = _mm256_fmadd_ps(vwx, _mm256_sub_ps(tr, tl), tl);
+        const __m256 u = _mm256_fmadd_ps(vwx, _mm256_sub_ps(br, bl), bl);
+        _mm256_storeu_ps(dst + c, _mm256_fmadd_ps(vwy, _mm256_sub_ps(u, t), t));
+      }
+      for (; c < channels; c++) {
+        const float t = top[l + c] + wx * (top[r + c] - top[l + c]);
+        const float u = bottom[l + c] + wx * (bottom[r + c] - bottom[l + c]);
+        dst[c] = t + wy * (u - t);
+      }
+      dst += channels;
+    }
+  }
+}
+#else
+void loupe_f32_resize_linear_nhwc__avx2(size_t batch, size_t in_h, size_t in_w, size_t channels,
+                                        size_t out_h, size_t out_w, const uint32_t* y_index,
+                                        const float* y_weight, const uint32_t* x_index,
+                                        const float* x_weight, const float* in, float* out,
+                                        size_t rows_begin, size_t rows_end) {
+  loupe_f32_resize_linear_nhwc__scalar(batch, in_h, in_w, channels, out_h, out_w, y_index, y_weight, x_index,
+                                       x_weight, in, out, rows_begin, rows_end);
+}
+#endif
+
+void loupe_f32_resize_linear_nhwc(size_t batch, size_t in_h, size_t in_w, size_t channels, size_t out_h,
+                                  size_t out_w, const uint32_t* y_index, const float* y_weight,
+                                  const uint32_t* x_index, const float* x_weight, const float* in, float* out,
+                                  size_t rows_begin, size_t rows_end) {
+#if LOUPE_X86
+  static int cached = -1;
+  int level = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+  if (level < 0) { level = loupe_isa_available(loupe_isa_avx2) ? 1 : 0; __atomic_store_n(&cached, level, __ATOMIC_RELAXED); }
+  if (level) {
+    loupe_f32_resize_linear_nhwc__avx2(batch, in_h, in_w, channels, out_h, out_w, y_index, y_weight, x_index,
+                                       x_weight, in, out, rows_begin, rows_end);
+    return;
+  }
+#endif
+  loupe_f32_resize_linear_nhwc__scalar(batch, in_h, in_w, channels, out_h, out_w, y_index, y_weight, x_index,
+                                       x_weight, in, out, rows_begin, rows_end);
+}
