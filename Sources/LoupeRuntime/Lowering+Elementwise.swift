@@ -203,7 +203,35 @@ extension Lowering {
     static func lowerClip(_ node: Node, _ graph: Graph, into b: PlanBuilder?) throws -> Placement {
         let lo = try constantFloats(node, graph, 1, "min")?.first ?? -.infinity
         let hi = try constantFloats(node, graph, 2, "max")?.first ?? .infinity
+        if lo >= hi { return try emitClampToMax(node, graph, b, hi) }
         return try emitClamp(node, graph, b, lo, hi)
+    }
+
+    /// Clip with min ≥ max: ONNX (numpy.clip) sets every value to max. XNNPACK's clamp needs
+    /// min < max (it rejects the operator otherwise), so two clamps run in order:
+    /// (−∞, max] then [max, +∞) in place. Every non-NaN value ends at exactly max.
+    static func emitClampToMax(_ node: Node, _ graph: Graph, _ b: PlanBuilder?, _ hi: Float) throws -> Placement {
+        let name = "xnn_create_clamp_nc_f32 twice (min > max)"
+        guard hi.isFinite else { throw Unsupported("Clip with min ≥ max = \(hi): max must be finite") }
+        let (x, xs) = try activation(node, graph, 0, "X")
+        let y = try expectOutput(node, graph, xs)
+        guard let b else { return .xnnpack(name) }
+        let channels = xs.last ?? 1
+        let batch = xs.dropLast().reduce(1, *)
+        let outStride = b.outputStride(y, channels: channels)
+        let below = try XNNOperator.create("xnn_create_clamp_nc_f32", node) {
+            xnn_create_clamp_nc_f32(channels, channels, outStride, -.infinity, hi, 0, $0)
+        }
+        let above = try XNNOperator.create("xnn_create_clamp_nc_f32", node) {
+            xnn_create_clamp_nc_f32(channels, outStride, outStride, hi, .infinity, 0, $0)
+        }
+        b.addXNNStep(node, name, reads: [x], writes: [y], ops: [below, above]) { bind in
+            try Backend.check(xnn_setup_clamp_nc_f32(below.op, batch, bind.floats(x), bind.floats(y), bind.pool),
+                              "xnn_setup_clamp_nc_f32", node)
+            try Backend.check(xnn_setup_clamp_nc_f32(above.op, batch, bind.floats(y), bind.floats(y), bind.pool),
+                              "xnn_setup_clamp_nc_f32", node)
+        }
+        return .xnnpack(name)
     }
 
     static func lowerLeakyRelu(_ node: Node, _ graph: Graph, alpha: Float, into b: PlanBuilder?) throws -> Placement {

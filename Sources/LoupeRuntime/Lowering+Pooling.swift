@@ -74,13 +74,10 @@ extension Lowering {
 
     /// Pooling geometry with ceil_mode turned into extra end padding (from the declared
     /// output size) and the computed output checked against it.
-    static func poolWindow(_ node: Node, _ graph: Graph, _ a: PoolAttributes, _ xs: [Int], dilations: Bool)
+    static func poolWindow(_ node: Node, _ graph: Graph, _ a: PoolAttributes, _ xs: [Int])
         throws -> (win: Window2D, extra: (h: Int, w: Int), y: String) {
         try requireNHWC(a.layout)
         guard xs.count == 4 else { throw Unsupported("only 2-D pooling (NHWC rank 4) is supported, X is \(xs)") }
-        if !dilations && a.dilations.contains(where: { $0 != 1 }) {
-            throw Unsupported("AveragePool with dilations \(a.dilations) has no XNNPACK operator")
-        }
         let win = try Window2D.make(kernel: a.kernelShape, strides: a.strides, dilations: a.dilations, pads: a.pads,
                                     autoPad: a.autoPad, input: (xs[1], xs[2]))
         let y = try output(node)
@@ -97,10 +94,73 @@ extension Lowering {
         padded.pads.r += extra.w
         let (oh, ow) = try padded.output(xs[1], xs[2])
         _ = try expectOutput(node, graph, [xs[0], oh, ow, xs[3]])
-        if win.kernel.h * win.kernel.w == 1 && (win.stride.h != 1 || win.stride.w != 1 || padded.pads != (0, 0, 0, 0)) {
-            throw Unsupported("1x1 pooling with strides or padding: XNNPACK rejects 1-element windows and there is no subsampling kernel yet")
-        }
         return (padded, extra, y)
+    }
+
+    /// True for a 1x1 window that is a plain copy (no stride, no padding).
+    static func isCopy(_ win: Window2D) -> Bool {
+        win.kernel.h * win.kernel.w == 1 && win.stride.h == 1 && win.stride.w == 1 && win.pads == (0, 0, 0, 0)
+    }
+
+    /// A 1x1 window with strides (XNNPACK rejects 1-element windows) →
+    /// `loupe_x32_subsample_nhwc`, when every sampled pixel is inside the input; a sample
+    /// in the padding would need the op's padding value (-inf for max, 0 or NaN for average).
+    static func emitSubsample(_ node: Node, _ b: PlanBuilder?, x: String, y: String, xs: [Int], win: Window2D) throws -> Placement {
+        let name = "loupe_x32_subsample_nhwc"
+        let (n, h, w, c) = (xs[0], xs[1], xs[2], xs[3])
+        let (oh, ow) = try win.output(h, w)
+        let lastY = (oh - 1) * win.stride.h - win.pads.t, lastX = (ow - 1) * win.stride.w - win.pads.l
+        guard win.pads.t == 0, win.pads.l == 0, lastY < h, lastX < w else {
+            throw Unsupported("1x1 pooling that samples the padding (pads \(win.pads), strides \(win.stride)) is not lowered")
+        }
+        guard let b else { return .kernel(name) }
+        let outStride = b.outputStride(y, channels: c)
+        let rows = n * oh
+        let parts = Swift.min(threadsFor(elements: rows * ow * c, b.threads), rows)
+        let (sh, sw) = (win.stride.h, win.stride.w)
+        b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
+            let px = bind.pointer(x).assumingMemoryBound(to: UInt32.self)
+            let py = bind.pointer(y).assumingMemoryBound(to: UInt32.self)
+            let task = ParallelTask(count: parts) { i in
+                loupe_x32_subsample_nhwc__scalar(n, h, w, c, oh, ow, sh, sw, 0, 0, px, py, outStride,
+                                                 rows * i / parts, rows * (i + 1) / parts)
+            }
+            return { pool in task.run(pool) }
+        }
+        return .kernel(name)
+    }
+
+    /// Average pooling that XNNPACK cannot express (dilations, a strided 1x1 window) →
+    /// `loupe_f32_average_pool_nhwc__scalar`, with the ONNX divisor rules of the reference.
+    static func emitAveragePoolKernel(_ node: Node, _ b: PlanBuilder?, x: String, y: String, xs: [Int], win: Window2D,
+                                      extra: (h: Int, w: Int), countIncludePad: Bool) throws -> Placement {
+        let name = "loupe_f32_average_pool_nhwc__scalar"
+        let (n, h, w, c) = (xs[0], xs[1], xs[2], xs[3])
+        let (oh, ow) = try win.output(h, w)
+        guard let b else { return .kernel(name) }
+        var params = loupe_pool2d_params()
+        params.kernel_h = win.kernel.h; params.kernel_w = win.kernel.w
+        params.stride_h = win.stride.h; params.stride_w = win.stride.w
+        params.dilation_h = win.dilation.h; params.dilation_w = win.dilation.w
+        params.pad_top = win.pads.t; params.pad_left = win.pads.l
+        params.pad_bottom = win.pads.b - extra.h; params.pad_right = win.pads.r - extra.w
+        params.count_include_pad = countIncludePad ? 1 : 0
+        let p = params
+        let outStride = b.outputStride(y, channels: c)
+        let rows = n * oh
+        let work = rows * ow * c * win.kernel.h * win.kernel.w
+        let parts = Swift.min(threadsFor(elements: work, b.threads), rows)
+        b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
+            let px = bind.floats(x), py = bind.floats(y)
+            let task = ParallelTask(count: parts) { i in
+                withUnsafePointer(to: p) { pp in
+                    loupe_f32_average_pool_nhwc__scalar(n, h, w, c, oh, ow, pp, px, py, outStride,
+                                                        rows * i / parts, rows * (i + 1) / parts)
+                }
+            }
+            return { pool in task.run(pool) }
+        }
+        return .kernel(name)
     }
 
     /// 1x1 pooling without stride or padding is a copy.
@@ -116,7 +176,8 @@ extension Lowering {
         return .xnnpack(name)
     }
 
-    /// AveragePool → `xnn_create_average_pooling2d_nhwc_f32`. XNNPACK divides by the
+    /// AveragePool → `xnn_create_average_pooling2d_nhwc_f32`; with dilations or a strided
+    /// 1x1 window, `loupe_f32_average_pool_nhwc__scalar`. XNNPACK divides by the
     /// number of valid (non-padding) elements, which is count_include_pad = 0; for
     /// count_include_pad = 1 the explicit pads are applied first by
     /// `xnn_create_constant_pad_nd_x32` (zeros, counted) and only ceil_mode's extra end
@@ -124,9 +185,12 @@ extension Lowering {
     static func lowerAveragePool(_ node: Node, _ graph: Graph, _ a: PoolAttributes, into b: PlanBuilder?) throws -> Placement {
         let name = "xnn_create_average_pooling2d_nhwc_f32"
         let (x, xs) = try activation(node, graph, 0, "X")
-        let (win, extra, y) = try poolWindow(node, graph, a, xs, dilations: false)
+        let (win, extra, y) = try poolWindow(node, graph, a, xs)
         let (n, h, w, c) = (xs[0], xs[1], xs[2], xs[3])
-        if win.kernel.h * win.kernel.w == 1 { return try emitCopy(node, b, x: x, y: y, rows: n * h * w, channels: c) }
+        if isCopy(win) { return try emitCopy(node, b, x: x, y: y, rows: n * h * w, channels: c) }
+        if win.dilation != (1, 1) || win.kernel.h * win.kernel.w == 1 {
+            return try emitAveragePoolKernel(node, b, x: x, y: y, xs: xs, win: win, extra: extra, countIncludePad: a.countIncludePad)
+        }
         let explicitPad = a.countIncludePad && (win.pads.t, win.pads.l, win.pads.b - extra.h, win.pads.r - extra.w) != (0, 0, 0, 0)
         guard let b else { return .xnnpack(name) }
         let outStride = b.outputStride(y, channels: c)
@@ -169,16 +233,18 @@ extension Lowering {
         return .xnnpack(name)
     }
 
-    /// MaxPool (dilation, ceil_mode via extra end padding) → `xnn_create_max_pooling2d_nhwc_f32`.
+    /// MaxPool (dilation, ceil_mode via extra end padding) → `xnn_create_max_pooling2d_nhwc_f32`;
+    /// a strided 1x1 window → `loupe_x32_subsample_nhwc`.
     static func lowerMaxPool(_ node: Node, _ graph: Graph, _ a: PoolAttributes, into b: PlanBuilder?) throws -> Placement {
         let name = "xnn_create_max_pooling2d_nhwc_f32"
         let (x, xs) = try activation(node, graph, 0, "X")
         if node.outputs.count > 1 && !node.outputs[1].isEmpty {
             throw Unsupported("MaxPool's Indices output is not supported")
         }
-        let (win, _, y) = try poolWindow(node, graph, a, xs, dilations: true)
+        let (win, _, y) = try poolWindow(node, graph, a, xs)
         let (n, h, w, c) = (xs[0], xs[1], xs[2], xs[3])
-        if win.kernel.h * win.kernel.w == 1 { return try emitCopy(node, b, x: x, y: y, rows: n * h * w, channels: c) }
+        if isCopy(win) { return try emitCopy(node, b, x: x, y: y, rows: n * h * w, channels: c) }
+        if win.kernel.h * win.kernel.w == 1 { return try emitSubsample(node, b, x: x, y: y, xs: xs, win: win) }
         guard let b else { return .xnnpack(name) }
         let outStride = b.outputStride(y, channels: c)
         let op = try XNNOperator.create(name, node) {
