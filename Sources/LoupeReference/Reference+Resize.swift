@@ -58,15 +58,18 @@ extension Kernel {
     private func axisTaps(_ a: ResizeAttributes, plan: ResizePlan, axis: Int, input inW: Int, output outW: Int) -> [Taps] {
         let scale = plan.scales[axis]
         let r0 = plan.roiStart[axis], r1 = plan.roiEnd[axis]
-        // `length_resized` in the spec's formulas is the integer output length (ONNX Runtime
-        // agrees; the python reference uses scale·length for align_corners); `outF` is the
-        // spec's fractional `output_width`, used only by half_pixel_symmetric.
+        // `outF` is the spec's fractional `output_width` (scale·length). align_corners divides
+        // by it minus one, as ONNX's own reference and node-test data do when a scale is given
+        // (onnx/onnx#2462; ONNX Runtime uses the integer length instead); the two agree when
+        // the scale is exactly out/in, i.e. whenever sizes are given. The runtime follows the
+        // same rule.
         let inF = Double(inW), outI = Double(outW), outF = scale * inF
+        let alignLength = abs(outF - outI) <= 1e-9 * outI ? outI : outF
         return (0..<outW).map { yi -> Taps in
             let yv = Double(yi)
             let xo: Double
             switch a.coordinateTransformation {
-            case .alignCorners: xo = outW > 1 ? yv * (inF - 1) / (outI - 1) : 0
+            case .alignCorners: xo = outW > 1 ? yv * (inF - 1) / (alignLength - 1) : 0
             case .asymmetric: xo = yv / scale
             case .tfCropAndResize:
                 xo = outW > 1 ? r0 * (inF - 1) + yv * (r1 - r0) * (inF - 1) / (outI - 1) : 0.5 * (r0 + r1) * (inF - 1)
