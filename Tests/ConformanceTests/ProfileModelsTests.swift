@@ -3,8 +3,7 @@ import XCTest
 
 import Loupe
 
-/// PROPOSED for Tests/ConformanceTests (owned by the integrator; the only test target that
-/// sees both the importer and the reference interpreter). The two challenge architectures
+/// The two challenge architectures
 /// of issue 3, exported by Bench/scripts/profile_models/make_models.py into
 /// Fixtures/profile/: static MACs on the optimized graph against torch's flop counter, and
 /// one seeded input through Loupe (runtime for NF-RegNet, reference for Swin) against ONNX
