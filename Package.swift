@@ -35,7 +35,10 @@ let package = Package(
             linkerSettings: [.linkedLibrary("png"), .linkedLibrary("turbojpeg")]),
         .target(name: "LoupeImaging", dependencies: ["LoupeIR", "LoupeKernels", "LoupeCodecs"]),
         .target(name: "LoupeIQA", dependencies: ["Loupe", "LoupeImaging"]),
-        .target(name: "LoupeProfile", dependencies: ["Loupe"]),
+        .target(name: "LoupeProfile", dependencies: ["Loupe", "LoupeImaging"]),
+        // INT8 post-training quantization: observers, calibrators, quantizer.
+        .target(name: "LoupeCalibration", dependencies: ["LoupeIR"], path: "Calibration",
+                exclude: ["README.md"]),
         .executableTarget(
             name: "loupe",
             dependencies: ["Loupe", "LoupeImaging", "LoupeIQA", "LoupeProfile",
@@ -51,6 +54,7 @@ let package = Package(
         .testTarget(name: "LoupeImagingTests", dependencies: ["LoupeImaging", "LoupeKernels"]),
         .testTarget(name: "LoupeIQATests", dependencies: ["LoupeIQA"]),
         .testTarget(name: "LoupeProfileTests", dependencies: ["LoupeProfile"]),
+        .testTarget(name: "LoupeCalibrationTests", dependencies: ["LoupeCalibration"]),
         .testTarget(name: "CLITests", dependencies: ["Loupe"]),
     ]
 )

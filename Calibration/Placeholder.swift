@@ -1,0 +1,1 @@
+// Placeholder: the calibration module is being written.

@@ -1,0 +1,5 @@
+import XCTest
+
+final class LoupeCalibrationTestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}
