@@ -1,1 +1,0 @@
-// Placeholder: the calibration module is being written.
