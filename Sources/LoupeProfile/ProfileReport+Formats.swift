@@ -53,6 +53,14 @@ extension ProfileReport {
         if let ms { row("ms per inference", String(format: "median %.2f, min %.2f, max %.2f", ms.median, ms.min, ms.max)) }
         if let s = layersMsSum { row("sum of layer medians", String(format: "%.2f ms", s)) }
         if let n = notTimed { row("not timed", n) }
+        if let im = image {
+            func t(_ x: Timing) -> String { String(format: "median %.2f, min %.2f, max %.2f", x.median, x.min, x.max) }
+            row("photo", "\(im.path), preset \(im.preset), \(im.views) view(s), decoded \(im.decodedWidth)x\(im.decodedHeight)")
+            row("ms decode", t(im.decodeMs))
+            row("ms preprocess", t(im.preprocessMs))
+            row(im.views > 1 ? "ms inference (all \(im.views) views)" : "ms inference", t(im.inferenceMs))
+            row("ms per image (total)", t(im.totalMs))
+        }
         h += "</table><ul class=note>" + conventions.map { "<li>\(esc($0))</li>" }.joined() + "</ul>"
 
         // ms vs MACs, log-log.

@@ -76,6 +76,9 @@ public struct ProfileReport: Codable, Sendable, Equatable {
     public var layers: [Layer]
     /// Live activation bytes while each node runs, in schedule order.
     public var memory: [MemoryPoint]
+    /// Milliseconds per photo split into decode, preprocess and inference, when a photo and
+    /// a preset were given (`Profiler.profileImage`); nil (JSON `null`) otherwise.
+    public var image: ImageTiming? = nil
 
     /// Median, minimum and maximum milliseconds.
     public struct Timing: Codable, Sendable, Equatable {
@@ -169,7 +172,7 @@ public struct ProfileReport: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, conventions, graph, params, macs, ms, threads, runs, warmup, unsupported, untyped, layers, memory
+        case model, conventions, graph, params, macs, ms, threads, runs, warmup, unsupported, untyped, layers, memory, image
         case inputShapes = "input_shapes", paramsBatchNorm = "params_batchnorm", paramsTrainable = "params_trainable"
         case paramsRuntime = "params_runtime"
         case macsOther = "macs_other", weightsBytes = "weights_bytes", arenaBytes = "arena_bytes"
@@ -209,6 +212,7 @@ extension ProfileReport {
         try c.encode(untyped, forKey: .untyped)
         try c.encode(layers, forKey: .layers)
         try c.encode(memory, forKey: .memory)
+        try c.encode(image, forKey: .image)
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Loupe
+import LoupeImaging
 import LoupeProfile
 
 /// `loupe profile`: MACs, parameters, memory and ms per inference, per layer and in total,
@@ -21,8 +22,17 @@ struct Profile: ParsableCommand {
         A model that cannot compile gets a static profile (MACs and parameters, no timing) and \
         exit code 0.
 
+        --image PATH --preset NAME also times one photo end to end, each of --runs runs (after \
+        --warmup) decoding the file, preprocessing it with the preset and running the model on \
+        every view: ms per image split into decode, preprocess and inference (median, min, max; \
+        for a multi-view preset such as clip-iqa, inference covers all views of the photo), \
+        and the JSON key "image" {path, preset, views, decoded_width, decoded_height, runs, \
+        warmup, decode_ms, preprocess_ms, inference_ms, total_ms}, each *_ms {median, min, max}. \
+        Inputs the model leaves symbolic take the preset's sizes (--input-shape overrides).
+
         Exit codes: 0 success (within budget); 1 model or input rejected (including inputs \
-        without a static shape: give --input-shape); 2 over budget: the model's MACs exceed \
+        without a static shape: give --input-shape; a photo that cannot be decoded; a model \
+        whose inputs do not take the preset's tensors); 2 over budget: the model's MACs exceed \
         --budget (the five largest layers are named), or with --max-resolution no input size fits; \
         3 budget undecided: shape inference stopped at an op Loupe cannot represent, so the MACs \
         counted (within budget) are only a lower bound; 64 usage error.
@@ -51,6 +61,14 @@ struct Profile: ParsableCommand {
     @Flag(name: .customLong("max-resolution"), help: "With --budget: the largest input (same aspect ratio, sides multiples of 32) whose MACs fit. Static only.")
     var maxResolution = false
 
+    @Option(help: ArgumentHelp("Also time this photo: ms per image split into decode, preprocess and inference.", valueName: "PATH"))
+    var image: String?
+
+    @Option(help: ArgumentHelp(
+        "Preprocessing preset for --image (default baseline): \(Preset.allCases.map(\.rawValue).joined(separator: ", ")).",
+        valueName: "NAME"))
+    var preset: String?
+
     @Flag(name: .customLong("static"), help: "Costs only: do not compile or time the model.")
     var staticOnly = false
 
@@ -59,14 +77,26 @@ struct Profile: ParsableCommand {
         guard warmup >= 0 else { throw ValidationError("--warmup must be non-negative") }
         if let budget, !(budget > 0) { throw ValidationError("--budget must be a positive number of GMACs") }
         if maxResolution && budget == nil { throw ValidationError("--max-resolution needs --budget G") }
+        if let preset, Preset(rawValue: preset) == nil {
+            throw ValidationError("unknown preset '\(preset)': expected \(Preset.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if preset != nil && image == nil { throw ValidationError("--preset needs --image PATH") }
+        if image != nil && (staticOnly || maxResolution) {
+            throw ValidationError("--image times the model: it cannot go with --static or --max-resolution")
+        }
     }
 
     func run() throws {
         let graph: Graph
-        let compile: CompileOptions
+        var compile: CompileOptions
+        let photoPreset = image.map { _ in Preset(rawValue: preset ?? Preset.baseline.rawValue)! }
         do {
             graph = try ONNXImporter.load(contentsOf: options.model)
             compile = try options.compileOptions(graph: graph)
+            if let photoPreset {
+                compile.inputShapes = Profiler.presetInputShapes(graph, preset: photoPreset)
+                    .merging(compile.inputShapes) { _, given in given }
+            }
         } catch let e as ValidationError {
             throw e
         } catch {
@@ -82,6 +112,10 @@ struct Profile: ParsableCommand {
                 threads: compile.threads, runs: runs, warmup: warmup, inputShapes: compile.inputShapes,
                 timed: !staticOnly))
             r.model = options.model
+            if let image, let photoPreset {
+                r.image = try Profiler.profileImage(graph: graph, imagePath: image, preset: photoPreset, options: Profiler.Options(
+                    threads: compile.threads, runs: runs, warmup: warmup, inputShapes: compile.inputShapes))
+            }
             report = r
             if let json { try write(try report.jsonData(), to: json) }
             if let csv { try write(Data(report.csv().utf8), to: csv) }
@@ -195,6 +229,15 @@ struct Profile: ParsableCommand {
             }
         }
         if let n = r.notTimed { lines.append("not timed: \(n)") }
+        if let im = r.image {
+            func t(_ x: ProfileReport.Timing) -> String { String(format: "median %.2f, min %.2f, max %.2f", x.median, x.min, x.max) }
+            lines.append("ms per image: \(im.path), preset \(im.preset) (\(im.views) view(s)), decoded \(im.decodedWidth)x\(im.decodedHeight), "
+                         + "\(im.runs) runs after \(im.warmup) warm-up, \(r.threads ?? 1) thread(s):")
+            lines.append("  decode:     " + t(im.decodeMs))
+            lines.append("  preprocess: " + t(im.preprocessMs))
+            lines.append("  inference:  " + t(im.inferenceMs) + (im.views > 1 ? " (all \(im.views) views of the photo)" : ""))
+            lines.append("  total:      " + t(im.totalMs) + " (per-run sums)")
+        }
         if !r.unsupported.isEmpty {
             lines.append("\n\(r.unsupported.count) node(s) cannot run:")
             lines += r.unsupported.map { "  \($0)" }

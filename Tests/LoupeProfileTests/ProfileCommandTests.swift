@@ -101,3 +101,32 @@ final class ProfileCommandTests: XCTestCase {
         XCTAssertTrue(r.out.contains("LayerNormalization"), "the static profile names what is missing")
     }
 }
+
+extension ProfileCommandTests {
+    /// `--image --preset` on the baseline: the text gives decode, preprocess and inference;
+    /// the JSON holds the `image` key. One run keeps it fast.
+    func testImageTimingOfTheBaseline() throws {
+        let photo = ProfilerTests.repo.appendingPathComponent("Tests/Data/kodak/kodim01.jpg").path
+        guard FileManager.default.fileExists(atPath: photo) else { throw XCTSkip("Kodak photo absent") }
+        let json = dir.appendingPathComponent("p.json").path
+        let r = try run(["profile", try baseline, "--runs", "1", "--warmup", "0", "--image", photo, "--preset", "baseline", "--json", json])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("ms per image: \(photo), preset baseline (1 view(s))"), r.out)
+        for stage in ["  decode:", "  preprocess:", "  inference:", "  total:"] {
+            XCTAssertTrue(r.out.contains(stage), stage)
+        }
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let image = try XCTUnwrap(object["image"] as? [String: Any])
+        XCTAssertEqual(image["preset"] as? String, "baseline")
+        XCTAssertEqual(image["runs"] as? Int, 1)
+        XCTAssertGreaterThan(try XCTUnwrap((image["inference_ms"] as? [String: Double])?["median"]), 0)
+    }
+
+    func testImageOptionsAreValidated() throws {
+        XCTAssertEqual(try run(["profile", try baseline, "--preset", "baseline"]).status, 64, "--preset needs --image")
+        XCTAssertEqual(try run(["profile", try baseline, "--image", "x.jpg", "--preset", "nope"]).status, 64)
+        XCTAssertEqual(try run(["profile", try baseline, "--image", "x.jpg", "--static"]).status, 64)
+        let missing = try run(["profile", try baseline, "--runs", "1", "--warmup", "0", "--image", dir.appendingPathComponent("none.jpg").path])
+        XCTAssertEqual(missing.status, 1, missing.err)
+    }
+}
