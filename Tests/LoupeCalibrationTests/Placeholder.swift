@@ -1,5 +1,0 @@
-import XCTest
-
-final class LoupeCalibrationTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}

@@ -1,0 +1,99 @@
+import XCTest
+@testable import LoupeCalibration
+
+/// SplitMix64: replicable streams whose seed goes into failure messages.
+struct SeededRNG: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func uniform(_ lo: Float, _ hi: Float) -> Float { Float.random(in: lo..<hi, using: &self) }
+    mutating func gaussian() -> Float {
+        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self), u2 = Double.random(in: 0..<1, using: &self)
+        return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
+    }
+}
+
+final class QuantParamsTests: XCTestCase {
+    func testRangeAlwaysIncludesZeroAndZeroIsExact() throws {
+        for (lo, hi) in [(Float(0.5), Float(3)), (-4, -1), (-1, 2), (0, 6), (-7.3, 0.01)] {
+            let p = try Quantization.activationParams(min: lo, max: hi)
+            XCTAssertEqual(Quantization.dequantize(Quantization.quantize(0, p), p), 0, "[\(lo), \(hi)]")
+            XCTAssertEqual(Quantization.quantize(0, p), Int8(p.zeroPoint))
+            let rmin = min(lo, 0), rmax = max(hi, 0)
+            XCTAssertEqual(p.scale, (rmax - rmin) / 255, accuracy: 1e-7, "[\(lo), \(hi)]")
+        }
+        XCTAssertEqual(try Quantization.activationParams(min: 0.5, max: 3).zeroPoint, -128)
+        XCTAssertEqual(try Quantization.activationParams(min: -4, max: -1).zeroPoint, 127)
+        XCTAssertEqual(try Quantization.activationParams(min: 0, max: 0), Int8QuantParams(scale: 1, zeroPoint: 0))
+        XCTAssertThrowsError(try Quantization.activationParams(min: .nan, max: 1))
+        XCTAssertThrowsError(try Quantization.activationParams(min: 2, max: 1))
+    }
+
+    func testRoundTripWithinHalfStepAndSaturation() throws {
+        let seed: UInt64 = 0xC0FFEE
+        var rng = SeededRNG(seed: seed)
+        for _ in 0..<50 {
+            let lo = rng.uniform(-10, 1), hi = rng.uniform(0.1, 10)
+            let p = try Quantization.activationParams(min: lo, max: hi)
+            let rmin = min(lo, 0), rmax = max(hi, 0)
+            for _ in 0..<200 {
+                let x = rng.uniform(rmin, rmax)
+                let err = abs(Quantization.dequantize(Quantization.quantize(x, p), p) - x)
+                XCTAssertLessThanOrEqual(err, p.scale / 2 * 1.0001, "seed \(seed) x \(x) range [\(lo), \(hi)]")
+            }
+            XCTAssertEqual(Quantization.quantize(rmax + 100 * p.scale, p), 127, "seed \(seed)")
+            XCTAssertEqual(Quantization.quantize(rmin - 100 * p.scale, p), -128, "seed \(seed)")
+        }
+        let p = Int8QuantParams(scale: 1, zeroPoint: 0)
+        XCTAssertEqual(Quantization.quantize(.infinity, p), 127)
+        XCTAssertEqual(Quantization.quantize(-.infinity, p), -128)
+        XCTAssertEqual(Quantization.quantize(.nan, p), 0)
+    }
+
+    func testRoundHalfToEvenLikeQuantizeLinear() {
+        let p = Int8QuantParams(scale: 1, zeroPoint: 0)
+        XCTAssertEqual(Quantization.quantize([0.5, 1.5, 2.5, -0.5, -1.5, -2.5], p), [0, 2, 2, 0, -2, -2])
+        let z = Int8QuantParams(scale: 0.5, zeroPoint: 3)
+        XCTAssertEqual(Quantization.quantize(0.25, z), 3)   // 0.5 → 0, + 3
+        XCTAssertEqual(Quantization.quantize(0.75, z), 5)   // 1.5 → 2, + 3
+        XCTAssertEqual(Quantization.dequantize(5, z), 1)
+    }
+
+    func testPerChannelWeightScales() throws {
+        // 3 output channels × 4: max|w| = 2.54, 0 (all zero), 127.
+        let w: [Float] = [1, -2.54, 0.5, 0,   0, 0, 0, 0,   -127, 3, 64, 0.4]
+        let s = try Quantization.weightScales(w, outputChannels: 3)
+        XCTAssertEqual(s[0], 0.02, accuracy: 1e-7)
+        XCTAssertEqual(s[1], 1)
+        XCTAssertEqual(s[2], 1)
+        let q = try Quantization.quantizeWeights(w, scales: s)
+        XCTAssertEqual(q, [50, -127, 25, 0,   0, 0, 0, 0,   -127, 3, 64, 0])
+        XCTAssertThrowsError(try Quantization.weightScales(w, outputChannels: 5))
+        XCTAssertThrowsError(try Quantization.weightScales([1, .nan], outputChannels: 1))
+    }
+
+    func testBiasScaleIsInputTimesWeightScale() throws {
+        let ws: [Float] = [0.02, 0.5]
+        XCTAssertEqual(Quantization.biasScales(inputScale: 0.1, weightScales: ws)[0], 0.002, accuracy: 1e-9)
+        XCTAssertEqual(Quantization.biasScales(inputScale: 0.1, weightScales: ws)[1], 0.05, accuracy: 1e-9)
+        let b = try Quantization.quantizeBias([1.0, -0.125], inputScale: 0.1, weightScales: ws)
+        XCTAssertEqual(b, [500, -2])   // -0.125 / 0.05 = -2.5 → -2 (half to even)
+        XCTAssertEqual(try Quantization.quantizeBias([1e30], inputScale: 1e-3, weightScales: [1e-3]), [Int32.max])
+        XCTAssertThrowsError(try Quantization.quantizeBias([1], inputScale: 1, weightScales: [1, 2]))
+    }
+
+    func testSigmoidOutputParamsAreXNNPACKs() {
+        let p = Int8QuantParams.sigmoidOutput
+        XCTAssertEqual(p.scale, 1.0 / 256.0)
+        XCTAssertEqual(p.zeroPoint, -128)
+        XCTAssertEqual(Quantization.quantize(0, p), -128)
+        XCTAssertEqual(Quantization.quantize(1, p), 127)   // saturates just below 1
+        XCTAssertEqual(Quantization.dequantize(127, p), 255.0 / 256.0)
+    }
+}
