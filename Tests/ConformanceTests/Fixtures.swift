@@ -16,10 +16,11 @@ enum FixtureLocation {
 
     /// The fixture subdirectory or file `relative`; skips the calling test, loudly, when it
     /// is absent.
-    static func require(_ relative: String, for suite: String) throws -> URL {
+    static func require(_ relative: String, for suite: String,
+                        makeWith maker: String = "tools/fixtures/fetch.sh") throws -> URL {
         let url = root.appendingPathComponent(relative)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            let message = "\(suite): SKIPPED: \(url.path) is missing; run tools/fixtures/fetch.sh first"
+            let message = "\(suite): SKIPPED: \(url.path) is missing; run \(maker) first"
             print("warning: \(message)")
             throw XCTSkip(message)
         }

@@ -49,7 +49,8 @@ final class ProfileModelsTests: XCTestCase {
     }
 
     func testNFRegNetFoldsWeightStandardizationAndRuns() throws {
-        let url = try FixtureLocation.require("profile/nf_regnet_b1.onnx", for: "NF-RegNet profile model")
+        let url = try FixtureLocation.require("profile/nf_regnet_b1.onnx", for: "NF-RegNet profile model",
+            makeWith: "python3 Bench/scripts/profile_models/make_models.py (needs torch and timm)")
         let g = try Pipeline.optimize(try ONNXImporter.load(contentsOf: url.path))
         XCTAssertFalse(g.nodes.contains { $0.op.onnxName == "BatchNormalization" }, "weight standardization folded")
         let m = macs(g).total
@@ -61,7 +62,8 @@ final class ProfileModelsTests: XCTestCase {
     }
 
     func testSwinTinyStaticProfileAndReference() throws {
-        let url = try FixtureLocation.require("profile/swin_tiny_patch4_window7_224.onnx", for: "Swin-T profile model")
+        let url = try FixtureLocation.require("profile/swin_tiny_patch4_window7_224.onnx", for: "Swin-T profile model",
+            makeWith: "python3 Bench/scripts/profile_models/make_models.py (needs torch and timm)")
         var g = try Pipeline.optimize(try ONNXImporter.load(contentsOf: url.path), options: .init(convertToNHWC: false))
         try g.inferTypes()
         let (total, matMul) = macs(g)
