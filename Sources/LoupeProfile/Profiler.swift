@@ -1,5 +1,6 @@
 import Foundation
 import Loupe
+import LoupeImaging
 
 /// Static costs (MACs, parameters, memory) and measured time of a model, per node and in total.
 ///
@@ -156,13 +157,7 @@ public enum Profiler {
     /// Runs warm-up, then `runs` rounds of one end-to-end run and one run with per-step timers
     /// (interleaved so that both see the same machine state), and fills the timing fields.
     static func time(_ executor: Executor, graph: Graph, options: Options, into report: inout ProfileReport) throws {
-        var rng = SplitMix64(seed: options.seed)
-        var feeds: [String: Tensor] = [:]
-        for i in graph.inputs where graph.constant(i.name) == nil {
-            let shape = i.type.staticShape ?? []
-            let n = shape.reduce(1, *)
-            feeds[i.name] = Tensor(shape: shape, floats: (0..<n).map { _ in rng.nextFloat() * 2 - 1 })
-        }
+        let feeds = benchmarkInputs(for: graph, seed: options.seed)
         let stepNodes = stepNodeIndices(executor, graph)
         for _ in 0..<options.warmup { _ = try executor.run(feeds) }
         var endToEnd: [Double] = []
@@ -273,16 +268,17 @@ struct WeightCount {
     }
 }
 
-/// Small deterministic generator for profile inputs (the same as `loupe bench`'s).
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+extension Profiler {
+    /// Seeded uniform [-1, 1) float inputs for every non-constant graph input, the inputs
+    /// `loupe profile` and `loupe bench` time with (SplitMix64, 24-bit mantissa draws).
+    public static func benchmarkInputs(for graph: Graph, seed: UInt64) -> [String: Tensor] {
+        var rng = SplitMix64(seed: seed)
+        var feeds: [String: Tensor] = [:]
+        for i in graph.inputs where graph.constant(i.name) == nil {
+            let shape = i.type.staticShape ?? []
+            let n = shape.reduce(1, *)
+            feeds[i.name] = Tensor(shape: shape, floats: (0..<n).map { _ in Float(rng.next() >> 40) / Float(1 << 24) * 2 - 1 })
+        }
+        return feeds
     }
-    mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Loupe
+import LoupeProfile
 
 /// `loupe bench`: median/min/max ms per inference after warm-up, like onnxruntime_perf_test
 /// and LiteRT's benchmark_model.
@@ -30,13 +31,7 @@ struct Bench: ParsableCommand {
             let start = DispatchTime.now().uptimeNanoseconds
             let model = try Model(graph: graph, options: try options.compileOptions(graph: graph))
             let compileMs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-            var rng = SplitMix64(seed: 0)
-            var feeds: [String: Tensor] = [:]
-            for i in model.imported.inputs {
-                let shape = i.type.staticShape!
-                let n = shape.reduce(1, *)
-                feeds[i.name] = Tensor(shape: shape, floats: (0..<n).map { _ in rng.nextFloat() * 2 - 1 })
-            }
+            let feeds = Profiler.benchmarkInputs(for: model.imported, seed: 0)
             for _ in 0..<warmup { _ = try model.run(feeds) }
             var ms: [Double] = []
             for _ in 0..<runs {
@@ -65,18 +60,4 @@ struct Bench: ParsableCommand {
             fail(error)
         }
     }
-}
-
-/// Small deterministic generator for benchmark inputs.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
 }
