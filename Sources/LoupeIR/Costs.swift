@@ -29,7 +29,8 @@ extension Node {
              .batchNormalizationTraining, .layerNormalization, .split, .mod, .gelu,
              .globalAveragePool, .globalMaxPool, .reduce, .averagePool, .maxPool, .flatten, .reshape,
              .squeeze, .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .shape, .gather, .slice,
-             .cast, .constantOfShape, .expand, .identity, .dropout, .unsupported:
+             .cast, .constantOfShape, .expand, .identity, .dropout, .quantizeLinear, .dequantizeLinear,
+             .unsupported:
             return 0
         }
     }
@@ -45,7 +46,7 @@ extension Node {
         switch op {
         case .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid, .prelu, .batchNormalization,
              .batchNormalizationTraining, .layerNormalization, .mod, .gelu, .averagePool, .maxPool, .resize,
-             .softmax:
+             .softmax, .quantizeLinear, .dequantizeLinear:
             return out
         case .globalAveragePool, .globalMaxPool, .reduce:
             return inp

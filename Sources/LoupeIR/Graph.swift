@@ -68,6 +68,12 @@ public struct Graph: Sendable {
     public var opset: Int
     /// Model metadata (ONNX `metadata_props`, producer).
     public var metadata: [String: String]
+    /// Affine quantization of integer-coded values (int8 activations, int8 weights, int32
+    /// biases) once `FoldQuantization` has folded QuantizeLinear/DequantizeLinear pairs into
+    /// the ops between them. Kept apart from `types` because shape inference recomputes
+    /// types from inputs, and a quantized op's output scale cannot be derived from them.
+    /// Values absent here are plain numbers.
+    public var quantization: [String: ValueQuantization] = [:]
 
     public init(name: String = "graph", inputs: [ValueInfo] = [], outputs: [ValueInfo] = [],
                 nodes: [Node] = [], initializers: [String: Tensor] = [:],

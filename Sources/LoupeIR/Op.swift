@@ -246,6 +246,14 @@ public enum Op: Sendable, Hashable {
     case identity
     /// Inference-mode Dropout: identity on its first output.
     case dropout
+    /// ONNX QuantizeLinear: `y = saturate(round_half_even(x / scale) + zero_point)`.
+    /// Inputs: X, y_scale, y_zero_point? (its element type is the output's; uint8 when
+    /// absent). A 1-D scale quantizes per slice along `axis` (negative counts from the end).
+    /// `saturate` only matters for float8 outputs, which Loupe refuses on import.
+    case quantizeLinear(axis: Int, saturate: Bool)
+    /// ONNX DequantizeLinear: `y = (x - zero_point) * scale`, float32 out.
+    /// Inputs: X, x_scale, x_zero_point?; per-axis along `axis` as QuantizeLinear.
+    case dequantizeLinear(axis: Int)
     /// An ONNX node Loupe cannot represent. Kept so `loupe inspect` can list it with its
     /// reason; verification, the reference interpreter and lowering reject it by name.
     case unsupported(opType: String, domain: String, reason: String)
@@ -324,6 +332,8 @@ public enum Op: Sendable, Hashable {
         case .expand: return "Expand"
         case .identity: return "Identity"
         case .dropout: return "Dropout"
+        case .quantizeLinear: return "QuantizeLinear"
+        case .dequantizeLinear: return "DequantizeLinear"
         case .unsupported(let t, _, _): return t
         }
     }

@@ -135,6 +135,8 @@ public func inferOutputTypes(node: Node, inputTypes: [TensorType?], constants: [
     case .dropout:
         let y = try c.sameAsInput(floatOnly: false)
         types = [y, TensorType(.bool, y.dims)]
+    case .quantizeLinear(let axis, _): types = [try c.quantizeLinear(axis: axis)]
+    case .dequantizeLinear(let axis): types = [try c.dequantizeLinear(axis: axis)]
     case .unsupported(let opType, let domain, let reason):
         throw LoupeError.unsupportedOp(
             node.reference, reason: "\(domain.isEmpty ? "" : domain + ".")\(opType): \(reason)")

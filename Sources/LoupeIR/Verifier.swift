@@ -22,6 +22,7 @@ extension Op {
         case .resize: return (1...4, 1...1)
         case .slice: return (3...5, 1...1)
         case .dropout: return (1...3, 1...2)
+        case .quantizeLinear, .dequantizeLinear: return (2...3, 1...1)
         case .unsupported: return (0...Int.max, 0...Int.max)
         }
     }

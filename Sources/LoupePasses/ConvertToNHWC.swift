@@ -60,6 +60,10 @@ public struct ConvertToNHWC: GraphPass {
 
         func rank(_ v: String) -> Int? { logicalTypes[v]?.rank }
 
+        func elementCount(_ v: String) -> Int? {
+            (graph.initializers[v]?.type ?? logicalTypes[v])?.staticShape?.reduce(1, *)
+        }
+
         /// Name of `v` in NHWC layout, inserting a transpose (or permuting a constant).
         mutating func needNHWC(_ v: String) throws -> String {
             if nhwc.contains(v) { return v }
@@ -168,6 +172,14 @@ public struct ConvertToNHWC: GraphPass {
                 return true
             case .resize(var a):
                 return try visitResize(node, &a)
+            case .quantizeLinear, .dequantizeLinear:
+                // Per-tensor conversions are element-wise; per-axis ones name a logical axis
+                // and stay NCHW.
+                guard let x, nhwc.contains(x), node.inputs.dropFirst().allSatisfy({ $0.isEmpty || elementCount($0) == 1 }) else {
+                    emitPlain(node); return false
+                }
+                emitNHWC(node, op: node.op, inputs: node.inputs)
+                return true
             case .unary, .clip, .leakyRelu, .elu, .hardSigmoid:
                 guard let x, nhwc.contains(x) else { emitPlain(node); return false }
                 emitNHWC(node, op: node.op, inputs: node.inputs)

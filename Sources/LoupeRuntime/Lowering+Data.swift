@@ -33,7 +33,7 @@ extension Lowering {
         case .binary, .hardSigmoid, .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization,
              .split, .mod, .gelu, .globalMaxPool, .reduce, .flatten, .reshape, .squeeze,
              .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .shape, .gather, .slice, .cast, .constantOfShape,
-             .expand, .identity, .dropout, .unsupported:
+             .expand, .identity, .dropout, .quantizeLinear, .dequantizeLinear, .unsupported:
             return false
         }
     }

@@ -69,6 +69,8 @@ public enum Lowering {
             // RemoveIdentity leaves only those it cannot rewire (a graph input passed straight
             // to a graph output): a one-input concat is exactly a copy.
             return try lowerConcat(node, graph, axis: 0, into: b)
+        case .quantizeLinear, .dequantizeLinear:
+            throw Unsupported("\(node.op.onnxName) has no runtime lowering yet")
         case .unsupported(let opType, let domain, let reason):
             throw Unsupported("\(domain.isEmpty ? "" : domain + ".")\(opType) is not representable: \(reason)")
         }

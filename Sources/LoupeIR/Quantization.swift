@@ -1,0 +1,43 @@
+/// Affine quantization of an integer-coded value: `real = scale * (q - zeroPoint)`.
+///
+/// Per tensor (one scale and zero point) for int8 activations; per slice along `axis` for
+/// weights (XNNPACK's QC8: symmetric, zero points all 0) and int32 biases (scale =
+/// input scale · weight scale of the channel). Loupe's own activations are int8; uint8 codes
+/// from other tools are mapped onto int8 by shifting the zero point by −128, which is exact.
+public struct ValueQuantization: Sendable, Hashable, CustomStringConvertible {
+    public var scales: [Float]
+    public var zeroPoints: [Int32]
+    /// The channel axis when `scales` has one entry per slice; nil when per tensor.
+    public var axis: Int?
+
+    public init(scales: [Float], zeroPoints: [Int32], axis: Int?) {
+        precondition(scales.count == zeroPoints.count, "one zero point per scale")
+        precondition(axis != nil || scales.count == 1, "per-tensor quantization has one scale")
+        self.scales = scales
+        self.zeroPoints = zeroPoints
+        self.axis = axis
+    }
+
+    /// One scale and zero point for the whole tensor.
+    public static func perTensor(scale: Float, zeroPoint: Int32) -> ValueQuantization {
+        ValueQuantization(scales: [scale], zeroPoints: [zeroPoint], axis: nil)
+    }
+
+    /// Symmetric per-channel quantization (zero points 0) along `axis`.
+    public static func perChannel(scales: [Float], axis: Int) -> ValueQuantization {
+        ValueQuantization(scales: scales, zeroPoints: Array(repeating: 0, count: scales.count), axis: axis)
+    }
+
+    /// True when one scale and zero point cover the tensor.
+    public var isPerTensor: Bool { axis == nil }
+
+    /// The scale of a per-tensor quantization (the first scale otherwise).
+    public var scale: Float { scales[0] }
+    /// The zero point of a per-tensor quantization (the first otherwise).
+    public var zeroPoint: Int32 { zeroPoints[0] }
+
+    public var description: String {
+        if let axis { return "per-axis(\(axis), \(scales.count) scales)" }
+        return "scale \(scales[0]) zp \(zeroPoints[0])"
+    }
+}
