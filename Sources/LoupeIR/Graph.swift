@@ -74,6 +74,10 @@ public struct Graph: Sendable {
     /// types from inputs, and a quantized op's output scale cannot be derived from them.
     /// Values absent here are plain numbers.
     public var quantization: [String: ValueQuantization] = [:]
+    /// Nodes of a quantized graph that `FoldQuantization` left in float32 (explicit
+    /// DequantizeLinear before, QuantizeLinear after), by node name, with the reason: what
+    /// `loupe inspect` prints so that no fallback is silent. Empty for float models.
+    public var floatIslands: [String: String] = [:]
 
     public init(name: String = "graph", inputs: [ValueInfo] = [], outputs: [ValueInfo] = [],
                 nodes: [Node] = [], initializers: [String: Tensor] = [:],

@@ -183,7 +183,7 @@ extension ShapeContext {
     }
 
     func conv(_ a: ConvAttributes) throws -> TensorType {
-        let x = try float(0)
+        let x = try floatOrInt8(0)
         let xs = logical(try shape(0), a.layout)
         let ws = try shape(1)
         guard a.group > 0 && a.group < 1 << 31 else { throw LoupeError.invalidAttribute(ref, attribute: "group", reason: "\(a.group) must be positive") }
@@ -222,7 +222,7 @@ extension ShapeContext {
     }
 
     func gemm(_ a: GemmAttributes) throws -> TensorType {
-        let t = try float(0)
+        let t = try floatOrInt8(0)
         let sa = try shape(0), sb = try shape(1)
         guard sa.count == 2, sb.count == 2 else {
             throw fail("Gemm needs 2-D A and B, got \(sa) and \(sb)")

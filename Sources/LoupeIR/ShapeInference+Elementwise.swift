@@ -44,7 +44,7 @@ extension ShapeContext {
             return try type(0)
         case .sigmoid, .tanh, .hardSwish, .sqrt, .reciprocal, .exp, .log, .floor, .ceil, .erf:
             _ = try shape(0)
-            return try float(0)
+            return try floatOrInt8(0)
         }
     }
 

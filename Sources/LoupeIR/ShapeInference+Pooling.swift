@@ -20,14 +20,14 @@ public func resolveReduceAxes(_ axes: [Int]?, rank: Int, noopWithEmptyAxes: Bool
 
 extension ShapeContext {
     func pool(_ a: PoolAttributes) throws -> TensorType {
-        let t = try float(0)
+        let t = try floatOrInt8(0)
         let xs = logical(try shape(0), a.layout)
         let g = try a.geometry(node: ref, input: xs)
         return TensorType(t.dtype, shape: physical([xs[0], xs[1]] + g.output, a.layout))
     }
 
     func globalPool(layout: Layout) throws -> TensorType {
-        let t = try float(0)
+        let t = try floatOrInt8(0)
         let xs = logical(try shape(0), layout)
         guard xs.count >= 3 else { throw fail("input shape \(try shape(0)) must have rank ≥ 3") }
         return TensorType(t.dtype, shape: physical([xs[0], xs[1]] + Array(repeating: 1, count: xs.count - 2), layout))

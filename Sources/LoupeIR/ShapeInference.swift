@@ -102,7 +102,7 @@ public func inferOutputTypes(node: Node, inputTypes: [TensorType?], constants: [
     case .binary(let b): types = [try c.binary(b)]
     case .unary(let u): types = [try c.unary(u)]
     case .clip: types = [try c.clip()]
-    case .leakyRelu, .elu, .hardSigmoid: types = [try c.sameAsInput(floatOnly: true)]
+    case .leakyRelu, .elu, .hardSigmoid: types = [try c.floatOrInt8(0)]
     case .prelu: types = [try c.prelu()]
     case .batchNormalization(_, let layout): types = [try c.batchNormalization(layout: layout)]
     case .batchNormalizationTraining: types = [try c.batchNormalizationTraining()]
@@ -234,6 +234,17 @@ struct ShapeContext {
             n = p
         }
         return shape
+    }
+
+    /// Input `i` as a floating-point type, or int8 codes: after `FoldQuantization` the ops of
+    /// the int8 set (conv, gemm, pools, activations) read and write int8 values whose scales
+    /// live in `Graph.quantization`.
+    func floatOrInt8(_ i: Int) throws -> TensorType {
+        let t = try type(i)
+        guard t.dtype.isFloat || t.dtype == .int8 else {
+            throw LoupeError.invalidInput(ref, input: i, reason: "dtype \(t.dtype): expected a floating-point type (or int8 codes of a quantized op)")
+        }
+        return t
     }
 
     func sameAsInput(floatOnly: Bool) throws -> TensorType {
