@@ -37,11 +37,11 @@ let package = Package(
         .target(name: "LoupeIQA", dependencies: ["Loupe", "LoupeImaging"]),
         .target(name: "LoupeProfile", dependencies: ["Loupe", "LoupeImaging"]),
         // INT8 post-training quantization: observers, calibrators, quantizer.
-        .target(name: "LoupeCalibration", dependencies: ["LoupeIR"], path: "Calibration",
+        .target(name: "LoupeCalibration", dependencies: ["LoupeIR", "Loupe"], path: "Calibration",
                 exclude: ["README.md"]),
         .executableTarget(
             name: "loupe",
-            dependencies: ["Loupe", "LoupeImaging", "LoupeIQA", "LoupeProfile",
+            dependencies: ["Loupe", "LoupeImaging", "LoupeIQA", "LoupeProfile", "LoupeCalibration",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "LoupeBench", dependencies: ["Loupe"], path: "Bench/Sources/LoupeBench"),
         .testTarget(name: "LoupeIRTests", dependencies: ["LoupeIR"]),
@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "LoupeImagingTests", dependencies: ["LoupeImaging", "LoupeKernels"]),
         .testTarget(name: "LoupeIQATests", dependencies: ["LoupeIQA"]),
         .testTarget(name: "LoupeProfileTests", dependencies: ["LoupeProfile"]),
-        .testTarget(name: "LoupeCalibrationTests", dependencies: ["LoupeCalibration"]),
+        .testTarget(name: "LoupeCalibrationTests", dependencies: ["LoupeCalibration", "Loupe"]),
         .testTarget(name: "CLITests", dependencies: ["Loupe"]),
     ]
 )

@@ -27,6 +27,9 @@ public final class Model {
     public let optimized: Graph
     /// The executor holding XNNPACK operators and the arena.
     public let executor: Executor
+    private let lock = NSLock()
+    private var preparedCache: Graph?
+    private var captureCache: (values: [String], executor: Executor)?
 
     /// Graph inputs the caller must feed.
     public var inputs: [ValueInfo] { imported.inputs }
@@ -52,6 +55,94 @@ public final class Model {
     /// every graph output by name.
     public func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
         try executor.run(inputs)
+    }
+
+    /// The optimized graph before layout conversion (`Pipeline.optimize` with
+    /// `convertToNHWC: false`): NCHW as in ONNX, BatchNorm folded, activations fused into
+    /// conv clamps, HardSwish recognised. Its value names are the ones ``capture(_:values:)``
+    /// accepts, and it is the graph the quantizer rewrites. Computed on first use.
+    public func prepared() throws -> Graph {
+        lock.lock(); defer { lock.unlock() }
+        if let g = preparedCache { return g }
+        let g = try Pipeline.optimize(imported, options: .init(convertToNHWC: false))
+        preparedCache = g
+        return g
+    }
+
+    /// Runs the model and returns the float values of the named intermediate values (names
+    /// of the ``prepared()`` graph; graph inputs, initializers and outputs are accepted too)
+    /// as NCHW tensors, keyed by name.
+    ///
+    /// How: a copy of the prepared graph in which every requested value is also a graph
+    /// output is compiled with the full pipeline (which converts those outputs back to NCHW)
+    /// and cached for the next call with the same value set; the memory planner then keeps
+    /// every requested value alive for the whole run, so capturing many large activations
+    /// (calibration at 720×1280) takes a lot of memory — gigabytes for a MobileNetV3 — on
+    /// top of the normal arena. Values that `Graph.quantization` marks as int8-coded come
+    /// back dequantized. Not safe to call from several threads at once on one model.
+    public func capture(_ inputs: [String: Tensor], values: [String]) throws -> [String: Tensor] {
+        let prepared = try prepared()
+        var ordered: [String] = []
+        var seen = Set<String>()
+        for v in values where seen.insert(v).inserted { ordered.append(v) }
+        let producers = prepared.producers()
+        let inputNames = Set(prepared.inputs.map(\.name))
+        for v in ordered where producers[v] == nil && !inputNames.contains(v) && prepared.initializers[v] == nil {
+            throw LoupeError.badInput("capture: '\(v)' is not a value of the prepared graph '\(prepared.name)'")
+        }
+        let computed = ordered.filter { producers[$0] != nil }
+        var result: [String: Tensor] = [:]
+        if !computed.isEmpty {
+            let executor = try captureExecutor(prepared, computed.sorted())
+            let out = try executor.run(inputs)
+            for v in computed {
+                guard var t = out[v] else {
+                    throw LoupeError.badInput("capture: the runtime returned no value for '\(v)'")
+                }
+                if let q = prepared.quantization[v], !t.dtype.isFloat { t = Self.dequantize(t, q) }
+                result[v] = t
+            }
+        }
+        for v in ordered where producers[v] == nil {
+            if let t = prepared.initializers[v] { result[v] = t; continue }
+            guard let t = inputs[v] else { throw LoupeError.badInput("capture: input '\(v)' was not given") }
+            result[v] = t
+        }
+        return result
+    }
+
+    private func captureExecutor(_ prepared: Graph, _ values: [String]) throws -> Executor {
+        lock.lock(); defer { lock.unlock() }
+        if let c = captureCache, c.values == values { return c.executor }
+        captureCache = nil  // free the previous arena before building the next one
+        var g = prepared
+        let existing = Set(g.outputs.map(\.name))
+        for v in values where !existing.contains(v) {
+            guard let t = g.types[v] else {
+                throw LoupeError.badInput("capture: value '\(v)' has no inferred type in the prepared graph")
+            }
+            g.outputs.append(ValueInfo(name: v, type: t))
+        }
+        let optimized = try Pipeline.optimize(g)
+        let executor = try Executor(graph: optimized, threads: executor.threads)
+        captureCache = (values, executor)
+        return executor
+    }
+
+    static func dequantize(_ t: Tensor, _ q: ValueQuantization) -> Tensor {
+        let ints = t.ints
+        let n = ints.count
+        guard let axis = q.axis, q.scales.count > 1 else {
+            return Tensor(shape: t.shape, floats: ints.map { Float($0 - Int64(q.zeroPoint)) * q.scale })
+        }
+        let a = axis < 0 ? axis + t.shape.count : axis
+        let inner = t.shape[(a + 1)...].reduce(1, *), channels = t.shape[a]
+        var out = [Float](repeating: 0, count: n)
+        for i in 0..<n {
+            let c = (i / inner) % channels
+            out[i] = Float(ints[i] - Int64(q.zeroPoints[c])) * q.scales[c]
+        }
+        return Tensor(shape: t.shape, floats: out)
     }
 
     /// Runs the slow reference interpreter on the imported (unoptimized) graph: the oracle

@@ -1,0 +1,105 @@
+import Foundation
+import Loupe
+
+/// Options of a calibration run (STYLE rule 9: typed, no string bags).
+public struct CalibrationOptions: Sendable {
+    /// How each activation's range is chosen from its observed histogram.
+    public var method: CalibrationMethod
+    /// Nodes to leave in FP32.
+    public var keepFP32: KeepFP32
+    /// Threads for the FP32 model and for updating the observers.
+    public var threads: Int
+
+    /// Options as given; `threads` below 1 counts as 1.
+    public init(method: CalibrationMethod = .minMax, keepFP32: KeepFP32 = .none, threads: Int = 1) {
+        self.method = method
+        self.keepFP32 = keepFP32
+        self.threads = max(1, threads)
+    }
+}
+
+/// Post-training calibration of one float model: run it on preprocessed photos, record a
+/// histogram of every activation that will be int8, then produce the QDQ graph.
+///
+/// ```swift
+/// let session = try CalibrationSession(graph: imported, options: .init(method: .percentile(99.99)))
+/// for photo in photos { try session.observe(["input": try preset.tensor(photo)]) }
+/// let result = try session.quantize(metadata: ["loupe.calibration.photos": names])
+/// try ONNXExporter.write(result.graph, to: "model.int8.onnx")
+/// ```
+///
+/// The session optimizes the graph without the NHWC conversion (the ``prepared`` graph:
+/// BatchNorm folded, activations fused, HardSwish recognised), plans the quantization
+/// (``QuantizationPlan``) and compiles the FP32 model with `Model.capture(_:values:)` for
+/// the planned activations. Every captured activation stays alive for the whole run, so
+/// memory is large at 720×1280 (several GB for MobileNetV3-Large): fine for calibration,
+/// which runs once on a workstation. Not thread-safe: one `observe` at a time.
+public final class CalibrationSession {
+    /// The options given.
+    public let options: CalibrationOptions
+    /// The optimized NCHW float graph that is observed and quantized.
+    public let prepared: Graph
+    /// The quantization plan (with `--keep-fp32` layers applied; `auto` decides at the end).
+    public let plan: QuantizationPlan
+    /// The compiled FP32 model.
+    public let model: Model
+    private var observers: [HistogramObserver]
+    private let observed: [String]
+
+    /// Number of ``observe(_:)`` calls that succeeded.
+    public private(set) var observedCount = 0
+
+    /// Optimizes `graph` (an imported float model with static input shapes), plans which
+    /// activations become int8, and compiles the FP32 model that captures them. Throws for
+    /// a `--keep-fp32` layer that is not a node of the optimized graph, or a graph that is
+    /// already quantized.
+    public init(graph: Graph, options: CalibrationOptions) throws {
+        if let q = graph.nodes.first(where: {
+            switch $0.op { case .quantizeLinear, .dequantizeLinear: return true; default: return false }
+        }) {
+            throw LoupeError.unsupportedOp(q.reference, reason: "the model is already quantized; calibrate its float original")
+        }
+        self.options = options
+        model = try Model(graph: graph, options: CompileOptions(threads: options.threads))
+        prepared = try model.prepared()
+        plan = QuantizationPlan(graph: prepared, keep: try Quantizer.explicitKeep(options.keepFP32, prepared))
+        observed = plan.observed
+        observers = observed.map { _ in options.method.makeObserver() }
+    }
+
+    /// Runs the FP32 model on one photo's preprocessed inputs (float32, NCHW, by input
+    /// name) and adds every planned activation to its histogram.
+    public func observe(_ inputs: [String: Tensor]) throws {
+        let values = try model.capture(inputs, values: observed)
+        var tensors: [[Float]] = []
+        tensors.reserveCapacity(observed.count)
+        for v in observed {
+            guard let t = values[v] else { throw LoupeError.badInput("calibration: no value captured for '\(v)'") }
+            tensors.append(t.floats)
+        }
+        let threads = min(options.threads, max(1, observed.count))
+        observers.withUnsafeMutableBufferPointer { obs in
+            let o = obs
+            DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                // Each worker owns a stride of observers: no two touch the same one.
+                for i in stride(from: worker, to: o.count, by: threads) {
+                    tensors[i].withUnsafeBufferPointer { o[i].observe($0) }
+                }
+            }
+        }
+        observedCount += 1
+    }
+
+    /// Chooses ranges with the options' method, applies `--keep-fp32`, and rewrites the
+    /// prepared graph into QDQ form. `metadata` (e.g. the list of calibration photos) is
+    /// stored in the model's metadata with the method, its parameters, the number of
+    /// samples and the Loupe version. Throws when nothing was observed.
+    public func quantize(metadata: [String: String] = [:]) throws -> QuantizationResult {
+        guard observedCount > 0 else {
+            throw LoupeError.badInput("calibration observed no input; call observe(_:) with at least one photo")
+        }
+        let byName = Dictionary(uniqueKeysWithValues: zip(observed, observers))
+        return try Quantizer.quantize(prepared: prepared, observers: byName, method: options.method,
+                                      keepFP32: options.keepFP32, samples: observedCount, metadata: metadata)
+    }
+}
