@@ -208,6 +208,75 @@ void loupe_x32_subsample_nhwc__scalar(size_t batch, size_t in_h, size_t in_w, si
                                       size_t offset_x, const uint32_t* in, uint32_t* out, size_t out_stride,
                                       size_t rows_begin, size_t rows_end);
 
+/* ---- Int8 (quantized/) ------------------------------------------------------------- */
+
+/* y[i] = table[(uint8_t) x[i]]: every int8 unary activation and every requantization is a
+ * 256-entry table (built by loupe_x8_lut_build). In-place (y == x) allowed. No over-read:
+ * SIMD tails go through masked or stack-buffered accesses.
+ * Variants: __ssse3 (SSSE3 + SSE4.1 pshufb/blendv), __avx2 (vpshufb), __avx512vbmi
+ * (vpermi2b, needs AVX-512 VBMI + BW), __neon (AArch64 tbl/tbx, compiled only there). */
+void loupe_x8_lut__scalar(size_t n, const int8_t* x, int8_t* y, const uint8_t table[256]);
+#if defined(__x86_64__) || defined(__i386__)
+void loupe_x8_lut__ssse3(size_t n, const int8_t* x, int8_t* y, const uint8_t table[256]);
+void loupe_x8_lut__avx2(size_t n, const int8_t* x, int8_t* y, const uint8_t table[256]);
+void loupe_x8_lut__avx512vbmi(size_t n, const int8_t* x, int8_t* y, const uint8_t table[256]);
+#endif
+#if defined(__aarch64__)
+void loupe_x8_lut__neon(size_t n, const int8_t* x, int8_t* y, const uint8_t table[256]);
+#endif
+/* Dispatching entry point (best variant for the running CPU, chosen at first call). */
+void loupe_x8_lut(size_t n, const int8_t* x, int8_t* y, const uint8_t table[256]);
+
+/* The lookup variants, for tests and reports (their own list: VBMI and SSSE3 are finer
+ * than loupe_isa). */
+typedef enum loupe_x8_lut_isa {
+  loupe_x8_lut_scalar = 0,
+  loupe_x8_lut_ssse3 = 1,
+  loupe_x8_lut_avx2 = 2,
+  loupe_x8_lut_avx512vbmi = 3,
+  loupe_x8_lut_neon = 4,
+} loupe_x8_lut_isa;
+/* True when `isa` is compiled in and the running CPU supports it. */
+int loupe_x8_lut_isa_available(loupe_x8_lut_isa isa);
+/* The variant loupe_x8_lut runs. */
+loupe_x8_lut_isa loupe_x8_lut_best_isa(void);
+/* Runs one variant (scalar when `isa` is not compiled in); the caller checks availability. */
+void loupe_x8_lut__isa(loupe_x8_lut_isa isa, size_t n, const int8_t* x, int8_t* y, const uint8_t table[256]);
+
+/* The real function a table applies between dequantization and quantization. */
+typedef enum loupe_lut_function {
+  loupe_lut_identity = 0,  /* requantization (concat inputs, max-pool params) */
+  loupe_lut_relu,
+  loupe_lut_clip,          /* p0 = min, p1 = max (may be -inf / +inf) */
+  loupe_lut_leaky_relu,    /* p0 = alpha */
+  loupe_lut_elu,           /* p0 = alpha */
+  loupe_lut_hardsigmoid,   /* max(0, min(1, p0 * x + p1)) */
+  loupe_lut_hardswish,     /* x * max(0, min(1, x / 6 + 1/2)) */
+  loupe_lut_sigmoid,
+  loupe_lut_tanh,
+  loupe_lut_neg,
+  loupe_lut_abs,
+  loupe_lut_sqrt,
+  loupe_lut_floor,
+  loupe_lut_ceil,
+  loupe_lut_reciprocal,
+  loupe_lut_exp,
+  loupe_lut_log,
+  loupe_lut_erf,
+} loupe_lut_function;
+
+/* table[(uint8_t) q] = quantize_out(f(dequantize_in(q))) for q in [-128, 127], in double:
+ * dequantize (q - zp) * scale, quantize round-half-even(y / scale) + zp saturated to int8,
+ * NaN -> the output zero point, infinities saturate. Returns 0, or -1 when a scale is not
+ * positive and normal or a zero point is outside int8. */
+int loupe_x8_lut_build(loupe_lut_function f, double p0, double p1, float input_scale, int32_t input_zero_point,
+                       float output_scale, int32_t output_zero_point, uint8_t table[256]);
+
+/* Generic N-D transpose of bytes (int8 tensors; rank <= LOUPE_MAX_DIMS): output axis i is
+ * input axis perm[i], `shape` the input shape. Odometer with a contiguous innermost run;
+ * int8 transposes are rare (the layout pass keeps them at float graph boundaries). */
+void loupe_x8_transpose__scalar(size_t rank, const size_t* shape, const size_t* perm, const int8_t* in, int8_t* out);
+
 #ifdef __cplusplus
 }
 #endif
