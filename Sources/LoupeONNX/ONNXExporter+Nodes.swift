@@ -143,9 +143,12 @@ struct NodeWriter {
             emit(type, node.name, node.inputs, node.outputs, [.tensor("value", ONNXImporter.tensorProto(from: value, name: ""))])
         case .dropout:
             emit("Identity", node.name, [node.inputs[0]], [node.outputs[0]])
-        case .quantizeLinear(let axis, _):
-            // `saturate` only concerns float8 outputs, which Loupe does not have.
-            emit(type, node.name, node.inputs, node.outputs, axis == 1 ? [] : [.int("axis", axis)])
+        case .quantizeLinear(let axis, let saturate):
+            // `saturate` only concerns float8 outputs; written when not the default so that a
+            // re-import gives the same node.
+            var attrs: [Onnx_AttributeProto] = axis == 1 ? [] : [.int("axis", axis)]
+            if !saturate { attrs.append(.int("saturate", 0)) }
+            emit(type, node.name, node.inputs, node.outputs, attrs)
         case .dequantizeLinear(let axis):
             emit(type, node.name, node.inputs, node.outputs, axis == 1 ? [] : [.int("axis", axis)])
         case .unsupported(let opType, let domain, let reason):
