@@ -10,7 +10,8 @@ import LoupeReference
 ///
 /// Guards: runs before `FuseActivations` (so no output clamp has to move past the Add);
 /// Gemms already in fully-connected form (constant B, per-column or absent C, A not
-/// transposed or a vector) are left alone.
+/// transposed or a vector) are left alone. A DequantizeLinear of a constant counts as a
+/// constant (a QDQ model's weights, folded into an int8 Gemm later).
 public struct CanonicalizeGemm: GraphPass {
     public let name = "canonicalize-gemm"
     public init() {}
@@ -27,12 +28,18 @@ public struct CanonicalizeGemm: GraphPass {
                 continue
             }
             let n = attrs.transB ? bShape[0] : bShape[1]
-            let bConstant = graph.initializers[b] != nil
+            let producers = graph.producers()
+            func isConstant(_ v: String) -> Bool {
+                if graph.initializers[v] != nil { return true }
+                guard let p = producers[v], case .dequantizeLinear = graph.nodes[p].op else { return false }
+                return graph.nodes[p].inputs.allSatisfy { $0.isEmpty || graph.initializers[$0] != nil }
+            }
+            let bConstant = isConstant(b)
             let c = attrs.beta != 0 ? node.input(2) : nil
             let cPerColumn: Bool = {
                 guard let c else { return true }
-                guard let ct = graph.initializers[c] else { return false }
-                return ct.count == 1 || Array(ct.shape.drop { $0 == 1 }) == [n]
+                guard isConstant(c), let shape = graph.type(of: c)?.staticShape else { return false }
+                return shape.reduce(1, *) == 1 || Array(shape.drop { $0 == 1 }) == [n]
             }()
             let aIsVector = aShape[0] == 1 || aShape[1] == 1
             let needTransA = attrs.transA && !aIsVector

@@ -34,6 +34,7 @@ public struct ConvertToNHWC: GraphPass {
         guard changed else { return false }
         graph.nodes = state.nodes
         graph.initializers = state.graph.initializers
+        graph.quantization = state.graph.quantization
         graph.types = [:]
         try graph.inferTypes()
         return true
@@ -71,6 +72,7 @@ public struct ConvertToNHWC: GraphPass {
             let name = graph.freshName("\(v)::nhwc")
             if let c = graph.initializers[v] {
                 graph.initializers[name] = try permute(c, ConvertToNHWC.toPhysical)
+                copyQuantization(from: v, to: name, rankPadding: 0)
             } else {
                 nodes.append(Node(name: name, op: .transpose(perm: ConvertToNHWC.toPhysical), inputs: [v], outputs: [name]))
             }
@@ -108,6 +110,14 @@ public struct ConvertToNHWC: GraphPass {
         func permute(_ t: Tensor, _ perm: [Int]) throws -> Tensor {
             let node = Node(name: "permute", op: .transpose(perm: perm), inputs: ["x"], outputs: ["y"])
             return try ReferenceInterpreter.evaluate(node, inputs: [t])[0]
+        }
+
+        /// The quantization of a constant permuted to NHWC (after `rankPadding` leading 1s):
+        /// a per-axis one names the physical axis. Conv weights never come here (they stay OIHW).
+        mutating func copyQuantization(from v: String, to name: String, rankPadding: Int) {
+            guard var q = graph.quantization[v] else { return }
+            if let a = q.axis { q.axis = ConvertToNHWC.physicalAxis(a + rankPadding) }
+            graph.quantization[name] = q
         }
 
         /// A constant broadcast operand of a rank-4 op, as NHWC.
@@ -226,6 +236,7 @@ public struct ConvertToNHWC: GraphPass {
                 if let c = graph.initializers[v], let p = try permuteBroadcastConstant(c) {
                     let name = graph.freshName("\(v)::nhwc")
                     graph.initializers[name] = p
+                    copyQuantization(from: v, to: name, rankPadding: 4 - c.shape.count)
                     ins.append(name)
                     continue
                 }

@@ -13,7 +13,9 @@ import LoupeReference
 ///
 /// Guards: graph outputs are never folded away (the runtime must still produce them);
 /// results larger than `maxFoldedElements` are left to run time so the model file's
-/// size is not multiplied by a broadcast.
+/// size is not multiplied by a broadcast; a DequantizeLinear of integer codes is kept, so
+/// that int8 weights and int32 biases reach `FoldQuantization` (which folds the DQs no int8
+/// op takes into float constants).
 public struct FoldConstants: GraphPass {
     public let name = "fold-constants"
     /// Largest tensor (in elements) this pass materialises.
@@ -41,6 +43,7 @@ public struct FoldConstants: GraphPass {
     private func fold(_ node: Node, in graph: inout Graph) throws -> Bool {
         if node.outputs.contains(where: { graph.isGraphOutput($0) }) { return false }
         if case .unsupported = node.op { return false }
+        if case .dequantizeLinear = node.op { return false }
         if case .shape(let start, let end) = node.op {
             guard let x = node.input(0), let shape = graph.type(of: x)?.staticShape else { return false }
             let r = shape.count

@@ -39,9 +39,12 @@ public struct LiftOneDimensional: GraphPass {
                 var t = wt
                 t.shape = [wt.shape[0], wt.shape[1], 1, wt.shape[2]]
                 graph.initializers[w4] = t
+                // int8 weights keep their per-output-channel scales (axis 0 stays axis 0).
+                graph.quantization[w4] = graph.quantization[w]
                 inputs[1] = w4
             }
             let y4 = fresh("y2d")
+            graph.quantization[y4] = graph.quantization[y]
             var n = node
             n.op = lifted
             n.inputs = inputs

@@ -19,7 +19,7 @@ public enum Pipeline {
         var g = graph
         // Types first: folding `Shape` needs static shapes. Constant shape chains are
         // evaluated during inference so that Reshape targets are known before folding.
-        try g.inferTypes(constantEvaluator: ReferenceInterpreter.evaluate)
+        try g.inferTypes(constantEvaluator: Self.evaluateShapeComputation)
         // Identity/Dropout out of the way so patterns below see producer→consumer directly.
         let removeIdentity = RemoveIdentity()
         _ = try removeIdentity.run(on: &g)
@@ -49,6 +49,14 @@ public enum Pipeline {
         _ = try dce.run(on: &g)
         g.types = [:]
         try g.inferTypes()
+        // Q/DQ pairs into int8 ops after the float rewrites above (clamps are fused, Gemms
+        // canonical, identities gone) and before the layout passes: its patterns are NCHW
+        // and name ONNX axes (OIHW weights, Gemm's N axis).
+        if try FoldQuantization().run(on: &g) {
+            _ = try dce.run(on: &g)
+            g.types = [:]
+            try g.inferTypes()
+        }
         if options.convertToNHWC {
             // 1-D ops become 2-D ones (H = 1) so the layout pass and XNNPACK see 4-D maps.
             if try LiftOneDimensional().run(on: &g) {
@@ -64,7 +72,18 @@ public enum Pipeline {
         }
         g.types = [:]
         try g.inferTypes()
+        // Last: the layout passes above add transposes/reshapes of int8 values, which take
+        // their input's parameters.
+        _ = try PropagateQuantization().run(on: &g)
         try g.verify()
         return g
+    }
+
+    /// The reference interpreter as shape-computation evaluator for type inference, minus
+    /// QuantizeLinear/DequantizeLinear: they never compute a shape, and a DQ of int8 weights
+    /// must stay for FoldQuantization.
+    static func evaluateShapeComputation(_ node: Node, _ inputs: [Tensor?]) throws -> [Tensor] {
+        if node.op.isQuantize || node.op.isDequantize { return [] }
+        return try ReferenceInterpreter.evaluate(node, inputs: inputs)
     }
 }

@@ -1,0 +1,142 @@
+import LoupeIR
+
+// Helpers shared by FoldQuantization and PropagateQuantization: reading the constant
+// parameters of QuantizeLinear/DequantizeLinear nodes, dequantizing constants, quantizing
+// biases with ONNX rounding.
+
+/// Why `FoldQuantization` leaves a node in float; it becomes `Graph.floatIslands[node]`.
+struct NotFolded: Error {
+    var reason: String
+    init(_ reason: String) { self.reason = reason }
+}
+
+/// The constant parameters of one QuantizeLinear or DequantizeLinear node.
+struct AffineParams: Equatable {
+    var scales: [Float]
+    /// In the code type's own range (uint8 zero points are 0…255 here).
+    var zeroPoints: [Int32]
+    /// The normalised channel axis, nil when one scale covers the tensor.
+    var axis: Int?
+    /// Element type of the codes (the Q output / DQ input).
+    var codeType: DType
+    /// Names of the scale and zero-point inputs ("" when the zero point is omitted).
+    var scaleName: String
+    var zeroPointName: String
+
+    var isPerTensor: Bool { axis == nil }
+
+    var quantization: ValueQuantization {
+        ValueQuantization(scales: scales, zeroPoints: zeroPoints, axis: axis)
+    }
+
+    /// Same scales, zero points, axis and code type (the input names may differ).
+    func sameValues(as other: AffineParams) -> Bool {
+        scales == other.scales && zeroPoints == other.zeroPoints && axis == other.axis && codeType == other.codeType
+    }
+}
+
+extension Op {
+    /// True for QuantizeLinear.
+    var isQuantize: Bool {
+        if case .quantizeLinear = self { return true }
+        return false
+    }
+
+    /// True for DequantizeLinear.
+    var isDequantize: Bool {
+        if case .dequantizeLinear = self { return true }
+        return false
+    }
+
+    /// Ops that only move or re-label elements (no arithmetic): they commute with a
+    /// per-tensor DequantizeLinear, so int8 codes can flow through them unchanged.
+    var isDataMovement: Bool {
+        switch self {
+        case .reshape, .flatten, .squeeze, .unsqueeze, .transpose, .identity: return true
+        case .conv, .convTranspose, .gemm, .matMul, .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid,
+             .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod,
+             .gelu, .globalAveragePool, .globalMaxPool, .reduce, .averagePool, .maxPool, .concat, .pad,
+             .resize, .softmax, .shape, .gather, .slice, .cast, .constantOfShape, .expand, .dropout,
+             .quantizeLinear, .dequantizeLinear, .unsupported:
+            return false
+        }
+    }
+}
+
+extension Graph {
+    /// The constant parameters of a Q or DQ node; throws the reason they cannot be read.
+    func affineParams(of node: Node) throws(NotFolded) -> AffineParams {
+        let axisAttribute: Int
+        switch node.op {
+        case .quantizeLinear(let a, _): axisAttribute = a
+        case .dequantizeLinear(let a): axisAttribute = a
+        case .conv, .convTranspose, .gemm, .matMul, .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid,
+             .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod,
+             .gelu, .globalAveragePool, .globalMaxPool, .reduce, .averagePool, .maxPool, .flatten, .reshape,
+             .squeeze, .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .shape, .gather, .slice,
+             .cast, .constantOfShape, .expand, .identity, .dropout, .unsupported:
+            preconditionFailure("affineParams(of:) called on \(node.op.onnxName)")
+        }
+        guard let scaleName = node.input(1), let scale = initializers[scaleName], scale.dtype.isFloat else {
+            throw NotFolded("\(node.op.onnxName) '\(node.name)' has a scale that is not a float constant")
+        }
+        let scales = scale.floats
+        guard !scales.isEmpty, scales.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+            throw NotFolded("\(node.op.onnxName) '\(node.name)' has a scale that is not positive and finite")
+        }
+        var zeroPoints = [Int32](repeating: 0, count: scales.count)
+        var codeType: DType
+        let zpName = node.input(2) ?? ""
+        if !zpName.isEmpty {
+            guard let zp = initializers[zpName], !zp.dtype.isFloat, zp.count == scales.count else {
+                throw NotFolded("\(node.op.onnxName) '\(node.name)' has a zero point that is not an integer constant shaped like its scale")
+            }
+            zeroPoints = zp.ints.map { Int32(clamping: $0) }
+            codeType = zp.dtype
+        } else {
+            codeType = .uint8  // ONNX QuantizeLinear's default output type
+        }
+        if node.op.isDequantize {
+            guard let x = node.input(0), let t = type(of: x) else {
+                throw NotFolded("DequantizeLinear '\(node.name)' has an input of unknown type")
+            }
+            codeType = t.dtype
+        }
+        var axis: Int? = nil
+        if scales.count > 1 {
+            guard let x = node.input(0), let rank = type(of: x)?.rank, axisAttribute >= -rank, axisAttribute < rank else {
+                throw NotFolded("\(node.op.onnxName) '\(node.name)' has an axis that does not fit its input")
+            }
+            axis = axisAttribute < 0 ? axisAttribute + rank : axisAttribute
+        }
+        return AffineParams(scales: scales, zeroPoints: zeroPoints, axis: axis, codeType: codeType,
+                            scaleName: scaleName, zeroPointName: zpName)
+    }
+}
+
+/// `(codes − zeroPoint) · scale`, per tensor or per slice along the params' axis.
+func dequantized(_ codes: Tensor, _ p: AffineParams) -> Tensor {
+    let q = codes.ints
+    var out = [Float](repeating: 0, count: q.count)
+    if let axis = p.axis {
+        let inner = codes.shape[(axis + 1)...].reduce(1, *)
+        let n = codes.shape[axis]
+        for i in q.indices {
+            let c = (i / inner) % n
+            out[i] = Float(Int32(truncatingIfNeeded: q[i]) - p.zeroPoints[c]) * p.scales[c]
+        }
+    } else {
+        for i in q.indices { out[i] = Float(Int64(q[i]) - Int64(p.zeroPoints[0])) * p.scales[0] }
+    }
+    return Tensor(shape: codes.shape, floats: out)
+}
+
+/// Int32 bias codes `roundHalfToEven(b / scale)` saturated to the int32 range (NaN → 0),
+/// as LoupeCalibration's `Quantization.quantizeBias` (not importable from here).
+func quantizeBias(_ real: [Float], scales: [Float]) -> [Int64] {
+    zip(real, scales).map { b, s in
+        let q = (Double(b) / Double(s)).rounded(.toNearestOrEven)
+        if q.isNaN { return 0 }
+        return Int64(Swift.min(Double(Int32.max), Swift.max(Double(Int32.min), q)))
+    }
+}
