@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(name: "LoupeBench", dependencies: ["Loupe"], path: "Bench/Sources/LoupeBench"),
         .testTarget(name: "LoupeIRTests", dependencies: ["LoupeIR"]),
         .testTarget(name: "LoupeONNXTests", dependencies: ["LoupeONNX", "LoupeIR"]),
-        .testTarget(name: "LoupePassesTests", dependencies: ["LoupePasses", "LoupeReference", "LoupeIR"]),
+        .testTarget(name: "LoupePassesTests", dependencies: ["LoupePasses", "LoupeReference", "LoupeIR", "LoupeONNX"]),
         .testTarget(name: "LoupeReferenceTests", dependencies: ["LoupeReference", "LoupeIR"]),
         .testTarget(name: "LoupeRuntimeTests", dependencies: ["LoupeRuntime", "LoupeReference", "LoupePasses", "LoupeIR"]),
         .testTarget(name: "LoupeKernelsTests", dependencies: ["LoupeKernels"]),
