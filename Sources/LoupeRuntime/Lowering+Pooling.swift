@@ -74,14 +74,14 @@ extension Lowering {
 
     /// Pooling geometry with ceil_mode turned into extra end padding (from the declared
     /// output size) and the computed output checked against it.
-    static func poolWindow(_ node: Node, _ graph: Graph, _ a: PoolAttributes, _ xs: [Int])
+    static func poolWindow(_ node: Node, _ graph: Graph, _ a: PoolAttributes, _ xs: [Int], dtype: DType = .float32)
         throws -> (win: Window2D, extra: (h: Int, w: Int), y: String) {
         try requireNHWC(a.layout)
         guard xs.count == 4 else { throw Unsupported("only 2-D pooling (NHWC rank 4) is supported, X is \(xs)") }
         let win = try Window2D.make(kernel: a.kernelShape, strides: a.strides, dilations: a.dilations, pads: a.pads,
                                     autoPad: a.autoPad, input: (xs[1], xs[2]))
         let y = try output(node)
-        let ys = try shape(y, graph, "output")
+        let ys = try shape(y, graph, "output", dtype: dtype)
         guard ys.count == 4, ys[0] == xs[0], ys[3] == xs[3] else { throw Unsupported("output type \(ys) does not match X \(xs)") }
         var extra = (h: 0, w: 0)
         if a.ceilMode {
@@ -93,7 +93,7 @@ extension Lowering {
         padded.pads.b += extra.h
         padded.pads.r += extra.w
         let (oh, ow) = try padded.output(xs[1], xs[2])
-        _ = try expectOutput(node, graph, [xs[0], oh, ow, xs[3]])
+        _ = try expectOutput(node, graph, [xs[0], oh, ow, xs[3]], dtype: dtype)
         return (padded, extra, y)
     }
 

@@ -27,6 +27,7 @@ public enum Lowering {
     /// and `LoupeError.backend` when XNNPACK refuses an operator.
     static func lower(_ node: Node, _ graph: Graph, into b: PlanBuilder?) throws -> Placement {
         if let p = try foldedConstant(node, graph, into: b) { return p }
+        if runsOnInt8(node, graph) { return try lowerInt8(node, graph, into: b) }
         switch node.op {
         case .conv(let a): return try lowerConv(node, graph, a, into: b)
         case .convTranspose(let a): return try lowerConvTranspose(node, graph, a, into: b)
@@ -69,8 +70,8 @@ public enum Lowering {
             // RemoveIdentity leaves only those it cannot rewire (a graph input passed straight
             // to a graph output): a one-input concat is exactly a copy.
             return try lowerConcat(node, graph, axis: 0, into: b)
-        case .quantizeLinear, .dequantizeLinear:
-            throw Unsupported("\(node.op.onnxName) has no runtime lowering yet")
+        case .quantizeLinear(let axis, _): return try lowerQuantizeLinear(node, graph, axis: axis, into: b)
+        case .dequantizeLinear(let axis): return try lowerDequantizeLinear(node, graph, axis: axis, into: b)
         case .unsupported(let opType, let domain, let reason):
             throw Unsupported("\(domain.isEmpty ? "" : domain + ".")\(opType) is not representable: \(reason)")
         }
@@ -88,13 +89,14 @@ public enum Lowering {
 
     // MARK: helpers shared by the families
 
-    /// Static float32 shape of an activation or constant; the checks every op needs.
-    static func shape(_ value: String, _ graph: Graph, _ what: String) throws -> [Int] {
+    /// Static shape of an activation or constant of `dtype` (float32 unless an int8 lowering
+    /// asks for int8 codes); the checks every op needs.
+    static func shape(_ value: String, _ graph: Graph, _ what: String, dtype: DType = .float32) throws -> [Int] {
         guard let t = graph.type(of: value) else {
             throw Unsupported("\(what) '\(value)' has no type (run shape inference)")
         }
-        guard t.dtype == .float32 else {
-            throw Unsupported("\(what) '\(value)' is \(t.dtype); only float32 runs for now")
+        guard t.dtype == dtype else {
+            throw Unsupported("\(what) '\(value)' is \(t.dtype); expected \(dtype) here")
         }
         guard let s = t.staticShape else {
             throw Unsupported("\(what) '\(value)' has a dynamic shape \(t)")
@@ -147,9 +149,9 @@ public enum Lowering {
     }
 
     /// Checks that the graph's type for the output equals what the lowering computes.
-    static func expectOutput(_ node: Node, _ graph: Graph, _ computed: [Int]) throws -> String {
+    static func expectOutput(_ node: Node, _ graph: Graph, _ computed: [Int], dtype: DType = .float32) throws -> String {
         let o = try output(node)
-        let declared = try shape(o, graph, "output")
+        let declared = try shape(o, graph, "output", dtype: dtype)
         if declared != computed {
             throw Unsupported("output type \(declared) does not match the computed shape \(computed)")
         }

@@ -37,6 +37,11 @@ final class Bindings {
     func floats(_ value: String) -> UnsafeMutablePointer<Float> {
         pointer(value).assumingMemoryBound(to: Float.self)
     }
+
+    /// Int8 codes of a quantized value.
+    func int8s(_ value: String) -> UnsafeMutablePointer<Int8> {
+        pointer(value).assumingMemoryBound(to: Int8.self)
+    }
 }
 
 /// One step of a plan. `bind` runs once after the arena exists (XNNPACK setup, pointer
@@ -124,10 +129,22 @@ final class PlanBuilder {
         stridedOutputs[value] ?? channels
     }
 
-    /// Registers a constant operand (an initializer) so steps can read it by pointer.
+    /// Registers a constant operand (an initializer) so steps can read it by pointer, in its
+    /// own element size: int8 codes as bytes, int32 biases as 4-byte integers, floats as float32.
     func constant(_ value: String) {
         guard constants[value] == nil, let t = graph.constant(value) else { return }
-        constants[value] = Self.store(t.floats)
+        switch t.dtype {
+        case .int8: constants[value] = Self.store(t.ints.map { Int8(truncatingIfNeeded: $0) })
+        case .int32: constants[value] = Self.store(t.ints.map { Int32(truncatingIfNeeded: $0) })
+        // Float lowerings read every other constant (int64 pads and axes included) as float32.
+        case .float32, .float16, .float64, .uint8, .int16, .uint16, .int64, .uint32, .uint64, .bool:
+            constants[value] = Self.store(t.floats)
+        }
+    }
+
+    /// Registers derived int8 data (e.g. a requantized constant) under a private name.
+    func constant(named name: String, int8 data: [Int8]) {
+        constants[name] = Self.store(data)
     }
 
     /// Registers derived constant data (e.g. an expanded PReLU slope) under a private name.
@@ -135,9 +152,9 @@ final class PlanBuilder {
         constants[name] = Self.store(data)
     }
 
-    static func store(_ data: [Float]) -> AlignedBuffer {
-        let b = AlignedBuffer(bytes: data.count * 4 + xnnExtraBytes)
-        data.withUnsafeBytes { b.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    static func store<T>(_ data: [T]) -> AlignedBuffer {
+        let b = AlignedBuffer(bytes: data.count * MemoryLayout<T>.stride + xnnExtraBytes)
+        data.withUnsafeBytes { if $0.count > 0 { b.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
         return b
     }
 
