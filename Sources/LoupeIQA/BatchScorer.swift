@@ -143,9 +143,13 @@ public enum BatchEvent: Sendable {
 /// Scores a list of photos with one ``Scorer``, decoding and preprocessing photo i+1 on
 /// a background thread while the model runs on photo i.
 ///
-/// The decode thread is one thread besides the model's pool (`CompileOptions.threads`);
-/// it hands over through a queue of ``queueDepth`` prepared photos, so memory stays
-/// bounded. Events arrive in input order on the calling thread. Decode and preprocessing
+/// One thread budget: the model's pool has `CompileOptions.threads` threads and decoding
+/// does not add a competing one. With one thread, photos are decoded on the calling thread
+/// between inferences. With more, the decode thread runs under Linux's `SCHED_IDLE` policy:
+/// it only gets CPU time the model's threads leave unused (the gaps between operators and
+/// the single-threaded steps), so it overlaps inference without slowing it; when the queue
+/// runs dry the model's threads wait, which frees the CPU for decoding. It hands over
+/// through a queue of ``queueDepth`` prepared photos, so memory stays bounded. Events arrive in input order on the calling thread. Decode and preprocessing
 /// errors are per-photo failures (``BatchEvent/failed(path:reason:)``) and the batch goes
 /// on; an inference error, or an error thrown by the event handler, stops the batch and is
 /// rethrown. Scores do not depend on the pipelining: the same model runs the same tensors.
@@ -156,10 +160,12 @@ public final class BatchScorer {
     /// False decodes on the calling thread, between inferences.
     public let overlapDecoding: Bool
 
-    public init(scorer: Scorer, queueDepth: Int = 2, overlapDecoding: Bool = true) {
+    /// `overlapDecoding` nil (the default) overlaps when the model has more than one thread
+    /// (see the type's documentation); true or false forces the choice.
+    public init(scorer: Scorer, queueDepth: Int = 2, overlapDecoding: Bool? = nil) {
         self.scorer = scorer
         self.queueDepth = max(1, queueDepth)
-        self.overlapDecoding = overlapDecoding
+        self.overlapDecoding = overlapDecoding ?? (scorer.model.executor.threads > 1)
     }
 
     /// Scores `paths` in order, calling `handler` once per photo.
@@ -179,6 +185,7 @@ public final class BatchScorer {
         let scorer = self.scorer
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
+            Self.yieldToModel()
             for path in paths {
                 let item: Result<PreparedPhoto, Error>
                 do { item = .success(try scorer.prepare(contentsOf: path)) } catch { item = .failure(error) }
@@ -200,6 +207,19 @@ public final class BatchScorer {
             case .failure(let error): try handler(.failed(path: path, reason: Self.reason(error)))
             }
         }
+    }
+
+    /// Puts the calling thread under `SCHED_IDLE` so that it runs only on CPU time no
+    /// normal thread wants. Failure (another OS, a seccomp policy) leaves the thread at
+    /// normal priority, which only costs the overlap's share of the budget.
+    private static func yieldToModel() {
+        #if os(Linux)
+        var param = sched_param()
+        param.sched_priority = 0
+        // SCHED_IDLE is 5 in <linux/sched.h>; Glibc's Swift overlay hides it (_GNU_SOURCE).
+        let schedIdle: Int32 = 5
+        _ = pthread_setschedparam(pthread_self(), schedIdle, &param)
+        #endif
     }
 
     /// The reason printed for a photo that failed: the decoder's words without the path

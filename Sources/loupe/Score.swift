@@ -112,7 +112,7 @@ struct ScoringOptions: ParsableArguments {
         "Preprocessing preset: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "NAME"))
     var preset: String = DefaultModel.preset.rawValue
 
-    @Option(help: "Worker threads for the model (one more thread decodes the next photo meanwhile).")
+    @Option(help: "Threads: the model runs on N; with N > 1 the next photo is decoded meanwhile on CPU time the model leaves idle (SCHED_IDLE), with N = 1 between photos.")
     var threads: Int = 1
 
     func validate() throws {
