@@ -34,9 +34,15 @@ extension ShapeContext {
         if present(2), try type(2).dims != scale.dims, !(try type(2).rank <= 1 && scale.rank <= 1 && (try type(2).dims.first?.known ?? 1) == (scale.dims.first?.known ?? 1)) {
             throw LoupeError.invalidInput(ref, input: 2, reason: "zero point shape \(try type(2)) differs from the scale's \(scale)")
         }
-        if scale.rank == 1, let n = scale.dims[0].known, n != 1 || x.rank > 0 {
-            let a = try self.axis(axis, rank: max(x.rank, 1))
-            if x.rank > 0, let d = x.dims[a].known, d != n {
+        if let s = constants.count > 1 ? constants[1] : nil,
+           let bad = s.floats.firstIndex(where: { !($0 > 0 && $0.isFinite) }) {
+            throw LoupeError.invalidInput(ref, input: 1, reason: "scale element \(bad) is \(s.floats[bad]): scales must be positive and finite")
+        }
+        // A 1-D scale of one element is per tensor, whatever the axis (ONNX reference and
+        // ONNX Runtime alike).
+        if scale.rank == 1, let n = scale.dims[0].known, n != 1 {
+            let a = try self.axis(axis, rank: x.rank)
+            if let d = x.dims[a].known, d != n {
                 throw LoupeError.invalidInput(ref, input: 1, reason: "\(n) scales for axis \(a) of size \(d)")
             }
         }

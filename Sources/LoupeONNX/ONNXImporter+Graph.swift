@@ -17,6 +17,11 @@ struct GraphBuilder {
     /// Declared types (inputs, value_info, outputs), for attribute defaults that depend on
     /// a rank when the value is not an initializer.
     var declaredTypes: [String: TensorType] = [:]
+    /// Initializers and value_info entries of an ONNX element type Loupe cannot hold
+    /// (float8, 4-bit and 2-bit codes, bfloat16), by name → ONNX type code. Such an
+    /// initializer is kept out of the graph only when QuantizeLinear/DequantizeLinear nodes
+    /// alone consume it: those nodes then import as `.unsupported` naming the type.
+    var unrepresentableTypes: [String: Int32] = [:]
 
     init(proto: Onnx_GraphProto, baseDirectory: URL?) {
         self.proto = proto
@@ -37,8 +42,13 @@ struct GraphBuilder {
     mutating func addInitializers() throws {
         for (i, t) in proto.initializer.enumerated() {
             guard !t.name.isEmpty else { throw LoupeError.malformedModel("initializer \(i) has no name") }
-            guard graph.initializers[t.name] == nil else {
+            guard graph.initializers[t.name] == nil, unrepresentableTypes[t.name] == nil else {
                 throw LoupeError.malformedModel("initializer '\(t.name)' is defined twice")
+            }
+            if ONNXImporter.dtype(onnx: t.dataType) == nil, onlyQuantizationNodesConsume(t.name) {
+                unrepresentableTypes[t.name] = t.dataType
+                defined.insert(t.name)
+                continue
             }
             graph.initializers[t.name] = try ONNXImporter.tensor(
                 from: t, what: "initializer '\(t.name)'", baseDirectory: baseDirectory)
@@ -50,9 +60,19 @@ struct GraphBuilder {
         }
     }
 
+    /// True when `name` is consumed, and only by default-domain QuantizeLinear or
+    /// DequantizeLinear nodes (float8/int4 codes and their zero points).
+    private func onlyQuantizationNodesConsume(_ name: String) -> Bool {
+        let consumers = proto.node.filter { $0.input.contains(name) }
+        return !consumers.isEmpty && consumers.allSatisfy { node in
+            (node.domain.isEmpty || node.domain == "ai.onnx")
+                && (node.opType == "QuantizeLinear" || node.opType == "DequantizeLinear")
+        } && !proto.output.contains { $0.name == name }
+    }
+
     /// Graph inputs, leaving out initializers that old exporters also list as inputs.
     mutating func addInputs() throws {
-        for vi in proto.input where graph.initializers[vi.name] == nil {
+        for vi in proto.input where graph.initializers[vi.name] == nil && unrepresentableTypes[vi.name] == nil {
             guard !vi.name.isEmpty else { throw LoupeError.malformedModel("a graph input has no name") }
             guard !defined.contains(vi.name) else {
                 throw LoupeError.malformedModel("graph input '\(vi.name)' is listed twice")
@@ -68,6 +88,9 @@ struct GraphBuilder {
     /// hints Loupe does not need.
     mutating func addValueInfoTypes() {
         for vi in proto.valueInfo {
+            if vi.hasType, case .tensorType(let tt)? = vi.type.value, tt.elemType != 0, ONNXImporter.dtype(onnx: tt.elemType) == nil {
+                unrepresentableTypes[vi.name] = tt.elemType
+            }
             guard let type = try? ONNXImporter.tensorType(of: vi, what: "value_info '\(vi.name)'", requireShape: true)
             else { continue }
             declaredTypes[vi.name] = type

@@ -12,7 +12,9 @@ import SwiftProtobuf
 /// `.unsupported(opType:domain:reason:)` so that `loupe inspect` can list them. Only files
 /// that are not valid ONNX throw, and models whose graph inputs, outputs or initializers
 /// are not tensors of a `DType` (strings, bfloat16, float8, sequences…), which no Loupe
-/// graph can hold.
+/// graph can hold — except initializers consumed only by QuantizeLinear/DequantizeLinear
+/// (float8 or 4-bit codes and their zero points): those nodes import as `.unsupported`
+/// naming the type, and the initializers are left out of the graph.
 ///
 /// Conventions of the imported graph:
 /// - Inputs follow the newest opset: attributes that old opsets used for what are now
@@ -212,6 +214,8 @@ public enum ONNXImporter {
         case "Identity": return try n.simple(.identity, inputs: 1...1)
         case "Dropout": return try mapDropout(n, b)
         case "Constant": return try mapConstant(n, &b)
+        case "QuantizeLinear": return try mapQuantizeLinear(n, &b)
+        case "DequantizeLinear": return try mapDequantizeLinear(n, &b)
         default:
             return [n.unsupported("op type '\(n.opType)' has no Loupe equivalent")]
         }

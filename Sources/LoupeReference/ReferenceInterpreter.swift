@@ -126,8 +126,8 @@ public enum ReferenceInterpreter {
         case .cast(let to): return [try k.cast(to: to)]
         case .constantOfShape(let value): return [k.constantOfShape(value)]
         case .expand: return [try k.expand()]
-        case .quantizeLinear, .dequantizeLinear:
-            throw LoupeError.unsupportedOp(node.reference, reason: "\(node.op.onnxName) is not in the reference interpreter yet")
+        case .quantizeLinear(let axis, _): return [try k.quantizeLinear(axis: axis)]
+        case .dequantizeLinear(let axis): return [try k.dequantizeLinear(axis: axis)]
         case .unsupported(let opType, let domain, let reason):
             throw LoupeError.unsupportedOp(node.reference, reason: "\(domain.isEmpty ? "" : domain + ".")\(opType): \(reason)")
         }

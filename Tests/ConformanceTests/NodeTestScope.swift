@@ -72,6 +72,10 @@ enum NodeTestScope {
         InScopeOp(name: "Identity", testPrefixes: ["identity"], tolerance: .exact),
         InScopeOp(name: "Dropout", testPrefixes: ["dropout", "training_dropout"], tolerance: .exact),
         InScopeOp(name: "Transpose", testPrefixes: ["transpose"], tolerance: .exact),
+        // Issue 4 (INT8): codes are integers and dequantized values one float32 rounding of
+        // an exact product, so both are exact.
+        InScopeOp(name: "QuantizeLinear", testPrefixes: ["quantizelinear"], tolerance: .exact),
+        InScopeOp(name: "DequantizeLinear", testPrefixes: ["dequantizelinear"], tolerance: .exact),
     ]
 
     /// Ops a node-test model may hold besides in-scope ones: `Constant` only carries weights.
