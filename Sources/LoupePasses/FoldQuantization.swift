@@ -217,6 +217,11 @@ public struct FoldQuantization: GraphPass {
     func fold(at i: Int, in graph: inout Graph, producers: [String: Int], consumers: [String: [Int]]) throws(NotFolded) -> Int {
         let node = graph.nodes[i]
         guard let form = Self.int8Form(node.op) else {
+            if case .batchNormalization = node.op {
+                // ONNX Runtime quantizes a Conv→BatchNormalization pair as two ops; the fold
+                // into the conv has to happen before quantization (its quant_pre_process).
+                throw NotFolded("BatchNormalization has no int8 form in Loupe (quantize a model with BatchNormalization folded into the conv)")
+            }
             throw NotFolded("\(node.op.onnxName) has no int8 form in Loupe")
         }
         guard node.outputs.count == 1 else {

@@ -1,5 +1,6 @@
 import LoupeIR
 import LoupePasses
+import LoupeReference
 import XCTest
 
 /// FoldQuantization through the whole pipeline: QDQ graphs built in IR, op kinds and dtypes
@@ -286,6 +287,26 @@ final class FoldQuantizationTests: XCTestCase {
         XCTAssertEqual(o.floatIslands["resize"], "Resize has no int8 form in Loupe")
     }
 
+    /// uint8 weights: zero point 128 maps onto int8 zero point 0 (symmetric, folds); any
+    /// other zero point is asymmetric and leaves the conv in float with the reason.
+    func testUInt8Weights() throws {
+        for (zp, folds) in [(Int64(128), true), (Int64(100), false)] {
+            var b = QDQBuilder(shape: [1, 3, 6, 6], seed: 33)
+            let x = b.qdq("x", scale: 0.02, zeroPoint: 0)
+            let (w, _) = b.weight("w", [8, 3, 3, 3], axis: 0)
+            let codes = b.graph.initializers["w_codes"]!
+            b.graph.initializers["w_codes"] = Tensor(shape: codes.shape, ints: codes.ints.map { max(0, min(255, $0 + zp)) }, dtype: .uint8)
+            b.graph.initializers["w_wzp"] = Tensor(shape: [8], ints: Array(repeating: zp, count: 8), dtype: .uint8)
+            let y = b.qdq(b.node("conv", .conv(convAttrs()), [x, w]), scale: 0.05, zeroPoint: 0, name: "y")
+            b.output(y, [1, 8, 6, 6])
+            let o = try Pipeline.optimize(b.graph, options: nchw)
+            let conv = try XCTUnwrap(node(o, "Conv"))
+            XCTAssertEqual(dtype(o, conv.inputs[1]), folds ? .int8 : .float32, "zero point \(zp)")
+            XCTAssertEqual(o.floatIslands["conv"]?.contains("asymmetric") ?? false, !folds, "\(o.floatIslands)")
+            try assertSameQuantizedOutputs(b.graph, o, inputs: input([1, 3, 6, 6], seed: 34), step: 0.05, seed: 34)
+        }
+    }
+
     /// A float model goes through unchanged: no entries, no islands.
     func testFloatModelUntouched() throws {
         var rng = Rng(32)
@@ -299,8 +320,29 @@ final class FoldQuantizationTests: XCTestCase {
     }
 }
 
-/// The comparison above can fail: a folded graph with a wrong output scale is caught.
+/// The comparison above can fail: a folded graph with a wrong output scale is caught; and the
+/// simulator's Q/DQ agree with the reference interpreter's where it has them.
 final class QDQSimulatorTests: XCTestCase {
+    func testSimulatorAgreesWithReferenceInterpreter() throws {
+        var b = QDQBuilder(shape: [1, 3, 4, 4], seed: 42)
+        b.activationType = .uint8
+        let x = b.qdq("x", scale: 0.02, zeroPoint: -3)
+        let (w, ws) = b.weight("w", [4, 3, 3, 3], axis: 0)
+        let c = b.node("conv", .conv(convAttrs()), [x, w, b.bias("b", inputScale: 0.02, weightScales: ws)])
+        let y = b.qdq(c, scale: 0.01, zeroPoint: 5, name: "y")
+        b.output(y, [1, 4, 4, 4])
+        var rng = Rng(43)
+        let inputs = ["x": rng.tensor([1, 3, 4, 4], -3, 3)]
+        let reference: [String: Tensor]
+        do {
+            reference = try ReferenceInterpreter.run(b.graph, inputs: inputs)
+        } catch LoupeError.unsupportedOp(_, let reason) {
+            throw XCTSkip("reference interpreter has no Q/DQ yet: \(reason)")
+        }
+        let simulated = try QDQSimulator.run(b.graph, inputs: inputs)
+        XCTAssertEqual(reference[y]?.floats, simulated[y]?.floats)
+    }
+
     func testWrongOutputScaleIsDetected() throws {
         var b = QDQBuilder(shape: [1, 3, 4, 4], seed: 40)
         let x = b.qdq("x", scale: 0.02, zeroPoint: 0)
