@@ -80,6 +80,8 @@ extension ONNXImporter {
             }
         }
         try checkQuantizationParameters(n, b, inputs: inputs, axis: axis, codes: nil, allowInt32: false)
+        let outputType = inputs.count > 2 && !inputs[2].isEmpty ? b.dtype(of: inputs[2]) : .uint8
+        if let outputType { declareOutput(n, &b, like: inputs[0], dtype: outputType) }
         return [n.node(.quantizeLinear(axis: axis, saturate: saturate), inputs: inputs)]
     }
 
@@ -116,7 +118,17 @@ extension ONNXImporter {
             }
         }
         try checkQuantizationParameters(n, b, inputs: inputs, axis: axis, codes: codes, allowInt32: true)
+        declareOutput(n, &b, like: inputs[0], dtype: .float32)
         return [n.node(.dequantizeLinear(axis: axis), inputs: inputs)]
+    }
+
+    /// Records the output's type (the input's dims, `dtype`) when the input's is known:
+    /// a Conv fed by DequantizeLinear(int8 weights) needs its weight's shape at import to
+    /// default `kernel_shape`, and ONNX Runtime's quantize_static leaves it out.
+    private static func declareOutput(_ n: NodeContext, _ b: inout GraphBuilder, like input: String, dtype: DType) {
+        let dims = b.graph.initializers[input].map { $0.type.dims } ?? b.declaredTypes[input]?.dims
+        guard let dims, let output = n.outputs.first, !output.isEmpty, b.declaredTypes[output] == nil else { return }
+        b.declaredTypes[output] = TensorType(dtype, dims)
     }
 
     static let codeTypeReason =

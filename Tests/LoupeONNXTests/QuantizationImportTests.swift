@@ -171,4 +171,47 @@ final class QuantizationImportTests: ONNXTestCase {
         }
         XCTAssertEqual(try single("dq_f16").unsupportedReason, "float16 scale (float16 output): Loupe dequantizes to float32")
     }
+
+    /// QDQ models written by ONNX Runtime's quantize_static (uint8 and int8 activations,
+    /// per-channel int8 weights, int32 bias) import without an unsupported node and infer
+    /// types: the input of FoldQuantization.
+    func testOnnxRuntimeQuantizeStaticModelsImport() throws {
+        let out = try python("""
+        try:
+            from onnxruntime.quantization import quantize_static, QuantFormat, QuantType, CalibrationDataReader
+        except ImportError:
+            print('skip'); sys.exit(0)
+        rng = np.random.default_rng(0)
+        nodes = [N('Conv', ['x', 'W', 'B'], ['c'], pads=[1, 1, 1, 1]), N('Relu', ['c'], ['r']),
+                 N('GlobalAveragePool', ['r'], ['p']), N('Flatten', ['p'], ['f']), N('Gemm', ['f', 'G'], ['y'], transB=1)]
+        inits = [init('W', rng.normal(size=(8, 3, 3, 3)).astype(np.float32)), init('B', rng.normal(size=8).astype(np.float32)),
+                 init('G', rng.normal(size=(4, 8)).astype(np.float32))]
+        save('fp32', nodes, [vi('x', [1, 3, 8, 8])], [vi('y', [1, 4])], inits)
+        class Reader(CalibrationDataReader):
+            def __init__(self): self.it = iter([{'x': rng.normal(size=(1, 3, 8, 8)).astype(np.float32)} for _ in range(4)])
+            def get_next(self): return next(self.it, None)
+        for name, act in [('qdq_u8', QuantType.QUInt8), ('qdq_s8', QuantType.QInt8)]:
+            quantize_static(os.path.join(OUT, 'fp32.onnx'), os.path.join(OUT, name + '.onnx'), Reader(), quant_format=QuantFormat.QDQ,
+                            per_channel=True, activation_type=act, weight_type=QuantType.QInt8)
+        print('ok')
+        """)
+        guard out.contains("ok") else { throw XCTSkip("onnxruntime.quantization is not available") }
+        for (name, activations) in [("qdq_u8", DType.uint8), ("qdq_s8", DType.int8)] {
+            var g = try load(name)
+            XCTAssertTrue(g.nodes.allSatisfy { $0.unsupportedReason == nil }, "\(name): \(g.nodes.compactMap(\.unsupportedReason))")
+            let q = g.nodes.filter { if case .quantizeLinear = $0.op { return true } else { return false } }
+            let dq = g.nodes.filter { if case .dequantizeLinear = $0.op { return true } else { return false } }
+            XCTAssertGreaterThanOrEqual(q.count, 4, name)
+            XCTAssertEqual(dq.count, q.count + 3, "\(name): one DequantizeLinear per Q, plus W, G and the bias")
+            try g.inferTypes()
+            for node in q { XCTAssertEqual(g.types[node.outputs[0]]?.dtype, activations, "\(name) \(node.name)") }
+            for node in dq { XCTAssertEqual(g.types[node.outputs[0]]?.dtype, .float32, "\(name) \(node.name)") }
+            // Weights: int8 per output channel (axis 0); bias: int32.
+            let weight = try XCTUnwrap(dq.first { g.initializers[$0.inputs[0]]?.shape == [8, 3, 3, 3] }, name)
+            XCTAssertEqual(weight.op, .dequantizeLinear(axis: 0), name)
+            XCTAssertEqual(g.initializers[weight.inputs[0]]?.dtype, .int8, name)
+            XCTAssertEqual(g.initializers[weight.inputs[1]]?.shape, [8], name)
+            XCTAssertTrue(dq.contains { g.initializers[$0.inputs[0]]?.dtype == .int32 }, "\(name): int32 bias")
+        }
+    }
 }
