@@ -5,20 +5,24 @@ import Loupe
 /// `loupe`: compile, inspect, run and benchmark photo-quality models on XNNPACK.
 ///
 /// Exit codes: 0 success; 1 the model or an input was rejected (the message names the
-/// node or file); 2 `profile --budget`: over budget; 3 partly done (`score`/`eval`: some
-/// photos failed and are listed; `profile --budget`: the MAC count is only a lower bound);
-/// 64 bad command-line usage.
+/// node or file; `calibrate` then writes nothing); 2 `profile --budget`: over budget; 3
+/// partly done (`score`/`eval`/`quant-report`: some photos failed and are listed;
+/// `calibrate`: the model was written but some photos could not be decoded and were
+/// skipped; `profile --budget`: the MAC count is only a lower bound); 64 bad command-line
+/// usage.
 @main
 struct LoupeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loupe",
         abstract: "Run photo-quality ONNX models on XNNPACK.",
         discussion: """
-            Exit codes: 0 success; 1 model or input rejected (the message names the node or file); \
-            2 profile --budget: over budget; 3 partly done (score/eval: some photos failed and are listed; \
+            Exit codes: 0 success; 1 model or input rejected (the message names the node or file; \
+            calibrate writes nothing); 2 profile --budget: over budget; 3 partly done (score/eval/quant-report: \
+            some photos failed and are listed; calibrate: model written, undecodable photos skipped and listed; \
             profile --budget: MACs only a lower bound); 64 usage error.
             """,
-        subcommands: [Inspect.self, RunModel.self, Bench.self, Profile.self, Score.self, Eval.self, Rank.self])
+        subcommands: [Inspect.self, RunModel.self, Bench.self, Profile.self, Score.self, Eval.self, Rank.self,
+                      Calibrate.self, QuantReport.self])
 }
 
 /// Options shared by commands that compile a model.

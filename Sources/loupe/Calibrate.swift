@@ -1,0 +1,339 @@
+import ArgumentParser
+import Foundation
+import Loupe
+import LoupeCalibration
+import LoupeImaging
+import LoupeIQA
+
+/// `loupe calibrate`: INT8 post-training quantization of a float model, calibrated on
+/// UHD-IQA photos (or a folder of photos), written as a standard QDQ ONNX file.
+///
+/// Exit codes: 0 written; 3 written, but some chosen photos could not be decoded (they are
+/// listed and were skipped); 1 nothing written (model not float, no decodable photo, a
+/// split or folder with fewer photos than --count, a CSV missing a column, an output that
+/// cannot be written); 64 usage error.
+struct Calibrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Quantize a float model to INT8 (QDQ ONNX), calibrated on photos.",
+        discussion: """
+            Photos: --uhd-iqa ROOT takes --count photos of the split, stratified over its MOS range \
+            (sorted by MOS, cut into --count equal strata, the middle photo of each); ROOT holds \
+            uhd-iqa-metadata.csv (or uhd-iqa-training-metadata.csv, or give --metadata) and \
+            training/, validation/, test/. --images DIR takes the JPEG and PNG files under DIR \
+            (recursively, sorted by path) and keeps --count of them evenly spaced over that order. \
+            The choice is deterministic: the same arguments give the same model.
+            Preprocessing: --preset NAME, as `loupe score`; without it, the one preset that makes \
+            the model's input shape, or, for one [1,3,H,W] input that no preset makes, the whole \
+            photo resized to HxW. Each view of a multi-view preset is one calibration sample.
+            --method: minmax, percentile (99.99th percentile of |x|), entropy (KL divergence, 2048 \
+            bins), mse. --keep-fp32: none; auto (layers whose estimated SQNR is under \(Calibrate.autoMinSQNR) dB \
+            stay float); or node names of the optimized graph, comma-separated (`loupe inspect`).
+            The chosen photos, the method and its parameters, the preset and the kept-FP32 layers \
+            are recorded in the output model's metadata (loupe.calibration.*, loupe.quantization.*).
+            Photos that cannot be decoded are listed and skipped; the model is still written if \
+            at least one photo was observed, and the exit code is then 3.
+            Exit codes: 0 written, 3 written but some photos were skipped, 1 nothing written \
+            (model not float, no decodable photo, a split or folder with fewer photos than --count, \
+            a metadata CSV missing a column, output not writable), 64 usage error.
+            """)
+
+    /// The SQNR threshold of `--keep-fp32 auto`, in dB.
+    static let autoMinSQNR = 20.0
+
+    @Argument(help: "The float ONNX model.")
+    var model: String
+
+    @Option(name: .customLong("uhd-iqa"), help: ArgumentHelp("UHD-IQA dataset root.", valueName: "ROOT"))
+    var root: String?
+
+    @Option(help: "UHD-IQA split to calibrate on: training, validation or test.")
+    var split: String?
+
+    @Option(help: ArgumentHelp("UHD-IQA metadata CSV (default: found in ROOT).", valueName: "FILE"))
+    var metadata: String?
+
+    @Option(help: ArgumentHelp("Calibrate on the photos of this folder instead of UHD-IQA.", valueName: "DIR"))
+    var images: String?
+
+    @Option(help: "Number of calibration photos.")
+    var count: Int = 256
+
+    @Option(help: ArgumentHelp(
+        "Preprocessing preset: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")) (default: implied by the model's input shape).",
+        valueName: "NAME"))
+    var preset: String?
+
+    @Option(help: ArgumentHelp("Calibration method: \(MethodArgument.names.joined(separator: ", ")).", valueName: "METHOD"))
+    var method: String = "minmax"
+
+    @Option(name: .customLong("keep-fp32"), help: ArgumentHelp("Layers kept in FP32: none, auto, or NODE,NODE.", valueName: "WHICH"))
+    var keepFP32: String = "none"
+
+    @Option(help: "Worker threads.")
+    var threads: Int = 1
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Path of the INT8 QDQ ONNX model to write.", valueName: "FILE"))
+    var output: String
+
+    func validate() throws {
+        switch (root, images) {
+        case (nil, nil): throw ValidationError("give the calibration photos: --uhd-iqa ROOT or --images DIR")
+        case (.some, .some): throw ValidationError("give either --uhd-iqa ROOT or --images DIR, not both")
+        case (nil, .some):
+            if split != nil { throw ValidationError("--split needs --uhd-iqa ROOT") }
+            if metadata != nil { throw ValidationError("--metadata needs --uhd-iqa ROOT") }
+        case (.some, nil): break
+        }
+        if let split { do { _ = try UHDIQA.Split(name: split) } catch { throw ValidationError("\(error)") } }
+        guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+        if let preset, Preset(rawValue: preset) == nil {
+            throw ValidationError("unknown preset '\(preset)': expected \(Preset.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        _ = try MethodArgument.parse(method)
+        _ = try KeepFP32Argument.parse(keepFP32, autoMinSQNR: Self.autoMinSQNR)
+        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
+        guard !output.isEmpty else { throw ValidationError("-o FILE must not be empty") }
+    }
+
+    func run() throws {
+        var stderr = StandardError()
+        var skipped: [(String, String)] = []
+        do {
+            // Everything that can be checked before the long part is checked first, so
+            // that a bad argument costs nothing and leaves nothing behind.
+            let destination = try OutputFile(path: output, notSameAs: model)
+            let calibrationMethod = try MethodArgument.parse(method)
+            let keep = try KeepFP32Argument.parse(keepFP32, autoMinSQNR: Self.autoMinSQNR)
+            let loaded = try ModelInputs.load(model, preset: preset)
+            try ModelInputs.requireFloat(loaded.graph, path: model)
+
+            let photos: [CalibrationPhotos.Photo]
+            let source: String
+            if let root {
+                let s = try UHDIQA.Split(name: split ?? "training")
+                photos = try CalibrationPhotos.uhdIQA(root: root, metadata: metadata, split: s, count: count)
+                source = "uhd-iqa \(s.rawValue) split of \(root), stratified over MOS"
+            } else {
+                photos = try CalibrationPhotos.folder(images!, count: count)
+                source = "\(images!), evenly spaced over the sorted files"
+            }
+            print("calibrating \(model) on \(photos.count) photo(s) (\(source)); preset \(loaded.recipe), method \(method)",
+                  to: &stderr)
+
+            let session = try CalibrationSession(
+                graph: loaded.graph, options: CalibrationOptions(method: calibrationMethod, keepFP32: keep, threads: threads))
+            var used: [CalibrationPhotos.Photo] = []
+            var progress = Progress(total: photos.count)
+            for photo in photos {
+                let views: [[Tensor]]
+                do {
+                    views = try loaded.recipe.prepare(contentsOf: photo.path)
+                } catch {
+                    skipped.append((photo.path, BatchScorer.reason(error)))
+                    progress.clearLine()
+                    print("skipped: \(photo.path): \(BatchScorer.reason(error))", to: &stderr)
+                    progress.advance(failed: skipped.count)
+                    continue
+                }
+                for view in views { try session.observe(loaded.feeds(view)) }
+                used.append(photo)
+                progress.advance(failed: skipped.count)
+            }
+            progress.clearLine()
+            guard !used.isEmpty else {
+                throw LoupeError.badInput("none of the \(photos.count) chosen photo(s) could be decoded; nothing written")
+            }
+            print(String(format: "observed %d photo(s) (%d sample(s)) in %.1f s", used.count, session.observedCount, progress.elapsed),
+                  to: &stderr)
+
+            let result = try session.quantize(metadata: CalibrationMetadata.entries(
+                photos: used.map(\.name), skipped: skipped.map(\.0), source: source, recipe: loaded.recipe,
+                method: method, keepFP32: keepFP32))
+            for w in result.warnings { print("warning: \(w)", to: &stderr) }
+            try destination.write { try ONNXExporter.write(result.graph, to: $0) }
+
+            var rows: [[String]] = [
+                ["tensors calibrated", String(result.ranges.count)],
+                ["method", result.graph.metadata[Quantizer.MetadataKey.method] ?? method],
+                ["photos", "\(used.count) of \(photos.count) (\(source))"],
+                ["preset", loaded.recipe.description],
+                ["kept FP32", result.keptFP32.isEmpty ? "none" : "\(result.keptFP32.count) node(s), listed below"],
+                ["output", output],
+            ]
+            if !skipped.isEmpty { rows.insert(["skipped", "\(skipped.count) photo(s) not decodable, listed on stderr"], at: 3) }
+            print(formatTable(["calibration", ""], rows))
+            if !result.keptFP32.isEmpty {
+                print("")
+                print(formatTable(["kept FP32 node", "reason"], result.keptFP32.map { [$0.node, $0.reason] }))
+            }
+        } catch {
+            fail(error)
+        }
+        if !skipped.isEmpty {
+            print("\(skipped.count) photo(s) could not be decoded and were skipped:", to: &stderr)
+            for (path, reason) in skipped { print("  \(path): \(reason)", to: &stderr) }
+            throw ExitCode(3)
+        }
+    }
+}
+
+/// `--method`: the calibrator and its parameters.
+enum MethodArgument {
+    static let names = ["minmax", "percentile", "entropy", "mse"]
+
+    static func parse(_ s: String) throws -> CalibrationMethod {
+        switch s.lowercased() {
+        case "minmax": return .minMax
+        case "percentile": return .percentile(99.99)
+        case "entropy": return .entropy(bins: 2048)
+        case "mse": return .mse
+        default: throw ValidationError("unknown --method '\(s)': expected \(names.joined(separator: ", "))")
+        }
+    }
+}
+
+/// `--keep-fp32 none|auto|NODE,NODE`.
+enum KeepFP32Argument {
+    static func parse(_ s: String, autoMinSQNR: Double) throws -> KeepFP32 {
+        switch s {
+        case "none": return .none
+        case "auto": return .auto(minSQNR: autoMinSQNR)
+        default:
+            let names = s.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !names.isEmpty, names.allSatisfy({ !$0.isEmpty }) else {
+                throw ValidationError("bad --keep-fp32 '\(s)': expected none, auto, or node names separated by commas")
+            }
+            return .layers(names)
+        }
+    }
+}
+
+/// The metadata `loupe calibrate` adds to the quantized model (the library adds the method,
+/// its parameters, the sample count and the kept-FP32 layers under `loupe.calibration.*`
+/// and `loupe.quantization.*`).
+enum CalibrationMetadata {
+    static let photos = "loupe.calibration.photos"
+    static let skipped = "loupe.calibration.skipped"
+    static let source = "loupe.calibration.source"
+    static let preset = "loupe.calibration.preset"
+    static let normalization = "loupe.calibration.normalization"
+    static let methodArgument = "loupe.calibration.method_argument"
+    static let keepFP32 = "loupe.calibration.keep_fp32"
+
+    static func entries(photos: [String], skipped: [String], source: String, recipe: InputRecipe,
+                        method: String, keepFP32: String) -> [String: String] {
+        var m = [
+            Self.photos: jsonArray(photos),
+            Self.source: source,
+            Self.preset: recipe.description,
+            Self.normalization: "imagenet",
+            Self.methodArgument: method,
+            Self.keepFP32: keepFP32,
+        ]
+        if !skipped.isEmpty { m[Self.skipped] = jsonArray(skipped) }
+        return m
+    }
+
+    /// Names as a JSON array: file names may hold commas.
+    static func jsonArray(_ names: [String]) -> String { "[" + names.map(jsonString).joined(separator: ",") + "]" }
+}
+
+/// A model's graph with static input shapes and the recipe that makes its inputs.
+struct ModelInputs {
+    var graph: Graph
+    var recipe: InputRecipe
+
+    /// Imports `path`; `preset` (or the one the input shapes imply) fixes the symbolic
+    /// dimensions; fixed ones must match what the recipe makes.
+    static func load(_ path: String, preset: String?) throws -> ModelInputs {
+        let graph = try ONNXImporter.load(contentsOf: path)
+        let recipe = try preset.map { InputRecipe.preset(Preset(rawValue: $0)!) }
+            ?? InputRecipe.implied(byInputShapes: graph.inputs.map { $0.type.dims.map(\.known) })
+        return ModelInputs(graph: try apply(recipe, to: graph), recipe: recipe)
+    }
+
+    /// `graph` with the recipe's tensor shapes on its inputs (symbolic dimensions take
+    /// them; fixed ones must agree).
+    static func apply(_ recipe: InputRecipe, to graph: Graph) throws -> Graph {
+        let shapes = recipe.inputShapes
+        guard graph.inputs.count == shapes.count else {
+            throw LoupeError.badInput(
+                "preset \(recipe) makes \(shapes.count) tensor(s) per view, but the model has \(graph.inputs.count) input(s) (\(graph.inputs.map { "\($0.name) \($0.type)" }.joined(separator: ", ")))")
+        }
+        var fixed: [String: [Int]] = [:]
+        for (input, shape) in zip(graph.inputs, shapes) {
+            let fits = input.type.rank == shape.count && zip(input.type.dims, shape).allSatisfy { $0.known == nil || $0.known == $1 }
+            guard fits else {
+                throw LoupeError.badInput(
+                    "model input '\(input.name)' has shape \(input.type), but preset \(recipe) makes [\(shape.map(String.init).joined(separator: "x"))]: choose the preset the model was trained with")
+            }
+            fixed[input.name] = shape
+        }
+        return try Model.applyInputShapes(graph, fixed)
+    }
+
+    /// Model inputs of one view, by input name.
+    func feeds(_ view: [Tensor]) -> [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: zip(graph.inputs.map(\.name), view))
+    }
+
+    /// Refuses a model that is not a float model: non-float inputs, or quantized operators
+    /// already in it (calibrate the float model it came from instead).
+    static func requireFloat(_ graph: Graph, path: String) throws {
+        for input in graph.inputs where input.type.dtype != .float32 {
+            throw LoupeError.badInput("\(path) is not a float model: input '\(input.name)' is \(input.type.dtype), calibration needs float32 inputs")
+        }
+        let quantizedOps: Set<String> = ["QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv",
+                                         "QLinearMatMul", "ConvInteger", "MatMulInteger"]
+        for node in graph.nodes {
+            if let type = node.origin?.opType, quantizedOps.contains(type) {
+                throw LoupeError.badInput(
+                    "\(path) is already quantized (\(node.reference) is \(type)): calibrate the float model it was made from")
+            }
+        }
+    }
+}
+
+/// An output file written all at once: checked for writability before the work starts,
+/// written to a temporary file in the same folder and renamed over the destination only
+/// when complete, so that a failure leaves nothing behind (and an older file untouched).
+struct OutputFile {
+    let path: String
+
+    /// Throws `LoupeError.io` when the folder is missing or not writable, when `path` is a
+    /// folder or an unwritable file, or when it is the input `notSameAs`.
+    init(path: String, notSameAs input: String) throws {
+        let fm = FileManager.default
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+            throw LoupeError.io("cannot write \(path): no such folder \(folder)")
+        }
+        guard fm.isWritableFile(atPath: folder) else { throw LoupeError.io("cannot write \(path): folder \(folder) is not writable") }
+        if fm.fileExists(atPath: path, isDirectory: &isDir) {
+            guard !isDir.boolValue else { throw LoupeError.io("cannot write \(path): it is a folder") }
+            guard fm.isWritableFile(atPath: path) else { throw LoupeError.io("cannot write \(path): the file is not writable") }
+            let a = url.resolvingSymlinksInPath().path, b = URL(fileURLWithPath: input).resolvingSymlinksInPath().path
+            guard a != b else { throw LoupeError.io("refusing to overwrite the input model \(input) with its quantized version: give another -o") }
+        }
+        self.path = path
+    }
+
+    /// Calls `body` with a temporary path next to the destination, then renames it into
+    /// place; removes the temporary file when anything fails.
+    func write(_ body: (String) throws -> Void) throws {
+        let url = URL(fileURLWithPath: path)
+        let temp = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)").path
+        do {
+            try body(temp)
+            guard rename(temp, path) == 0 else {
+                throw LoupeError.io("cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: temp)
+            throw error
+        }
+    }
+}
