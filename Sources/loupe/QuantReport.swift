@@ -27,8 +27,9 @@ struct QuantReport: ParsableCommand {
             the layers the quantized model keeps in FP32 (from its metadata), and warns when photos \
             of the report were calibration photos. Memory: each compared value stays alive for a \
             whole run (on top of the normal arena).
+            Quantized values whose name the FP32 model lacks are listed apart (unmatched). \
             JSON (--json): {fp32, int8, preset, photos, failed, calibration_photos_seen, method, \
-            layers: [{value, node, sqnr_db}], outputs: [{name, values, plcc, srcc, sqnr_db, \
+            layers: [{value, node, sqnr_db}], unmatched: [name], outputs: [{name, values, plcc, srcc, sqnr_db, \
             top1_agreement}], kept_fp32: [{node, reason}]}; sqnr_db is null when the two are equal \
             (no noise); top1_agreement is null for one-value outputs.
             Exit codes: 0 success, 3 some photos could not be decoded (listed), 1 fatal error, 64 usage error.
@@ -76,7 +77,7 @@ struct QuantReport: ParsableCommand {
             let photos = try CalibrationPhotos.folder(images, count: count)
             let fpModel = try Model(graph: fp.graph, options: CompileOptions(threads: threads))
             let qModel = try Model(graph: quantizedGraph, options: CompileOptions(threads: threads))
-            let pairs = LayerPair.match(qdq: qModel.imported, fp32: try fpModel.prepared())
+            let (pairs, unmatched) = LayerPair.match(qdq: qModel.imported, fp32: try fpModel.prepared())
             // The INT8 layer values are read as extra float outputs of a second compile of the
             // QDQ graph (each DequantizeLinear kept for its output, the int8 ops folded as
             // usual), not with Model.capture, which cannot yet return values folded to int8.
@@ -151,7 +152,7 @@ struct QuantReport: ParsableCommand {
             report = Report(
                 preset: fp.recipe.description, photos: used, calibrationSeen: seen,
                 method: qModel.imported.metadata[Quantizer.MetadataKey.method],
-                layers: zip(pairs, layers).map { ($0.fp32, $0.node, $1.sqnr) }, outputs: outputRows,
+                layers: zip(pairs, layers).map { ($0.fp32, $0.node, $1.sqnr) }, unmatched: unmatched, outputs: outputRows,
                 kept: Self.keptFP32(qModel.imported.metadata))
         } catch {
             fail(error)
@@ -206,23 +207,26 @@ struct LayerPair {
     /// except for a graph output, which the quantizer leaves on the DequantizeLinear (its
     /// producer writes a renamed float value). The INT8 side is the DequantizeLinear's
     /// output. Values the FP32 model does not have (a layer the quantizer rewrote, another
-    /// tool's naming) are left out. In FP32 graph order.
-    static func match(qdq: Graph, fp32: Graph) -> [LayerPair] {
+    /// tool's naming) are returned apart, so that the report can name them. In FP32 graph
+    /// order.
+    static func match(qdq: Graph, fp32: Graph) -> (pairs: [LayerPair], unmatched: [String]) {
         let producers = qdq.producers()
         let fpProducers = fp32.producers()
         let fpInputs = Set(fp32.inputs.map(\.name))
         var pairs: [LayerPair] = []
+        var unmatched: [String] = []
         var seen = Set<String>()
         for node in qdq.nodes {
             guard case .dequantizeLinear = node.op, let codes = node.inputs.first, let q = producers[codes],
                   case .quantizeLinear = qdq.nodes[q].op, let source = qdq.nodes[q].inputs.first,
                   qdq.initializers[source] == nil, let dq = node.outputs.first else { continue }
             let name = qdq.isGraphOutput(dq) ? dq : source
-            guard fpProducers[name] != nil || fpInputs.contains(name), seen.insert(name).inserted else { continue }
+            guard seen.insert(name).inserted else { continue }
+            guard fpProducers[name] != nil || fpInputs.contains(name) else { unmatched.append(name); continue }
             pairs.append(LayerPair(fp32: name, int8: dq, node: fpProducers[name].map { fp32.nodes[$0].name } ?? ""))
         }
         let order = Dictionary(fp32.nodes.enumerated().flatMap { i, n in n.outputs.map { ($0, i) } }, uniquingKeysWith: min)
-        return pairs.sorted { (order[$0.fp32] ?? -1) < (order[$1.fp32] ?? -1) }
+        return (pairs.sorted { (order[$0.fp32] ?? -1) < (order[$1.fp32] ?? -1) }, unmatched)
     }
 }
 
@@ -265,6 +269,8 @@ struct Report {
     var calibrationSeen: Int
     var method: String?
     var layers: [(value: String, node: String, sqnr: Double)]
+    /// Quantized values of the INT8 model with no value of that name in the FP32 model.
+    var unmatched: [String]
     var outputs: [OutputRow]
     var kept: [(node: String, reason: String)]
 
@@ -281,6 +287,9 @@ struct Report {
         parts.append(layers.isEmpty
             ? "no quantized activation of the INT8 model matches a value of the FP32 model"
             : formatTable(["quantized value", "node", "SQNR dB"], layers.map { [$0.value, $0.node, Self.db($0.sqnr)] }))
+        if !unmatched.isEmpty {
+            parts.append("\(unmatched.count) quantized value(s) have no value of that name in the FP32 model: \(unmatched.joined(separator: ", "))")
+        }
         parts.append(kept.isEmpty ? "kept FP32: none" : formatTable(["kept FP32 node", "reason"], kept.map { [$0.node, $0.reason] }))
         return parts.joined(separator: "\n\n")
     }
@@ -296,7 +305,7 @@ struct Report {
         return "{\"fp32\":\(jsonString(fp32)),\"int8\":\(jsonString(int8)),\"preset\":\(jsonString(preset)),"
             + "\"photos\":\(photos),\"failed\":\(failed),\"calibration_photos_seen\":\(calibrationSeen),"
             + "\"method\":\(method.map(jsonString) ?? "null"),"
-            + "\"layers\":[\(layerItems.joined(separator: ","))],\"outputs\":[\(outputItems.joined(separator: ","))],"
+            + "\"layers\":[\(layerItems.joined(separator: ","))],\"unmatched\":[\(unmatched.map(jsonString).joined(separator: ","))],\"outputs\":[\(outputItems.joined(separator: ","))],"
             + "\"kept_fp32\":[\(keptItems.joined(separator: ","))]}"
     }
 }

@@ -230,6 +230,7 @@ extension CLITests {
         layers = {l['value']: l for l in rep['layers']}
         assert set(layers) == {'x', 'r1', 'c2', 'r2', 'p', 'f', 'logits'}, layers
         assert layers['r1']['node'] == 'conv1' and layers['x']['node'] == '', layers
+        assert rep['unmatched'] == [], rep
         def session(path, extra):
             m = onnx.load(path)
             for n in extra: m.graph.output.append(onnx.helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None))
@@ -274,6 +275,26 @@ extension CLITests {
         XCTAssertTrue(outs.first?["sqnr_db"] is NSNull, "\(same.out)")
         XCTAssertEqual((obj?["layers"] as? [Any])?.count, 0)
         XCTAssertEqual(obj?["photos"] as? Int, 3)
+
+        // A QDQ file of ONNX Runtime's quantize_static (its own value names) is matched too.
+        try python("""
+        import glob, numpy as np
+        from PIL import Image
+        from onnxruntime.quantization import quantize_static, QuantFormat, QuantType, CalibrationDataReader
+        def prep(p):
+            a = np.asarray(Image.open(p).convert('RGB'), np.float32) / 255
+            return ((a - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]).transpose(2, 0, 1)[None].astype(np.float32)
+        class Reader(CalibrationDataReader):
+            def __init__(self): self.it = iter([{'x': prep(p)} for p in sorted(glob.glob(out + '/calib/*.png'))])
+            def get_next(self): return next(self.it, None)
+        quantize_static(out + '/tiny.onnx', out + '/ort.onnx', Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        """)
+        let ort = try run(["quant-report", path("tiny.onnx"), path("ort.onnx"), "--images", path("eval"), "--json"])
+        XCTAssertEqual(ort.status, 0, ort.err)
+        let ortReport = try JSONSerialization.jsonObject(with: Data(ort.out.utf8)) as? [String: Any]
+        let ortLayers = try XCTUnwrap(ortReport?["layers"] as? [[String: Any]]).compactMap { $0["value"] as? String }
+        XCTAssertEqual(Set(ortLayers), ["x", "r1", "c2", "r2", "p", "f", "logits"], ort.out)
 
         let empty = try run(["quant-report", path("tiny.onnx"), path("q.onnx"), "--images", path("nothing")])
         XCTAssertEqual(empty.status, 1)
