@@ -204,9 +204,9 @@ enum NodeTestExclusions {
     /// reference matches; the JSON and docs/conformance.md say the runtime was not run).
     static let referenceOnlyOps: [String: String] = [
         "QuantizeLinear":
-            "a standalone QuantizeLinear has integer outputs; Loupe's compiled models keep float32 graph inputs and outputs and run Q/DQ only where FoldQuantization folds them into int8 operators",
+            "the test's graph output is integer codes; compiled models take and return float32 only (the runtime refuses it), and run QuantizeLinear inside a graph as an XNNPACK convert or folded into int8 operators",
         "DequantizeLinear":
-            "a standalone DequantizeLinear has integer inputs; Loupe's compiled models keep float32 graph inputs and outputs and run Q/DQ only where FoldQuantization folds them into int8 operators",
+            "the test's graph input is integer codes; compiled models take and return float32 only (the runtime refuses it), and run DequantizeLinear inside a graph as an XNNPACK convert or folded into int8 operators",
     ]
 }
 
