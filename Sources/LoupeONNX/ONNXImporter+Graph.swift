@@ -22,6 +22,8 @@ struct GraphBuilder {
     /// initializer is kept out of the graph only when QuantizeLinear/DequantizeLinear nodes
     /// alone consume it: those nodes then import as `.unsupported` naming the type.
     var unrepresentableTypes: [String: Int32] = [:]
+    /// The initializers of `unrepresentableTypes`, which the graph does not hold.
+    var droppedInitializers: Set<String> = []
 
     init(proto: Onnx_GraphProto, baseDirectory: URL?) {
         self.proto = proto
@@ -47,6 +49,7 @@ struct GraphBuilder {
             }
             if ONNXImporter.dtype(onnx: t.dataType) == nil, onlyQuantizationNodesConsume(t.name) {
                 unrepresentableTypes[t.name] = t.dataType
+                droppedInitializers.insert(t.name)
                 defined.insert(t.name)
                 continue
             }

@@ -32,7 +32,7 @@ extension ONNXImporter {
         try n.requireArity(inputs: 2...3)
         let axis = try n.int("axis", default: 1)
         let saturate = try n.bool("saturate", default: true)
-        if let reason = try quantizationRefusal(n, b, codesInput: nil) { return [n.unsupported(reason)] }
+        if let reason = try quantizationRefusal(n, b) { return [unsupported(n, b, reason)] }
 
         if let precision = try n.int("precision"), precision != 0 && precision != 1 {
             guard precision == 10 || precision == 16 else {
@@ -89,7 +89,7 @@ extension ONNXImporter {
     static func mapDequantizeLinear(_ n: NodeContext, _ b: inout GraphBuilder) throws -> [Node] {
         try n.requireArity(inputs: 2...3)
         let axis = try n.int("axis", default: 1)
-        if let reason = try quantizationRefusal(n, b, codesInput: 0) { return [n.unsupported(reason)] }
+        if let reason = try quantizationRefusal(n, b) { return [unsupported(n, b, reason)] }
 
         var inputs = n.inputs
         var outputType: DType?
@@ -131,12 +131,20 @@ extension ONNXImporter {
         b.declaredTypes[output] = TensorType(dtype, dims)
     }
 
+    /// An unsupported node; inputs the graph does not hold (dropped float8/int4
+    /// initializers) are left out, so that shape inference and `loupe inspect` stop at the
+    /// node's reason rather than at an undefined value.
+    private static func unsupported(_ n: NodeContext, _ b: GraphBuilder, _ reason: String) -> Node {
+        n.node(.unsupported(opType: n.opType, domain: n.domain, reason: reason),
+               inputs: n.inputs.map { b.droppedInitializers.contains($0) ? "" : $0 })
+    }
+
     static let codeTypeReason =
         "Loupe holds integer codes (int8, uint8, int16, uint16, int32); float8, float4, 4-bit and 2-bit codes are not supported"
 
     /// Why a valid node cannot be represented (blocked quantization, an input of a type
     /// Loupe cannot hold), or nil. Throws for a negative `block_size`.
-    private static func quantizationRefusal(_ n: NodeContext, _ b: GraphBuilder, codesInput: Int?) throws -> String? {
+    private static func quantizationRefusal(_ n: NodeContext, _ b: GraphBuilder) throws -> String? {
         let blockSize = try n.int("block_size", default: 0)
         guard blockSize >= 0 else { throw n.invalid("block_size", "must be non-negative, got \(blockSize)") }
         if blockSize > 0 {

@@ -147,6 +147,10 @@ final class QuantizationImportTests: ONNXTestCase {
         XCTAssertEqual(q.nodes[0].unsupportedReason,
                        "zero point 'z8' has type FLOAT8E4M3FN: " + ONNXImporter.codeTypeReason)
         XCTAssertEqual(q.nodes[1].unsupportedReason?.hasPrefix("zero point 'z8' has type FLOAT8E4M3FN"), true)
+        // The dropped initializer is left out of the inputs: inference stops at the reason.
+        XCTAssertEqual(q.nodes[0].inputs, ["x", "s", ""])
+        var inferred = q
+        assertLoupeError(try inferred.inferTypes(), contains: "unsupported: QuantizeLinear node 0 'QuantizeLinear_0' (opset 21): QuantizeLinear: zero point 'z8' has type FLOAT8E4M3FN")
         XCTAssertEqual(try single("dq_int4").unsupportedReason?.hasPrefix("input 'w4' has type INT4"), true)
         XCTAssertEqual(try single("dq_bf16").unsupportedReason, "scale 'sb' has type BFLOAT16: scales must be float32")
         assertLoupeError(try load("add_fp8"), contains: "initializer 'z8' has data type FLOAT8E4M3FN, which Loupe does not support")
