@@ -21,7 +21,7 @@ Quantizers:
                   after quant_pre_process (ORT's recommended shape inference + optimisation;
                   --no-ort-preprocess skips it). Run by ONNX Runtime.
   loupe/<method>  `loupe calibrate MODEL --images DIR --count 32 [--preset P] --method M -o F`
-                  (methods minmax, percentile, entropy, mse, auto), run by Loupe's int8
+                  (methods minmax, percentile, entropy, mse), run by Loupe's int8
                   runtime (`loupe run`) and, for issue 4's interoperability check, by ONNX
                   Runtime: correlation of the two runs' outputs (>= 0.999).
 Where `loupe calibrate` or Loupe's int8 runtime is missing the script says so and goes on.
@@ -59,7 +59,6 @@ import photos  # noqa: E402
 
 ORT_METHODS = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
                "percentile": CalibrationMethod.Percentile}
-LOUPE_METHODS = ["minmax", "percentile", "entropy", "mse", "auto"]
 
 
 # ---------------------------------------------------------------- models and tensors
@@ -200,8 +199,8 @@ class NpyReader(CalibrationDataReader):
 
 # ---------------------------------------------------------------- metrics
 
-def metrics(ref, test, classes):
-    """ref/test: photos x values (float64 here)."""
+def metrics(ref, test, classes, ids=None):
+    """ref/test: photos x values (float64 here); ids name the photos (for the worst one)."""
     ref, test = ref.astype(np.float64), test.astype(np.float64)
     dot = (ref * test).sum(1)
     cos = dot / np.maximum(np.linalg.norm(ref, axis=1) * np.linalg.norm(test, axis=1), 1e-30)
@@ -216,6 +215,8 @@ def metrics(ref, test, classes):
     }
     if classes:
         r["top1_agreement"] = float((ref.argmax(1) == test.argmax(1)).mean())
+    if ids is not None:
+        r["worst_cosine_photo"] = ids[int(cos.argmin())]
     return r
 
 
@@ -257,19 +258,21 @@ def find_loupe(arg):
 
 
 def loupe_has(loupe, command):
+    """Whether the binary has the subcommand (an unknown one prints the root help, exit 0)."""
     if not loupe:
         return False
     p = subprocess.run([loupe, command, "--help"], capture_output=True, text=True)
-    return p.returncode == 0
+    return p.returncode == 0 and f"loupe {command}" in p.stdout
 
 
-def loupe_calibrate(loupe, model_path, images, preset, method, out, log):
+def loupe_calibrate(loupe, model_path, images, preset, method, threads, out, log):
     cmd = [loupe, "calibrate", str(model_path), "--images", str(images), "--count", "32",
-           "--method", method, "-o", str(out)]
+           "--method", method, "--threads", str(threads), "-o", str(out)]
     if preset:
         cmd[5:5] = ["--preset", preset]
     t0 = time.time()
     p = subprocess.run(cmd, capture_output=True, text=True)
+    # Exit 3: written, but some photos were skipped (all of ours decode, so that is a failure too).
     if p.returncode != 0 or not out.is_file():
         return None, f"`{' '.join(cmd)}` exited {p.returncode}: {(p.stderr or p.stdout).strip()[-400:]}"
     log(f"  loupe/{method}: calibrated in {time.time() - t0:.0f} s -> {out}")
@@ -337,6 +340,7 @@ def main():
         log(f"{key}: {spec['path']} — {spec['what']}")
         files = make_inputs(manifest, key, spec, work)
         log(f"  inputs: {len(files['calib'])} calibration, {len(files['eval'])} evaluation")
+        ids = [f.stem for f in files["eval"]]
 
         fp32_model = onnx.load(str(spec["path"]))
         tensor = spec["tensor"](fp32_model)
@@ -357,7 +361,7 @@ def main():
             qt = spec["tensor"](qm)
             y = run_ort(with_output(qpath, qt, mwork / f"{qpath.stem}_probe.onnx", shape), qt, files["eval"], args.threads)
             r = dict(base, quantizer="onnxruntime", method=method, activations=args.ort_activation,
-                     runtime="onnxruntime", model_file=str(qpath), **metrics(fp32, y, spec["classes"]))
+                     runtime="onnxruntime", model_file=str(qpath), **metrics(fp32, y, spec["classes"], ids))
             rows.append(r)
             log(f"  ort/{method}: {summary(r)}")
 
@@ -368,7 +372,7 @@ def main():
         for method in args.loupe_methods.split(","):
             qpath = mwork / f"loupe_{method}.onnx"
             qpath.unlink(missing_ok=True)
-            qpath, err = loupe_calibrate(loupe, spec["path"], images, preset, method, qpath, log)
+            qpath, err = loupe_calibrate(loupe, spec["path"], images, preset, method, args.threads, qpath, log)
             if err:
                 notes.append(f"{key} loupe/{method}: calibrate failed: {err}")
                 log("  " + notes[-1])
@@ -378,7 +382,7 @@ def main():
             probe = with_output(qpath, qt, mwork / f"loupe_{method}_probe.onnx", shape)
             y_ort = run_ort(probe, qt, files["eval"], args.threads)
             r = dict(base, quantizer="loupe", method=method, activations="int8", runtime="onnxruntime",
-                     model_file=str(qpath), **metrics(fp32, y_ort, spec["classes"]))
+                     model_file=str(qpath), **metrics(fp32, y_ort, spec["classes"], ids))
             rows.append(r)
             log(f"  loupe/{method} run by ONNX Runtime: {summary(r)}")
             y_loupe, err = loupe_run(loupe, probe, qt, files["eval"], args.threads, mwork / f"loupe_{method}_out")
@@ -387,7 +391,7 @@ def main():
                 log("  " + notes[-1])
                 continue
             r = dict(base, quantizer="loupe", method=method, activations="int8", runtime="loupe",
-                     model_file=str(qpath), **metrics(fp32, y_loupe, spec["classes"]))
+                     model_file=str(qpath), **metrics(fp32, y_loupe, spec["classes"], ids))
             rows.append(r)
             log(f"  loupe/{method} run by Loupe: {summary(r)}")
             agree = metrics(y_ort, y_loupe, spec["classes"])

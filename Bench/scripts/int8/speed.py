@@ -5,7 +5,9 @@ For each model and thread count, in this order so that drift hits all alike:
   loupe fp32   `loupe bench MODEL --threads T --runs R --warmup W --json`
   loupe int8   the same on Loupe's QDQ file (made by fidelity.py: CACHE/work/<model>/loupe_<method>.onnx)
   ort fp32     ONNX Runtime CPU EP (intra-op T, inter-op 1, sequential, all optimisations)
-  ort int8     ONNX Runtime on its own quantize_static QDQ file (fidelity.py: ort_<method>_int8.onnx)
+  ort int8     ONNX Runtime on its own quantize_static QDQ files (fidelity.py: ort_<method>_int8.onnx,
+               and ort_<method>_uint8.onnx from `fidelity.py --ort-activation uint8`: ORT's
+               fast x86 configuration, u8 activations x s8 weights)
   ort loupe-int8  ONNX Runtime on Loupe's QDQ file (--ort-on-loupe)
 Each engine runs in its own process, timed inside (median, min, max ms per inference after
 warm-up, like Bench/scripts/bench_vs_ort.py), and its whole-process peak RSS is read from the
@@ -140,6 +142,8 @@ def main():
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--method", default="minmax", help="which calibration's files to time (default minmax)")
     p.add_argument("--loupe")
+    p.add_argument("--ort-activations", default="int8,uint8",
+                   help="ONNX Runtime QDQ files to time, by activation type (fidelity.py --ort-activation)")
     p.add_argument("--ort-on-loupe", action="store_true", help="also time ONNX Runtime on Loupe's QDQ file")
     p.add_argument("--markdown", action="store_true")
     p.add_argument("--json-out", type=Path)
@@ -155,9 +159,10 @@ def main():
     for key in args.models.split(","):
         model, shape = MODELS[key]
         loupe_q = work / key / f"loupe_{args.method}.onnx"
-        ort_q = work / key / f"ort_{args.method}_int8.onnx"
-        if not ort_q.is_file():
-            notes.append(f"{key}: no {ort_q}; run fidelity.py first (ONNX Runtime INT8 skipped)")
+        ort_qs = {act: work / key / f"ort_{args.method}_{act}.onnx" for act in args.ort_activations.split(",")}
+        for act, f in ort_qs.items():
+            if not f.is_file():
+                notes.append(f"{key}: no {f}; run fidelity.py --ort-activation {act} first (skipped)")
         if loupe and not loupe_q.is_file():
             notes.append(f"{key}: no {loupe_q} (Loupe int8 not available yet: `loupe calibrate` has not made it)")
         for t in [int(x) for x in args.threads.split(",")]:
@@ -167,8 +172,12 @@ def main():
                 if loupe_q.is_file():
                     engines.append(("loupe", "int8", lambda: loupe_bench(loupe, loupe_q, t, args.runs, args.warmup, shape)))
             engines.append(("onnxruntime", "fp32", lambda: ort_bench(model, t, args.runs, args.warmup, shape)))
-            if ort_q.is_file():
-                engines.append(("onnxruntime", "int8", lambda: ort_bench(ort_q, t, args.runs, args.warmup, shape)))
+            for act, f in ort_qs.items():
+                if f.is_file():
+                    # ORT's int8 kernels pair u8 activations with s8 weights (VNNI u8*s8), so
+                    # its QDQ with uint8 activations is its fast configuration.
+                    label = "int8" if act == "int8" else "int8 (u8 act)"
+                    engines.append(("onnxruntime", label, lambda f=f: ort_bench(f, t, args.runs, args.warmup, shape)))
             if args.ort_on_loupe and loupe_q.is_file():
                 engines.append(("onnxruntime", "loupe-int8", lambda: ort_bench(loupe_q, t, args.runs, args.warmup, shape)))
             for engine, precision, fn in engines:
@@ -207,13 +216,13 @@ def main():
     for (m, t, e, prec), r in sorted(by.items()):
         if e == "loupe" and prec == "int8":
             f = by.get((m, t, "loupe", "fp32"))
-            o = by.get((m, t, "onnxruntime", "int8"))
+            o = by.get((m, t, "onnxruntime", "int8 (u8 act)")) or by.get((m, t, "onnxruntime", "int8"))
             parts = []
             if f:
                 parts.append(f"INT8/FP32 time {r['median_ms'] / f['median_ms']:.2f}x, "
                              f"peak RSS {r['peak_rss_mib']:.0f} vs {f['peak_rss_mib']:.0f} MiB")
             if o:
-                parts.append(f"Loupe INT8 / ORT INT8 {r['median_ms'] / o['median_ms']:.2f}x")
+                parts.append(f"Loupe INT8 / ORT {o['precision']} {r['median_ms'] / o['median_ms']:.2f}x")
             print(f"{m} t={t}: " + "; ".join(parts))
     for n in notes:
         print("note: " + n)
