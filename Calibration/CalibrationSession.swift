@@ -90,16 +90,24 @@ public final class CalibrationSession {
         observedCount += 1
     }
 
-    /// Chooses ranges with the options' method, applies `--keep-fp32`, and rewrites the
-    /// prepared graph into QDQ form. `metadata` (e.g. the list of calibration photos) is
-    /// stored in the model's metadata with the method, its parameters, the number of
-    /// samples and the Loupe version. Throws when nothing was observed.
-    public func quantize(metadata: [String: String] = [:]) throws -> QuantizationResult {
+    /// Chooses ranges with the options' method (or `method`, to compare calibrators on one
+    /// set of observations: every method reads the same histograms, except that
+    /// `.entropy(bins:)` needs the bin count the observers were built with — 2048 unless the
+    /// options' method is an entropy with another count), applies `--keep-fp32`, and
+    /// rewrites the prepared graph into QDQ form. `metadata` (e.g. the list of calibration
+    /// photos) is stored in the model's metadata with the method, its parameters, the number
+    /// of samples and the Loupe version. Throws when nothing was observed.
+    public func quantize(metadata: [String: String] = [:], method: CalibrationMethod? = nil) throws -> QuantizationResult {
         guard observedCount > 0 else {
             throw LoupeError.badInput("calibration observed no input; call observe(_:) with at least one photo")
         }
+        let method = method ?? options.method
+        if case .entropy(let bins) = method, let o = observers.first, o.absoluteBinCount != bins {
+            throw LoupeError.badInput(
+                "\(Quantizer.describe(method)) needs observers with \(bins) bins; this session built them with \(o.absoluteBinCount) (calibrate with that method)")
+        }
         let byName = Dictionary(uniqueKeysWithValues: zip(observed, observers))
-        return try Quantizer.quantize(prepared: prepared, observers: byName, method: options.method,
+        return try Quantizer.quantize(prepared: prepared, observers: byName, method: method,
                                       keepFP32: options.keepFP32, samples: observedCount, metadata: metadata)
     }
 }
