@@ -47,8 +47,39 @@ public final class Model {
         var g = try Model.applyInputShapes(graph, options.inputShapes)
         try g.inferTypes(constantEvaluator: ReferenceInterpreter.evaluate)
         self.imported = g
-        self.optimized = try Pipeline.optimize(g)
+        self.optimized = try Model.optimize(g)
         self.executor = try Executor(graph: optimized, threads: max(1, options.threads))
+    }
+
+    /// Runs the pass pipeline for the XNNPACK runtime. A quantized (QDQ) model whose folded
+    /// int8 node the runtime refuses (an XNNPACK parameter limit, such as an Add whose
+    /// input-to-output scale ratio is out of range) is optimized again with that node kept
+    /// in float between explicit conversions; `Graph.floatIslands` then names it with the
+    /// runtime's reason, so `loupe inspect` shows it instead of the model failing to compile.
+    public static func optimize(_ graph: Graph) throws -> Graph {
+        var keepFloat: [String: String] = [:]
+        var optimized = try Pipeline.optimize(graph)
+        // Each round can only add nodes, and a float node cannot be refused for int8, so
+        // this ends; the bound is a guard against a pass bug.
+        for _ in 0..<8 {
+            var refused: [String: String] = [:]
+            for node in optimized.nodes where !keepFloat.keys.contains(node.name) && isInt8Compute(node, optimized) {
+                if case .unsupported(let reason) = Lowering.placement(of: node, in: optimized) {
+                    refused[node.name] = "the runtime refuses its int8 form: \(reason)"
+                }
+            }
+            if refused.isEmpty { break }
+            keepFloat.merge(refused) { a, _ in a }
+            optimized = try Pipeline.optimize(graph, options: .init(keepFloat: keepFloat))
+        }
+        return optimized
+    }
+
+    /// A node other than a conversion that reads or writes int8 codes.
+    private static func isInt8Compute(_ node: Node, _ graph: Graph) -> Bool {
+        if case .quantizeLinear = node.op { return false }
+        if case .dequantizeLinear = node.op { return false }
+        return (node.inputs + node.outputs).contains { !$0.isEmpty && graph.type(of: $0)?.dtype == .int8 }
     }
 
     /// Runs the model. Inputs are float32 tensors keyed by input name; the result holds
@@ -123,7 +154,7 @@ public final class Model {
             }
             g.outputs.append(ValueInfo(name: v, type: t))
         }
-        let optimized = try Pipeline.optimize(g)
+        let optimized = try Model.optimize(g)
         let executor = try Executor(graph: optimized, threads: executor.threads)
         captureCache = (values, executor)
         return executor

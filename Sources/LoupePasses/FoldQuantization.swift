@@ -46,7 +46,9 @@ import LoupeIR
 /// clamps already fused) and before LiftOneDimensional / ConvertToNHWC.
 public struct FoldQuantization: GraphPass {
     public let name = "fold-quantization"
-    public init() {}
+    /// Nodes to leave in float, by name, with the reason to record.
+    public let keepFloat: [String: String]
+    public init(keepFloat: [String: String] = [:]) { self.keepFloat = keepFloat }
 
     public func run(on graph: inout Graph) throws -> Bool {
         guard graph.nodes.contains(where: { $0.op.isQuantize || $0.op.isDequantize }) else { return false }
@@ -109,6 +111,11 @@ public struct FoldQuantization: GraphPass {
             let readsDQ = node.inputs.contains { v in producers[v].map { graph.nodes[$0].op.isDequantize } ?? false }
             let feedsQ = node.outputs.contains { v in (consumers[v] ?? []).contains { graph.nodes[$0].op.isQuantize } }
             guard readsDQ || feedsQ else { i += 1; continue }
+            if let reason = keepFloat[node.name] {
+                graph.floatIslands[node.name] = reason
+                i += 1
+                continue
+            }
             do {
                 let inserted = try fold(at: i, in: &graph, producers: producers, consumers: consumers)
                 graph.floatIslands[node.name] = nil

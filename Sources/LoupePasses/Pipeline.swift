@@ -8,8 +8,13 @@ public enum Pipeline {
         /// Switch 4-D activations to NHWC (needed by the XNNPACK runtime; the reference
         /// interpreter runs either form).
         public var convertToNHWC: Bool
-        public init(convertToNHWC: Bool = true) {
+        /// Nodes (by name) that `FoldQuantization` must leave in float, with the reason it
+        /// records in `Graph.floatIslands`: the runtime's refusals of an int8 form (an
+        /// XNNPACK scale-ratio limit, say), which the pass cannot know.
+        public var keepFloat: [String: String]
+        public init(convertToNHWC: Bool = true, keepFloat: [String: String] = [:]) {
             self.convertToNHWC = convertToNHWC
+            self.keepFloat = keepFloat
         }
     }
 
@@ -52,7 +57,7 @@ public enum Pipeline {
         // Q/DQ pairs into int8 ops after the float rewrites above (clamps are fused, Gemms
         // canonical, identities gone) and before the layout passes: its patterns are NCHW
         // and name ONNX axes (OIHW weights, Gemm's N axis).
-        if try FoldQuantization().run(on: &g) {
+        if try FoldQuantization(keepFloat: options.keepFloat).run(on: &g) {
             _ = try dce.run(on: &g)
             g.types = [:]
             try g.inferTypes()

@@ -35,7 +35,7 @@ struct Inspect: ParsableCommand {
         var shown = g
         if problem == nil && !imported {
             do {
-                shown = try Pipeline.optimize(g)
+                shown = try Model.optimize(g)
             } catch {
                 problem = "\(error)"
             }
@@ -70,6 +70,20 @@ struct Inspect: ParsableCommand {
               + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
         print("parameters (float constant elements in the graph): \(formatCount(params))")
         print("MACs (conv, gemm, matmul): \(formatCount(macs))")
+        let int8Values = Set(shown.types.filter { $0.value.dtype == .int8 }.map(\.key))
+        if !int8Values.isEmpty {
+            let int8Nodes = shown.nodes.filter { n in n.outputs.contains { int8Values.contains($0) } }
+            print("int8: \(int8Nodes.count) node(s) write int8 codes")
+        }
+        if !shown.floatIslands.isEmpty {
+            // A quantized model's nodes left in float32 between explicit conversions: never
+            // a silent slow path.
+            print("\n\(shown.floatIslands.count) node(s) stay float32 in this quantized model:")
+            for (name, reason) in shown.floatIslands.sorted(by: { $0.key < $1.key }) {
+                let op = shown.nodes.first { $0.name == name }?.op.onnxName ?? "?"
+                print("  \(op) '\(name)': \(reason)")
+            }
+        }
         if let problem { print("\nnot compiled: \(problem)") }
         if !unsupported.isEmpty {
             print("\n\(unsupported.count) node(s) cannot run:")
