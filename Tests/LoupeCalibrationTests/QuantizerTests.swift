@@ -156,6 +156,31 @@ final class QuantizerTests: XCTestCase {
         }
     }
 
+    /// The reference interpreter (the oracle of Loupe's int8 runtime) runs the QDQ graph
+    /// as ONNX Runtime runs the exported file. ORT folds Q/DQ into integer kernels whose
+    /// requantization may round a code the other way, and an off-by-one code travels on;
+    /// the budget is the interoperability bar, correlation ≥ 0.999, and the
+    /// features within 4 output steps.
+    func testReferenceInterpreterAgreesWithOnnxRuntimeOnTheQDQGraph() throws {
+        let (_, result) = try calibrated()
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("tiny.int8.onnx").path
+        try ONNXExporter.write(result.graph, to: file)
+        var rng = TestRandom(seed: Self.seed + 7)
+        let xs = (0..<2).map { _ in ["x": rng.image(TinyNet.inputShape)] }
+        let ort = try OnnxRuntime.run(file, batch: xs)
+        let step = try XCTUnwrap(result.params["features"]).scale
+        for (x, o) in zip(xs, ort) {
+            let ref = try ReferenceInterpreter.run(result.graph, inputs: x)
+            for name in ["features", "logits"] {
+                let a = ref[name]!.floats, b = o[name]!.floats
+                XCTAssertGreaterThanOrEqual(correlation(a, b), 0.999, "\(name) seed \(Self.seed + 7)")
+            }
+            XCTAssertLessThanOrEqual(maxAbsDiff(ref["features"]!.floats, o["features"]!.floats), 4 * step * 1.0001)
+        }
+    }
+
     func testKeepFP32LayersLeavesTheNodeFloat() throws {
         let (_, result) = try calibrated(CalibrationOptions(keepFP32: .layers(["dw"])))
         let g = result.graph
