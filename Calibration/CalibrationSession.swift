@@ -10,11 +10,18 @@ public struct CalibrationOptions: Sendable {
     /// Threads for the FP32 model and for updating the observers.
     public var threads: Int
 
+    /// Rounds of empirical bias correction (``BiasCorrection``; 0 = none). Each round runs
+    /// the quantized model once per calibration sample, and the samples are kept in memory
+    /// for it.
+    public var biasCorrectionRounds: Int
+
     /// Options as given; `threads` below 1 counts as 1.
-    public init(method: CalibrationMethod = .minMax, keepFP32: KeepFP32 = .none, threads: Int = 1) {
+    public init(method: CalibrationMethod = .minMax, keepFP32: KeepFP32 = .none, threads: Int = 1,
+                biasCorrectionRounds: Int = 0) {
         self.method = method
         self.keepFP32 = keepFP32
         self.threads = max(1, threads)
+        self.biasCorrectionRounds = max(0, biasCorrectionRounds)
     }
 }
 
@@ -45,6 +52,10 @@ public final class CalibrationSession {
     public let model: Model
     private var observers: [HistogramObserver]
     private let observed: [String]
+    /// Outputs of int8 Conv/Gemm nodes (bias correction), with their node index.
+    private let corrected: [(value: String, node: Int)]
+    private var fp32Means: [String: ChannelMeans] = [:]
+    private var samples: [[String: Tensor]] = []
 
     /// Number of ``observe(_:)`` calls that succeeded.
     public private(set) var observedCount = 0
@@ -65,6 +76,16 @@ public final class CalibrationSession {
         plan = QuantizationPlan(graph: prepared, keep: try Quantizer.explicitKeep(options.keepFP32, prepared))
         observed = plan.observed
         observers = observed.map { _ in options.method.makeObserver() }
+        let observedSet = Set(plan.observed)
+        var corrected: [(String, Int)] = []
+        for (i, node) in prepared.nodes.enumerated() where plan.isInt8(i) {
+            guard case .weighted = plan.roles[i], let out = node.outputs.first, observedSet.contains(out) else { continue }
+            switch node.op {
+            case .conv, .gemm: corrected.append((out, i))
+            default: break
+            }
+        }
+        self.corrected = options.biasCorrectionRounds > 0 ? corrected : []
     }
 
     /// Runs the FP32 model on one photo's preprocessed inputs (float32, NCHW, by input
@@ -87,6 +108,10 @@ public final class CalibrationSession {
                 }
             }
         }
+        for (v, _) in corrected {
+            if let t = values[v] { fp32Means[v, default: ChannelMeans()].add(t) }
+        }
+        if !corrected.isEmpty { samples.append(inputs) }
         observedCount += 1
     }
 
@@ -107,7 +132,25 @@ public final class CalibrationSession {
                 "\(Quantizer.describe(method)) needs observers with \(bins) bins; this session built them with \(o.absoluteBinCount) (calibrate with that method)")
         }
         let byName = Dictionary(uniqueKeysWithValues: zip(observed, observers))
-        return try Quantizer.quantize(prepared: prepared, observers: byName, method: method,
-                                      keepFP32: options.keepFP32, samples: observedCount, metadata: metadata)
+        var source = prepared
+        var result = try Quantizer.quantize(prepared: source, observers: byName, method: method,
+                                            keepFP32: options.keepFP32, samples: observedCount, metadata: metadata)
+        guard !corrected.isEmpty else { return result }
+        let values = corrected.map(\.value)
+        for round in 0..<options.biasCorrectionRounds {
+            let means = try BiasCorrection.quantizedMeans(qdq: result.graph, prepared: prepared, values: values,
+                                                          inputs: samples, threads: options.threads)
+            var changedLayers = 0
+            for (v, node) in corrected {
+                guard let q = means[v], let f = fp32Means[v]?.means, q.count == f.count else { continue }
+                if BiasCorrection.addToBias(&source, node: node, delta: zip(f, q).map { $0 - $1 }) { changedLayers += 1 }
+            }
+            var meta = metadata
+            meta[Quantizer.MetadataKey.biasCorrection] = "empirical, \(round + 1) round(s), \(changedLayers) layer(s)"
+            // Ranges stay those of the FP32 model: only the biases of the int8 model move.
+            result = try Quantizer.quantize(prepared: source, observers: byName, method: method,
+                                            keepFP32: options.keepFP32, samples: observedCount, metadata: meta)
+        }
+        return result
     }
 }

@@ -47,6 +47,8 @@ public enum Quantizer {
         public static let samples = "loupe.calibration.samples"
         public static let keptFP32 = "loupe.quantization.kept_fp32"
         public static let version = "loupe.version"
+        /// Present when empirical bias correction ran: rounds and layers corrected.
+        public static let biasCorrection = "loupe.calibration.bias_correction"
     }
 
     /// Quantizes `prepared` (the fused NCHW float graph) from `observers` (one per value of

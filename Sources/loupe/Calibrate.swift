@@ -69,6 +69,11 @@ struct Calibrate: ParsableCommand {
     @Option(name: .customLong("keep-fp32"), help: ArgumentHelp("Layers kept in FP32: none, auto, or NODE,NODE.", valueName: "WHICH"))
     var keepFP32: String = "none"
 
+    @Option(name: .customLong("bias-correction"), help: ArgumentHelp(
+        "Rounds of empirical bias correction: after calibrating, the INT8 model runs on the calibration photos and each conv/gemm bias absorbs the shift of its per-channel output mean from FP32 (0 = off).",
+        valueName: "ROUNDS"))
+    var biasCorrection: Int = 2
+
     @Option(help: "Worker threads.")
     var threads: Int = 1
 
@@ -76,6 +81,7 @@ struct Calibrate: ParsableCommand {
     var output: String
 
     func validate() throws {
+        guard (0...8).contains(biasCorrection) else { throw ValidationError("--bias-correction must be between 0 and 8 rounds") }
         switch (root, images) {
         case (nil, nil): throw ValidationError("give the calibration photos: --uhd-iqa ROOT or --images DIR")
         case (.some, .some): throw ValidationError("give either --uhd-iqa ROOT or --images DIR, not both")
@@ -121,7 +127,8 @@ struct Calibrate: ParsableCommand {
                   to: &stderr)
 
             let session = try CalibrationSession(
-                graph: loaded.graph, options: CalibrationOptions(method: calibrationMethod, keepFP32: keep, threads: threads))
+                graph: loaded.graph, options: CalibrationOptions(method: calibrationMethod, keepFP32: keep, threads: threads,
+                                            biasCorrectionRounds: biasCorrection))
             var used: [CalibrationPhotos.Photo] = []
             var progress = Progress(total: photos.count)
             for photo in photos {

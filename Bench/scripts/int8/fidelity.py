@@ -266,8 +266,12 @@ def loupe_has(loupe, command):
 
 
 def loupe_calibrate(loupe, model_path, images, preset, method, threads, out, log):
+    # "mse:bc0" = --method mse --bias-correction 0 (rounds); plain "mse" = Loupe's default rounds.
+    name, _, bc = method.partition(":bc")
     cmd = [loupe, "calibrate", str(model_path), "--images", str(images), "--count", "32",
-           "--method", method, "--threads", str(threads), "-o", str(out)]
+           "--method", name, "--threads", str(threads), "-o", str(out)]
+    if bc:
+        cmd += ["--bias-correction", bc]
     if preset:
         cmd[5:5] = ["--preset", preset]
     t0 = time.time()
@@ -370,7 +374,7 @@ def main():
         images = cache / spec["loupe_images"]
         preset = spec["loupe_preset"] if key == "baseline" else args.orientation_preset
         for method in args.loupe_methods.split(","):
-            qpath = mwork / f"loupe_{method}.onnx"
+            qpath = mwork / f"loupe_{method.replace(':', '_')}.onnx"
             qpath.unlink(missing_ok=True)
             qpath, err = loupe_calibrate(loupe, spec["path"], images, preset, method, args.threads, qpath, log)
             if err:
@@ -379,13 +383,13 @@ def main():
                 continue
             qm = onnx.load(str(qpath))
             qt = spec["tensor"](qm)
-            probe = with_output(qpath, qt, mwork / f"loupe_{method}_probe.onnx", shape)
+            probe = with_output(qpath, qt, mwork / f"{qpath.stem}_probe.onnx", shape)
             y_ort = run_ort(probe, qt, files["eval"], args.threads)
             r = dict(base, quantizer="loupe", method=method, activations="int8", runtime="onnxruntime",
                      model_file=str(qpath), **metrics(fp32, y_ort, spec["classes"], ids))
             rows.append(r)
             log(f"  loupe/{method} run by ONNX Runtime: {summary(r)}")
-            y_loupe, err = loupe_run(loupe, probe, qt, files["eval"], args.threads, mwork / f"loupe_{method}_out")
+            y_loupe, err = loupe_run(loupe, probe, qt, files["eval"], args.threads, mwork / f"{qpath.stem}_out")
             if err:
                 notes.append(f"{key} loupe/{method}: Loupe int8 runtime not available yet: {err}")
                 log("  " + notes[-1])

@@ -1,0 +1,128 @@
+import Loupe
+
+/// Per-channel mean of a value over every calibration sample: channel axis 1 (NCHW
+/// activations, Gemm outputs [M, N]), averaged over all other axes.
+struct ChannelMeans: Sendable {
+    private(set) var sums: [Double] = []
+    private(set) var count = 0
+
+    mutating func add(_ t: Tensor) {
+        guard t.shape.count >= 2 else { return }
+        let outer = t.shape[0], channels = t.shape[1], inner = t.shape[2...].reduce(1, *)
+        if sums.isEmpty { sums = [Double](repeating: 0, count: channels) }
+        guard sums.count == channels else { return }
+        let xs = t.floats
+        xs.withUnsafeBufferPointer { p in
+            for n in 0..<outer {
+                for c in 0..<channels {
+                    let base = (n * channels + c) * inner
+                    var s = 0.0
+                    for i in 0..<inner { s += Double(p[base + i]) }
+                    sums[c] += s
+                }
+            }
+        }
+        count += outer * inner
+    }
+
+    var means: [Double] { count == 0 ? sums : sums.map { $0 / Double(count) } }
+}
+
+/// Empirical bias correction (Nagel et al., "Data-Free Quantization Through Weight
+/// Equalization and Bias Correction", ICCV 2019, §4.2, the empirical variant).
+///
+/// Why: rounding a layer's weights and its input shifts the *mean* of its output per
+/// channel, and unlike rounding noise, which later averaging (a global average pool) washes
+/// out, a mean shift survives every average and adds up along the network. Measured on the
+/// challenge baseline, per-layer SQNR decays to 1–2 dB by the last blocks while the pooled
+/// features keep 15 dB: what reaches the features is mostly that systematic shift.
+///
+/// How: the quantized model (Loupe's own int8 runtime on the QDQ graph) runs on the
+/// calibration inputs; for every int8 Conv/Gemm, the per-channel mean of its dequantized
+/// output is compared with the FP32 mean observed during calibration, and the difference is
+/// added to the float bias before the QDQ graph is made again. Corrections of earlier layers
+/// change what later layers see, so this repeats for a few rounds, all layers at once each
+/// round (one model run per photo per round instead of one per layer).
+enum BiasCorrection {
+    static func uniqueName(_ base: String, in graph: Graph) -> String {
+        var name = base, i = 1
+        while graph.initializers[name] != nil || graph.type(of: name) != nil { name = "\(base)_\(i)"; i += 1 }
+        return name
+    }
+
+    /// The DequantizeLinear output that reads `Q(value)` in a QDQ graph.
+    static func dequantizedOutputs(of values: [String], in qdq: Graph) -> [String: String] {
+        let consumers = qdq.consumers()
+        var out: [String: String] = [:]
+        for v in values {
+            guard let q = consumers[v]?.first(where: { if case .quantizeLinear = qdq.nodes[$0].op { return true }; return false }),
+                  let qOut = qdq.nodes[q].outputs.first,
+                  let d = consumers[qOut]?.first(where: { if case .dequantizeLinear = qdq.nodes[$0].op { return true }; return false }),
+                  let dOut = qdq.nodes[d].outputs.first else { continue }
+            out[v] = dOut
+        }
+        return out
+    }
+
+    /// Per-channel means of `values` (names in the prepared graph) in the quantized model.
+    static func quantizedMeans(qdq: Graph, prepared: Graph, values: [String], inputs: [[String: Tensor]],
+                               threads: Int) throws -> [String: [Double]] {
+        let dq = dequantizedOutputs(of: values, in: qdq)
+        var probe = qdq
+        let existing = Set(probe.outputs.map(\.name))
+        for v in values {
+            guard let d = dq[v], !existing.contains(d), let t = prepared.type(of: v) else { continue }
+            probe.outputs.append(ValueInfo(name: d, type: t))
+        }
+        let model = try Model(graph: probe, options: CompileOptions(threads: threads))
+        var acc: [String: ChannelMeans] = [:]
+        for input in inputs {
+            let out = try model.run(input)
+            for v in values {
+                guard let d = dq[v], let t = out[d] else { continue }
+                acc[v, default: ChannelMeans()].add(t)
+            }
+        }
+        return acc.mapValues(\.means)
+    }
+
+    /// Adds `delta` (one entry per output channel) to the bias of the Conv or Gemm at
+    /// `index`, creating the bias when the node has none. Returns false when the node's bias
+    /// is not a per-channel constant (then it is left alone).
+    static func addToBias(_ graph: inout Graph, node index: Int, delta: [Double]) -> Bool {
+        var node = graph.nodes[index]
+        let biasInput = 2
+        var scale: Float = 1
+        switch node.op {
+        case .conv: break
+        case .gemm(let a):
+            // Y = αAB + βC: a shift d of Y is a shift d/β of C.
+            guard a.beta != 0 else { return false }
+            scale = 1 / a.beta
+        case .convTranspose, .matMul, .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid, .prelu,
+             .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod, .gelu,
+             .globalAveragePool, .globalMaxPool, .reduce, .averagePool, .maxPool, .flatten, .reshape,
+             .squeeze, .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .shape, .gather, .slice,
+             .cast, .constantOfShape, .expand, .identity, .dropout, .quantizeLinear, .dequantizeLinear,
+             .unsupported:
+            return false
+        }
+        if let b = node.input(biasInput) {
+            guard var t = graph.initializers[b], t.dtype == .float32, t.count == delta.count else { return false }
+            var xs = t.floats
+            for c in xs.indices { xs[c] += Float(delta[c]) * scale }
+            t = Tensor(shape: t.shape, floats: xs)
+            // The bias may be shared; give this node its own copy.
+            let name = uniqueName("\(b)::corrected", in: graph)
+            graph.initializers[name] = t
+            node.inputs[biasInput] = name
+        } else {
+            let name = uniqueName("\(node.name)::bias", in: graph)
+            graph.initializers[name] = Tensor(shape: [delta.count], floats: delta.map { Float($0) * scale })
+            while node.inputs.count < biasInput { node.inputs.append("") }
+            node.inputs.append(name)
+        }
+        graph.nodes[index] = node
+        return true
+    }
+}
