@@ -15,9 +15,16 @@ public struct CalibrationOptions: Sendable {
     /// for it.
     public var biasCorrectionRounds: Int
 
+    /// When not empty, `loupe calibrate --method auto`: each method is tried on the same
+    /// observations, the int8 model of each runs on the calibration samples, and the one
+    /// whose outputs are closest to FP32 (highest SQNR over all graph outputs) is kept;
+    /// `method` is then only the fallback for an explicit `quantize(method:)`.
+    public var methodCandidates: [CalibrationMethod]
+
     /// Options as given; `threads` below 1 counts as 1.
     public init(method: CalibrationMethod = .minMax, keepFP32: KeepFP32 = .none, threads: Int = 1,
-                biasCorrectionRounds: Int = 0) {
+                biasCorrectionRounds: Int = 0, methodCandidates: [CalibrationMethod] = []) {
+        self.methodCandidates = methodCandidates
         self.method = method
         self.keepFP32 = keepFP32
         self.threads = max(1, threads)
@@ -55,7 +62,9 @@ public final class CalibrationSession {
     /// Outputs of int8 Conv/Gemm nodes (bias correction), with their node index.
     private let corrected: [(value: String, node: Int)]
     private var fp32Means: [String: ChannelMeans] = [:]
+    private let meanValues: [String]
     private var samples: [[String: Tensor]] = []
+    private let keepsSamples: Bool
 
     /// Number of ``observe(_:)`` calls that succeeded.
     public private(set) var observedCount = 0
@@ -85,7 +94,13 @@ public final class CalibrationSession {
             default: break
             }
         }
-        self.corrected = options.biasCorrectionRounds > 0 ? corrected : []
+        let kept = options.biasCorrectionRounds > 0 ? corrected : []
+        self.corrected = kept
+        // Outputs and inputs of the corrected layers: the input's shift is taken out of the
+        // output's (BiasCorrection).
+        let graph = prepared
+        meanValues = Array(Set(kept.flatMap { [$0.0, graph.nodes[$0.1].inputs[0]] })).sorted()
+        keepsSamples = options.biasCorrectionRounds > 0 || !options.methodCandidates.isEmpty
     }
 
     /// Runs the FP32 model on one photo's preprocessed inputs (float32, NCHW, by input
@@ -108,10 +123,10 @@ public final class CalibrationSession {
                 }
             }
         }
-        for (v, _) in corrected {
-            if let t = values[v] { fp32Means[v, default: ChannelMeans()].add(t) }
+        for v in meanValues {
+            if let t = values[v] ?? inputs[v] { fp32Means[v, default: ChannelMeans()].add(t) }
         }
-        if !corrected.isEmpty { samples.append(inputs) }
+        if keepsSamples { samples.append(inputs) }
         observedCount += 1
     }
 
@@ -126,7 +141,44 @@ public final class CalibrationSession {
         guard observedCount > 0 else {
             throw LoupeError.badInput("calibration observed no input; call observe(_:) with at least one photo")
         }
-        let method = method ?? options.method
+        if method == nil, !options.methodCandidates.isEmpty {
+            return try quantizeChoosingMethod(options.methodCandidates, metadata: metadata)
+        }
+        return try quantize(with: method ?? options.method, metadata: metadata, rounds: options.biasCorrectionRounds)
+    }
+
+    /// Tries every candidate without bias correction, scores each int8 model by the SQNR of
+    /// its outputs against FP32 on the calibration samples, and returns the best one (bias
+    /// corrected as the options say). The scores go into the metadata.
+    private func quantizeChoosingMethod(_ candidates: [CalibrationMethod], metadata: [String: String]) throws -> QuantizationResult {
+        var fp32: [[String: Tensor]] = []
+        for x in samples { fp32.append(try model.run(x)) }
+        var scores: [(CalibrationMethod, Double)] = []
+        for c in candidates {
+            let r = try quantize(with: c, metadata: metadata, rounds: 0)
+            let int8 = try Model(graph: r.graph, options: CompileOptions(threads: options.threads))
+            var signal = 0.0, noise = 0.0
+            for (x, want) in zip(samples, fp32) {
+                let got = try int8.run(x)
+                for (name, w) in want {
+                    guard let g = got[name] else { continue }
+                    for (a, b) in zip(w.floats, g.floats) {
+                        signal += Double(a) * Double(a)
+                        noise += Double(a - b) * Double(a - b)
+                    }
+                }
+            }
+            scores.append((c, noise == 0 ? .infinity : 10 * log10(signal / noise)))
+        }
+        let best = scores.max { $0.1 < $1.1 }!.0
+        var meta = metadata
+        meta[Quantizer.MetadataKey.methodSelection] = "auto by output SQNR on the calibration samples: "
+            + scores.map { String(format: "%@ %.2f dB", Quantizer.describe($0.0), $0.1) }.joined(separator: ", ")
+            + "; chose \(Quantizer.describe(best))"
+        return try quantize(with: best, metadata: meta, rounds: options.biasCorrectionRounds)
+    }
+
+    private func quantize(with method: CalibrationMethod, metadata: [String: String], rounds: Int) throws -> QuantizationResult {
         if case .entropy(let bins) = method, let o = observers.first, o.absoluteBinCount != bins {
             throw LoupeError.badInput(
                 "\(Quantizer.describe(method)) needs observers with \(bins) bins; this session built them with \(o.absoluteBinCount) (calibrate with that method)")
@@ -136,14 +188,22 @@ public final class CalibrationSession {
         var result = try Quantizer.quantize(prepared: source, observers: byName, method: method,
                                             keepFP32: options.keepFP32, samples: observedCount, metadata: metadata)
         guard !corrected.isEmpty else { return result }
-        let values = corrected.map(\.value)
-        for round in 0..<options.biasCorrectionRounds {
+        let values = meanValues
+        for round in 0..<rounds {
             let means = try BiasCorrection.quantizedMeans(qdq: result.graph, prepared: prepared, values: values,
                                                           inputs: samples, threads: options.threads)
             var changedLayers = 0
             for (v, node) in corrected {
                 guard let q = means[v], let f = fp32Means[v]?.means, q.count == f.count else { continue }
-                if BiasCorrection.addToBias(&source, node: node, delta: zip(f, q).map { $0 - $1 }) { changedLayers += 1 }
+                var delta = zip(f, q).map { $0 - $1 }
+                let x = prepared.nodes[node].inputs[0]
+                if let qx = means[x], let fx = fp32Means[x]?.means, qx.count == fx.count,
+                   let propagated = BiasCorrection.propagatedShift(of: prepared.nodes[node], in: prepared,
+                                                                   inputShift: zip(qx, fx).map { $0 - $1 }),
+                   propagated.count == delta.count {
+                    for c in delta.indices { delta[c] += propagated[c] }
+                }
+                if BiasCorrection.addToBias(&source, node: node, delta: delta) { changedLayers += 1 }
             }
             var meta = metadata
             meta[Quantizer.MetadataKey.biasCorrection] = "empirical, \(round + 1) round(s), \(changedLayers) layer(s)"

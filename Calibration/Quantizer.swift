@@ -49,6 +49,8 @@ public enum Quantizer {
         public static let version = "loupe.version"
         /// Present when empirical bias correction ran: rounds and layers corrected.
         public static let biasCorrection = "loupe.calibration.bias_correction"
+        /// Present after `--method auto`: each method's output SQNR and the one chosen.
+        public static let methodSelection = "loupe.calibration.method_selection"
     }
 
     /// Quantizes `prepared` (the fused NCHW float graph) from `observers` (one per value of

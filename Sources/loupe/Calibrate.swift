@@ -26,7 +26,10 @@ struct Calibrate: ParsableCommand {
             the model's input shape, or, for one [1,3,H,W] input that no preset makes, the whole \
             photo resized to HxW. Each view of a multi-view preset is one calibration sample.
             --method: minmax, percentile (99.99th percentile of |x|), entropy (KL divergence, 2048 \
-            bins), mse. --keep-fp32: none; auto (layers whose estimated SQNR is under \(Calibrate.autoMinSQNR) dB \
+            bins), mse, or auto (tries minmax, percentile 99.99 and 99.999, entropy and mse on the \
+            same observations and keeps the one whose INT8 outputs on the calibration photos are \
+            closest to FP32). --bias-correction N: N rounds of empirical bias correction after \
+            calibrating (default 0: on the challenge baseline it did not help, see Bench/RESULTS.md). --keep-fp32: none; auto (layers whose estimated SQNR is under \(Calibrate.autoMinSQNR) dB \
             stay float); or node names of the optimized graph, comma-separated (`loupe inspect`).
             The chosen photos, the method and its parameters, the preset and the kept-FP32 layers \
             are recorded in the output model's metadata (loupe.calibration.*, loupe.quantization.*).
@@ -59,7 +62,7 @@ struct Calibrate: ParsableCommand {
     var count: Int = 256
 
     @Option(help: ArgumentHelp(
-        "Preprocessing preset: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")) (default: implied by the model's input shape).",
+        "Preprocessing preset: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")), or resize (the whole photo resized to the model's one input) (default: implied by the model's input shape).",
         valueName: "NAME"))
     var preset: String?
 
@@ -72,7 +75,7 @@ struct Calibrate: ParsableCommand {
     @Option(name: .customLong("bias-correction"), help: ArgumentHelp(
         "Rounds of empirical bias correction: after calibrating, the INT8 model runs on the calibration photos and each conv/gemm bias absorbs the shift of its per-channel output mean from FP32 (0 = off).",
         valueName: "ROUNDS"))
-    var biasCorrection: Int = 2
+    var biasCorrection: Int = 0
 
     @Option(help: "Worker threads.")
     var threads: Int = 1
@@ -92,8 +95,8 @@ struct Calibrate: ParsableCommand {
         }
         if let split { do { _ = try UHDIQA.Split(name: split) } catch { throw ValidationError("\(error)") } }
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
-        if let preset, Preset(rawValue: preset) == nil {
-            throw ValidationError("unknown preset '\(preset)': expected \(Preset.allCases.map(\.rawValue).joined(separator: ", "))")
+        if let preset, Preset(rawValue: preset) == nil, preset != ModelInputs.resizeRecipe {
+            throw ValidationError("unknown preset '\(preset)': expected \((Preset.allCases.map(\.rawValue) + [ModelInputs.resizeRecipe]).joined(separator: ", "))")
         }
         _ = try MethodArgument.parse(method)
         _ = try KeepFP32Argument.parse(keepFP32, autoMinSQNR: Self.autoMinSQNR)
@@ -128,7 +131,8 @@ struct Calibrate: ParsableCommand {
 
             let session = try CalibrationSession(
                 graph: loaded.graph, options: CalibrationOptions(method: calibrationMethod, keepFP32: keep, threads: threads,
-                                            biasCorrectionRounds: biasCorrection))
+                                            biasCorrectionRounds: biasCorrection,
+                                            methodCandidates: method.lowercased() == "auto" ? MethodArgument.autoCandidates : []))
             var used: [CalibrationPhotos.Photo] = []
             var progress = Progress(total: photos.count)
             for photo in photos {
@@ -186,7 +190,10 @@ struct Calibrate: ParsableCommand {
 
 /// `--method`: the calibrator and its parameters.
 enum MethodArgument {
-    static let names = ["minmax", "percentile", "entropy", "mse"]
+    static let names = ["minmax", "percentile", "entropy", "mse", "auto"]
+
+    /// What `auto` tries (each scored by the int8 model's output SQNR on the calibration photos).
+    static let autoCandidates: [CalibrationMethod] = [.minMax, .percentile(99.99), .percentile(99.999), .entropy(bins: 2048), .mse]
 
     static func parse(_ s: String) throws -> CalibrationMethod {
         switch s.lowercased() {
@@ -194,6 +201,8 @@ enum MethodArgument {
         case "percentile": return .percentile(99.99)
         case "entropy": return .entropy(bins: 2048)
         case "mse": return .mse
+        // The observers are shared by every candidate; entropy's 2048 bins is what they need.
+        case "auto": return .entropy(bins: 2048)
         default: throw ValidationError("unknown --method '\(s)': expected \(names.joined(separator: ", "))")
         }
     }
@@ -247,6 +256,8 @@ enum CalibrationMetadata {
 
 /// A model's graph with static input shapes and the recipe that makes its inputs.
 struct ModelInputs {
+    /// `--preset resize`: the whole photo resized to the model's input size.
+    static let resizeRecipe = "resize"
     var graph: Graph
     var recipe: InputRecipe
 
@@ -254,8 +265,18 @@ struct ModelInputs {
     /// dimensions; fixed ones must match what the recipe makes.
     static func load(_ path: String, preset: String?) throws -> ModelInputs {
         let graph = try ONNXImporter.load(contentsOf: path)
-        let recipe = try preset.map { InputRecipe.preset(Preset(rawValue: $0)!) }
-            ?? InputRecipe.implied(byInputShapes: graph.inputs.map { $0.type.dims.map(\.known) })
+        let recipe: InputRecipe
+        if preset == resizeRecipe {
+            // The whole photo resized to the model's one [1,3,H,W] input, without the views a
+            // preset of the same size would add (clip-iqa is also 224×224).
+            guard graph.inputs.count == 1, let s = graph.inputs[0].type.staticShape, s.count == 4, s[0] == 1, s[1] == 3 else {
+                throw LoupeError.badInput("--preset \(resizeRecipe) needs one static [1,3,H,W] input; the model has \(graph.inputs.map { "\($0.name) \($0.type)" }.joined(separator: ", "))")
+            }
+            recipe = .resize(width: s[3], height: s[2])
+        } else {
+            recipe = try preset.map { InputRecipe.preset(Preset(rawValue: $0)!) }
+                ?? InputRecipe.implied(byInputShapes: graph.inputs.map { $0.type.dims.map(\.known) })
+        }
         return ModelInputs(graph: try apply(recipe, to: graph), recipe: recipe)
     }
 

@@ -36,6 +36,24 @@ final class BiasCorrectionTests: XCTestCase {
         XCTAssertFalse(BiasCorrection.addToBias(&g, node: hs, delta: [1]), "only Conv and Gemm have a bias")
     }
 
+    /// The shift an input's mean shift explains: Σ W over the window and the group's inputs.
+    func testPropagatedShiftSumsTheWeightsOfEachGroup() throws {
+        var g = Graph()
+        // 2 groups, 2 inputs and 1 output per group, 1×2 kernel.
+        g.initializers["w"] = Tensor(shape: [2, 1, 1, 2], floats: [1, 2, 3, 4])
+        let conv = Node(name: "c", op: .conv(ConvAttributes(kernelShape: [1, 2], strides: [1, 1], dilations: [1, 1],
+                                                            pads: [0, 0, 0, 0], group: 2)), inputs: ["x", "w"], outputs: ["y"])
+        let p = try XCTUnwrap(BiasCorrection.propagatedShift(of: conv, in: g, inputShift: [0.5, -1]))
+        let expectedConv: [Double] = [1.5, -7]  // (1 + 2)·0.5, (3 + 4)·−1
+        XCTAssertEqual(p, expectedConv)
+        // Gemm, B [K=2, N=3] not transposed, alpha 2: 2·Bᵀ·shift.
+        g.initializers["b"] = Tensor(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6])
+        let gemm = Node(name: "g", op: .gemm(GemmAttributes(alpha: 2)), inputs: ["a", "b"], outputs: ["z"])
+        let expected: [Double] = [6, 9, 12]  // 2·(1·1 + 4·0.5), 2·(2 + 2.5), 2·(3 + 3)
+        XCTAssertEqual(try XCTUnwrap(BiasCorrection.propagatedShift(of: gemm, in: g, inputShift: [1, 0.5])), expected)
+        XCTAssertNil(BiasCorrection.propagatedShift(of: conv, in: g, inputShift: [1]), "wrong channel count")
+    }
+
     /// The measure bias correction minimises: per-channel mean of "features" (an int8 conv
     /// output) in Loupe's int8 run against FP32, over the calibration inputs.
     func testCorrectionMovesInt8ChannelMeansTowardFP32() throws {
@@ -69,5 +87,37 @@ final class BiasCorrectionTests: XCTestCase {
         for (name, t) in r0.graph.initializers where t.dtype == .int8 {
             XCTAssertEqual(r2.graph.initializers[name], t, "weight codes '\(name)' changed")
         }
+    }
+}
+
+/// `--method auto`: every candidate is scored on the same observations and the best one is
+/// kept, with the scores in the metadata.
+final class MethodSelectionTests: XCTestCase {
+    func testAutoKeepsTheCandidateWithTheBestOutputSQNR() throws {
+        var rng = TestRandom(seed: 11)
+        let inputs = (0..<6).map { _ in ["x": rng.image(TinyNet.inputShape)] }
+        let candidates: [CalibrationMethod] = [.minMax, .percentile(99.0), .mse]
+        let session = try CalibrationSession(graph: TinyNet.graph(seed: 11),
+                                             options: CalibrationOptions(method: .entropy(bins: 2048), methodCandidates: candidates))
+        for x in inputs { try session.observe(x) }
+        let auto = try session.quantize()
+        let note = try XCTUnwrap(auto.graph.metadata[Quantizer.MetadataKey.methodSelection])
+        // Score every candidate independently here and check the choice.
+        func outputSQNR(_ r: QuantizationResult) throws -> Double {
+            let m = try Model(graph: r.graph)
+            var s = 0.0, n = 0.0
+            for x in inputs {
+                let want = try session.model.run(x), got = try m.run(x)
+                for (k, w) in want {
+                    for (a, b) in zip(w.floats, try XCTUnwrap(got[k]).floats) { s += Double(a * a); n += Double((a - b) * (a - b)) }
+                }
+            }
+            return 10 * log10(s / n)
+        }
+        let scored = try candidates.map { ($0, try outputSQNR(session.quantize(method: $0))) }
+        let best = scored.max { $0.1 < $1.1 }!.0
+        XCTAssertTrue(note.hasSuffix("chose \(Quantizer.describe(best))"), "\(note) vs \(scored)")
+        XCTAssertEqual(auto.graph.metadata[Quantizer.MetadataKey.method], Quantizer.describe(best))
+        for (m, _) in scored { XCTAssertTrue(note.contains(Quantizer.describe(m)), note) }
     }
 }

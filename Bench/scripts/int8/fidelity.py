@@ -266,12 +266,17 @@ def loupe_has(loupe, command):
 
 
 def loupe_calibrate(loupe, model_path, images, preset, method, threads, out, log):
-    # "mse:bc0" = --method mse --bias-correction 0 (rounds); plain "mse" = Loupe's default rounds.
-    name, _, bc = method.partition(":bc")
+    # "mse:bc2" = --method mse --bias-correction 2 (rounds); "mse:keepauto" adds --keep-fp32 auto.
+    name, *opts = method.split(":")
     cmd = [loupe, "calibrate", str(model_path), "--images", str(images), "--count", "32",
            "--method", name, "--threads", str(threads), "-o", str(out)]
-    if bc:
-        cmd += ["--bias-correction", bc]
+    for o in opts:
+        if o.startswith("bc"):
+            cmd += ["--bias-correction", o[2:]]
+        elif o == "keepauto":
+            cmd += ["--keep-fp32", "auto"]
+        else:
+            raise SystemExit(f"unknown Loupe method option '{o}' in '{method}'")
     if preset:
         cmd[5:5] = ["--preset", preset]
     t0 = time.time()
