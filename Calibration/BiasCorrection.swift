@@ -49,6 +49,26 @@ struct ChannelMeans: Sendable {
 /// correction computes, in one model run per photo per round instead of one per layer;
 /// a few rounds take up what the linearization misses (fused clamps, borders).
 enum BiasCorrection {
+    /// The layers whose bias is corrected.
+    enum Layer {
+        case conv(ConvAttributes)
+        case gemm(GemmAttributes)
+
+        init?(_ op: Op) {
+            switch op {
+            case .conv(let a): self = .conv(a)
+            case .gemm(let a): self = .gemm(a)
+        case .convTranspose, .matMul, .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid, .prelu,
+             .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod, .gelu,
+             .globalAveragePool, .globalMaxPool, .reduce, .averagePool, .maxPool, .flatten, .reshape,
+             .squeeze, .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .shape, .gather, .slice,
+             .cast, .constantOfShape, .expand, .identity, .dropout, .quantizeLinear, .dequantizeLinear,
+             .unsupported:
+                return nil
+            }
+        }
+    }
+
     static func uniqueName(_ base: String, in graph: Graph) -> String {
         var name = base, i = 1
         while graph.initializers[name] != nil || graph.type(of: name) != nil { name = "\(base)_\(i)"; i += 1 }
@@ -97,8 +117,8 @@ enum BiasCorrection {
     static func propagatedShift(of node: Node, in graph: Graph, inputShift: [Double]) -> [Double]? {
         guard let w = node.input(1).flatMap({ graph.initializers[$0] }), w.dtype == .float32 else { return nil }
         let ws = w.floats
-        switch node.op {
-        case .conv(let a):
+        switch Layer(node.op) {
+        case .conv(let a)?:
             guard w.shape.count >= 3, a.group >= 1 else { return nil }
             let outC = w.shape[0], inPerGroup = w.shape[1], window = w.shape[2...].reduce(1, *)
             guard outC % a.group == 0, inPerGroup * a.group == inputShift.count else { return nil }
@@ -113,7 +133,7 @@ enum BiasCorrection {
                 }
                 return s
             }
-        case .gemm(let a):
+        case .gemm(let a)?:
             guard w.shape.count == 2, !a.transA else { return nil }
             let (k, n) = a.transB ? (w.shape[1], w.shape[0]) : (w.shape[0], w.shape[1])
             guard k == inputShift.count else { return nil }
@@ -122,12 +142,7 @@ enum BiasCorrection {
                 for i in 0..<k { s += Double(ws[a.transB ? j * k + i : i * n + j]) * inputShift[i] }
                 return s * Double(a.alpha)
             }
-        case .convTranspose, .matMul, .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid, .prelu,
-             .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod, .gelu,
-             .globalAveragePool, .globalMaxPool, .reduce, .averagePool, .maxPool, .flatten, .reshape,
-             .squeeze, .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .shape, .gather, .slice,
-             .cast, .constantOfShape, .expand, .identity, .dropout, .quantizeLinear, .dequantizeLinear,
-             .unsupported:
+        case nil:
             return nil
         }
     }
@@ -139,18 +154,13 @@ enum BiasCorrection {
         var node = graph.nodes[index]
         let biasInput = 2
         var scale: Float = 1
-        switch node.op {
-        case .conv: break
-        case .gemm(let a):
+        switch Layer(node.op) {
+        case .conv?: break
+        case .gemm(let a)?:
             // Y = αAB + βC: a shift d of Y is a shift d/β of C.
             guard a.beta != 0 else { return false }
             scale = 1 / a.beta
-        case .convTranspose, .matMul, .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid, .prelu,
-             .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod, .gelu,
-             .globalAveragePool, .globalMaxPool, .reduce, .averagePool, .maxPool, .flatten, .reshape,
-             .squeeze, .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .shape, .gather, .slice,
-             .cast, .constantOfShape, .expand, .identity, .dropout, .quantizeLinear, .dequantizeLinear,
-             .unsupported:
+        case nil:
             return false
         }
         if let b = node.input(biasInput) {

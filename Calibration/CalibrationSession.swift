@@ -89,10 +89,7 @@ public final class CalibrationSession {
         var corrected: [(String, Int)] = []
         for (i, node) in prepared.nodes.enumerated() where plan.isInt8(i) {
             guard case .weighted = plan.roles[i], let out = node.outputs.first, observedSet.contains(out) else { continue }
-            switch node.op {
-            case .conv, .gemm: corrected.append((out, i))
-            default: break
-            }
+            if BiasCorrection.Layer(node.op) != nil { corrected.append((out, i)) }
         }
         let kept = options.biasCorrectionRounds > 0 ? corrected : []
         self.corrected = kept
