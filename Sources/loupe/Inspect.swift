@@ -64,11 +64,13 @@ struct Inspect: ParsableCommand {
         }
         print("")
         print(formatTable(["#", "node", "op", "output", "MACs", "runs on"], rows))
-        let params = shown.initializers.values.filter { $0.dtype.isFloat }.reduce(0) { $0 + $1.count }
+        // Weights of a quantized model are int8 codes and its biases int32: count them too.
+        let params = shown.initializers.values.filter { $0.dtype.isFloat || $0.dtype == .int8 || $0.dtype == .int32 }
+            .reduce(0) { $0 + $1.count }
         print("")
         print("graph: \(imported ? "imported" : "optimized"), \(shown.nodes.count) nodes: "
               + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
-        print("parameters (float constant elements in the graph): \(formatCount(params))")
+        print("parameters (float, int8 and int32 constant elements in the graph): \(formatCount(params))")
         print("MACs (conv, gemm, matmul): \(formatCount(macs))")
         let int8Values = Set(shown.types.filter { $0.value.dtype == .int8 }.map(\.key))
         if !int8Values.isEmpty {
