@@ -269,10 +269,12 @@ struct ModelInputs {
         if preset == resizeRecipe {
             // The whole photo resized to the model's one [1,3,H,W] input, without the views a
             // preset of the same size would add (clip-iqa is also 224×224).
-            guard graph.inputs.count == 1, let s = graph.inputs[0].type.staticShape, s.count == 4, s[0] == 1, s[1] == 3 else {
-                throw LoupeError.badInput("--preset \(resizeRecipe) needs one static [1,3,H,W] input; the model has \(graph.inputs.map { "\($0.name) \($0.type)" }.joined(separator: ", "))")
+            // The batch may be symbolic (it is fed as 1); the image size must be known.
+            let d = graph.inputs.first?.type.dims.map(\.known) ?? []
+            guard graph.inputs.count == 1, d.count == 4, d[0] ?? 1 == 1, d[1] == 3, let h = d[2], let w = d[3] else {
+                throw LoupeError.badInput("--preset \(resizeRecipe) needs one [1,3,H,W] input with known H and W; the model has \(graph.inputs.map { "\($0.name) \($0.type)" }.joined(separator: ", "))")
             }
-            recipe = .resize(width: s[3], height: s[2])
+            recipe = .resize(width: w, height: h)
         } else {
             recipe = try preset.map { InputRecipe.preset(Preset(rawValue: $0)!) }
                 ?? InputRecipe.implied(byInputShapes: graph.inputs.map { $0.type.dims.map(\.known) })
