@@ -55,6 +55,45 @@ struct Window2D {
     }
 }
 
+/// The shape checks and window of a 2-D NHWC convolution with OIHW weights, shared by the
+/// float32 and the int8 (qc8) lowering.
+struct ConvGeometry {
+    let n: Int, h: Int, w: Int, c: Int
+    let o: Int, ig: Int, kh: Int, kw: Int, g: Int
+    let window: Window2D
+    let oh: Int, ow: Int
+
+    init(_ a: ConvAttributes, input xs: [Int], weights ws: [Int]) throws {
+        (n, h, w, c) = (xs[0], xs[1], xs[2], xs[3])
+        (o, ig, kh, kw) = (ws[0], ws[1], ws[2], ws[3])
+        g = a.group
+        guard g >= 1, c % g == 0, o % g == 0, c / g == ig else {
+            throw Unsupported("group \(g) does not divide input channels \(c) / output channels \(o) with W \(ws)")
+        }
+        if !a.kernelShape.isEmpty && a.kernelShape != [kh, kw] {
+            throw Unsupported("kernel_shape \(a.kernelShape) disagrees with W \(ws)")
+        }
+        window = try Window2D.make(kernel: [kh, kw], strides: a.strides, dilations: a.dilations, pads: a.pads,
+                                   autoPad: a.autoPad, input: (h, w))
+        (oh, ow) = try window.output(h, w)
+    }
+
+    /// OIHW → OHWI: XNNPACK's [groups][group_output][kh][kw][group_input] without flags.
+    func packOHWI<T>(_ src: [T]) -> [T] {
+        var packed = src
+        for oo in 0..<o {
+            for i in 0..<ig {
+                for yy in 0..<kh {
+                    for xx in 0..<kw {
+                        packed[((oo * kh + yy) * kw + xx) * ig + i] = src[((oo * ig + i) * kh + yy) * kw + xx]
+                    }
+                }
+            }
+        }
+        return packed
+    }
+}
+
 extension Lowering {
     /// Conv (groups, depthwise, dilation, strides, asymmetric pads, auto_pad, fused clamp)
     /// → `xnn_create_convolution2d_nhwc_f32` with weights repacked OIHW → OHWI.
@@ -66,18 +105,9 @@ extension Lowering {
         let wName = try input(node, 1, "W")
         guard let w = graph.constant(wName) else { throw Unsupported("weights must be constant (non-constant W is not supported)") }
         guard w.dtype == .float32, w.shape.count == 4 else { throw Unsupported("weights must be float32 OIHW, got \(w.type)") }
-        let (n, h, wd, c) = (xs[0], xs[1], xs[2], xs[3])
-        let (o, ig, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
-        let g = a.group
-        guard g >= 1, c % g == 0, o % g == 0, c / g == ig else {
-            throw Unsupported("group \(g) does not divide input channels \(c) / output channels \(o) with W \(w.shape)")
-        }
-        if !a.kernelShape.isEmpty && a.kernelShape != [kh, kw] {
-            throw Unsupported("kernel_shape \(a.kernelShape) disagrees with W \(w.shape)")
-        }
-        let win = try Window2D.make(kernel: [kh, kw], strides: a.strides, dilations: a.dilations, pads: a.pads,
-                                    autoPad: a.autoPad, input: (h, wd))
-        let (oh, ow) = try win.output(h, wd)
+        let geo = try ConvGeometry(a, input: xs, weights: w.shape)
+        let (n, h, wd, c, o, ig, kh, kw, g, win) = (geo.n, geo.h, geo.w, geo.c, geo.o, geo.ig, geo.kh, geo.kw, geo.g, geo.window)
+        let (oh, ow) = (geo.oh, geo.ow)
         let y = try expectOutput(node, graph, [n, oh, ow, o])
         var bias: [Float]? = nil
         if let bn = node.input(2) {
@@ -87,18 +117,7 @@ extension Lowering {
         try checkRange(a.outputMin, a.outputMax)
         guard let b else { return .xnnpack(name) }
 
-        // OIHW → OHWI (XNNPACK's [groups][group_output][kh][kw][group_input] without flags).
-        let src = w.floats
-        var packed = [Float](repeating: 0, count: src.count)
-        for oo in 0..<o {
-            for i in 0..<ig {
-                for yy in 0..<kh {
-                    for xx in 0..<kw {
-                        packed[((oo * kh + yy) * kw + xx) * ig + i] = src[((oo * ig + i) * kh + yy) * kw + xx]
-                    }
-                }
-            }
-        }
+        let packed = geo.packOHWI(w.floats)
         let outStride = b.outputStride(y, channels: o)
         let op = try packed.withUnsafeBufferPointer { wp in
             try XNNOperator.create(name, node) { out in

@@ -11,18 +11,9 @@ extension Lowering {
         guard xs.count == 4 else { throw Unsupported("only 2-D convolution (NHWC rank 4) is supported, X is \(xs)") }
         let wName = try input(node, 1, "W")
         guard let w = graph.constant(wName), w.shape.count == 4 else { throw Unsupported("weights must be a constant OIHW tensor") }
-        let (n, h, wd, c) = (xs[0], xs[1], xs[2], xs[3])
-        let (o, ig, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
-        let g = a.group
-        guard g >= 1, c % g == 0, o % g == 0, c / g == ig else {
-            throw Unsupported("group \(g) does not divide input channels \(c) / output channels \(o) with W \(w.shape)")
-        }
-        if !a.kernelShape.isEmpty && a.kernelShape != [kh, kw] {
-            throw Unsupported("kernel_shape \(a.kernelShape) disagrees with W \(w.shape)")
-        }
-        let win = try Window2D.make(kernel: [kh, kw], strides: a.strides, dilations: a.dilations, pads: a.pads,
-                                    autoPad: a.autoPad, input: (h, wd))
-        let (oh, ow) = try win.output(h, wd)
+        let geo = try ConvGeometry(a, input: xs, weights: w.shape)
+        let (n, h, wd, c, o, ig, g, win) = (geo.n, geo.h, geo.w, geo.c, geo.o, geo.ig, geo.g, geo.window)
+        let (oh, ow) = (geo.oh, geo.ow)
         let (y, qy) = try int8Output(node, graph, [n, oh, ow, o])
         let (codes, scales) = try qc8Weights(wName, graph, axis: 0, channels: o)
         let bias = try qc8Bias(node.input(2), graph, channels: o, inputScale: qx.scale, weightScales: scales)
@@ -31,16 +22,7 @@ extension Lowering {
         guard let b else { return .xnnpack(qc8Name) }
 
         // OIHW → OHWI, as for float32.
-        var packed = [Int8](repeating: 0, count: codes.count)
-        for oo in 0..<o {
-            for i in 0..<ig {
-                for yy in 0..<kh {
-                    for xx in 0..<kw {
-                        packed[((oo * kh + yy) * kw + xx) * ig + i] = codes[((oo * ig + i) * kh + yy) * kw + xx]
-                    }
-                }
-            }
-        }
+        let packed = geo.packOHWI(codes)
         let op = try createQC8(node, win: win, groups: g, groupInput: ig, groupOutput: o / g, inputStride: c,
                                outputStride: o, qx: qx, scales: scales, weights: packed, bias: bias, qy: qy, lo: lo, hi: hi)
         b.addXNNStep(node, qc8Name, reads: [x], writes: [y], ops: [op]) { bind in
