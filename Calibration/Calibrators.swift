@@ -63,6 +63,8 @@ public enum Calibrator {
     /// Levels the |x| distribution is quantized to in the entropy search (TensorRT: 128, one
     /// sign of int8).
     public static let entropyQuantizedBins = 128
+    /// The entropy search never clips more than this fraction of the observed values.
+    public static let entropyMaxClippedFraction = 0.01
 
     /// The activation range `method` chooses from `observer`.
     public static func range(_ method: CalibrationMethod, from observer: HistogramObserver) throws -> ActivationRange {
@@ -118,14 +120,23 @@ public enum Calibrator {
     /// spreads each level evenly back over the bins of `P` that are nonzero. Both are
     /// normalized and smoothed (ε = 1e-4 moved from nonzero onto zero bins, as MXNet/ONNX
     /// Runtime), and the `i` with the smallest KL(P‖Q) gives `t = i · binWidth`.
+    ///
+    /// Candidates that would clip more than ``entropyMaxClippedFraction`` of the values are
+    /// skipped: the search assumes the mass sits near zero, and on a distribution that is a
+    /// spike at zero plus a spread (a squeeze-excite gate after HardSigmoid) it chose
+    /// thresholds that clipped most of the spread — the challenge baseline's gates ended at
+    /// t ≈ 0.1 of their [0, 1] range and its features at 1 dB SQNR (measured, Bench/RESULTS.md).
     static func entropyThreshold(_ o: HistogramObserver) -> Double {
         let h = o.absoluteCounts.map(Double.init), n = h.count, levels = entropyQuantizedBins
         let w = Double(o.binWidth)
         var suffix = [Double](repeating: 0, count: n + 1)
         for k in stride(from: n - 1, through: 0, by: -1) { suffix[k] = suffix[k + 1] + h[k] }
+        let total = suffix[0]
+        var first = levels
+        while first < n, suffix[first] > entropyMaxClippedFraction * total { first += 1 }
         var best = n, bestKL = Double.infinity
         var p = [Double](repeating: 0, count: n), q = [Double](repeating: 0, count: n)
-        for i in levels...n {
+        for i in first...n {
             for k in 0..<i { p[k] = h[k] }
             p[i - 1] += suffix[i]
             let merged = i / levels
