@@ -80,9 +80,9 @@ enum BiasCorrection {
         let consumers = qdq.consumers()
         var out: [String: String] = [:]
         for v in values {
-            guard let q = consumers[v]?.first(where: { if case .quantizeLinear = qdq.nodes[$0].op { return true }; return false }),
+            guard let q = consumers[v]?.first(where: { qdq.nodes[$0].op.isQuantize }),
                   let qOut = qdq.nodes[q].outputs.first,
-                  let d = consumers[qOut]?.first(where: { if case .dequantizeLinear = qdq.nodes[$0].op { return true }; return false }),
+                  let d = consumers[qOut]?.first(where: { qdq.nodes[$0].op.isDequantize }),
                   let dOut = qdq.nodes[d].outputs.first else { continue }
             out[v] = dOut
         }

@@ -74,9 +74,7 @@ public final class CalibrationSession {
     /// a `--keep-fp32` layer that is not a node of the optimized graph, or a graph that is
     /// already quantized.
     public init(graph: Graph, options: CalibrationOptions) throws {
-        if let q = graph.nodes.first(where: {
-            switch $0.op { case .quantizeLinear, .dequantizeLinear: return true; default: return false }
-        }) {
+        if let q = graph.nodes.first(where: { $0.op.isQuantize || $0.op.isDequantize }) {
             throw LoupeError.unsupportedOp(q.reference, reason: "the model is already quantized; calibrate its float original")
         }
         self.options = options

@@ -63,7 +63,7 @@ public final class Model {
         // this ends; the bound is a guard against a pass bug.
         for _ in 0..<8 {
             var refused: [String: String] = [:]
-            for node in optimized.nodes where !keepFloat.keys.contains(node.name) && isInt8Compute(node, optimized) {
+            for node in optimized.nodes where !keepFloat.keys.contains(node.name) && Lowering.runsOnInt8(node, optimized) {
                 if case .unsupported(let reason) = Lowering.placement(of: node, in: optimized) {
                     refused[node.name] = "the runtime refuses its int8 form: \(reason)"
                 }
@@ -73,13 +73,6 @@ public final class Model {
             optimized = try Pipeline.optimize(graph, options: .init(keepFloat: keepFloat))
         }
         return optimized
-    }
-
-    /// A node other than a conversion that reads or writes int8 codes.
-    private static func isInt8Compute(_ node: Node, _ graph: Graph) -> Bool {
-        if case .quantizeLinear = node.op { return false }
-        if case .dequantizeLinear = node.op { return false }
-        return (node.inputs + node.outputs).contains { !$0.isEmpty && graph.type(of: $0)?.dtype == .int8 }
     }
 
     /// Runs the model. Inputs are float32 tensors keyed by input name; the result holds

@@ -41,3 +41,17 @@ public struct ValueQuantization: Sendable, Hashable, CustomStringConvertible {
         return "scale \(scales[0]) zp \(zeroPoints[0])"
     }
 }
+
+extension Op {
+    /// True for QuantizeLinear.
+    public var isQuantize: Bool {
+        if case .quantizeLinear = self { return true }
+        return false
+    }
+
+    /// True for DequantizeLinear.
+    public var isDequantize: Bool {
+        if case .dequantizeLinear = self { return true }
+        return false
+    }
+}

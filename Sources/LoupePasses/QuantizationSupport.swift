@@ -36,18 +36,6 @@ struct AffineParams: Equatable {
 }
 
 extension Op {
-    /// True for QuantizeLinear.
-    var isQuantize: Bool {
-        if case .quantizeLinear = self { return true }
-        return false
-    }
-
-    /// True for DequantizeLinear.
-    var isDequantize: Bool {
-        if case .dequantizeLinear = self { return true }
-        return false
-    }
-
     /// Ops that only move or re-label elements (no arithmetic): they commute with a
     /// per-tensor DequantizeLinear, so int8 codes can flow through them unchanged.
     var isDataMovement: Bool {

@@ -27,9 +27,8 @@ extension Lowering {
     /// True when the node reads or writes int8 activations (constants do not count: int8
     /// weights of a float node are refused by the float lowering). QuantizeLinear and
     /// DequantizeLinear are the converts at the border and lower on their own.
-    static func runsOnInt8(_ node: Node, _ graph: Graph) -> Bool {
-        if case .quantizeLinear = node.op { return false }
-        if case .dequantizeLinear = node.op { return false }
+    public static func runsOnInt8(_ node: Node, _ graph: Graph) -> Bool {
+        if node.op.isQuantize || node.op.isDequantize { return false }
         for v in node.inputs + node.outputs where !v.isEmpty && graph.constant(v) == nil {
             if graph.type(of: v)?.dtype == .int8 { return true }
         }

@@ -95,9 +95,7 @@ struct Calibrate: ParsableCommand {
         }
         if let split { do { _ = try UHDIQA.Split(name: split) } catch { throw ValidationError("\(error)") } }
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
-        if let preset, Preset(rawValue: preset) == nil, preset != ModelInputs.resizeRecipe {
-            throw ValidationError("unknown preset '\(preset)': expected \((Preset.allCases.map(\.rawValue) + [ModelInputs.resizeRecipe]).joined(separator: ", "))")
-        }
+        try ModelInputs.validate(preset: preset)
         _ = try MethodArgument.parse(method)
         _ = try KeepFP32Argument.parse(keepFP32, autoMinSQNR: Self.autoMinSQNR)
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
@@ -258,6 +256,13 @@ enum CalibrationMetadata {
 struct ModelInputs {
     /// `--preset resize`: the whole photo resized to the model's input size.
     static let resizeRecipe = "resize"
+
+    /// `--preset NAME` of calibrate and quant-report: a preset or `resize`.
+    static func validate(preset: String?) throws {
+        if let preset, Preset(rawValue: preset) == nil, preset != resizeRecipe {
+            throw ValidationError("unknown preset '\(preset)': expected \((Preset.allCases.map(\.rawValue) + [resizeRecipe]).joined(separator: ", "))")
+        }
+    }
     var graph: Graph
     var recipe: InputRecipe
 

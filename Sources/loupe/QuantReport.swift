@@ -60,9 +60,7 @@ struct QuantReport: ParsableCommand {
 
     func validate() throws {
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
-        if let preset, Preset(rawValue: preset) == nil, preset != ModelInputs.resizeRecipe {
-            throw ValidationError("unknown preset '\(preset)': expected \((Preset.allCases.map(\.rawValue) + [ModelInputs.resizeRecipe]).joined(separator: ", "))")
-        }
+        try ModelInputs.validate(preset: preset)
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
     }
 
