@@ -111,7 +111,7 @@ extension ONNXImporter {
         return [n.node(.slice, inputs: inputs)]
     }
 
-    static func mapCast(_ n: NodeContext) throws -> [Node] {
+    static func mapCast(_ n: NodeContext, _ b: inout GraphBuilder) throws -> [Node] {
         guard let code = try n.int("to") else { throw n.invalid("to", "is required") }
         guard let code32 = Int32(exactly: code), Onnx_TensorProto.DataType(rawValue: Int(code32)) != nil,
               code32 != 0 else {
@@ -120,6 +120,15 @@ extension ONNXImporter {
         guard let to = dtype(onnx: code32) else {
             try n.requireArity(inputs: 1...1)
             return [n.unsupported("cast to \(onnxTypeName(code32)) is not supported")]
+        }
+        // Weights stored as float16 and widened by a Cast (half the file, float32 arithmetic)
+        // become float32 initializers here rather than in FoldConstants: importers of later
+        // nodes (Conv's kernel_shape, Gemm's transposes) need the weight's shape and data at
+        // import. Float initializers are held as Float, so the widening is exact.
+        if to == .float32, n.inputs.count == 1, n.outputs.count == 1,
+           let src = b.graph.initializers[n.inputs[0]], src.dtype.isFloat {
+            b.graph.initializers[n.outputs[0]] = Tensor(shape: src.shape, floats: src.floats, dtype: .float32)
+            return []
         }
         return try n.simple(.cast(to: to), inputs: 1...1)
     }

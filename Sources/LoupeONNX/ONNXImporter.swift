@@ -208,7 +208,7 @@ public enum ONNXImporter {
         case "Shape": return try mapShape(n)
         case "Gather": return try n.simple(.gather(axis: n.int("axis", default: 0)), inputs: 2...2)
         case "Slice": return try mapSlice(n, &b)
-        case "Cast": return try mapCast(n)
+        case "Cast": return try mapCast(n, &b)
         case "ConstantOfShape": return try mapConstantOfShape(n, b)
         case "Expand": return try n.simple(.expand, inputs: 2...2)
         case "Identity": return try n.simple(.identity, inputs: 1...1)

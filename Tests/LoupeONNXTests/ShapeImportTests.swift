@@ -184,6 +184,31 @@ final class ShapeImportTests: ONNXTestCase {
         XCTAssertNotNil(try single("drop_train_dyn").unsupportedReason)
     }
 
+    /// Weights stored as float16 and widened by Cast (weight-only half storage) import as
+    /// float32 initializers, so that Conv finds its kernel shape at import; a Cast of
+    /// computed data, or to another type, stays a node.
+    func testCastOfHalfInitializerBecomesFloatInitializer() throws {
+        try python("""
+        w = np.array([0.1, -2.5, 65504.0, 1e-5], np.float16).reshape(1, 1, 2, 2)
+        save('half_w', [N('Cast', ['w16'], ['w'], to=TP.FLOAT), N('Conv', ['x', 'w'], ['y'])],
+             [vi('x', [1, 1, 4, 4])], [vi('y', None)], [numpy_helper.from_array(w, 'w16')])
+        save('half_x', [N('Cast', ['x'], ['y'], to=TP.FLOAT)], [vi('x', [2], TP.FLOAT16)], [vi('y', None)])
+        save('half_to_int', [N('Cast', ['w16'], ['y'], to=TP.INT32)], [], [vi('y', None, TP.INT32)],
+             [numpy_helper.from_array(np.array([1.5], np.float16), 'w16')])
+        """)
+        let g = try load("half_w")
+        XCTAssertEqual(g.nodes.count, 1)
+        guard case .conv(let conv) = g.nodes[0].op else { return XCTFail("expected Conv, got \(g.nodes[0].op)") }
+        XCTAssertEqual(conv.kernelShape, [2, 2])
+        let w = try XCTUnwrap(g.initializers["w"])
+        XCTAssertEqual(w.dtype, .float32)
+        XCTAssertEqual(w.shape, [1, 1, 2, 2])
+        // The float16 values exactly: 0.1 and 1e-5 are not float16 numbers.
+        XCTAssertEqual(w.floats, [Float(Float16(0.1)), -2.5, 65504, Float(Float16(1e-5))])
+        XCTAssertEqual(try single("half_x").op, .cast(to: .float32))
+        XCTAssertEqual(try single("half_to_int").op, .cast(to: .int32))
+    }
+
     func testConstantNodesBecomeInitializers() throws {
         try python("""
         def const(name, **kw): return N('Constant', [], [name], **kw)
