@@ -4,7 +4,9 @@
 
 Two Kodak photos that train.py holds out with seed 0 (kodak-21, kodak-23: never trained
 on), each clean and degraded by three of dataset.py's distortions at fixed levels (blur 3,
-noise 3, JPEG 4) at the photo's own size (768x512). The distorted copies are made by the
+noise 3, JPEG 4) at the scale the model was trained at (dataset.load_photo: short side 720,
+1080x720; at Kodak's own 768x512 the `baseline` preset would upscale the crop 1.9x, which
+the model has not seen: see tools/models/MODEL_CARD.md). The distorted copies are made by the
 same code as the training data. Clean and blurred/noisy copies are stored as JPEG quality
 90 (4:2:0, small enough to commit), the JPEG copy as the distortion's own JPEG bytes. Kodak photos: released by
 Eastman Kodak for unrestricted usage.
@@ -35,7 +37,7 @@ def main():
     for pid in PHOTOS:
         if pid not in held_ids:
             raise SystemExit(f"make_samples: {pid} is not held out with seed 0")
-        img = np.asarray(Image.open(sources[pid]["file"]).convert("RGB"))
+        img = dataset.load_photo(sources[pid]["file"])
         stem = "kodim" + pid[-2:]
         Image.fromarray(img).save(OUT / f"{stem}.jpg", quality=90, subsampling=2)
         for k, (name, level) in enumerate(VARIANTS):

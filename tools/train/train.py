@@ -267,7 +267,7 @@ def main():
 
     model = make_baseline.build()  # torch.manual_seed(0) initialisation, weights=None
     if args.from_checkpoint:
-        ckpt = torch.load(args.from_checkpoint, map_location="cpu")
+        ckpt = torch.load(args.from_checkpoint, map_location="cpu", weights_only=False)  # our own file (numpy scalars in its metrics)
         model.load_state_dict(ckpt["model"])
         model.eval()
         res = evaluate(model, ev)
