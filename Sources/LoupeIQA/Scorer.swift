@@ -176,15 +176,16 @@ public final class Scorer {
 
 /// Where the default scoring model lives.
 ///
-/// The default is ``relativePath`` (`tools/models/challenge_baseline.onnx`, the challenge
-/// baseline with seed-0 weights, input [1,3,720,1280], preset `baseline`), looked up
-/// relative to the running executable and its parent folders (so a `swift build` product
-/// in `.build/<config>/` finds the repository's copy, and an install can put the file
-/// next to the binary under the same relative path), then relative to the current
-/// directory. A trained default replaces the file under the same name.
+/// The default is ``relativePath`` (`tools/models/loupe_iqa.onnx`, the challenge-baseline
+/// architecture trained by synthetic-distortion learning, input [1,3,720,1280], preset
+/// `baseline`; its INT8 twin `loupe_iqa.int8.onnx` lies beside it; see
+/// tools/models/MODEL_CARD.md), looked up relative to the running executable and its
+/// parent folders (so a `swift build` product in `.build/<config>/` finds the repository's
+/// copy, and an install can put the file next to the binary under the same relative path),
+/// then relative to the current directory.
 public enum DefaultModel {
     /// The one place the default model's location is written.
-    public static let relativePath = "tools/models/challenge_baseline.onnx"
+    public static let relativePath = "tools/models/loupe_iqa.onnx"
     /// The preset the default model expects.
     public static let preset = Preset.baseline
 

@@ -86,6 +86,34 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertEqual(try run(["score", folder.path, "--shard", "4/3"]).status, 64)
     }
 
+    /// The README's main command: `loupe score` with no --model scores with the bundled
+    /// trained scorer and ranks every clean sample photo above its own blurred, noisy and
+    /// heavily JPEG-compressed copies (the samples are held-out photos: never trained on).
+    /// The FP32 and INT8 bundles agree on that order. Fails for an untrained model.
+    func testBundledScorerRanksCleanSamplesAboveTheirDistortedCopies() throws {
+        _ = try loupe
+        let samples = repositoryRoot.appendingPathComponent("tools/models/samples").path
+        let int8 = repositoryRoot.appendingPathComponent("tools/models/loupe_iqa.int8.onnx").path
+        for model in [nil, int8] {
+            let dir = try makeTemporaryDirectory(self)
+            let out = dir.appendingPathComponent("scores.csv")
+            let r = try run(["score", samples, "-o", out.path] + (model.map { ["--model", $0] } ?? []))
+            XCTAssertEqual(r.status, 0, r.stderr)
+            var score: [String: Double] = [:]
+            for row in try ScoreFile.read(out.path) {
+                score[URL(fileURLWithPath: row.path).deletingPathExtension().lastPathComponent] = row.score
+            }
+            XCTAssertEqual(score.count, 8, "\(score)")
+            for photo in ["kodim21", "kodim23"] {
+                let clean = try XCTUnwrap(score[photo])
+                for variant in ["blur3", "noise3", "jpeg4"] {
+                    let d = try XCTUnwrap(score["\(photo)-\(variant)"])
+                    XCTAssertGreaterThan(clean, d, "\(model ?? "default model"): \(photo) vs \(variant)")
+                }
+            }
+        }
+    }
+
     func testRankCommand() throws {
         let dir = try makeTemporaryDirectory(self)
         let csv = dir.appendingPathComponent("entries.csv")
