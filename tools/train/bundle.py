@@ -80,22 +80,17 @@ def run(cmd):
     print("$ " + " ".join(str(c) for c in cmd), flush=True)
     t = time.time()
     p = subprocess.run([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if p.returncode not in (0,):
+    if p.returncode != 0:
         sys.stderr.write(p.stdout[-4000:] + p.stderr[-4000:])
         raise SystemExit(f"bundle: {cmd[1]} exited {p.returncode}")
     return p.stdout, time.time() - t
 
 
 def preset_region(a):
-    """The region of `a` (H x W x 3) that the `baseline` preset resizes to 1280x720 (its
-    centre 2:1 crop; Tests/Tools/imaging/reference.py's baseline())."""
+    """The region of `a` (H x W x 3) that the `baseline` preset resizes to 1280x720."""
     ref = dataset.int8_photos.imaging_reference
     h, w = a.shape[:2]
-    cw, ch = 1920, 960
-    if w < cw or h < ch:
-        ch = max(1, min(h, w // 2))
-        cw = min(w, 2 * ch)
-    return ref.crop(a, ref.centered(cw, ch, w, h))
+    return ref.crop(a, ref.baseline_box(w, h))
 
 
 def write_eval_set(held, seed, folder):

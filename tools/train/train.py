@@ -258,9 +258,9 @@ def main():
         train_src = dataset.int8_photos.evenly_spaced(train_src, args.train_photos)
     if args.eval_photos:
         held_src = dataset.int8_photos.evenly_spaced(held_src, args.eval_photos)
-    print(f"train: {len(train_src)} training photos, {len(held_src)} held out; "
-          f"{args.epochs} epochs x {args.steps} steps x {args.groups} ladders of "
-          f"{args.levels} {args.crop}px crops", flush=True)
+    print(f"train: {len(train_src)} training photos, {len(held_src)} held out" + (
+          "" if args.from_checkpoint else f"; {args.epochs} epochs x {args.steps} steps x {args.groups} "
+          f"ladders of {args.levels} {args.crop}px crops"), flush=True)
     ev = eval_set(held_src, args)
     print(f"train: held-out set {len(ev[1])} crops of {args.eval_crop}px "
           f"({time.time() - t0:.1f}s)", flush=True)

@@ -79,13 +79,19 @@ def crop(a, box):
     return a[y:y + h, x:x + w]
 
 
-def baseline(a):
-    h, w = a.shape[:2]
+def baseline_box(w, h):
+    """The region (x, y, w, h) of a w x h image that the `baseline` preset resizes to
+    1280x720: the centre 1920x960, or the largest centred 2:1 region of a smaller image."""
     cw, ch = 1920, 960
     if w < cw or h < ch:
         ch = max(1, min(h, w // 2))
         cw = min(w, 2 * ch)
-    return resize(a, 1280, 720, centered(cw, ch, w, h))
+    return centered(cw, ch, w, h)
+
+
+def baseline(a):
+    h, w = a.shape[:2]
+    return resize(a, 1280, 720, baseline_box(w, h))
 
 
 def fragments(a, grid, patch, seed):
