@@ -124,7 +124,8 @@ extension ONNXImporter {
         // Weights stored as float16 and widened by a Cast (half the file, float32 arithmetic)
         // become float32 initializers here rather than in FoldConstants: importers of later
         // nodes (Conv's kernel_shape, Gemm's transposes) need the weight's shape and data at
-        // import. Float initializers are held as Float, so the widening is exact.
+        // import. Initializers are held as Float: float16 widens exactly, and a float64 one
+        // was already rounded to nearest at import, as the Cast would round it.
         if to == .float32, n.inputs.count == 1, n.outputs.count == 1,
            let src = b.graph.initializers[n.inputs[0]], src.dtype.isFloat {
             b.graph.initializers[n.outputs[0]] = Tensor(shape: src.shape, floats: src.floats, dtype: .float32)
