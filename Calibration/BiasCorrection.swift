@@ -75,24 +75,12 @@ enum BiasCorrection {
         return name
     }
 
-    /// The DequantizeLinear output that reads `Q(value)` in a QDQ graph.
-    static func dequantizedOutputs(of values: [String], in qdq: Graph) -> [String: String] {
-        let consumers = qdq.consumers()
-        var out: [String: String] = [:]
-        for v in values {
-            guard let q = consumers[v]?.first(where: { qdq.nodes[$0].op.isQuantize }),
-                  let qOut = qdq.nodes[q].outputs.first,
-                  let d = consumers[qOut]?.first(where: { qdq.nodes[$0].op.isDequantize }),
-                  let dOut = qdq.nodes[d].outputs.first else { continue }
-            out[v] = dOut
-        }
-        return out
-    }
-
     /// Per-channel means of `values` (names in the prepared graph) in the quantized model.
     static func quantizedMeans(qdq: Graph, prepared: Graph, values: [String], inputs: [[String: Tensor]],
                                threads: Int) throws -> [String: [Double]] {
-        let dq = dequantizedOutputs(of: values, in: qdq)
+        // The first DequantizeLinear of each quantized value (the quantizer writes one).
+        let dq = Dictionary(QuantizedActivation.all(in: qdq).map { ($0.source, $0.dequantized) },
+                            uniquingKeysWith: { first, _ in first })
         var probe = qdq
         let existing = Set(probe.outputs.map(\.name))
         for v in values {

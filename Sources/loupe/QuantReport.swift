@@ -208,17 +208,14 @@ struct LayerPair {
     /// tool's naming) are returned apart, so that the report can name them. In FP32 graph
     /// order.
     static func match(qdq: Graph, fp32: Graph) -> (pairs: [LayerPair], unmatched: [String]) {
-        let producers = qdq.producers()
         let fpProducers = fp32.producers()
         let fpInputs = Set(fp32.inputs.map(\.name))
         var pairs: [LayerPair] = []
         var unmatched: [String] = []
         var seen = Set<String>()
-        for node in qdq.nodes {
-            guard case .dequantizeLinear = node.op, let codes = node.inputs.first, let q = producers[codes],
-                  case .quantizeLinear = qdq.nodes[q].op, let source = qdq.nodes[q].inputs.first,
-                  qdq.initializers[source] == nil, let dq = node.outputs.first else { continue }
-            let name = qdq.isGraphOutput(dq) ? dq : source
+        for activation in QuantizedActivation.all(in: qdq) {
+            let dq = activation.dequantized
+            let name = qdq.isGraphOutput(dq) ? dq : activation.source
             guard seen.insert(name).inserted else { continue }
             guard fpProducers[name] != nil || fpInputs.contains(name) else { unmatched.append(name); continue }
             pairs.append(LayerPair(fp32: name, int8: dq, node: fpProducers[name].map { fp32.nodes[$0].name } ?? ""))
