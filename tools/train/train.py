@@ -237,6 +237,9 @@ def main():
     p.add_argument("--from-checkpoint", type=Path, default=None,
                    help="no training: load this checkpoint.pt (its weights and BatchNorm "
                         "statistics), evaluate and --export it")
+    p.add_argument("--resume", type=Path, default=None,
+                   help="continue a run from its checkpoint.pt (same arguments): weights, "
+                        "BatchNorm statistics, optimizer and schedule; e.g. across sessions")
     p.add_argument("--smoke", action="store_true",
                    help="tiny end-to-end run (< 3 min on 2 CPU cores): 2 epochs of 30 steps, 2 "
                         "ladders of 128x128 crops from 8 photos, 4 held-out photos at 128x128")
@@ -288,13 +291,26 @@ def main():
         return 0.5 * (1 + math.cos(math.pi * (s - args.warmup) / max(total - args.warmup, 1)))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     history = []
-    precise_batchnorm(model, train_src, args, args.bn_batches)
-    res = evaluate(model, ev)
-    print(f"epoch 0: held-out SRCC {res['srcc']:.4f} PLCC {res['plcc']:.4f} "
-          f"monotone {res['monotone_rate']:.3f} RMSE {res['rmse']:.3f} "
+    first = 1
+    if args.resume:
+        # Weights, BatchNorm statistics (the re-estimated ones the epoch ended with, which the
+        # next epoch also starts from) and Adam's state; batches depend only on (seed, epoch,
+        # step), so the continued run equals an uninterrupted one.
+        ckpt = torch.load(args.resume, map_location="cpu", weights_only=False)
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        first = ckpt["epoch"] + 1
+        for _ in range(ckpt["epoch"] * args.steps):
+            sched.step()
+        print(f"train: resumed from {args.resume} after epoch {ckpt['epoch']}", flush=True)
+    else:
+        precise_batchnorm(model, train_src, args, args.bn_batches)
+        res = evaluate(model, ev)
+        print(f"epoch 0: held-out SRCC {res['srcc']:.4f} PLCC {res['plcc']:.4f} "
+              f"monotone {res['monotone_rate']:.3f} RMSE {res['rmse']:.3f} "
               f"(pred {res['pred_mean']:.3f}+-{res['pred_std']:.3f}, target {res['target_mean']:.3f})", flush=True)
-    history.append({"epoch": 0, **res})
-    for epoch in range(1, (args.stop_after or args.epochs) + 1):
+        history.append({"epoch": 0, **res})
+    for epoch in range(first, (args.stop_after or args.epochs) + 1):
         model.train()
         te, losses = time.time(), []
         for crops, tgt, groups in epoch_batches(train_src, args, epoch):
