@@ -135,13 +135,7 @@ final class QuantizerTests: XCTestCase {
     func testOnnxRuntimeRunsTheQDQFileCloseToFloat() throws {
         for method: CalibrationMethod in [.minMax, .percentile(99.99), .mse] {
             let (session, result) = try calibrated(CalibrationOptions(method: method, threads: 2))
-            let dir = try temporaryDirectory()
-            defer { try? FileManager.default.removeItem(at: dir) }
-            let file = dir.appendingPathComponent("tiny.int8.onnx").path
-            try ONNXExporter.write(result.graph, to: file)
-            var rng = TestRandom(seed: Self.seed + 99)
-            let xs = (0..<4).map { _ in ["x": rng.image(TinyNet.inputShape)] }
-            let int8 = try OnnxRuntime.run(file, batch: xs)
+            let (xs, int8) = try exportedAndRunByOnnxRuntime(result.graph, seed: Self.seed + 99, images: 4)
             var want: [Float] = [], got: [Float] = [], wantLogits: [Float] = [], gotLogits: [Float] = []
             for (x, q) in zip(xs, int8) {
                 let float = try session.model.run(x)
@@ -163,13 +157,7 @@ final class QuantizerTests: XCTestCase {
     /// features within 4 output steps.
     func testReferenceInterpreterAgreesWithOnnxRuntimeOnTheQDQGraph() throws {
         let (_, result) = try calibrated()
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let file = dir.appendingPathComponent("tiny.int8.onnx").path
-        try ONNXExporter.write(result.graph, to: file)
-        var rng = TestRandom(seed: Self.seed + 7)
-        let xs = (0..<2).map { _ in ["x": rng.image(TinyNet.inputShape)] }
-        let ort = try OnnxRuntime.run(file, batch: xs)
+        let (xs, ort) = try exportedAndRunByOnnxRuntime(result.graph, seed: Self.seed + 7, images: 2)
         let step = try XCTUnwrap(result.params["features"]).scale
         for (x, o) in zip(xs, ort) {
             let ref = try ReferenceInterpreter.run(result.graph, inputs: x)
@@ -179,6 +167,19 @@ final class QuantizerTests: XCTestCase {
             }
             XCTAssertLessThanOrEqual(maxAbsDiff(ref["features"]!.floats, o["features"]!.floats), 4 * step * 1.0001)
         }
+    }
+
+    /// Writes the QDQ `graph` as ONNX and runs it with ONNX Runtime on `images` seeded
+    /// random images; returns the inputs and ORT's outputs.
+    func exportedAndRunByOnnxRuntime(_ graph: Graph, seed: UInt64, images: Int) throws
+        -> (inputs: [[String: Tensor]], outputs: [[String: Tensor]]) {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("tiny.int8.onnx").path
+        try ONNXExporter.write(graph, to: file)
+        var rng = TestRandom(seed: seed)
+        let xs = (0..<images).map { _ in ["x": rng.image(TinyNet.inputShape)] }
+        return (xs, try OnnxRuntime.run(file, batch: xs))
     }
 
     func testKeepFP32LayersLeavesTheNodeFloat() throws {
