@@ -21,10 +21,17 @@ public struct CalibrationOptions: Sendable {
     /// `method` is then only the fallback for an explicit `quantize(method:)`.
     public var methodCandidates: [CalibrationMethod]
 
-    /// Options as given; `threads` below 1 counts as 1.
+    /// Samples that `--keep-fp32 auto` measures output SQNR on (evenly spaced over the
+    /// observed ones; all of them when fewer were observed). Each costs one run per int8
+    /// node, and they are kept in memory.
+    public var sensitivitySamples: Int
+
+    /// Options as given; `threads` and `sensitivitySamples` below 1 count as 1.
     public init(method: CalibrationMethod = .minMax, keepFP32: KeepFP32 = .none, threads: Int = 1,
-                biasCorrectionRounds: Int = 0, methodCandidates: [CalibrationMethod] = []) {
+                biasCorrectionRounds: Int = 0, methodCandidates: [CalibrationMethod] = [],
+                sensitivitySamples: Int = 8) {
         self.methodCandidates = methodCandidates
+        self.sensitivitySamples = max(1, sensitivitySamples)
         self.method = method
         self.keepFP32 = keepFP32
         self.threads = max(1, threads)
@@ -53,7 +60,8 @@ public final class CalibrationSession {
     public let options: CalibrationOptions
     /// The optimized NCHW float graph that is observed and quantized.
     public let prepared: Graph
-    /// The quantization plan (with `--keep-fp32` layers applied; `auto` decides at the end).
+    /// The quantization plan (with `--keep-fp32` layers applied; `auto` decides in
+    /// ``quantize(metadata:method:progress:)``).
     public let plan: QuantizationPlan
     /// The compiled FP32 model.
     public let model: Model
@@ -65,6 +73,11 @@ public final class CalibrationSession {
     private let meanValues: [String]
     private var samples: [[String: Tensor]] = []
     private let keepsSamples: Bool
+    /// `--keep-fp32 auto`'s samples when not every sample is kept: every `subsetStride`-th
+    /// observed one, the stride doubling (and every other kept one dropped) whenever more
+    /// than twice the needed count are held, so that they stay spread over all observed.
+    private var subset: [[String: Tensor]] = []
+    private var subsetStride = 1
 
     /// Number of ``observe(_:)`` calls that succeeded.
     public private(set) var observedCount = 0
@@ -121,7 +134,15 @@ public final class CalibrationSession {
         for v in meanValues {
             if let t = values[v] ?? inputs[v] { fp32Means[v, default: ChannelMeans()].add(t) }
         }
-        if keepsSamples { samples.append(inputs) }
+        if keepsSamples {
+            samples.append(inputs)
+        } else if case .auto = options.keepFP32 {
+            if observedCount % subsetStride == 0 { subset.append(inputs) }
+            if subset.count > 2 * options.sensitivitySamples {
+                subset = subset.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+                subsetStride *= 2
+            }
+        }
         observedCount += 1
     }
 
@@ -131,57 +152,88 @@ public final class CalibrationSession {
     /// options' method is an entropy with another count), applies `--keep-fp32`, and
     /// rewrites the prepared graph into QDQ form. `metadata` (e.g. the list of calibration
     /// photos) is stored in the model's metadata with the method, its parameters, the number
-    /// of samples and the Loupe version. Throws when nothing was observed.
-    public func quantize(metadata: [String: String] = [:], method: CalibrationMethod? = nil) throws -> QuantizationResult {
+    /// of samples and the Loupe version. `progress(done, total)` follows `--keep-fp32
+    /// auto`'s sensitivity measurements, the long part. Throws when nothing was observed.
+    public func quantize(metadata: [String: String] = [:], method: CalibrationMethod? = nil,
+                         progress: ((Int, Int) -> Void)? = nil) throws -> QuantizationResult {
         guard observedCount > 0 else {
             throw LoupeError.badInput("calibration observed no input; call observe(_:) with at least one photo")
         }
         if method == nil, !options.methodCandidates.isEmpty {
-            return try quantizeChoosingMethod(options.methodCandidates, metadata: metadata)
+            return try quantizeChoosingMethod(options.methodCandidates, metadata: metadata, progress: progress)
         }
-        return try quantize(with: method ?? options.method, metadata: metadata, rounds: options.biasCorrectionRounds)
+        return try quantize(with: method ?? options.method, metadata: metadata, rounds: options.biasCorrectionRounds,
+                            resolveAuto: true, progress: progress)
+    }
+
+    /// The FP32 outputs of `inputs`.
+    private func reference(_ inputs: [[String: Tensor]]) throws -> [[String: Tensor]] {
+        try inputs.map { try model.run($0) }
+    }
+
+    /// Output SQNR (``OutputSQNR``) of the QDQ `graph` built and run by Loupe on `inputs`.
+    private func outputSQNR(_ graph: Graph, _ inputs: [[String: Tensor]], _ reference: [[String: Tensor]]) throws -> Double {
+        let int8 = try Model(graph: graph, options: CompileOptions(threads: options.threads))
+        return try OutputSQNR.measure(reference: reference, test: inputs.map { try int8.run($0) })
     }
 
     /// Tries every candidate without bias correction, scores each int8 model by the SQNR of
     /// its outputs against FP32 on the calibration samples, and returns the best one (bias
     /// corrected as the options say). The scores go into the metadata.
-    private func quantizeChoosingMethod(_ candidates: [CalibrationMethod], metadata: [String: String]) throws -> QuantizationResult {
-        var fp32: [[String: Tensor]] = []
-        for x in samples { fp32.append(try model.run(x)) }
+    /// The choice is made with `--keep-fp32 auto` not yet applied (it would multiply the
+    /// cost by the number of candidates); `auto` then runs once, for the chosen method.
+    private func quantizeChoosingMethod(_ candidates: [CalibrationMethod], metadata: [String: String],
+                                        progress: ((Int, Int) -> Void)?) throws -> QuantizationResult {
+        let fp32 = try reference(samples)
         var scores: [(CalibrationMethod, Double)] = []
         for c in candidates {
-            let r = try quantize(with: c, metadata: metadata, rounds: 0)
-            let int8 = try Model(graph: r.graph, options: CompileOptions(threads: options.threads))
-            var signal = 0.0, noise = 0.0
-            for (x, want) in zip(samples, fp32) {
-                let got = try int8.run(x)
-                for (name, w) in want {
-                    guard let g = got[name] else { continue }
-                    for (a, b) in zip(w.floats, g.floats) {
-                        signal += Double(a) * Double(a)
-                        noise += Double(a - b) * Double(a - b)
-                    }
-                }
-            }
-            scores.append((c, noise == 0 ? .infinity : 10 * log10(signal / noise)))
+            let r = try quantize(with: c, metadata: metadata, rounds: 0, resolveAuto: false, progress: nil)
+            scores.append((c, try outputSQNR(r.graph, samples, fp32)))
         }
         let best = scores.max { $0.1 < $1.1 }!.0
         var meta = metadata
         meta[Quantizer.MetadataKey.methodSelection] = "auto by output SQNR on the calibration samples: "
             + scores.map { String(format: "%@ %.2f dB", Quantizer.describe($0.0), $0.1) }.joined(separator: ", ")
             + "; chose \(Quantizer.describe(best))"
-        return try quantize(with: best, metadata: meta, rounds: options.biasCorrectionRounds)
+        return try quantize(with: best, metadata: meta, rounds: options.biasCorrectionRounds, resolveAuto: true, progress: progress)
     }
 
-    private func quantize(with method: CalibrationMethod, metadata: [String: String], rounds: Int) throws -> QuantizationResult {
+    /// The samples `--keep-fp32 auto` measures on: `sensitivitySamples` evenly spaced ones.
+    private var sensitivitySet: [[String: Tensor]] {
+        let pool = keepsSamples ? samples : subset
+        let n = min(options.sensitivitySamples, pool.count)
+        return (0..<n).map { pool[$0 * pool.count / n] }
+    }
+
+    private func quantize(with method: CalibrationMethod, metadata: [String: String], rounds: Int,
+                          resolveAuto: Bool, progress: ((Int, Int) -> Void)?) throws -> QuantizationResult {
         if case .entropy(let bins) = method, let o = observers.first, o.absoluteBinCount != bins {
             throw LoupeError.badInput(
                 "\(Quantizer.describe(method)) needs observers with \(bins) bins; this session built them with \(o.absoluteBinCount) (calibrate with that method)")
         }
         let byName = Dictionary(uniqueKeysWithValues: zip(observed, observers))
         var source = prepared
+        var keep = try Quantizer.explicitKeep(options.keepFP32, prepared)
+        var metadata = metadata
+        var mixed: MixedPrecision.Choice? = nil
+        if resolveAuto, case .auto(let target) = options.keepFP32 {
+            let inputs = sensitivitySet
+            let fp32 = try reference(inputs)
+            let full = try Quantizer.quantize(prepared: prepared, observers: byName, method: method, keep: keep,
+                                              samples: observedCount)
+            let choice = try MixedPrecision.choose(
+                prepared: prepared, baseKeep: keep, targetSQNR: target,
+                quantize: { try Quantizer.quantize(prepared: self.prepared, observers: byName, method: method, keep: $0,
+                                                   knownParams: full.params, samples: self.observedCount) },
+                measure: { try self.outputSQNR($0, inputs, fp32) },
+                progress: progress)
+            keep = choice.keep
+            mixed = choice
+            metadata[Quantizer.MetadataKey.mixedPrecision] = "\(inputs.count) sample(s); " + choice.summary(target: target)
+        }
         var result = try Quantizer.quantize(prepared: source, observers: byName, method: method,
-                                            keepFP32: options.keepFP32, samples: observedCount, metadata: metadata)
+                                            keep: keep, samples: observedCount, metadata: metadata)
+        result.mixedPrecision = mixed
         guard !corrected.isEmpty else { return result }
         let values = meanValues
         for round in 0..<rounds {
@@ -204,7 +256,8 @@ public final class CalibrationSession {
             meta[Quantizer.MetadataKey.biasCorrection] = "empirical, \(round + 1) round(s), \(changedLayers) layer(s)"
             // Ranges stay those of the FP32 model: only the biases of the int8 model move.
             result = try Quantizer.quantize(prepared: source, observers: byName, method: method,
-                                            keepFP32: options.keepFP32, samples: observedCount, metadata: meta)
+                                            keep: keep, samples: observedCount, metadata: meta)
+            result.mixedPrecision = mixed
         }
         return result
     }

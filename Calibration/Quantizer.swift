@@ -5,9 +5,11 @@ import LoupeIR
 public enum KeepFP32: Sendable, Hashable {
     /// Quantize everything that has an int8 kernel.
     case none
-    /// Keep the nodes whose estimated local SQNR (``Quantizer/estimatedSQNR(weights:output:params:)``)
-    /// is below `minSQNR` dB.
-    case auto(minSQNR: Double)
+    /// Mixed precision by measured sensitivity (``MixedPrecision``): keep the fewest of the
+    /// most sensitive nodes in FP32 for the model's outputs to reach `targetSQNR` dB against
+    /// FP32 on the calibration samples. A node's sensitivity is the output SQNR of the model
+    /// in which it alone runs in int8.
+    case auto(targetSQNR: Double)
     /// Keep these nodes (names of the prepared graph, `loupe inspect` shows them).
     case layers([String])
 }
@@ -19,7 +21,7 @@ public struct QuantizationResult {
     /// int32 biases); write it with `ONNXExporter.write(_:to:)`.
     public var graph: Graph
     /// Nodes that handle float32 activations but run in float, with the reason: no int8
-    /// kernel, kept by `--keep-fp32`, or below the `auto` SQNR threshold.
+    /// kernel, kept by `--keep-fp32`, or chosen by `--keep-fp32 auto`.
     public var keptFP32: [(node: String, reason: String)]
     /// The calibrated range of every observed activation (prepared-graph names).
     public var ranges: [String: ActivationRange]
@@ -31,6 +33,8 @@ public struct QuantizationResult {
     public var estimatedSQNR: [String: Double]
     /// Things the caller should show the user (e.g. NaN seen in an activation).
     public var warnings: [String]
+    /// What `--keep-fp32 auto` measured and chose (nil without it).
+    public var mixedPrecision: MixedPrecision.Choice? = nil
 }
 
 /// Turns observed activation statistics into a QDQ graph: ranges by the chosen calibrator,
@@ -40,7 +44,7 @@ public enum Quantizer {
     /// The Loupe version written into quantized models' metadata.
     public static let loupeVersion = "0.1.0"
 
-    /// Metadata keys written by ``quantize(prepared:observers:method:keepFP32:metadata:)``.
+    /// Metadata keys written by ``quantize(prepared:observers:method:keep:knownParams:samples:metadata:)``.
     public enum MetadataKey {
         public static let format = "loupe.quantization.format"
         public static let method = "loupe.calibration.method"
@@ -51,22 +55,31 @@ public enum Quantizer {
         public static let biasCorrection = "loupe.calibration.bias_correction"
         /// Present after `--method auto`: each method's output SQNR and the one chosen.
         public static let methodSelection = "loupe.calibration.method_selection"
+        /// Present after `--keep-fp32 auto`: the target, the output SQNR reached, and each
+        /// node's isolated sensitivity.
+        public static let mixedPrecision = "loupe.quantization.mixed_precision"
     }
 
     /// Quantizes `prepared` (the fused NCHW float graph) from `observers` (one per value of
-    /// the plan's `observed` list). `keepFP32` `.layers` names must be nodes of `prepared`.
-    /// `metadata` (e.g. the calibration photos) is added to the graph's metadata with the
-    /// method, its parameters, the sample count (`samples`), and the Loupe version.
+    /// the plan's `observed` list). `keep` names nodes of `prepared` to leave in FP32, with
+    /// the reason (``explicitKeep(_:_:)`` makes it from `--keep-fp32` names; `auto` is
+    /// resolved by ``CalibrationSession``, which can run the model). `knownParams` serves a
+    /// value the plan calibrates but that was not observed: a value whose parameters were
+    /// fixed or shared in the full plan keeps them when its neighbours are kept in FP32
+    /// (``MixedPrecision`` isolates single nodes so). `metadata` (e.g. the calibration
+    /// photos) is added to the graph's metadata with the method, its parameters, the sample
+    /// count (`samples`), and the Loupe version.
     public static func quantize(prepared: Graph, observers: [String: HistogramObserver],
-                                method: CalibrationMethod, keepFP32: KeepFP32 = .none,
+                                method: CalibrationMethod, keep: [String: String] = [:],
+                                knownParams: [String: Int8QuantParams] = [:],
                                 samples: Int, metadata: [String: String] = [:]) throws -> QuantizationResult {
-        var keep = try explicitKeep(keepFP32, prepared)
-        var plan = QuantizationPlan(graph: prepared, keep: keep)
+        let plan = QuantizationPlan(graph: prepared, keep: keep)
         var warnings: [String] = []
         var ranges: [String: ActivationRange] = [:]
         var params: [String: Int8QuantParams] = [:]
         for v in plan.observed {
             guard let o = observers[v] else {
+                if let p = knownParams[v] { params[v] = p; continue }
                 throw LoupeError.verification("activation '\(v)' was not observed during calibration")
             }
             if o.minMax.nonFiniteCount > 0 {
@@ -91,17 +104,6 @@ public enum Quantizer {
             sqnr[node.name] = estimatedSQNR(weights: weights.map { ($0, weightChannels(plan.roles[i], node, prepared)) },
                                             output: o, params: p)
         }
-        if case .auto(let minSQNR) = keepFP32 {
-            for (name, db) in sqnr where db < minSQNR {
-                keep[name] = String(format: "estimated SQNR %.1f dB < %.1f dB (--keep-fp32 auto)", db, minSQNR)
-            }
-            plan = QuantizationPlan(graph: prepared, keep: keep)
-            // Keeping nodes only removes int8 values, so every range needed is known.
-            for v in plan.observed where params[v] == nil {
-                throw LoupeError.verification("activation '\(v)' needs a range after --keep-fp32 auto but was not observed")
-            }
-        }
-
         var (graph, allParams) = try QDQRewriter.rewrite(prepared, plan: plan, params: params)
         graph.metadata[MetadataKey.format] =
             "QDQ: int8 activations asymmetric per tensor; int8 weights symmetric per output channel; int32 bias (scale = input scale x weight scale)"
@@ -125,7 +127,9 @@ public enum Quantizer {
         }
     }
 
-    static func explicitKeep(_ k: KeepFP32, _ g: Graph) throws -> [String: String] {
+    /// The nodes `--keep-fp32 NODE,NODE` names, each with its reason (empty for `.none` and
+    /// `.auto`); throws for a name that is not a node of `g`.
+    public static func explicitKeep(_ k: KeepFP32, _ g: Graph) throws -> [String: String] {
         guard case .layers(let names) = k else { return [:] }
         let known = Set(g.nodes.map(\.name))
         var keep: [String: String] = [:]

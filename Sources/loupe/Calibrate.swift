@@ -29,8 +29,12 @@ struct Calibrate: ParsableCommand {
             bins), mse, or auto (tries minmax, percentile 99.99 and 99.999, entropy and mse on the \
             same observations and keeps the one whose INT8 outputs on the calibration photos are \
             closest to FP32). --bias-correction N: N rounds of empirical bias correction after \
-            calibrating (default 0: on the challenge baseline it did not help, see Bench/RESULTS.md). --keep-fp32: none; auto (layers whose estimated SQNR is under \(Calibrate.autoMinSQNR) dB \
-            stay float); or node names of the optimized graph, comma-separated (`loupe inspect`).
+            calibrating (default 0: on the challenge baseline it did not help, see Bench/RESULTS.md). --keep-fp32: none; \
+            auto[:DB] (mixed precision: each int8 layer's effect on the outputs is measured on up to \
+            \(CalibrationOptions().sensitivitySamples) calibration samples, and the fewest most sensitive layers stay \
+            FP32 for the outputs to reach DB dB SQNR against FP32, default \(KeepFP32Argument.defaultTarget); \
+            one model build per int8 layer, a few minutes at 720x1280); or node names of the \
+            optimized graph, comma-separated (`loupe inspect`).
             The chosen photos, the method and its parameters, the preset and the kept-FP32 layers \
             are recorded in the output model's metadata (loupe.calibration.*, loupe.quantization.*).
             Photos that cannot be decoded are listed and skipped; the model is still written if \
@@ -39,9 +43,6 @@ struct Calibrate: ParsableCommand {
             (model not float, no decodable photo, a split or folder with fewer photos than --count, \
             a metadata CSV missing a column, output not writable), 64 usage error.
             """)
-
-    /// The SQNR threshold of `--keep-fp32 auto`, in dB.
-    static let autoMinSQNR = 20.0
 
     @Argument(help: "The float ONNX model.")
     var model: String
@@ -69,7 +70,7 @@ struct Calibrate: ParsableCommand {
     @Option(help: ArgumentHelp("Calibration method: \(MethodArgument.names.joined(separator: ", ")).", valueName: "METHOD"))
     var method: String = "minmax"
 
-    @Option(name: .customLong("keep-fp32"), help: ArgumentHelp("Layers kept in FP32: none, auto, or NODE,NODE.", valueName: "WHICH"))
+    @Option(name: .customLong("keep-fp32"), help: ArgumentHelp("Layers kept in FP32: none, auto[:DB], or NODE,NODE.", valueName: "WHICH"))
     var keepFP32: String = "none"
 
     @Option(name: .customLong("bias-correction"), help: ArgumentHelp(
@@ -97,7 +98,7 @@ struct Calibrate: ParsableCommand {
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
         try ModelInputs.validate(preset: preset)
         _ = try MethodArgument.parse(method)
-        _ = try KeepFP32Argument.parse(keepFP32, autoMinSQNR: Self.autoMinSQNR)
+        _ = try KeepFP32Argument.parse(keepFP32)
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
         guard !output.isEmpty else { throw ValidationError("-o FILE must not be empty") }
     }
@@ -110,7 +111,7 @@ struct Calibrate: ParsableCommand {
             // that a bad argument costs nothing and leaves nothing behind.
             let destination = try OutputFile(path: output, notSameAs: model)
             let calibrationMethod = try MethodArgument.parse(method)
-            let keep = try KeepFP32Argument.parse(keepFP32, autoMinSQNR: Self.autoMinSQNR)
+            let keep = try KeepFP32Argument.parse(keepFP32)
             let loaded = try ModelInputs.load(model, preset: preset)
             try ModelInputs.requireFloat(loaded.graph, path: model)
 
@@ -155,9 +156,17 @@ struct Calibrate: ParsableCommand {
             print(String(format: "observed %d photo(s) (%d sample(s)) in %.1f s", used.count, session.observedCount, progress.elapsed),
                   to: &stderr)
 
+            var measuring: Progress? = nil
             let result = try session.quantize(metadata: CalibrationMetadata.entries(
                 photos: used.map(\.name), skipped: skipped.map(\.0), source: source, recipe: loaded.recipe,
-                method: method, keepFP32: keepFP32))
+                method: method, keepFP32: keepFP32)) { done, total in
+                if measuring == nil {
+                    print("--keep-fp32 auto: measuring each of \(total) int8 layer(s) alone", to: &stderr)
+                    measuring = Progress(total: total, unit: "layers")
+                }
+                measuring?.advance(failed: 0)
+            }
+            measuring?.clearLine()
             for w in result.warnings { print("warning: \(w)", to: &stderr) }
             try destination.write { try ONNXExporter.write(result.graph, to: $0) }
 
@@ -171,6 +180,10 @@ struct Calibrate: ParsableCommand {
             ]
             if !skipped.isEmpty { rows.insert(["skipped", "\(skipped.count) photo(s) not decodable, listed on stderr"], at: 3) }
             print(formatTable(["calibration", ""], rows))
+            if let mixed = result.graph.metadata[Quantizer.MetadataKey.mixedPrecision] {
+                print("")
+                print("mixed precision: " + mixed.split(separator: ";").prefix(4).joined(separator: ";"))
+            }
             if !result.keptFP32.isEmpty {
                 print("")
                 print(formatTable(["kept FP32 node", "reason"], result.keptFP32.map { [$0.node, $0.reason] }))
@@ -206,16 +219,25 @@ enum MethodArgument {
     }
 }
 
-/// `--keep-fp32 none|auto|NODE,NODE`.
+/// `--keep-fp32 none|auto[:DB]|NODE,NODE`.
 enum KeepFP32Argument {
-    static func parse(_ s: String, autoMinSQNR: Double) throws -> KeepFP32 {
+    /// `auto`'s output SQNR target in dB: noise a tenth of the outputs' spread between
+    /// photos in amplitude, a correlation of about 0.995 with FP32 (OutputSQNR).
+    static let defaultTarget = 20.0
+
+    static func parse(_ s: String) throws -> KeepFP32 {
         switch s {
         case "none": return .none
-        case "auto": return .auto(minSQNR: autoMinSQNR)
+        case "auto": return .auto(targetSQNR: defaultTarget)
+        case _ where s.hasPrefix("auto:"):
+            guard let db = Double(s.dropFirst(5)), db.isFinite, db > 0, db <= 100 else {
+                throw ValidationError("bad --keep-fp32 '\(s)': auto:DB takes a target output SQNR in dB, above 0 and at most 100")
+            }
+            return .auto(targetSQNR: db)
         default:
             let names = s.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard !names.isEmpty, names.allSatisfy({ !$0.isEmpty }) else {
-                throw ValidationError("bad --keep-fp32 '\(s)': expected none, auto, or node names separated by commas")
+                throw ValidationError("bad --keep-fp32 '\(s)': expected none, auto, auto:DB, or node names separated by commas")
             }
             return .layers(names)
         }

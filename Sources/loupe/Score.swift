@@ -140,7 +140,10 @@ struct Progress {
     var lastPrint: UInt64 = 0
     var lineShown = false
 
-    init(total: Int) { self.total = total }
+    /// What is counted: "photos", "layers".
+    let unit: String
+
+    init(total: Int, unit: String = "photos") { self.total = total; self.unit = unit }
 
     var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 
@@ -158,10 +161,10 @@ struct Progress {
             let width = 24
             let filled = total > 0 ? width * done / total : width
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            print("\r\u{1B}[K[\(bar)] \(done)/\(total)  \(String(format: "%.2f", rate)) photos/s  ETA \(Self.duration(eta))\(failedText)", terminator: "", to: &stderr)
+            print("\r\u{1B}[K[\(bar)] \(done)/\(total)  \(String(format: "%.2f", rate)) \(unit)/s  ETA \(Self.duration(eta))\(failedText)", terminator: "", to: &stderr)
             lineShown = true
         } else {
-            print("\(done)/\(total) photos, \(String(format: "%.2f", rate)) photos/s, ETA \(Self.duration(eta))\(failedText)", to: &stderr)
+            print("\(done)/\(total) \(unit), \(String(format: "%.2f", rate)) \(unit)/s, ETA \(Self.duration(eta))\(failedText)", to: &stderr)
         }
     }
 

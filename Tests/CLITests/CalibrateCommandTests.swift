@@ -156,7 +156,8 @@ extension CLITests {
         // Usage errors: exit code 64.
         for args in [["--images", path("three"), "--uhd-iqa", path("small")], [String](), ["--images", path("three"), "--split", "training"],
                      ["--images", path("three"), "--method", "kl"], ["--images", path("three"), "--count", "0"],
-                     ["--images", path("three"), "--keep-fp32", "a,,b"]] {
+                     ["--images", path("three"), "--keep-fp32", "a,,b"], ["--images", path("three"), "--keep-fp32", "auto:x"],
+                     ["--images", path("three"), "--keep-fp32", "auto:0"]] {
             let r = try run(["calibrate", path("tiny.onnx")] + args + ["-o", path("out.onnx")])
             XCTAssertEqual(r.status, 64, "\(args): \(r.err)")
         }
@@ -199,6 +200,27 @@ extension CLITests {
         meta = {p.key: p.value for p in m.metadata_props}
         assert meta['loupe.calibration.preset'] == 'gs-piqa' and 'conv2' in meta['loupe.quantization.kept_fp32'], meta
         assert [i for i in m.graph.initializer if i.name == 'w2'], 'conv2 kept float weights'
+        """)
+    }
+
+    /// `--keep-fp32 auto:DB`: a target above what all-int8 reaches keeps some layers, says
+    /// which and why, and records the measurement in the metadata.
+    func testCalibrateKeepsTheMostSensitiveLayersForAnOutputSQNRTarget() throws {
+        try makeTinyModel()
+        try copyKodak(3, to: "three")
+        let r = try run(["calibrate", path("tiny.onnx"), "--images", path("three"), "--count", "3",
+                         "--keep-fp32", "auto:80", "-o", path("q.onnx")])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.err.contains("--keep-fp32 auto: measuring each of"), r.err)
+        XCTAssertTrue(r.out.contains("mixed precision: 3 sample(s); target 80.0 dB"), r.out)
+        XCTAssertTrue(r.out.contains("kept FP32 node") && r.out.contains("isolated output SQNR"), r.out)
+        try python("""
+        import onnx
+        m = onnx.load(out + '/q.onnx')
+        meta = {p.key: p.value for p in m.metadata_props}
+        assert 'isolated SQNR per node' in meta['loupe.quantization.mixed_precision'], meta
+        assert '--keep-fp32 auto' in meta['loupe.quantization.kept_fp32'], meta
+        assert meta['loupe.calibration.keep_fp32'] == 'auto:80', meta
         """)
     }
 

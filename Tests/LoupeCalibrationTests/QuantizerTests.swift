@@ -200,16 +200,51 @@ final class QuantizerTests: XCTestCase {
         }
     }
 
-    func testKeepFP32AutoKeepsLayersBelowTheThreshold() throws {
-        let (_, all) = try calibrated(CalibrationOptions(keepFP32: .auto(minSQNR: 1000)))
-        // Every int8 node with a calibrated output is below 1000 dB; Sigmoid/MaxPool keep
-        // their fixed/shared parameters and stay int8.
-        let kept = Set(all.keptFP32.map(\.node))
-        XCTAssertTrue(kept.isSuperset(of: ["conv1", "dw", "hs", "pw", "residual", "conv3", "fc"]), "\(kept)")
-        XCTAssertFalse(kept.contains("pool"))
-        let (_, none) = try calibrated(CalibrationOptions(keepFP32: .auto(minSQNR: 0)))
-        XCTAssertEqual(none.keptFP32.map(\.node), ["avg"])
-        for (name, db) in none.estimatedSQNR { XCTAssertGreaterThan(db, 15, name) }
+    /// `--keep-fp32 auto`: the fewest most sensitive nodes kept for the target, measured.
+    func testKeepFP32AutoKeepsTheFewestMostSensitiveNodesForTheTarget() throws {
+        let (_, int8) = try calibrated(CalibrationOptions(keepFP32: .auto(targetSQNR: 0.01)))
+        let met = try XCTUnwrap(int8.mixedPrecision)
+        XCTAssertEqual(met.keptCount, 0, "the all-int8 model already meets 0.01 dB")
+        XCTAssertEqual(int8.keptFP32.map(\.node), ["avg"])
+        XCTAssertTrue(met.sensitivities.isEmpty, "nothing is measured when the target is met")
+
+        // A target between all-int8 and float: something is kept, and the choice is minimal.
+        let target = met.int8SQNR + 12
+        let (session, result) = try calibrated(CalibrationOptions(keepFP32: .auto(targetSQNR: target)))
+        let choice = try XCTUnwrap(result.mixedPrecision)
+        XCTAssertGreaterThan(choice.keptCount, 0)
+        XCTAssertGreaterThanOrEqual(choice.reachedSQNR, target)
+        let plan = QuantizationPlan(graph: session.prepared)
+        XCTAssertEqual(choice.sensitivities.count, session.prepared.nodes.indices.filter { plan.isInt8($0) }.count,
+                       "every int8 node is measured alone")
+        XCTAssertEqual(choice.sensitivities.map(\.isolatedSQNR), choice.sensitivities.map(\.isolatedSQNR).sorted())
+        let kept = Set(result.keptFP32.map(\.node)).subtracting(["avg"])
+        XCTAssertEqual(kept, Set(choice.sensitivities.prefix(choice.keptCount).map(\.node)))
+        XCTAssertTrue(result.keptFP32.allSatisfy { $0.node == "avg" || $0.reason.contains("--keep-fp32 auto") })
+        // Minimal: one node fewer was tried and missed the target.
+        let fewer = choice.keptCount - 1
+        let missed = fewer == 0 ? choice.int8SQNR : try XCTUnwrap(choice.trials.first { $0.kept == fewer }?.sqnr)
+        XCTAssertLessThan(missed, target)
+        XCTAssertNotNil(result.graph.metadata[Quantizer.MetadataKey.mixedPrecision])
+
+        // The written model meets the target on the measured samples (all 8 observed here):
+        // measured again here, from the graph alone.
+        var rng = TestRandom(seed: Self.seed + 1)
+        let xs = (0..<Self.calibrationCount).map { _ in ["x": rng.image(TinyNet.inputShape)] }
+        let q = try Model(graph: result.graph)
+        let sqnr = try OutputSQNR.measure(reference: xs.map { try session.model.run($0) }, test: xs.map { try q.run($0) })
+        XCTAssertEqual(sqnr, choice.reachedSQNR, accuracy: 1e-6)
+    }
+
+    func testOutputSQNRJudgesNoiseAgainstTheSpreadBetweenSamples() throws {
+        let ref = [0.5, 0.6, 0.7].map { ["score": Tensor(shape: [1], floats: [Float($0)])] }
+        let test = [0.51, 0.59, 0.71].map { ["score": Tensor(shape: [1], floats: [Float($0)])] }
+        // Spread Σ(r − r̄)² = 0.02, noise 3 × 0.01² → 10 log10(0.02 / 0.0003) = 18.24 dB; the
+        // uncentered Σr² = 1.1 would have said 35.6 dB.
+        XCTAssertEqual(try OutputSQNR.measure(reference: ref, test: test), 18.239, accuracy: 0.01)
+        XCTAssertEqual(try OutputSQNR.measure(reference: [ref[0]], test: [test[0]]), 10 * log10(0.25 / 0.0001), accuracy: 0.01)
+        XCTAssertEqual(try OutputSQNR.measure(reference: ref, test: ref), .infinity)
+        XCTAssertThrowsError(try OutputSQNR.measure(reference: ref, test: [["other": ref[0]["score"]!]] + test.dropFirst()))
     }
 
     func testMisuseIsAnError() throws {
