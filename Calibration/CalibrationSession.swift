@@ -213,27 +213,18 @@ public final class CalibrationSession {
         }
         let byName = Dictionary(uniqueKeysWithValues: zip(observed, observers))
         var source = prepared
-        var keep = try Quantizer.explicitKeep(options.keepFP32, prepared)
-        var metadata = metadata
-        var mixed: MixedPrecision.Choice? = nil
+        let keep = try Quantizer.explicitKeep(options.keepFP32, prepared)
+        var result = try Quantizer.quantize(prepared: source, observers: byName, method: method,
+                                            keep: keep, samples: observedCount, metadata: metadata)
+        var mixed: (choice: MixedPrecision.Choice, target: Double, samples: Int)? = nil
         if resolveAuto, case .auto(let target) = options.keepFP32 {
             let inputs = sensitivitySet
             let fp32 = try reference(inputs)
-            let full = try Quantizer.quantize(prepared: prepared, observers: byName, method: method, keep: keep,
-                                              samples: observedCount)
-            let choice = try MixedPrecision.choose(
-                prepared: prepared, baseKeep: keep, targetSQNR: target,
-                quantize: { try Quantizer.quantize(prepared: self.prepared, observers: byName, method: method, keep: $0,
-                                                   knownParams: full.params, samples: self.observedCount) },
-                measure: { try self.outputSQNR($0, inputs, fp32) },
-                progress: progress)
-            keep = choice.keep
-            mixed = choice
-            metadata[Quantizer.MetadataKey.mixedPrecision] = "\(inputs.count) sample(s); " + choice.summary(target: target)
+            let choice = try MixedPrecision.choose(qdq: result.graph, targetSQNR: target,
+                                                   measure: { try self.outputSQNR($0, inputs, fp32) }, progress: progress)
+            MixedPrecision.apply(choice, to: &result, target: target, samples: inputs.count)
+            mixed = (choice, target, inputs.count)
         }
-        var result = try Quantizer.quantize(prepared: source, observers: byName, method: method,
-                                            keep: keep, samples: observedCount, metadata: metadata)
-        result.mixedPrecision = mixed
         guard !corrected.isEmpty else { return result }
         let values = meanValues
         for round in 0..<rounds {
@@ -257,7 +248,7 @@ public final class CalibrationSession {
             // Ranges stay those of the FP32 model: only the biases of the int8 model move.
             result = try Quantizer.quantize(prepared: source, observers: byName, method: method,
                                             keep: keep, samples: observedCount, metadata: meta)
-            result.mixedPrecision = mixed
+            if let mixed { MixedPrecision.apply(mixed.choice, to: &result, target: mixed.target, samples: mixed.samples) }
         }
         return result
     }

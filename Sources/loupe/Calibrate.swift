@@ -161,8 +161,8 @@ struct Calibrate: ParsableCommand {
                 photos: used.map(\.name), skipped: skipped.map(\.0), source: source, recipe: loaded.recipe,
                 method: method, keepFP32: keepFP32)) { done, total in
                 if measuring == nil {
-                    print("--keep-fp32 auto: measuring each of \(total) int8 layer(s) alone", to: &stderr)
-                    measuring = Progress(total: total, unit: "layers")
+                    print("--keep-fp32 auto: measuring each of \(total) int8 activation(s) alone", to: &stderr)
+                    measuring = Progress(total: total, unit: "activations")
                 }
                 measuring?.advance(failed: 0)
             }

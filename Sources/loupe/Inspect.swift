@@ -76,14 +76,27 @@ struct Inspect: ParsableCommand {
         if !int8Values.isEmpty {
             let int8Nodes = shown.nodes.filter { n in n.outputs.contains { int8Values.contains($0) } }
             print("int8: \(int8Nodes.count) node(s) write int8 codes")
-        }
-        if !shown.floatIslands.isEmpty {
-            // A quantized model's nodes left in float32 between explicit conversions: never
-            // a silent slow path.
-            print("\n\(shown.floatIslands.count) node(s) stay float32 in this quantized model:")
-            for (name, reason) in shown.floatIslands.sorted(by: { $0.key < $1.key }) {
-                let op = shown.nodes.first { $0.name == name }?.op.onnxName ?? "?"
-                print("  \(op) '\(name)': \(reason)")
+            // Every node of a quantized model that still computes in float32, and why: never
+            // a silent slow path. Layers `loupe calibrate --keep-fp32` kept carry its reason
+            // (the file's metadata); the runtime's refusals of an int8 form come from
+            // FoldQuantization.
+            let kept = Dictionary(QuantReport.keptFP32(graph.metadata).map { ($0.node, $0.reason) }) { a, _ in a }
+            var floats: [(node: Node, reason: String, macs: Int)] = []
+            for node in shown.nodes where !node.op.isQuantize && !node.op.isDequantize && !node.name.contains("::") {
+                guard let out = node.outputs.first, shown.type(of: out)?.dtype == .float32 else { continue }
+                switch Lowering.placement(of: node, in: shown) {
+                case .alias, .constant, .unsupported: continue
+                case .xnnpack, .kernel: break
+                }
+                let reason = kept[node.name] ?? shown.floatIslands[node.name]
+                    ?? "float32 in the file: no QuantizeLinear/DequantizeLinear around it"
+                floats.append((node, reason, node.macs(in: shown)))
+            }
+            if !floats.isEmpty {
+                let floatMACs = floats.reduce(0) { $0 + $1.macs }
+                let share = macs > 0 ? String(format: ", %.1f%% of the MACs", 100 * Double(floatMACs) / Double(macs)) : ""
+                print("\n\(floats.count) node(s) stay float32 in this quantized model (\(formatCount(floatMACs)) MACs\(share)):")
+                for f in floats { print("  \(f.node.op.onnxName) '\(f.node.name)': \(f.reason)") }
             }
         }
         if let problem { print("\nnot compiled: \(problem)") }

@@ -200,40 +200,55 @@ final class QuantizerTests: XCTestCase {
         }
     }
 
-    /// `--keep-fp32 auto`: the fewest most sensitive nodes kept for the target, measured.
-    func testKeepFP32AutoKeepsTheFewestMostSensitiveNodesForTheTarget() throws {
+    /// `--keep-fp32 auto`: the fewest most sensitive activations kept float for the
+    /// target, measured.
+    func testKeepFP32AutoKeepsTheFewestMostSensitiveActivationsFloat() throws {
         let (_, int8) = try calibrated(CalibrationOptions(keepFP32: .auto(targetSQNR: 0.01)))
         let met = try XCTUnwrap(int8.mixedPrecision)
-        XCTAssertEqual(met.keptCount, 0, "the all-int8 model already meets 0.01 dB")
+        XCTAssertTrue(met.floatActivations.isEmpty, "the all-int8 model already meets 0.01 dB")
         XCTAssertEqual(int8.keptFP32.map(\.node), ["avg"])
         XCTAssertTrue(met.sensitivities.isEmpty, "nothing is measured when the target is met")
 
         // A target between all-int8 and float: something is kept, and the choice is minimal.
-        let target = met.int8SQNR + 12
+        let target = met.int8SQNR + 6  // all int8 29.5 dB, int8 weights only 40.1 dB here
         let (session, result) = try calibrated(CalibrationOptions(keepFP32: .auto(targetSQNR: target)))
         let choice = try XCTUnwrap(result.mixedPrecision)
-        XCTAssertGreaterThan(choice.keptCount, 0)
+        XCTAssertFalse(choice.floatActivations.isEmpty)
         XCTAssertGreaterThanOrEqual(choice.reachedSQNR, target)
-        let plan = QuantizationPlan(graph: session.prepared)
-        XCTAssertEqual(choice.sensitivities.count, session.prepared.nodes.indices.filter { plan.isInt8($0) }.count,
-                       "every int8 node is measured alone")
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(choice.weightsOnlySQNR), choice.reachedSQNR - 1e-9)
+        XCTAssertEqual(choice.sensitivities.count, Set(QuantizedActivation.all(in: int8.graph).map(\.source)).count,
+                       "every quantized activation is measured alone")
         XCTAssertEqual(choice.sensitivities.map(\.isolatedSQNR), choice.sensitivities.map(\.isolatedSQNR).sorted())
-        let kept = Set(result.keptFP32.map(\.node)).subtracting(["avg"])
-        XCTAssertEqual(kept, Set(choice.sensitivities.prefix(choice.keptCount).map(\.node)))
-        XCTAssertTrue(result.keptFP32.allSatisfy { $0.node == "avg" || $0.reason.contains("--keep-fp32 auto") })
-        // Minimal: one node fewer was tried and missed the target.
-        let fewer = choice.keptCount - 1
+        XCTAssertEqual(choice.floatActivations, Array(choice.sensitivities.prefix(choice.floatActivations.count)))
+        let fewer = choice.floatActivations.count - 1
         let missed = fewer == 0 ? choice.int8SQNR : try XCTUnwrap(choice.trials.first { $0.kept == fewer }?.sqnr)
-        XCTAssertLessThan(missed, target)
-        XCTAssertNotNil(result.graph.metadata[Quantizer.MetadataKey.mixedPrecision])
+        XCTAssertLessThan(missed, target, "one activation fewer was tried and missed the target")
 
-        // The written model meets the target on the measured samples (all 8 observed here):
-        // measured again here, from the graph alone.
+        // The file: no QuantizeLinear on a kept activation; every node touching one is listed.
+        let g = result.graph
+        for a in choice.floatActivations.map(\.activation) {
+            XCTAssertFalse(g.nodes.contains { $0.op.isQuantize && $0.inputs.first == a }, a)
+            for n in g.nodes where !n.op.isQuantize && !n.op.isDequantize && n.op != .identity
+                && (n.inputs + n.outputs).contains(a) {
+                XCTAssertTrue(result.keptFP32.contains { $0.node == n.name && $0.reason.contains("--keep-fp32 auto") }, n.name)
+            }
+        }
+        XCTAssertEqual(g.outputs.map(\.name), int8.graph.outputs.map(\.name))
+        XCTAssertTrue(g.metadata[Quantizer.MetadataKey.keptFP32]?.contains("--keep-fp32 auto") ?? false)
+        XCTAssertNotNil(g.metadata[Quantizer.MetadataKey.mixedPrecision])
+
+        // The written model meets the target on the measured samples (all 8 observed here),
+        // measured again from the graph alone.
         var rng = TestRandom(seed: Self.seed + 1)
         let xs = (0..<Self.calibrationCount).map { _ in ["x": rng.image(TinyNet.inputShape)] }
-        let q = try Model(graph: result.graph)
+        let q = try Model(graph: g)
         let sqnr = try OutputSQNR.measure(reference: xs.map { try session.model.run($0) }, test: xs.map { try q.run($0) })
         XCTAssertEqual(sqnr, choice.reachedSQNR, accuracy: 1e-6)
+
+        // A target that int8 weights alone cannot reach is an error.
+        XCTAssertThrowsError(try calibrated(CalibrationOptions(keepFP32: .auto(targetSQNR: 1000)))) { e in
+            XCTAssertTrue("\(e)".contains("int8 weights only") && "\(e)".contains("under the 1000.0 dB target"), "\(e)")
+        }
     }
 
     func testOutputSQNRJudgesNoiseAgainstTheSpreadBetweenSamples() throws {

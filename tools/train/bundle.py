@@ -8,7 +8,9 @@ Steps, each printed as it runs:
      the size while the arithmetic stays float32 (ONNX Runtime and Loupe both fold the Cast);
      1-D tensors (biases) stay float32. Writes <out>/loupe_iqa.onnx.
   2. INT8: `loupe calibrate` on `--count` TRAINING photos (never the held-out ones), `baseline`
-     preset, `--method` (default mse) -> <out>/loupe_iqa.int8.onnx (standard QDQ).
+     preset, `--method` (default mse), `--keep-fp32` (default auto: mixed precision, the
+     layers whose int8 rounding the score is most sensitive to stay float, see
+     Calibration/README.md) -> <out>/loupe_iqa.int8.onnx (standard QDQ).
   3. deployed evaluation on the HELD-OUT photos: each photo at train.py's scale (short side
      720), clean and at levels 1..5 of every distortion of dataset.py, written as PNG and
      scored by `loupe score --preset baseline` (the real pipeline: decode, the preset's centre
@@ -153,6 +155,7 @@ def main():
     p.add_argument("--seed", type=int, default=0, help="train.py's seed (the split)")
     p.add_argument("--count", type=int, default=32, help="calibration photos (training split)")
     p.add_argument("--method", default="mse")
+    p.add_argument("--keep-fp32", default="auto", help="loupe calibrate --keep-fp32 (none, auto, auto:DB, NODE,...)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--eval-photos", type=int, default=0, help="only N held-out photos, evenly spaced (0 = all; a quick check)")
     args = p.parse_args()
@@ -179,7 +182,7 @@ def main():
         if not f.exists():
             Image.fromarray(dataset.load_photo(s["file"])).save(f, compress_level=1)
     cmd = [loupe, "calibrate", half, "--images", calib, "--count", args.count, "--preset", "baseline",
-           "--method", args.method, "--threads", args.threads, "-o", int8]
+           "--method", args.method, "--keep-fp32", args.keep_fp32, "--threads", args.threads, "-o", int8]
     _, secs = run(cmd)
     summary["int8"] = {"command": " ".join(str(c) for c in cmd), "seconds": secs,
                        "bytes": int8.stat().st_size, "calibration_photos": [s["id"] for s in chosen]}
@@ -192,9 +195,9 @@ def main():
     results = {}
     for label, model in (("fp32", fp32), ("half", half), ("int8", int8)):
         out = work / f"scores-{label}.csv"
-        out.unlink(missing_ok=True)
         cmd = [loupe, "score", work / "held-out", "--model", model, "--preset", "baseline",
                "--threads", args.threads, "-o", out]
+        out.unlink(missing_ok=True)
         _, secs = run(cmd)
         scores = read_scores(out)
         res = judge(rows, scores)

@@ -266,15 +266,16 @@ def loupe_has(loupe, command):
 
 
 def loupe_calibrate(loupe, model_path, images, preset, method, threads, out, log):
-    # "mse:bc2" = --method mse --bias-correction 2 (rounds); "mse:keepauto" adds --keep-fp32 auto.
+    # "mse:bc2" = --method mse --bias-correction 2 (rounds); "mse:keepauto" adds --keep-fp32 auto,
+    # "mse:keepauto30" --keep-fp32 auto:30 (target output SQNR in dB).
     name, *opts = method.split(":")
     cmd = [loupe, "calibrate", str(model_path), "--images", str(images), "--count", "32",
            "--method", name, "--threads", str(threads), "-o", str(out)]
     for o in opts:
         if o.startswith("bc"):
             cmd += ["--bias-correction", o[2:]]
-        elif o == "keepauto":
-            cmd += ["--keep-fp32", "auto"]
+        elif o.startswith("keepauto"):
+            cmd += ["--keep-fp32", "auto" + (":" + o[8:] if o[8:] else "")]
         else:
             raise SystemExit(f"unknown Loupe method option '{o}' in '{method}'")
     if preset:
@@ -363,7 +364,7 @@ def main():
             base["fp32_class_counts"] = counts.tolist()
             log(f"  FP32 top-1 class counts over the evaluation photos: {counts.tolist()}")
 
-        for method in args.ort_methods.split(","):
+        for method in filter(None, args.ort_methods.split(",")):
             qpath, secs = ort_quantize(spec["path"], files["calib"], method, args.ort_activation, mwork,
                                        not args.no_ort_preprocess, log)
             qm = onnx.load(str(qpath))
