@@ -217,10 +217,10 @@ public final class CalibrationSession {
         var result = try Quantizer.quantize(prepared: source, observers: byName, method: method,
                                             keep: keep, samples: observedCount, metadata: metadata)
         var mixed: (choice: MixedPrecision.Choice, target: Double, samples: Int)? = nil
-        if resolveAuto, case .auto(let target) = options.keepFP32 {
+        if resolveAuto, case .auto(let target, let strict) = options.keepFP32 {
             let inputs = sensitivitySet
             let fp32 = try reference(inputs)
-            let choice = try MixedPrecision.choose(qdq: result.graph, targetSQNR: target,
+            let choice = try MixedPrecision.choose(qdq: result.graph, targetSQNR: target, strict: strict,
                                                    measure: { try self.outputSQNR($0, inputs, fp32) }, progress: progress)
             MixedPrecision.apply(choice, to: &result, target: target, samples: inputs.count)
             mixed = (choice, target, inputs.count)

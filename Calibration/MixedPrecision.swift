@@ -19,7 +19,8 @@ import LoupeIR
 ///
 /// 1. The all-int8 model's output SQNR (``OutputSQNR``); when it meets the target, done.
 /// 2. The weights-only model (every activation pair removed): the best any choice can do;
-///    when it misses the target, an error says so (lower the target).
+///    when it misses the target, an error says so (`strict`), or the target is lowered to
+///    1 dB under it.
 /// 3. For every quantized activation, the model in which it alone is rounded (int8 weights,
 ///    every other pair removed): its *isolated* output SQNR.
 /// 4. Activations ordered from the lowest isolated SQNR; the fewest first-k kept float for
@@ -51,12 +52,19 @@ public enum MixedPrecision {
         public var weightsOnlySQNR: Double?
         /// Output SQNR of the chosen model.
         public var reachedSQNR: Double
+        /// The target aimed at: the one asked for, or 1 dB under the weights-only SQNR when
+        /// that was lower and the choice was not strict.
+        public var effectiveTarget: Double
         /// Every model tried after the isolations: (activations kept float, its SQNR).
         public var trials: [(kept: Int, sqnr: Double)]
 
         /// One line for the model's metadata.
         public func summary(target: Double) -> String {
-            var s = String(format: "target %.1f dB output SQNR on the calibration samples; all int8 %.2f dB", target, int8SQNR)
+            var s = String(format: "target %.1f dB output SQNR on the calibration samples", target)
+            if effectiveTarget != target {
+                s += String(format: " (%.2f dB: 1 dB under what int8 weights alone reach)", effectiveTarget)
+            }
+            s += String(format: "; all int8 %.2f dB", int8SQNR)
             if let w = weightsOnlySQNR { s += String(format: ", int8 weights only %.2f dB", w) }
             s += String(format: "; kept %d most sensitive activation(s) float: %.2f dB", floatActivations.count, reachedSQNR)
             if !trials.isEmpty {
@@ -104,22 +112,32 @@ public enum MixedPrecision {
 
     /// Chooses the activations of the QDQ graph `qdq` (all int8) to keep float so that the
     /// model's outputs reach `targetSQNR` dB; `measure(graph)` returns a QDQ graph's output
-    /// SQNR against FP32, `progress(done, total)` follows the isolations. Throws when even
-    /// every activation in float (int8 weights only) misses the target.
-    public static func choose(qdq: Graph, targetSQNR: Double, measure: (Graph) throws -> Double,
+    /// SQNR against FP32, `progress(done, total)` follows the isolations. When even every
+    /// activation in float (int8 weights only) misses the target: throws when `strict`, else
+    /// aims at 1 dB under the weights-only SQNR.
+    public static func choose(qdq: Graph, targetSQNR: Double, strict: Bool = true, measure: (Graph) throws -> Double,
                               progress: ((Int, Int) -> Void)? = nil) throws -> Choice {
         let full = try measure(qdq)
         guard full < targetSQNR else {
-            return Choice(floatActivations: [], sensitivities: [], int8SQNR: full, weightsOnlySQNR: nil, reachedSQNR: full, trials: [])
+            return Choice(floatActivations: [], sensitivities: [], int8SQNR: full, weightsOnlySQNR: nil, reachedSQNR: full,
+                          effectiveTarget: targetSQNR, trials: [])
         }
         var seen = Set<String>()
         let activations = QuantizedActivation.all(in: qdq).map(\.source).filter { seen.insert($0).inserted }
         let all = Set(activations)
         let floor = try measure(removingPairs(qdq, of: all))
-        guard floor >= targetSQNR else {
-            throw LoupeError.badInput(String(format:
-                "--keep-fp32 auto: with every activation in float (int8 weights only) the outputs reach %.2f dB, under the %.1f dB target (all int8: %.2f dB); give a lower target (auto:DB) or keep layers by name",
-                floor, targetSQNR, full))
+        var target = targetSQNR
+        if floor < targetSQNR {
+            if strict {
+                throw LoupeError.badInput(String(format:
+                    "--keep-fp32 auto: with every activation in float (int8 weights only) the outputs reach %.2f dB, under the %.1f dB target (all int8: %.2f dB); give a lower target (auto:DB) or keep layers by name",
+                    floor, targetSQNR, full))
+            }
+            target = floor - 1
+            if full >= target {
+                return Choice(floatActivations: [], sensitivities: [], int8SQNR: full, weightsOnlySQNR: floor, reachedSQNR: full,
+                              effectiveTarget: target, trials: [])
+            }
         }
         var isolated: [(Sensitivity, order: Int)] = []
         for (j, a) in activations.enumerated() {
@@ -143,16 +161,16 @@ public enum MixedPrecision {
         var missed = 0, met = ordered.count
         var k = 1
         while k < ordered.count {
-            if try trial(k) >= targetSQNR { met = k; break }
+            if try trial(k) >= target { met = k; break }
             missed = k
             k *= 2
         }
         while met - missed > 1 {
             let mid = (met + missed) / 2
-            if try trial(mid) >= targetSQNR { met = mid } else { missed = mid }
+            if try trial(mid) >= target { met = mid } else { missed = mid }
         }
         return Choice(floatActivations: Array(ordered.prefix(met)), sensitivities: ordered, int8SQNR: full,
-                      weightsOnlySQNR: floor, reachedSQNR: results[met]!, trials: trials)
+                      weightsOnlySQNR: floor, reachedSQNR: results[met]!, effectiveTarget: target, trials: trials)
     }
 
     /// Applies `choice` to `result`: the pairs of its activations leave the graph, and every
@@ -167,7 +185,7 @@ public enum MixedPrecision {
                   let a = (node.outputs + node.inputs).first(where: { float[$0] != nil }) else { continue }
             result.keptFP32.append((node.name, String(format:
                 "--keep-fp32 auto: reads or writes '%@', kept float (isolated output SQNR %.1f dB) for the %.1f dB target",
-                a, float[a]!, target)))
+                a, float[a]!, choice.effectiveTarget)))
             listed.insert(node.name)
         }
         result.graph.metadata[Quantizer.MetadataKey.keptFP32] = result.keptFP32.map { "\($0.node): \($0.reason)" }.joined(separator: "; ")

@@ -249,6 +249,12 @@ final class QuantizerTests: XCTestCase {
         XCTAssertThrowsError(try calibrated(CalibrationOptions(keepFP32: .auto(targetSQNR: 1000)))) { e in
             XCTAssertTrue("\(e)".contains("int8 weights only") && "\(e)".contains("under the 1000.0 dB target"), "\(e)")
         }
+        // Not strict (plain `auto`): 1 dB under what int8 weights alone reach instead.
+        let (_, lowered) = try calibrated(CalibrationOptions(keepFP32: .auto(targetSQNR: 1000, strict: false)))
+        let l = try XCTUnwrap(lowered.mixedPrecision)
+        XCTAssertEqual(l.effectiveTarget, try XCTUnwrap(l.weightsOnlySQNR) - 1, accuracy: 1e-9)
+        XCTAssertGreaterThanOrEqual(l.reachedSQNR, l.effectiveTarget)
+        XCTAssertTrue(lowered.graph.metadata[Quantizer.MetadataKey.mixedPrecision]?.contains("1 dB under what int8 weights alone reach") ?? false)
     }
 
     func testOutputSQNRJudgesNoiseAgainstTheSpreadBetweenSamples() throws {
