@@ -213,18 +213,22 @@ public final class CalibrationSession {
         }
         let byName = Dictionary(uniqueKeysWithValues: zip(observed, observers))
         var source = prepared
-        let keep = try Quantizer.explicitKeep(options.keepFP32, prepared)
-        var result = try Quantizer.quantize(prepared: source, observers: byName, method: method,
-                                            keep: keep, samples: observedCount, metadata: metadata)
+        var keep = try Quantizer.explicitKeep(options.keepFP32, prepared)
         var mixed: (choice: MixedPrecision.Choice, target: Double, samples: Int)? = nil
-        if resolveAuto, case .auto(let target, let strict) = options.keepFP32 {
+        if resolveAuto, case .auto(let target) = options.keepFP32 {
             let inputs = sensitivitySet
             let fp32 = try reference(inputs)
-            let choice = try MixedPrecision.choose(qdq: result.graph, targetSQNR: target, strict: strict,
-                                                   measure: { try self.outputSQNR($0, inputs, fp32) }, progress: progress)
-            MixedPrecision.apply(choice, to: &result, target: target, samples: inputs.count)
+            let count = observedCount
+            let choice = try MixedPrecision.choose(
+                prepared: prepared, baseKeep: keep, targetSQNR: target,
+                quantize: { try Quantizer.quantize(prepared: source, observers: byName, method: method, keep: $0, samples: count).graph },
+                measure: { try self.outputSQNR($0, inputs, fp32) }, progress: progress)
+            keep.merge(choice.weightKeep(target: target)) { a, _ in a }
             mixed = (choice, target, inputs.count)
         }
+        var result = try Quantizer.quantize(prepared: source, observers: byName, method: method,
+                                            keep: keep, samples: observedCount, metadata: metadata)
+        if let mixed { MixedPrecision.apply(mixed.choice, to: &result, target: mixed.target, samples: mixed.samples) }
         guard !corrected.isEmpty else { return result }
         let values = meanValues
         for round in 0..<rounds {

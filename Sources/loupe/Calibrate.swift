@@ -33,8 +33,8 @@ struct Calibrate: ParsableCommand {
             auto[:DB] (mixed precision: each int8 activation's effect on the outputs is measured on up \
             to \(CalibrationOptions().sensitivitySamples) calibration samples, and the fewest most sensitive activations \
             stay float, their producers and consumers running FP32, for the outputs to reach DB dB SQNR \
-            against FP32, default \(KeepFP32Argument.defaultTarget) or, when int8 weights alone cannot reach that, 1 dB \
-            under what they reach (a DB given is held to: an error); one model build and run per activation, \
+            against FP32, default \(KeepFP32Argument.defaultTarget); conv/gemm weights are candidates too (kept float, \
+            their activations still int8); one model build and run per candidate, \
             minutes at 720x1280); or node names of the optimized graph, comma-separated (`loupe inspect`).
             The chosen photos, the method and its parameters, the preset and the kept-FP32 layers \
             are recorded in the output model's metadata (loupe.calibration.*, loupe.quantization.*).
@@ -162,8 +162,8 @@ struct Calibrate: ParsableCommand {
                 photos: used.map(\.name), skipped: skipped.map(\.0), source: source, recipe: loaded.recipe,
                 method: method, keepFP32: keepFP32)) { done, total in
                 if measuring == nil {
-                    print("--keep-fp32 auto: measuring each of \(total) int8 activation(s) alone", to: &stderr)
-                    measuring = Progress(total: total, unit: "activations")
+                    print("--keep-fp32 auto: measuring each of \(total) int8 activation(s) and weight(s) alone", to: &stderr)
+                    measuring = Progress(total: total, unit: "units")
                 }
                 measuring?.advance(failed: 0)
             }
@@ -229,9 +229,7 @@ enum KeepFP32Argument {
     static func parse(_ s: String) throws -> KeepFP32 {
         switch s {
         case "none": return .none
-        // Plain `auto` settles for 1 dB under what int8 weights allow when that is less;
-        // a target the user names is held to.
-        case "auto": return .auto(targetSQNR: defaultTarget, strict: false)
+        case "auto": return .auto(targetSQNR: defaultTarget)
         case _ where s.hasPrefix("auto:"):
             guard let db = Double(s.dropFirst(5)), db.isFinite, db > 0, db <= 100 else {
                 throw ValidationError("bad --keep-fp32 '\(s)': auto:DB takes a target output SQNR in dB, above 0 and at most 100")
