@@ -135,7 +135,7 @@ public enum MixedPrecision {
     /// `quantize(keep)` builds the all-int8 QDQ graph with these nodes of the prepared graph
     /// kept in FP32 (`baseKeep`, the explicit `--keep-fp32` nodes, is always kept);
     /// `measure(graph)` returns a QDQ graph's output SQNR against FP32; `progress(done,
-    /// total)` follows the isolations.
+    /// total)` follows the isolations (first called with done 0, before the first).
     public static func choose(prepared: Graph, baseKeep: [String: String], targetSQNR: Double,
                               quantize: ([String: String]) throws -> Graph, measure: (Graph) throws -> Double,
                               progress: ((Int, Int) -> Void)? = nil) throws -> Choice {
@@ -166,6 +166,7 @@ public enum MixedPrecision {
             return removingPairs(keep.count == baseKeep.count ? qdq : try quantize(keep), of: acts)
         }
         var isolated: [(Sensitivity, order: Int)] = []
+        progress?(0, units.count)
         for (j, u) in units.enumerated() {
             let others = units.filter { $0 != u }
             isolated.append((Sensitivity(unit: u, isolatedSQNR: try measure(try build(others))), j))

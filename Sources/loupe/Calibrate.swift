@@ -165,7 +165,7 @@ struct Calibrate: ParsableCommand {
                     print("--keep-fp32 auto: measuring each of \(total) int8 activation(s) and weight(s) alone", to: &stderr)
                     measuring = Progress(total: total, unit: "units")
                 }
-                measuring?.advance(failed: 0)
+                if done > 0 { measuring?.advance(failed: 0) }
             }
             measuring?.clearLine()
             for w in result.warnings { print("warning: \(w)", to: &stderr) }
