@@ -22,8 +22,8 @@ public struct CalibrationOptions: Sendable {
     public var methodCandidates: [CalibrationMethod]
 
     /// Samples that `--keep-fp32 auto` measures output SQNR on (evenly spaced over the
-    /// observed ones; all of them when fewer were observed). Each costs one run per int8
-    /// node, and they are kept in memory.
+    /// observed ones; all of them when fewer were observed). Each costs one run per
+    /// candidate unit (activation or conv/gemm weights), and they are kept in memory.
     public var sensitivitySamples: Int
 
     /// Options as given; `threads` and `sensitivitySamples` below 1 count as 1.
