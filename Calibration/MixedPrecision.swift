@@ -217,7 +217,7 @@ public enum MixedPrecision {
                 a, float[a]!, target)))
             listed.insert(node.name)
         }
-        result.graph.metadata[Quantizer.MetadataKey.keptFP32] = result.keptFP32.map { "\($0.node): \($0.reason)" }.joined(separator: "; ")
+        result.graph.metadata[Quantizer.MetadataKey.keptFP32] = Quantizer.keptFP32Entry(result.keptFP32)
         result.graph.metadata[Quantizer.MetadataKey.mixedPrecision] = "\(samples) sample(s); " + choice.summary(target: target)
         result.mixedPrecision = choice
     }

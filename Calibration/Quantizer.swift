@@ -107,10 +107,16 @@ public enum Quantizer {
         graph.metadata[MetadataKey.samples] = String(samples)
         graph.metadata[MetadataKey.version] = loupeVersion
         let kept = plan.floatNodes
-        graph.metadata[MetadataKey.keptFP32] = kept.map { "\($0.node): \($0.reason)" }.joined(separator: "; ")
+        graph.metadata[MetadataKey.keptFP32] = keptFP32Entry(kept)
         for (k, v) in metadata { graph.metadata[k] = v }
         return QuantizationResult(graph: graph, keptFP32: kept, ranges: ranges, params: allParams,
                                   estimatedSQNR: sqnr, warnings: warnings)
+    }
+
+    /// The `loupe.quantization.kept_fp32` value: "node: reason; node: reason" (`loupe
+    /// quant-report` and `loupe inspect` read it back).
+    static func keptFP32Entry(_ kept: [(node: String, reason: String)]) -> String {
+        kept.map { "\($0.node): \($0.reason)" }.joined(separator: "; ")
     }
 
     /// `.minMax`, `.percentile(99.99)`, … as written in metadata.
