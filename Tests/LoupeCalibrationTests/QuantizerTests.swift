@@ -255,6 +255,25 @@ final class QuantizerTests: XCTestCase {
         XCTAssertEqual(sqnr, choice.reachedSQNR, accuracy: 1e-6)
     }
 
+    /// Taking every activation's Q/DQ pair out leaves int8 weights only: graph outputs keep
+    /// their names (through an Identity where a DequantizeLinear wrote one), no activation
+    /// is quantized, and the outputs come closer to FP32 than the all-int8 model's.
+    func testRemovingActivationPairsLeavesWeightsOnly() throws {
+        let (session, result) = try calibrated()
+        let acts = Set(QuantizedActivation.all(in: result.graph).map(\.source))
+        XCTAssertTrue(acts.contains("features") || acts.contains("logits") || acts.contains { $0.hasSuffix("_float") }, "\(acts)")
+        let g = MixedPrecision.removingPairs(result.graph, of: acts)
+        XCTAssertTrue(QuantizedActivation.all(in: g).isEmpty)
+        XCTAssertEqual(g.outputs.map(\.name), result.graph.outputs.map(\.name))
+        XCTAssertTrue(g.nodes.contains { $0.op.isDequantize }, "weights stay int8 behind DequantizeLinear")
+        var rng = TestRandom(seed: Self.seed + 3)
+        let xs = (0..<4).map { _ in ["x": rng.image(TinyNet.inputShape)] }
+        let fp32 = try xs.map { try session.model.run($0) }
+        let weightsOnly = try OutputSQNR.measure(reference: fp32, test: xs.map { try Model(graph: g).run($0) })
+        let int8 = try OutputSQNR.measure(reference: fp32, test: xs.map { try Model(graph: result.graph).run($0) })
+        XCTAssertGreaterThan(weightsOnly, int8 + 3, "weights only \(weightsOnly) dB, all int8 \(int8) dB")
+    }
+
     func testOutputSQNRJudgesNoiseAgainstTheSpreadBetweenSamples() throws {
         let ref = [0.5, 0.6, 0.7].map { ["score": Tensor(shape: [1], floats: [Float($0)])] }
         let test = [0.51, 0.59, 0.71].map { ["score": Tensor(shape: [1], floats: [Float($0)])] }
