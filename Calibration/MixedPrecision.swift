@@ -53,7 +53,7 @@ public enum MixedPrecision {
         public var isolatedSQNR: Double
     }
 
-    /// What ``choose(qdq:targetSQNR:measure:progress:)`` decided.
+    /// What ``choose(prepared:baseKeep:targetSQNR:quantize:measure:progress:)`` decided.
     public struct Choice: Sendable {
         /// The units kept float, most sensitive first.
         public var kept: [Sensitivity]
@@ -106,12 +106,13 @@ public enum MixedPrecision {
         guard !float.isEmpty else { return qdq }
         var g = qdq
         let pairs = QuantizedActivation.all(in: qdq).filter { float.contains($0.source) }
+        let quantized = Dictionary(grouping: qdq.nodes.filter { $0.op.isQuantize }) { $0.inputs.first ?? "" }
         var rename: [String: String] = [:]
         var dropped = Set<String>()  // Q and DQ outputs
         for p in pairs {
             rename[p.dequantized] = p.source
             dropped.insert(p.dequantized)
-            for n in qdq.nodes where n.op.isQuantize && n.inputs.first == p.source { dropped.formUnion(n.outputs) }
+            for n in quantized[p.source] ?? [] { dropped.formUnion(n.outputs) }
         }
         let outputs = Set(qdq.outputs.map(\.name))
         var nodes: [Node] = []
