@@ -7,8 +7,10 @@ Steps, each printed as it runs:
      99.9% of the bytes) is stored as float16 and widened by a Cast node, so the file is half
      the size while the arithmetic stays float32 (ONNX Runtime and Loupe both fold the Cast);
      1-D tensors (biases) stay float32. Writes <out>/loupe_iqa.onnx.
-  2. INT8: `loupe calibrate` on `--count` TRAINING photos (never the held-out ones), `baseline`
-     preset, `--method` (default mse), `--keep-fp32` (default auto: mixed precision, the
+  2. INT8: `loupe calibrate` on `--count` TRAINING photos (never the held-out ones), spread
+     over the quality range the scorer is meant for (`--calibration distorted`, the default:
+     photo i clean or at one distortion and level, cycling through them, as `--uhd-iqa`
+     stratifies its photos over MOS; `clean` = the photos as they are), `baseline` preset, `--method` (default mse), `--keep-fp32` (default auto: mixed precision, the
      layers whose int8 rounding the score is most sensitive to stay float, see
      Calibration/README.md) -> <out>/loupe_iqa.int8.onnx (standard QDQ).
   3. deployed evaluation on the HELD-OUT photos: each photo at train.py's scale (short side
@@ -119,6 +121,33 @@ def write_eval_set(held, seed, folder):
     return rows
 
 
+def calibration_variant(i, seed):
+    """(distortion or None, level) of the i-th calibration photo: the clean photo and each of
+    dataset.DISTORTIONS in turn, at a level drawn from (seed, i), so that the calibration set
+    covers the scorer's range of quality as the held-out set does (without its photos)."""
+    names = [None] + list(dataset.DISTORTIONS)
+    name = names[i % len(names)]
+    if name is None:
+        return None, 0
+    return name, int(np.random.default_rng([seed, 3_000_000 + i]).integers(1, dataset.LEVELS + 1))
+
+
+def write_calibration_set(chosen, seed, distorted, folder):
+    """PNG files of the chosen training photos (distorted or clean); returns their names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    for i, s in enumerate(chosen):
+        name, lv = calibration_variant(i, seed) if distorted else (None, 0)
+        f = folder / f"{s['id']}__{name or 'clean'}_{lv}.png"
+        if not f.exists():
+            img = dataset.load_photo(s["file"])
+            if name is not None:
+                img = dataset.distort(img, name, lv, np.random.default_rng([seed, 4_000_000 + i]))
+            Image.fromarray(img).save(f, compress_level=1)
+        names.append(f.name)
+    return names
+
+
 def read_scores(path):
     with open(path) as f:
         return {r["path"]: float(r["score"]) for r in csv.DictReader(f)}
@@ -154,6 +183,8 @@ def main():
     p.add_argument("--work", type=Path, default=Path.home() / ".cache" / "loupe" / "bundle")
     p.add_argument("--seed", type=int, default=0, help="train.py's seed (the split)")
     p.add_argument("--count", type=int, default=32, help="calibration photos (training split)")
+    p.add_argument("--calibration", choices=("distorted", "clean"), default="distorted",
+                   help="calibration photos spread over the quality range (default) or clean")
     p.add_argument("--method", default="mse")
     p.add_argument("--keep-fp32", default="auto", help="loupe calibrate --keep-fp32 (none, auto, auto:DB, NODE,...)")
     p.add_argument("--threads", type=int, default=2)
@@ -174,18 +205,14 @@ def main():
     print(f"half storage: {before:,} -> {after:,} bytes (largest relative weight change {worst:.2e})")
 
     train, held = dataset.split(dataset.photo_sources(), args.seed)
-    calib = work / "calibration"
-    calib.mkdir(exist_ok=True)
+    calib = work / f"calibration-{args.calibration}"
     chosen = dataset.int8_photos.evenly_spaced(train, args.count)
-    for s in chosen:
-        f = calib / f"{s['id']}.png"
-        if not f.exists():
-            Image.fromarray(dataset.load_photo(s["file"])).save(f, compress_level=1)
+    calib_files = write_calibration_set(chosen, args.seed, args.calibration == "distorted", calib)
     cmd = [loupe, "calibrate", half, "--images", calib, "--count", args.count, "--preset", "baseline",
            "--method", args.method, "--keep-fp32", args.keep_fp32, "--threads", args.threads, "-o", int8]
     _, secs = run(cmd)
     summary["int8"] = {"command": " ".join(str(c) for c in cmd), "seconds": secs,
-                       "bytes": int8.stat().st_size, "calibration_photos": [s["id"] for s in chosen]}
+                       "bytes": int8.stat().st_size, "calibration_photos": calib_files}
     print(f"int8: {int8.stat().st_size:,} bytes, calibrated in {secs:.0f}s")
 
     if args.eval_photos:
