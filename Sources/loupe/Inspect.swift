@@ -43,12 +43,14 @@ struct Inspect: ParsableCommand {
         var rows: [[String]] = []
         var counts: [String: Int] = [:]
         var unsupported: [String] = []
-        var macs = 0
+        // Placement and MACs once per node: the table and the float32 list below both read them.
+        let placements = shown.nodes.map { Lowering.placement(of: $0, in: shown) }
+        let nodeMACs = shown.nodes.map { shown.types.isEmpty ? 0 : $0.macs(in: shown) }
+        let macs = nodeMACs.reduce(0, +)
         for (i, node) in shown.nodes.enumerated() {
             let shape = node.outputs.first.flatMap { shown.type(of: $0)?.description } ?? "?"
-            let placement = Lowering.placement(of: node, in: shown)
             let where_: String
-            switch placement {
+            switch placements[i] {
             case .xnnpack(let op): where_ = op; counts["XNNPACK", default: 0] += 1
             case .kernel(let k): where_ = k; counts["Loupe kernels", default: 0] += 1
             case .alias: where_ = "alias (no copy)"; counts["aliases", default: 0] += 1
@@ -58,9 +60,7 @@ struct Inspect: ParsableCommand {
                 counts["cannot run", default: 0] += 1
                 unsupported.append("\(node.reference): \(reason)")
             }
-            let nodeMACs = shown.types.isEmpty ? 0 : node.macs(in: shown)
-            macs += nodeMACs
-            rows.append([String(i), node.name, node.op.onnxName, shape, nodeMACs > 0 ? formatCount(nodeMACs) : "", where_])
+            rows.append([String(i), node.name, node.op.onnxName, shape, nodeMACs[i] > 0 ? formatCount(nodeMACs[i]) : "", where_])
         }
         print("")
         print(formatTable(["#", "node", "op", "output", "MACs", "runs on"], rows))
@@ -82,15 +82,15 @@ struct Inspect: ParsableCommand {
             // FoldQuantization.
             let kept = Dictionary(QuantReport.keptFP32(graph.metadata).map { ($0.node, $0.reason) }) { a, _ in a }
             var floats: [(node: Node, reason: String, macs: Int)] = []
-            for node in shown.nodes where !node.op.isQuantize && !node.op.isDequantize && !node.name.contains("::") {
+            for (i, node) in shown.nodes.enumerated() where !node.op.isQuantize && !node.op.isDequantize && !node.name.contains("::") {
                 guard let out = node.outputs.first, shown.type(of: out)?.dtype == .float32 else { continue }
-                switch Lowering.placement(of: node, in: shown) {
+                switch placements[i] {
                 case .alias, .constant, .unsupported: continue
                 case .xnnpack, .kernel: break
                 }
                 let reason = kept[node.name] ?? shown.floatIslands[node.name]
                     ?? "float32 in the file: no QuantizeLinear/DequantizeLinear around it"
-                floats.append((node, reason, node.macs(in: shown)))
+                floats.append((node, reason, nodeMACs[i]))
             }
             if !floats.isEmpty {
                 let floatMACs = floats.reduce(0) { $0 + $1.macs }
