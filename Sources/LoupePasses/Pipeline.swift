@@ -44,6 +44,9 @@ public enum Pipeline {
         g.types = [:]
         try g.inferTypes()
         _ = try CanonicalizeGemm().run(on: &g)
+        // Spatial ReduceMean/Max become global pools (constant axes needed, so after
+        // folding; before FoldQuantization, which has an int8 form for the pool only).
+        _ = try RecognizeGlobalPooling().run(on: &g)
         // Hard activations before FuseActivations, which would otherwise swallow the Clip
         // of `x·clip(x+3, 0, 6)/6` into a neighbouring conv.
         let hard = RecognizeHardActivations()

@@ -294,6 +294,29 @@ final class QuantizerTests: XCTestCase {
         XCTAssertEqual(session.observedCount, 0)
     }
 
+    /// timm's squeeze-excite (EfficientNet, GhostNet) pools with ReduceMean over H and W:
+    /// quantized, it runs as an int8 global average pool, so the model has no float island,
+    /// and its int8 run stays close to float.
+    func testSqueezeExciteWithReduceMeanQuantizesWithoutIslands() throws {
+        var graph = TinyNet.graph(seed: Self.seed)
+        let i = try XCTUnwrap(graph.nodes.firstIndex { $0.name == "se_pool" })
+        graph.initializers["se_axes"] = Tensor(shape: [2], ints: [2, 3])
+        graph.nodes[i] = Node(name: "se_pool", op: .reduce(.mean, keepDims: true, noopWithEmptyAxes: false),
+                              inputs: [graph.nodes[i].inputs[0], "se_axes"], outputs: graph.nodes[i].outputs)
+        let session = try CalibrationSession(graph: graph, options: CalibrationOptions(method: .minMax))
+        XCTAssertTrue(session.plan.floatNodes.filter { $0.node == "se_pool" }.isEmpty, "\(session.plan.floatNodes)")
+        var rng = TestRandom(seed: Self.seed + 1)
+        for _ in 0..<Self.calibrationCount { try session.observe(["x": rng.image(TinyNet.inputShape)]) }
+        let result = try session.quantize()
+        let int8 = try Model(graph: result.graph)
+        XCTAssertEqual(int8.optimized.floatIslands.keys.sorted(), try Model(graph: try calibrated().1.graph).optimized.floatIslands.keys.sorted(),
+                       "ReduceMean added a float island")
+        XCTAssertFalse(int8.optimized.floatIslands.keys.contains("se_pool"))
+        let x = rng.image(TinyNet.inputShape)
+        let want = try session.model.run(["x": x])["features"]!.floats, got = try int8.run(["x": x])["features"]!.floats
+        XCTAssertGreaterThanOrEqual(correlation(want, got), 0.99)
+    }
+
     /// MobileNetV3 (the challenge baseline) has no float island, and ORT runs its QDQ file.
     func testChallengeBaselineQuantizesWithoutIslands() throws {
         let path = try challengeBaselinePath()
