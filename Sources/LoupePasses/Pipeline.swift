@@ -36,6 +36,9 @@ public enum Pipeline {
             g.types = [:]
             try g.inferTypes()
         }
+        // Again: a Slice whose bounds were Shape computations is only now seen to take the
+        // whole tensor.
+        _ = try removeIdentity.run(on: &g)
         // BatchNorm into Conv before activations are fused: the fold needs a bare conv.
         let bn = FoldBatchNorm()
         _ = try bn.run(on: &g)

@@ -95,6 +95,24 @@ final class GlobalPoolingTests: XCTestCase {
         XCTAssertEqual(opNames(past), ["Concat"])
     }
 
+    /// `x[:, :x.size(1)]` exports its bound as a Shape computation: the Slice is seen to take
+    /// the whole tensor only after constant folding.
+    func testSliceWithComputedBoundIsRemovedAfterFolding() throws {
+        var g = concatSlice(starts: [0], ends: [6], steps: [1], outChannels: 6)
+        g.initializers["one"] = Tensor(shape: [], ints: [1])
+        g.initializers["axis0"] = Tensor(shape: [1], ints: [0])
+        g.nodes.insert(contentsOf: [
+            Node(name: "shape", op: .shape(start: 0, end: nil), inputs: ["c"], outputs: ["s"]),
+            Node(name: "gather", op: .gather(axis: 0), inputs: ["s", "one"], outputs: ["n"]),
+            Node(name: "unsq", op: .unsqueeze, inputs: ["n", "axis0"], outputs: ["computed_ends"]),
+        ], at: 1)
+        g.nodes[4].inputs[2] = "computed_ends"
+        let o = try Pipeline.optimize(g, options: nchw)
+        XCTAssertEqual(opNames(o), ["Concat"])
+        var rng = Rng(46)
+        try assertSameOutputs(g, o, inputs: ["x": rng.tensor([1, 3, 4, 4]), "z": rng.tensor([1, 3, 4, 4])], seed: 46)
+    }
+
     func testPartialOrReversedSliceStays() throws {
         let partial = try Pipeline.optimize(concatSlice(starts: [0], ends: [5], steps: [1], outChannels: 5), options: nchw)
         XCTAssertEqual(opNames(partial), ["Concat", "Slice"])
