@@ -30,9 +30,12 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[3]
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+sys.path.insert(0, str(HERE))
+import photos  # noqa: E402
+
 MODELS = ("ghostnet_100", "efficientnet_b0", "mobilenetv3_large_100")
-MEAN, STD = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
 
 
 def import_timm():
@@ -59,8 +62,8 @@ def export(name, path):
 
 
 def photo_input(path):
-    img = np.asarray(Image.open(path).convert("RGB").resize((224, 224), Image.BILINEAR), dtype=np.float64) / 255
-    return ((img - MEAN) / STD).astype(np.float32).transpose(2, 0, 1)[None].copy()
+    """The photo resized to 224x224 (bilinear), normalised as fidelity.py's inputs are."""
+    return photos.normalize(np.asarray(Image.open(path).convert("RGB").resize((224, 224), Image.BILINEAR)))
 
 
 def ort_quantize(fp32, out, photos):
