@@ -10,7 +10,8 @@ Steps, each printed as it runs:
   2. INT8: `loupe calibrate` on `--count` TRAINING photos (never the held-out ones), spread
      over the quality range the scorer is meant for (`--calibration distorted`, the default:
      photo i clean or at one distortion and level, cycling through them, as `--uhd-iqa`
-     stratifies its photos over MOS; `clean` = the photos as they are), `baseline` preset, `--method` (default mse), `--keep-fp32` (default auto: mixed precision, the
+     stratifies its photos over MOS; `clean` = the photos as they are), `baseline` preset,
+     `--method` (default mse), `--keep-fp32` (default auto: mixed precision, the
      layers whose int8 rounding the score is most sensitive to stay float, see
      Calibration/README.md) -> <out>/loupe_iqa.int8.onnx (standard QDQ).
   3. deployed evaluation on the HELD-OUT photos: each photo at train.py's scale (short side
@@ -133,7 +134,8 @@ def calibration_variant(i, seed):
 
 
 def write_calibration_set(chosen, seed, distorted, folder):
-    """PNG files of the chosen training photos (distorted or clean); returns their names."""
+    """PNG files of the chosen training photos (distorted or clean), and no other file in
+    `folder` (loupe calibrate reads the whole folder); returns their names."""
     folder.mkdir(parents=True, exist_ok=True)
     names = []
     for i, s in enumerate(chosen):
@@ -145,6 +147,9 @@ def write_calibration_set(chosen, seed, distorted, folder):
                 img = dataset.distort(img, name, lv, np.random.default_rng([seed, 4_000_000 + i]))
             Image.fromarray(img).save(f, compress_level=1)
         names.append(f.name)
+    for stale in folder.iterdir():  # left by a run with another --count or --seed
+        if stale.name not in names:
+            stale.unlink()
     return names
 
 
