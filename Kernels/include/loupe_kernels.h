@@ -70,6 +70,18 @@ size_t loupe_x32_transpose_batches(size_t rank, const size_t* shape, const size_
 void loupe_x32_transpose(size_t rank, const size_t* shape, const size_t* perm,
                          const uint32_t* in, uint32_t* out, size_t batch_begin, size_t batch_end);
 
+/* ---- Strided copy (copy/) ---------------------------------------------------------- */
+
+/* Gathers a strided view into a contiguous output: out (row-major, `shape`) takes element
+ * idx from in + sum(idx[i] * in_strides[i]) bytes; strides may be negative (a reversed
+ * axis) or anything the caller resolved (ONNX Slice with steps; the 2022 XNNPACK has no
+ * slice operator). `element_size` is in bytes (4 for float32/int32, 1 for int8). Work is
+ * split by rows (all axes but the innermost): rows [row_begin, row_end) are written, so
+ * threads can share one call's rows; loupe_strided_copy_rows says how many there are. */
+size_t loupe_strided_copy_rows(size_t rank, const size_t* shape);
+void loupe_strided_copy(size_t rank, const size_t* shape, const ptrdiff_t* in_strides, size_t element_size,
+                        const void* in, void* out, size_t row_begin, size_t row_end);
+
 /* ---- Activations (activation/) ----------------------------------------------------- */
 
 /* y[i] = tanh(x[i]). Scalar reference uses libm tanhf; SIMD variants a clamped rational

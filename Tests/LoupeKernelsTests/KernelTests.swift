@@ -325,3 +325,58 @@ final class PoolingWindowKernelTests: XCTestCase {
         } } } }
     }
 }
+
+final class StridedCopyKernelTests: XCTestCase {
+    /// out[idx] = in[offset + Σ idx[i]·strides[i]] element by element (strides in elements).
+    func reference<T>(_ shape: [Int], _ strides: [Int], offset: Int, _ x: [T]) -> [T] {
+        var out: [T] = []
+        var idx = [Int](repeating: 0, count: shape.count)
+        for _ in 0..<shape.reduce(1, *) {
+            out.append(x[offset + zip(idx, strides).map { $0 * $1 }.reduce(0, +)])
+            for i in idx.indices.reversed() {
+                idx[i] += 1
+                if idx[i] < shape[i] { break }
+                idx[i] = 0
+            }
+        }
+        return out
+    }
+
+    func testViewsOfBothElementSizesInOneCallAndSplitByRows() {
+        // (input count, output shape, element strides, offset of the first element)
+        let cases: [(Int, [Int], [Int], Int)] = [
+            (24, [2, 3], [12, 1], 4),            // rows at a stride
+            (60, [3, 2, 5], [20, -5, 1], 5),     // a reversed middle axis
+            (64, [4, 4], [16, 3], 1),            // a step on the inner axis
+            (30, [5, 6], [-6, -1], 29),          // everything reversed
+            (7, [7], [1], 0),                    // one contiguous block
+            (5, [], [], 3),                      // rank 0: one element
+            (300, [2, 3, 2, 5, 2, 1], [150, 40, 20, 3, 1, 7], 2),
+        ]
+        for (count, shape, strides, offset) in cases {
+            let x32 = (0..<count).map { UInt32($0 * 7 + 1) }
+            let x8 = (0..<count).map { Int8(truncatingIfNeeded: $0 * 5 - 100) }
+            let n = shape.reduce(1, *)
+            let rows = loupe_strided_copy_rows(shape.count, shape)
+            XCTAssertEqual(rows, shape.isEmpty ? 1 : shape.dropLast().reduce(1, *))
+            var got32 = [UInt32](repeating: 0, count: n), got8 = [Int8](repeating: 0, count: n)
+            x32.withUnsafeBytes { p in
+                loupe_strided_copy(shape.count, shape, strides.map { $0 * 4 }, 4, p.baseAddress! + offset * 4, &got32, 0, rows)
+            }
+            x8.withUnsafeBytes { p in
+                loupe_strided_copy(shape.count, shape, strides, 1, p.baseAddress! + offset, &got8, 0, rows)
+            }
+            XCTAssertEqual(got32, reference(shape, strides, offset: offset, x32), "x32 \(shape) \(strides)")
+            XCTAssertEqual(got8, reference(shape, strides, offset: offset, x8), "x8 \(shape) \(strides)")
+            // Row by row, as threads share it; row_end past the rows is clamped.
+            var split = [UInt32](repeating: 0, count: n)
+            x32.withUnsafeBytes { p in
+                for r in 0..<rows {
+                    loupe_strided_copy(shape.count, shape, strides.map { $0 * 4 }, 4, p.baseAddress! + offset * 4, &split, r,
+                                       r == rows - 1 ? Int.max : r + 1)
+                }
+            }
+            XCTAssertEqual(split, got32, "split \(shape)")
+        }
+    }
+}
