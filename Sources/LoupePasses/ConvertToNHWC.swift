@@ -186,7 +186,7 @@ public struct ConvertToNHWC: GraphPass {
                 // Per-tensor conversions are element-wise; per-axis ones name a logical axis
                 // and stay NCHW.
                 guard let x, nhwc.contains(x), node.inputs.dropFirst().allSatisfy({ $0.isEmpty || elementCount($0) == 1 }) else {
-                    emitPlain(node); return false
+                    return visitSlice(node)
                 }
                 emitNHWC(node, op: node.op, inputs: node.inputs)
                 return true
@@ -220,7 +220,9 @@ public struct ConvertToNHWC: GraphPass {
                 n.op = .transpose(perm: p.map { ConvertToNHWC.physicalAxis($0) })
                 nodes.append(n)
                 return true
-            case .gemm, .matMul, .flatten, .reshape, .squeeze, .unsqueeze, .shape, .gather, .slice,
+            case .slice:
+                return visitSlice(node)
+            case .gemm, .matMul, .flatten, .reshape, .squeeze, .unsqueeze, .shape, .gather,
                  .cast, .constantOfShape, .expand, .identity, .dropout, .batchNormalizationTraining,
                  .layerNormalization, .split, .mod, .gelu, .unsupported:
                 emitPlain(node)
@@ -290,6 +292,29 @@ public struct ConvertToNHWC: GraphPass {
             graph.initializers[name] = Tensor(shape: [8], ints: permuted)
             var ins = node.inputs
             ins[1] = name
+            emitNHWC(node, op: node.op, inputs: ins)
+            return true
+        }
+
+        /// A Slice of an NHWC map with constant bounds stays NHWC: its axes are renamed to
+        /// the physical ones (a channel slice becomes a last-axis slice, which the runtime
+        /// copies as strided rows); starts, ends and steps are per axis and keep their values.
+        mutating func visitSlice(_ node: Node) -> Bool {
+            guard let x = node.input(0), nhwc.contains(x), rank(x) == 4,
+                  (1...4).allSatisfy({ i in node.input(i).map { graph.initializers[$0] != nil } ?? (i > 2) }),
+                  let starts = node.input(1).flatMap({ graph.initializers[$0] }) else {
+                emitPlain(node)
+                return false
+            }
+            let logical = node.input(3).flatMap { graph.initializers[$0] }.map { $0.ints.map { Int($0) } }
+                ?? Array(0..<starts.count)
+            guard logical.allSatisfy({ $0 >= -4 && $0 < 4 }) else { emitPlain(node); return false }
+            let physical = logical.map { ConvertToNHWC.physicalAxis($0 < 0 ? $0 + 4 : $0) }
+            let name = graph.freshName("\(node.name)::axes_nhwc")
+            graph.initializers[name] = Tensor(shape: [physical.count], ints: physical.map { Int64($0) })
+            var ins = node.inputs
+            while ins.count < 4 { ins.append("") }
+            ins[3] = name
             emitNHWC(node, op: node.op, inputs: ins)
             return true
         }

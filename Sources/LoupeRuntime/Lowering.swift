@@ -64,7 +64,8 @@ public enum Lowering {
         case .resize(let a): return try lowerResize(node, graph, a, into: b)
         case .softmax(let axis, let legacy): return try lowerSoftmax(node, graph, axis: axis, legacy: legacy, into: b)
         case .transpose(let perm): return try lowerTranspose(node, graph, perm: perm, into: b)
-        case .shape, .gather, .slice, .cast, .constantOfShape, .expand:
+        case .slice: return try lowerSlice(node, graph, int8: false, into: b)
+        case .shape, .gather, .cast, .constantOfShape, .expand:
             throw Unsupported("\(node.op.onnxName) on non-constant data should have been folded (static shapes); it has no runtime lowering")
         case .identity, .dropout:
             // RemoveIdentity leaves only those it cannot rewire (a graph input passed straight
