@@ -89,10 +89,10 @@ public struct FoldQuantization: GraphPass {
         case .unary, .clip, .leakyRelu, .elu, .hardSigmoid: return .lookupTable
         case .globalAveragePool: return .globalAveragePool
         case .concat: return .concat
-        case .maxPool, .reshape, .flatten, .squeeze, .unsqueeze, .transpose, .identity: return .sameParameters
+        case .maxPool, .reshape, .flatten, .squeeze, .unsqueeze, .transpose, .identity, .slice: return .sameParameters
         case .convTranspose, .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization,
              .split, .mod, .gelu, .globalMaxPool, .reduce, .averagePool, .pad, .resize, .softmax, .shape,
-             .gather, .slice, .cast, .constantOfShape, .expand, .dropout, .quantizeLinear, .dequantizeLinear,
+             .gather, .cast, .constantOfShape, .expand, .dropout, .quantizeLinear, .dequantizeLinear,
              .unsupported:
             return nil
         }

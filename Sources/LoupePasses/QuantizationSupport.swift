@@ -40,11 +40,11 @@ extension Op {
     /// per-tensor DequantizeLinear, so int8 codes can flow through them unchanged.
     var isDataMovement: Bool {
         switch self {
-        case .reshape, .flatten, .squeeze, .unsqueeze, .transpose, .identity: return true
+        case .reshape, .flatten, .squeeze, .unsqueeze, .transpose, .identity, .slice: return true
         case .conv, .convTranspose, .gemm, .matMul, .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid,
              .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod,
              .gelu, .globalAveragePool, .globalMaxPool, .reduce, .averagePool, .maxPool, .concat, .pad,
-             .resize, .softmax, .shape, .gather, .slice, .cast, .constantOfShape, .expand, .dropout,
+             .resize, .softmax, .shape, .gather, .cast, .constantOfShape, .expand, .dropout,
              .quantizeLinear, .dequantizeLinear, .unsupported:
             return false
         }

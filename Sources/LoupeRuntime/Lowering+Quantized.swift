@@ -65,10 +65,11 @@ extension Lowering {
         case .flatten, .reshape, .squeeze, .unsqueeze: return try lowerAliasInt8(node, graph, into: b)
         case .identity, .dropout: return try lowerCopyInt8(node, graph, into: b)
         case .transpose(let perm): return try lowerTransposeInt8(node, graph, perm: perm, into: b)
+        case .slice: return try lowerSlice(node, graph, int8: true, into: b)
         case .prelu:
             throw Unsupported("int8 PRelu: a per-channel slope is not one lookup table; \(inFloat)")
         case .convTranspose, .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod,
-             .gelu, .globalMaxPool, .reduce, .averagePool, .pad, .resize, .softmax, .shape, .gather, .slice, .cast,
+             .gelu, .globalMaxPool, .reduce, .averagePool, .pad, .resize, .softmax, .shape, .gather, .cast,
              .constantOfShape, .expand:
             throw Unsupported("int8 \(node.op.onnxName) \(inFloat)")
         case .quantizeLinear, .dequantizeLinear:

@@ -317,6 +317,30 @@ final class QuantizerTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(correlation(want, got), 0.99)
     }
 
+    /// GhostNet's `cat(...)[:, :oup]` with an odd `oup`: a Slice that really cuts channels
+    /// keeps its input's parameters and runs on int8 codes (no float island, no converts).
+    func testChannelSliceQuantizesWithoutIslands() throws {
+        var graph = TinyNet.graph(seed: Self.seed)
+        var rng = TestRandom(seed: Self.seed + 2)
+        graph.initializers["cut_starts"] = Tensor(shape: [1], ints: [0])
+        graph.initializers["cut_ends"] = Tensor(shape: [1], ints: [13])
+        graph.initializers["cut_axes"] = Tensor(shape: [1], ints: [1])
+        graph.initializers["w3"] = rng.tensor([24, 13, 3, 3], -0.15, 0.15)
+        let conv3 = try XCTUnwrap(graph.nodes.firstIndex { $0.name == "conv3" })
+        graph.nodes[conv3].inputs[0] = "cut"
+        graph.nodes.insert(Node(name: "ghost_cut", op: .slice, inputs: ["mp", "cut_starts", "cut_ends", "cut_axes"],
+                                outputs: ["cut"]), at: conv3)
+        let session = try CalibrationSession(graph: graph, options: CalibrationOptions(method: .minMax))
+        XCTAssertTrue(session.plan.floatNodes.filter { $0.node == "ghost_cut" }.isEmpty, "\(session.plan.floatNodes)")
+        for _ in 0..<Self.calibrationCount { try session.observe(["x": rng.image(TinyNet.inputShape)]) }
+        let int8 = try Model(graph: try session.quantize().graph)
+        XCTAssertFalse(int8.optimized.floatIslands.keys.contains("ghost_cut"), "\(int8.optimized.floatIslands)")
+        XCTAssertEqual(int8.executor.steps.first { $0.op == "Slice" }?.placement, .xnnpack("xnn_create_copy_nc_x8"))
+        let x = rng.image(TinyNet.inputShape)
+        let want = try session.model.run(["x": x])["features"]!.floats, got = try int8.run(["x": x])["features"]!.floats
+        XCTAssertGreaterThanOrEqual(correlation(want, got), 0.99)
+    }
+
     /// MobileNetV3 (the challenge baseline) has no float island, and ORT runs its QDQ file.
     func testChallengeBaselineQuantizesWithoutIslands() throws {
         let path = try challengeBaselinePath()

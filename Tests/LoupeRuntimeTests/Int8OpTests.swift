@@ -180,6 +180,25 @@ final class Int8OpTests: XCTestCase {
         XCTAssertEqual(placements(ex)["nchw"], .kernel("loupe_x8_transpose__scalar"))
     }
 
+    func testSlicesMoveCodesExactly() throws {
+        var b = Int8Builder(seed: 115)
+        let q = b.params(-1, 1)
+        let x = b.input("x", [1, 6, 5, 11], q)
+        func ints(_ name: String, _ v: [Int64]) -> String {
+            b.graph.initializers[name] = Tensor(shape: [v.count], ints: v)
+            return name
+        }
+        // NHWC channels 2..<9: rows at a stride; H and W every other one, reversed W: a view.
+        b.node(.slice, [x, ints("s1", [2]), ints("e1", [9]), ints("a1", [3])], "channels", [1, 6, 5, 7], q)
+        b.node(.slice, [x, ints("s2", [0, -1]), ints("e2", [6, -6]), ints("a2", [1, 2]), ints("p2", [2, -2])],
+               "strided", [1, 3, 3, 11], q)
+        b.output("channels")
+        b.output("strided")
+        let (_, ex) = try checkInt8(b, tolerance: 0, "Slice")
+        XCTAssertEqual(placements(ex)["channels"], .xnnpack("xnn_create_copy_nc_x8"))
+        XCTAssertEqual(placements(ex)["strided"], .kernel("loupe_strided_copy"))
+    }
+
     /// Off-grid float inputs: XNNPACK's convert multiplies by 1/scale where ONNX divides, so a
     /// value at a half code may land one code apart.
     func testQuantizeDequantizeConverts() throws {
