@@ -15,6 +15,12 @@ exporter at opset 17 with a static 1x3x224x224 input, it:
 Random-weight outputs are tiny and near-constant, so the agreement numbers only show that
 the two runtimes compute the same graph, not quantization quality.
 
+`--models slicenet` adds a small network defined here holding every form of Slice that
+exports of these families produce: GhostNet's ghost module cut to an odd width
+(`cat(...)[:, :13]`; timm's widths are multiples of 4, so its cuts take everything), a 2x2
+space-to-depth by strided slices (Swin's patch merging, YOLO's Focus), a border crop and a
+width flip (torch.flip, a Slice of step -1).
+
     python3 Bench/scripts/int8/architectures.py --loupe .build/release/loupe
 
 Needs torch, timm, onnx, onnxruntime, Pillow; writes into --work (default
@@ -36,6 +42,7 @@ sys.path.insert(0, str(HERE))
 import photos  # noqa: E402
 
 MODELS = ("ghostnet_100", "efficientnet_b0", "mobilenetv3_large_100")
+LOCAL = ("slicenet",)
 
 
 def import_timm():
@@ -52,10 +59,34 @@ def import_timm():
     return torch, timm
 
 
+def slicenet(torch):
+    nn = torch.nn
+
+    class SliceNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 2, 1), nn.BatchNorm2d(16), nn.ReLU())
+            self.primary = nn.Sequential(nn.Conv2d(16, 7, 1), nn.ReLU())
+            self.cheap = nn.Sequential(nn.Conv2d(7, 7, 3, 1, 1, groups=7), nn.ReLU())
+            self.merge = nn.Sequential(nn.Conv2d(4 * 13, 24, 1), nn.ReLU())
+            self.head = nn.Linear(24, 10)
+
+        def forward(self, x):
+            x = self.stem(x)
+            p = self.primary(x)
+            g = torch.cat([p, self.cheap(p)], 1)[:, :13]
+            s = torch.cat([g[:, :, 0::2, 0::2], g[:, :, 1::2, 0::2], g[:, :, 0::2, 1::2], g[:, :, 1::2, 1::2]], 1)
+            s = self.merge(s)[:, :, 2:-2, 3:-3]
+            s = torch.flip(s, dims=[3])
+            return self.head(s.mean((2, 3)))
+
+    return SliceNet()
+
+
 def export(name, path):
     torch, timm = import_timm()
     torch.manual_seed(0)
-    model = timm.create_model(name, pretrained=False).eval()
+    model = (slicenet(torch) if name == "slicenet" else timm.create_model(name, pretrained=False)).eval()
     with torch.no_grad():
         torch.onnx.export(model, (torch.randn(1, 3, 224, 224),), str(path), opset_version=17,
                           input_names=["input"], output_names=["output"], dynamo=False, do_constant_folding=True)
@@ -113,7 +144,7 @@ def main():
     p.add_argument("--loupe", type=Path, default=REPO / ".build" / "release" / "loupe")
     p.add_argument("--kodak", type=Path, default=REPO.parent / "shared" / "data" / "kodak24")
     p.add_argument("--work", type=Path, default=Path.home() / ".cache" / "loupe" / "architectures")
-    p.add_argument("--models", default=",".join(MODELS))
+    p.add_argument("--models", default=",".join(MODELS), help=f"timm names, or {', '.join(LOCAL)}")
     args = p.parse_args()
     work = args.work.expanduser().resolve()
     work.mkdir(parents=True, exist_ok=True)
