@@ -61,7 +61,7 @@ enum BiasCorrection {
         case .convTranspose, .matMul, .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid, .prelu,
              .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod, .gelu,
              .globalAveragePool, .globalMaxPool, .reduce, .averagePool, .maxPool, .flatten, .reshape,
-             .squeeze, .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .shape, .gather, .slice,
+             .squeeze, .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .depthSpace, .shape, .gather, .slice,
              .cast, .constantOfShape, .expand, .identity, .dropout, .quantizeLinear, .dequantizeLinear,
              .unsupported:
                 return nil

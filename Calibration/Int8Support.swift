@@ -15,8 +15,8 @@ public enum NodeRole: Sendable, Hashable {
     case calibratedOutput(inputs: [Int])
     /// Sigmoid: XNNPACK's qs8 sigmoid takes exactly these output parameters.
     case fixedOutput(Int8QuantParams)
-    /// MaxPool, Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Identity, Slice (constant
-    /// bounds): the output reuses
+    /// MaxPool, Reshape, Flatten, Transpose, SpaceToDepth, DepthToSpace, Squeeze, Unsqueeze,
+    /// Identity, Slice and Gather (constant bounds, indices): the output reuses
     /// input 0's parameters (no requantization; max-pool of codes is max-pool of values).
     case sameAsInput
     /// Runs in float: explicit converts around it. `reason` is shown by `loupe inspect` and
@@ -94,19 +94,19 @@ public enum Int8Support {
                 return .float(reason: "Concat of non-float32 values")
             }
             return .calibratedOutput(inputs: Array(node.inputs.indices))
-        case .maxPool, .flatten, .reshape, .squeeze, .unsqueeze, .transpose, .identity, .dropout:
+        case .maxPool, .flatten, .reshape, .squeeze, .unsqueeze, .transpose, .depthSpace, .identity, .dropout:
             guard isFloatActivation(0) else { return .float(reason: "input 0 is not a float32 activation") }
             return .sameAsInput
-        case .slice:
+        case .slice, .gather:
             guard isFloatActivation(0) else { return .float(reason: "input 0 is not a float32 activation") }
             // The runtime copies a view resolved once: bounds computed at run time have no form.
             guard node.inputs.dropFirst().allSatisfy({ $0.isEmpty || graph.initializers[$0] != nil }) else {
-                return .float(reason: "Slice bounds are not constants")
+                return .float(reason: "\(node.op.onnxName) \(node.op == .slice ? "bounds are" : "indices are") not constants")
             }
             return .sameAsInput
         case .convTranspose, .prelu, .batchNormalization, .batchNormalizationTraining,
              .layerNormalization, .split, .mod, .globalMaxPool, .reduce, .averagePool, .pad,
-             .resize, .softmax, .shape, .gather, .cast, .constantOfShape, .expand:
+             .resize, .softmax, .shape, .cast, .constantOfShape, .expand:
             return .float(reason: "\(node.op.onnxName) has no int8 kernel")
         case .quantizeLinear, .dequantizeLinear:
             return .float(reason: "the graph is already quantized")

@@ -28,8 +28,8 @@ extension Node {
         case .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid, .prelu, .batchNormalization,
              .batchNormalizationTraining, .layerNormalization, .split, .mod, .gelu,
              .globalAveragePool, .globalMaxPool, .reduce, .averagePool, .maxPool, .flatten, .reshape,
-             .squeeze, .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .shape, .gather, .slice,
-             .cast, .constantOfShape, .expand, .identity, .dropout, .quantizeLinear, .dequantizeLinear,
+             .squeeze, .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .depthSpace, .shape, .gather,
+             .slice, .cast, .constantOfShape, .expand, .identity, .dropout, .quantizeLinear, .dequantizeLinear,
              .unsupported:
             return 0
         }
@@ -39,7 +39,7 @@ extension Node {
     /// ops, activations, BatchNormalization, LayerNormalization, Softmax, pools and Resize
     /// (normalizations count their output once, not their statistics); input elements for
     /// reductions and global pools (each input element is combined once). Data movement
-    /// (Reshape, Transpose, Concat, Slice, …) and MAC ops count 0. 0 when a type is unknown.
+    /// (Reshape, Transpose, Concat, Slice, SpaceToDepth, …) and MAC ops count 0. 0 when a type is unknown.
     public func elementwiseOps(in graph: Graph) -> Int {
         let out = outputs.first.flatMap { graph.type(of: $0)?.staticShape }?.reduce(1, *) ?? 0
         let inp = input(0).flatMap { graph.type(of: $0)?.staticShape }?.reduce(1, *) ?? 0
@@ -51,7 +51,7 @@ extension Node {
         case .globalAveragePool, .globalMaxPool, .reduce:
             return inp
         case .conv, .convTranspose, .gemm, .matMul, .flatten, .reshape, .squeeze, .unsqueeze, .concat,
-             .split, .pad, .transpose, .shape, .gather, .slice, .cast, .constantOfShape, .expand, .identity,
+             .split, .pad, .transpose, .depthSpace, .shape, .gather, .slice, .cast, .constantOfShape, .expand, .identity,
              .dropout, .unsupported:
             return 0
         }

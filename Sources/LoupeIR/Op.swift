@@ -48,6 +48,65 @@ public struct ConvAttributes: Sendable, Hashable {
     public var hasFusedClamp: Bool { outputMin > -.infinity || outputMax < .infinity }
 }
 
+/// SpaceToDepth / DepthToSpace: square blocks of `blockSize` pixels moved into channels and
+/// back. Both are one transpose of a 6-D view of the tensor (`view(of:)`).
+public struct DepthSpaceAttributes: Sendable, Hashable {
+    public enum Direction: String, Sendable, Hashable {
+        /// SpaceToDepth: y[n, (i·b + j)·C + c, h, w] = x[n, c, h·b + i, w·b + j].
+        case spaceToDepth
+        /// DepthToSpace mode DCR (the default): y[n, c, h·b + i, w·b + j] = x[n, (i·b + j)·C + c, h, w].
+        case depthToSpaceDCR
+        /// DepthToSpace mode CRD: y[n, c, h·b + i, w·b + j] = x[n, c·b² + i·b + j, h, w].
+        case depthToSpaceCRD
+    }
+    public var direction: Direction
+    public var blockSize: Int
+    public var layout: Layout
+    public init(direction: Direction, blockSize: Int, layout: Layout = .nchw) {
+        self.direction = direction
+        self.blockSize = blockSize
+        self.layout = layout
+    }
+
+    /// The output shape for a 4-D input `x` in `layout`, nil when the block does not fit
+    /// (spatial dims or channels not divisible, a block size below 1).
+    public func outputShape(_ x: [Int]) -> [Int]? {
+        let b = blockSize
+        guard x.count == 4, b >= 1 else { return nil }
+        let (c, h, w) = layout == .nchw ? (x[1], x[2], x[3]) : (x[3], x[1], x[2])
+        let out: (Int, Int, Int)
+        switch direction {
+        case .spaceToDepth:
+            guard h % b == 0, w % b == 0 else { return nil }
+            out = (c * b * b, h / b, w / b)
+        case .depthToSpaceDCR, .depthToSpaceCRD:
+            guard c % (b * b) == 0 else { return nil }
+            out = (c / (b * b), h * b, w * b)
+        }
+        return layout == .nchw ? [x[0], out.0, out.1, out.2] : [x[0], out.1, out.2, out.0]
+    }
+
+    /// The input seen as a 6-D tensor and the permutation whose transpose, read flat, is the
+    /// output (ONNX defines both ops as reshape → transpose → reshape).
+    public func view(of x: [Int]) -> (shape: [Int], perm: [Int]) {
+        let b = blockSize
+        switch (direction, layout) {
+        case (.spaceToDepth, .nchw):
+            return ([x[0], x[1], x[2] / b, b, x[3] / b, b], [0, 3, 5, 1, 2, 4])
+        case (.spaceToDepth, .nhwc):
+            return ([x[0], x[1] / b, b, x[2] / b, b, x[3]], [0, 1, 3, 2, 4, 5])
+        case (.depthToSpaceDCR, .nchw):
+            return ([x[0], b, b, x[1] / (b * b), x[2], x[3]], [0, 3, 4, 1, 5, 2])
+        case (.depthToSpaceDCR, .nhwc):
+            return ([x[0], x[1], x[2], b, b, x[3] / (b * b)], [0, 1, 3, 2, 4, 5])
+        case (.depthToSpaceCRD, .nchw):
+            return ([x[0], x[1] / (b * b), b, b, x[2], x[3]], [0, 1, 4, 2, 5, 3])
+        case (.depthToSpaceCRD, .nhwc):
+            return ([x[0], x[1], x[2], x[3] / (b * b), b, b], [0, 1, 4, 2, 5, 3])
+        }
+    }
+}
+
 /// Attributes of AveragePool / MaxPool.
 public struct PoolAttributes: Sendable, Hashable {
     public var kernelShape: [Int]
@@ -232,6 +291,8 @@ public enum Op: Sendable, Hashable {
     case softmax(axis: Int, legacyCoerce2D: Bool)
     /// `perm` nil means reverse the axes.
     case transpose(perm: [Int]?)
+    /// SpaceToDepth / DepthToSpace (one case: the same 6-D transpose family).
+    case depthSpace(DepthSpaceAttributes)
     /// Shape-computation ops, folded away when shapes are static.
     case shape(start: Int, end: Int?)
     /// Inputs: data, indices.
@@ -324,6 +385,7 @@ public enum Op: Sendable, Hashable {
         case .resize: return "Resize"
         case .softmax: return "Softmax"
         case .transpose: return "Transpose"
+        case .depthSpace(let a): return a.direction == .spaceToDepth ? "SpaceToDepth" : "DepthToSpace"
         case .shape: return "Shape"
         case .gather: return "Gather"
         case .slice: return "Slice"

@@ -222,6 +222,22 @@ extension ShapeContext {
         return TensorType(t.dtype, shape: p.map { xs[$0] })
     }
 
+    func depthSpace(_ a: DepthSpaceAttributes) throws -> TensorType {
+        let t = try type(0)
+        let xs = try shape(0)
+        guard xs.count == 4 else {
+            throw LoupeError.invalidInput(ref, input: 0, reason: "\(ref.opType) needs a 4-D input, got \(xs)")
+        }
+        guard a.blockSize >= 1 else {
+            throw LoupeError.invalidAttribute(ref, attribute: "blocksize", reason: "\(a.blockSize) is below 1")
+        }
+        guard let y = a.outputShape(xs) else {
+            let what = a.direction == .spaceToDepth ? "height and width" : "channels"
+            throw LoupeError.invalidInput(ref, input: 0, reason: "\(what) of \(xs) (\(a.layout.rawValue)) do not divide into blocks of \(a.blockSize)")
+        }
+        return TensorType(t.dtype, shape: y)
+    }
+
     func shape(start: Int, end: Int?) throws -> TensorType {
         let t = try type(0)
         return TensorType(.int64, shape: [Graph.shapeRange(rank: t.rank, start: start, end: end).count])

@@ -125,6 +125,7 @@ public func inferOutputTypes(node: Node, inputTypes: [TensorType?], constants: [
     case .resize(let a): types = [try c.resize(a)]
     case .softmax(let axis, _): types = [try c.softmax(axis: axis)]
     case .transpose(let perm): types = [try c.transpose(perm: perm)]
+    case .depthSpace(let a): types = [try c.depthSpace(a)]
     case .shape(let start, let end): types = [try c.shape(start: start, end: end)]
     case .gather(let axis): types = [try c.gather(axis: axis)]
     case .slice: types = [try c.slice()]

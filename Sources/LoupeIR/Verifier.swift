@@ -9,7 +9,7 @@ extension Op {
         case .matMul, .binary, .prelu, .reshape, .unsqueeze, .gather, .expand: return (2...2, 1...1)
         case .mod: return (2...2, 1...1)
         case .unary, .gelu, .leakyRelu, .elu, .hardSigmoid, .globalAveragePool, .globalMaxPool, .averagePool,
-             .flatten, .softmax, .transpose, .shape, .cast, .constantOfShape, .identity:
+             .flatten, .softmax, .transpose, .depthSpace, .shape, .cast, .constantOfShape, .identity:
             return (1...1, 1...1)
         case .maxPool: return (1...1, 1...2)
         case .clip: return (1...3, 1...1)

@@ -130,6 +130,11 @@ struct NodeWriter {
             try writeSoftmax(node, axis: axis, legacy: legacy)
         case .transpose(let perm):
             emit(type, node.name, node.inputs, node.outputs, perm.map { [.ints("perm", $0)] } ?? [])
+        case .depthSpace(let a):
+            try requireNCHW(node, a.layout)
+            var attrs: [Onnx_AttributeProto] = [.int("blocksize", a.blockSize)]
+            if a.direction == .depthToSpaceCRD { attrs.append(.string("mode", "CRD")) }
+            emit(type, node.name, node.inputs, node.outputs, attrs)
         case .shape(let start, let end):
             var attrs: [Onnx_AttributeProto] = []
             if start != 0 { attrs.append(.int("start", start)) }

@@ -80,6 +80,24 @@ extension ONNXImporter {
         return try n.simple(.transpose(perm: perm), inputs: 1...1)
     }
 
+    /// SpaceToDepth-1/13 and DepthToSpace-1/11/13 (`mode` from 11: "DCR", the default, or
+    /// "CRD").
+    static func mapDepthSpace(_ n: NodeContext) throws -> [Node] {
+        guard let blockSize = try n.int("blocksize") else { throw n.invalid("blocksize", "is required") }
+        guard blockSize >= 1 else { throw n.invalid("blocksize", "\(blockSize) is below 1") }
+        let direction: DepthSpaceAttributes.Direction
+        if n.opType == "SpaceToDepth" {
+            direction = .spaceToDepth
+        } else {
+            switch try n.string("mode", default: "DCR") {
+            case "DCR": direction = .depthToSpaceDCR
+            case "CRD": direction = .depthToSpaceCRD
+            case let other: throw n.invalid("mode", "'\(other)' is neither DCR nor CRD")
+            }
+        }
+        return try n.simple(.depthSpace(DepthSpaceAttributes(direction: direction, blockSize: blockSize)), inputs: 1...1)
+    }
+
     /// Shape-1/13/15+ (`start`/`end` from 15).
     static func mapShape(_ n: NodeContext) throws -> [Node] {
         let start = try n.int("start", default: 0)

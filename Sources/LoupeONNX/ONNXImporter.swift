@@ -205,6 +205,7 @@ public enum ONNXImporter {
         case "Upsample": return try mapUpsample(n, &b)
         case "Softmax": return try mapSoftmax(n)
         case "Transpose": return try mapTranspose(n)
+        case "SpaceToDepth", "DepthToSpace": return try mapDepthSpace(n)
         case "Shape": return try mapShape(n)
         case "Gather": return try n.simple(.gather(axis: n.int("axis", default: 0)), inputs: 2...2)
         case "Slice": return try mapSlice(n, &b)

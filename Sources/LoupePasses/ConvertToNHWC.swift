@@ -222,7 +222,23 @@ public struct ConvertToNHWC: GraphPass {
                 return true
             case .slice:
                 return visitSlice(node)
-            case .gemm, .matMul, .flatten, .reshape, .squeeze, .unsqueeze, .shape, .gather,
+            case .gather(let axis):
+                // 1-D constant indices keep the rank: the gather stays NHWC on the physical axis.
+                guard let x, nhwc.contains(x), rank(x) == 4, axis >= -4, axis < 4,
+                      let i = node.input(1), let t = graph.initializers[i], t.shape.count == 1 else {
+                    emitPlain(node)
+                    return false
+                }
+                emitNHWC(node, op: .gather(axis: ConvertToNHWC.physicalAxis(axis < 0 ? axis + 4 : axis)), inputs: node.inputs)
+                return true
+            case .depthSpace(var a):
+                guard let x, rank(x) == 4 else { emitPlain(node); return false }
+                a.layout = .nhwc
+                var ins = node.inputs
+                ins[0] = try needNHWC(x)
+                emitNHWC(node, op: .depthSpace(a), inputs: ins)
+                return true
+            case .gemm, .matMul, .flatten, .reshape, .squeeze, .unsqueeze, .shape,
                  .cast, .constantOfShape, .expand, .identity, .dropout, .batchNormalizationTraining,
                  .layerNormalization, .split, .mod, .gelu, .unsupported:
                 emitPlain(node)

@@ -89,10 +89,11 @@ public struct FoldQuantization: GraphPass {
         case .unary, .clip, .leakyRelu, .elu, .hardSigmoid: return .lookupTable
         case .globalAveragePool: return .globalAveragePool
         case .concat: return .concat
-        case .maxPool, .reshape, .flatten, .squeeze, .unsqueeze, .transpose, .identity, .slice: return .sameParameters
+        case .maxPool, .reshape, .flatten, .squeeze, .unsqueeze, .transpose, .depthSpace, .identity, .slice, .gather:
+            return .sameParameters
         case .convTranspose, .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization,
              .split, .mod, .gelu, .globalMaxPool, .reduce, .averagePool, .pad, .resize, .softmax, .shape,
-             .gather, .cast, .constantOfShape, .expand, .dropout, .quantizeLinear, .dequantizeLinear,
+             .cast, .constantOfShape, .expand, .dropout, .quantizeLinear, .dequantizeLinear,
              .unsupported:
             return nil
         }

@@ -67,7 +67,7 @@ public struct PropagateQuantization: GraphPass {
         case .convTranspose, .unary, .clip, .leakyRelu, .elu, .hardSigmoid, .prelu, .batchNormalization,
              .batchNormalizationTraining, .layerNormalization, .split, .mod, .gelu, .globalAveragePool,
              .globalMaxPool, .reduce, .averagePool, .maxPool, .flatten, .reshape, .squeeze, .unsqueeze, .pad,
-             .resize, .softmax, .transpose, .shape, .gather, .slice, .cast, .constantOfShape, .expand,
+             .resize, .softmax, .transpose, .depthSpace, .shape, .gather, .slice, .cast, .constantOfShape, .expand,
              .identity, .dropout, .quantizeLinear, .dequantizeLinear, .unsupported:
             return k == 0
         }

@@ -40,11 +40,11 @@ extension Op {
     /// per-tensor DequantizeLinear, so int8 codes can flow through them unchanged.
     var isDataMovement: Bool {
         switch self {
-        case .reshape, .flatten, .squeeze, .unsqueeze, .transpose, .identity, .slice: return true
+        case .reshape, .flatten, .squeeze, .unsqueeze, .transpose, .depthSpace, .identity, .slice, .gather: return true
         case .conv, .convTranspose, .gemm, .matMul, .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid,
              .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod,
              .gelu, .globalAveragePool, .globalMaxPool, .reduce, .averagePool, .maxPool, .concat, .pad,
-             .resize, .softmax, .shape, .gather, .cast, .constantOfShape, .expand, .dropout,
+             .resize, .softmax, .shape, .cast, .constantOfShape, .expand, .dropout,
              .quantizeLinear, .dequantizeLinear, .unsupported:
             return false
         }
@@ -61,8 +61,8 @@ extension Graph {
         case .conv, .convTranspose, .gemm, .matMul, .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid,
              .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod,
              .gelu, .globalAveragePool, .globalMaxPool, .reduce, .averagePool, .maxPool, .flatten, .reshape,
-             .squeeze, .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .shape, .gather, .slice,
-             .cast, .constantOfShape, .expand, .identity, .dropout, .unsupported:
+             .squeeze, .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .depthSpace, .shape, .gather,
+             .slice, .cast, .constantOfShape, .expand, .identity, .dropout, .unsupported:
             preconditionFailure("affineParams(of:) called on \(node.op.onnxName)")
         }
         guard let scaleName = node.input(1), let scale = initializers[scaleName], scale.dtype.isFloat else {

@@ -91,6 +91,37 @@ extension Kernel {
         return x.transposed(perm ?? Array((0..<x.shape.count).reversed()))
     }
 
+    /// SpaceToDepth / DepthToSpace (NCHW) element by element from the formulas of
+    /// `DepthSpaceAttributes.Direction`, not from the runtime's 6-D view, so that the two
+    /// check each other.
+    func depthSpace(_ a: DepthSpaceAttributes) throws -> Tensor {
+        let x = try input(0)
+        let s = x.shape, y = outShape
+        let b = a.blockSize
+        var src: [Int] = []
+        src.reserveCapacity(y.reduce(1, *))
+        for n in 0..<y[0] {
+            for c in 0..<y[1] {
+                for h in 0..<y[2] {
+                    for w in 0..<y[3] {
+                        let (xc, xh, xw): (Int, Int, Int)
+                        switch a.direction {
+                        case .spaceToDepth:
+                            let block = c / s[1], i = block / b, j = block % b
+                            (xc, xh, xw) = (c % s[1], h * b + i, w * b + j)
+                        case .depthToSpaceDCR:
+                            (xc, xh, xw) = (((h % b) * b + w % b) * y[1] + c, h / b, w / b)
+                        case .depthToSpaceCRD:
+                            (xc, xh, xw) = (c * b * b + (h % b) * b + w % b, h / b, w / b)
+                        }
+                        src.append(((n * s[1] + xc) * s[2] + xh) * s[3] + xw)
+                    }
+                }
+            }
+        }
+        return x.gathering(src, shape: y)
+    }
+
     func gather(axis a: Int) throws -> Tensor {
         let x = try input(0)
         guard case .int(let indices) = try input(1).storage else {

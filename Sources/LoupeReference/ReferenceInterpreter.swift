@@ -117,6 +117,9 @@ public enum ReferenceInterpreter {
             return [try k.resize(a)]
         case .softmax(let axis, let legacy): return [try k.softmax(axis: axis, legacyCoerce2D: legacy)]
         case .transpose(let perm): return [try k.transpose(perm: perm)]
+        case .depthSpace(let a):
+            if a.layout == .nhwc { return try k.viaNCHW { var b = a; b.layout = .nchw; return .depthSpace(b) } }
+            return [try k.depthSpace(a)]
         case .shape(let start, let end):
             let s = try k.input(0).shape
             let r = Graph.shapeRange(rank: s.count, start: start, end: end)

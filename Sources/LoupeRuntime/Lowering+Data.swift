@@ -32,7 +32,8 @@ extension Lowering {
             }
         case .binary, .hardSigmoid, .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization,
              .split, .mod, .gelu, .globalMaxPool, .reduce, .flatten, .reshape, .squeeze,
-             .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .shape, .gather, .slice, .cast, .constantOfShape,
+             .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .depthSpace, .shape, .gather, .slice, .cast,
+             .constantOfShape,
              .expand, .identity, .dropout, .quantizeLinear, .dequantizeLinear, .unsupported:
             return false
         }

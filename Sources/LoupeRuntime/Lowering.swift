@@ -65,7 +65,9 @@ public enum Lowering {
         case .softmax(let axis, let legacy): return try lowerSoftmax(node, graph, axis: axis, legacy: legacy, into: b)
         case .transpose(let perm): return try lowerTranspose(node, graph, perm: perm, into: b)
         case .slice: return try lowerSlice(node, graph, int8: false, into: b)
-        case .shape, .gather, .cast, .constantOfShape, .expand:
+        case .depthSpace(let a): return try lowerDepthSpace(node, graph, a, int8: false, into: b)
+        case .gather(let axis): return try lowerGather(node, graph, axis: axis, int8: false, into: b)
+        case .shape, .cast, .constantOfShape, .expand:
             throw Unsupported("\(node.op.onnxName) on non-constant data should have been folded (static shapes); it has no runtime lowering")
         case .identity, .dropout:
             // RemoveIdentity leaves only those it cannot rewire (a graph input passed straight

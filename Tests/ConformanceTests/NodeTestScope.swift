@@ -2,7 +2,7 @@
 ///
 /// | class | ops | criterion |
 /// |---|---|---|
-/// | exact | re-plumbing (Slice too), Relu, Clip, MaxPool, Pad | every element equal (NaN matches NaN) |
+/// | exact | re-plumbing (Slice, Gather, SpaceToDepth, DepthToSpace too), Relu, Clip, MaxPool, Pad | every element equal (NaN matches NaN) |
 /// | elementwise | Add/Sub/Mul/Div, LeakyRelu, PRelu, HardSigmoid, HardSwish, BatchNormalization, Resize | \|Δ\| ≤ 1e-6 + 1e-5·\|y\| per element |
 /// | transcendental | Sigmoid, Tanh, Elu, Softmax | \|Δ\| ≤ 1e-6 + 1e-4·\|y\| per element |
 /// | accumulation | Conv, ConvTranspose, Gemm, MatMul, GlobalAveragePool, ReduceMean, AveragePool | NMSE = Σ(Δ²)/Σ(y²) ≤ 1e-9 and max \|Δ\| ≤ 1e-4·max(1, max \|y\|) |
@@ -73,6 +73,9 @@ enum NodeTestScope {
         InScopeOp(name: "Dropout", testPrefixes: ["dropout", "training_dropout"], tolerance: .exact),
         InScopeOp(name: "Transpose", testPrefixes: ["transpose"], tolerance: .exact),
         InScopeOp(name: "Slice", testPrefixes: ["slice"], tolerance: .exact),
+        InScopeOp(name: "Gather", testPrefixes: ["gather"], tolerance: .exact),
+        InScopeOp(name: "SpaceToDepth", testPrefixes: ["spacetodepth"], tolerance: .exact),
+        InScopeOp(name: "DepthToSpace", testPrefixes: ["depthtospace"], tolerance: .exact),
         // Issue 4 (INT8): codes are integers and dequantized values one float32 rounding of
         // an exact product, so both are exact.
         InScopeOp(name: "QuantizeLinear", testPrefixes: ["quantizelinear"], tolerance: .exact),

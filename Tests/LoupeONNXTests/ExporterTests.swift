@@ -103,6 +103,26 @@ final class ExporterTests: ONNXTestCase {
         XCTAssertEqual(try reimport(g).nodes.map(\.op), [.softmax(axis: -1, legacyCoerce2D: false)])
     }
 
+    func testSpaceToDepthAndDepthToSpaceRoundTrip() throws {
+        var g = Graph(inputs: [ValueInfo(name: "x", type: TensorType(.float32, shape: [1, 8, 4, 6]))],
+                      outputs: [ValueInfo(name: "y", type: TensorType(.float32, shape: [1, 8, 4, 6]))],
+                      nodes: [
+                        Node(name: "crd", op: .depthSpace(DepthSpaceAttributes(direction: .depthToSpaceCRD, blockSize: 2)),
+                             inputs: ["x"], outputs: ["a"]),
+                        Node(name: "s2d", op: .depthSpace(DepthSpaceAttributes(direction: .spaceToDepth, blockSize: 2)),
+                             inputs: ["a"], outputs: ["b"]),
+                        Node(name: "dcr", op: .depthSpace(DepthSpaceAttributes(direction: .depthToSpaceDCR, blockSize: 2)),
+                             inputs: ["b"], outputs: ["c"]),
+                        Node(name: "s2d2", op: .depthSpace(DepthSpaceAttributes(direction: .spaceToDepth, blockSize: 2)),
+                             inputs: ["c"], outputs: ["y"]),
+                      ])
+        try g.inferTypes()
+        assertSameStructure(g, try reimport(g))
+        // An NHWC node is the optimizer's, not ONNX's.
+        g.nodes[1].op = .depthSpace(DepthSpaceAttributes(direction: .spaceToDepth, blockSize: 2, layout: .nhwc))
+        XCTAssertThrowsError(try ONNXExporter.serialize(g))
+    }
+
     func testQuantizeDequantizeAndIntegerInitializersRoundTrip() throws {
         let g = Graph(
             inputs: [ValueInfo(name: "x", type: TensorType(.float32, shape: [1, 3, 2, 2]))],

@@ -37,6 +37,33 @@ final class ShapeImportTests: ONNXTestCase {
         XCTAssertEqual(try single("shape15").op, .shape(start: 1, end: -1))
     }
 
+    func testSpaceToDepthAndDepthToSpaceModes() throws {
+        try python("""
+        x = [vi('x', [1, 8, 4, 6])]
+        save('s2d', [N('SpaceToDepth', ['x'], ['y'], blocksize=2)], x, [vi('y', None)])
+        save('d2s', [N('DepthToSpace', ['x'], ['y'], blocksize=2)], x, [vi('y', None)])
+        save('d2s_crd', [N('DepthToSpace', ['x'], ['y'], blocksize=2, mode='CRD')], x, [vi('y', None)])
+        save('d2s_bad_mode', [N('DepthToSpace', ['x'], ['y'], blocksize=2, mode='RDC')], x, [vi('y', None)])
+        save('s2d_no_block', [N('SpaceToDepth', ['x'], ['y'])], x, [vi('y', None)])
+        save('s2d_zero_block', [N('SpaceToDepth', ['x'], ['y'], blocksize=0)], x, [vi('y', None)])
+        save('s2d_uneven', [N('SpaceToDepth', ['x'], ['y'], blocksize=4)], x, [vi('y', None)])
+        """)
+        XCTAssertEqual(try single("s2d").op, .depthSpace(DepthSpaceAttributes(direction: .spaceToDepth, blockSize: 2)))
+        XCTAssertEqual(try single("d2s").op, .depthSpace(DepthSpaceAttributes(direction: .depthToSpaceDCR, blockSize: 2)))
+        XCTAssertEqual(try single("d2s_crd").op, .depthSpace(DepthSpaceAttributes(direction: .depthToSpaceCRD, blockSize: 2)))
+        var g = try load("s2d")
+        try g.inferTypes()
+        XCTAssertEqual(g.type(of: "y")?.staticShape, [1, 32, 2, 3])
+        g = try load("d2s")
+        try g.inferTypes()
+        XCTAssertEqual(g.type(of: "y")?.staticShape, [1, 2, 8, 12])
+        assertLoupeError(try load("d2s_bad_mode"), contains: "'RDC' is neither DCR nor CRD")
+        assertLoupeError(try load("s2d_no_block"), contains: "'blocksize' of SpaceToDepth node 0")
+        assertLoupeError(try load("s2d_zero_block"), contains: "0 is below 1")
+        var uneven = try load("s2d_uneven")
+        assertLoupeError(try uneven.inferTypes(), contains: "height and width of [1, 8, 4, 6] (nchw) do not divide into blocks of 4")
+    }
+
     func testSqueezeUnsqueezeAxesBecomeInputsBeforeOpset13() throws {
         try python("""
         save('sq11', [N('Squeeze', ['x'], ['y'], name='s', axes=[0])], [vi('x', [1, 3])], [vi('y', None)], opset=11)

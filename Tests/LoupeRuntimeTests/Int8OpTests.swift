@@ -180,7 +180,7 @@ final class Int8OpTests: XCTestCase {
         XCTAssertEqual(placements(ex)["nchw"], .kernel("loupe_x8_transpose__scalar"))
     }
 
-    func testSlicesMoveCodesExactly() throws {
+    func testSlicesAndGathersMoveCodesExactly() throws {
         var b = Int8Builder(seed: 115)
         let q = b.params(-1, 1)
         let x = b.input("x", [1, 6, 5, 11], q)
@@ -192,11 +192,30 @@ final class Int8OpTests: XCTestCase {
         b.node(.slice, [x, ints("s1", [2]), ints("e1", [9]), ints("a1", [3])], "channels", [1, 6, 5, 7], q)
         b.node(.slice, [x, ints("s2", [0, -1]), ints("e2", [6, -6]), ints("a2", [1, 2]), ints("p2", [2, -2])],
                "strided", [1, 3, 3, 11], q)
+        // A channel permutation (ORT's SpaceToDepth fusion leaves one): two runs of codes.
+        b.node(.gather(axis: 3), [x, ints("perm", [5, 6, 7, 8, 9, 10, 0, 1, 2, 3, 4])], "gathered", [1, 6, 5, 11], q)
         b.output("channels")
         b.output("strided")
-        let (_, ex) = try checkInt8(b, tolerance: 0, "Slice")
+        b.output("gathered")
+        let (_, ex) = try checkInt8(b, tolerance: 0, "Slice/Gather")
         XCTAssertEqual(placements(ex)["channels"], .xnnpack("xnn_create_copy_nc_x8"))
         XCTAssertEqual(placements(ex)["strided"], .kernel("loupe_strided_copy"))
+        XCTAssertEqual(placements(ex)["gathered"], .xnnpack("xnn_create_copy_nc_x8"))
+    }
+
+    func testSpaceToDepthAndDepthToSpaceMoveCodesExactly() throws {
+        var b = Int8Builder(seed: 116)
+        let q = b.params(-2, 1)
+        let x = b.input("x", [1, 4, 6, 8], q)
+        let s2d = DepthSpaceAttributes(direction: .spaceToDepth, blockSize: 2, layout: .nhwc)
+        let d2s = DepthSpaceAttributes(direction: .depthToSpaceDCR, blockSize: 2, layout: .nhwc)
+        b.node(.depthSpace(s2d), [x], "s2d", [1, 2, 3, 32], q)
+        b.node(.depthSpace(d2s), [x], "d2s", [1, 8, 12, 2], q)
+        b.output("s2d")
+        b.output("d2s")
+        let (_, ex) = try checkInt8(b, tolerance: 0, "SpaceToDepth/DepthToSpace")
+        XCTAssertEqual(placements(ex)["s2d"], .kernel("loupe_x8_transpose__scalar"))
+        XCTAssertEqual(placements(ex)["d2s"], .kernel("loupe_x8_transpose__scalar"))
     }
 
     /// Off-grid float inputs: XNNPACK's convert multiplies by 1/scale where ONNX divides, so a

@@ -107,3 +107,65 @@ final class SliceTests: XCTestCase {
         }
     }
 }
+
+/// Gather of activations with constant indices: runs of consecutive indices copied as
+/// strided rows, against the reference interpreter.
+final class GatherTests: XCTestCase {
+    func testRunsOfIndicesOnEveryAxisMatchReference() throws {
+        let cases: [(shape: [Int], axis: Int, indices: Tensor, runs: Int)] = [
+            // ORT's SpaceToDepth fusion: a channel permutation in blocks of 3.
+            ([1, 12, 5, 4], 1, Tensor(shape: [12], ints: [0, 1, 2, 6, 7, 8, 3, 4, 5, 9, 10, 11]), 4),
+            // NHWC channels, with repeats and a negative index.
+            ([2, 3, 4, 7], -1, Tensor(shape: [5], ints: [6, -1, 0, 1, 2]), 3),
+            // A class token: scalar index, the axis disappears.
+            ([2, 9, 16], 1, Tensor(shape: [], ints: [0]), 1),
+            // 2-D indices on the first axis.
+            ([6, 5], 0, Tensor(shape: [2, 2], ints: [5, 4, 1, 2]), 3),
+        ]
+        for (i, c) in cases.enumerated() {
+            var b = G(seed: UInt64(970 + i))
+            let x = b.input("x", c.shape)
+            b.graph.initializers["idx"] = c.indices
+            b.node(.gather(axis: c.axis), [x, "idx"], "g")
+            b.node(.unary(.relu), ["g"], "y")
+            let g = try b.finish(["y", "g"])
+            let ex = try XCTUnwrap(try checkAgainstReference(&b, g, .exact), "case \(i)")
+            XCTAssertEqual(ex.steps.first { $0.op == "Gather" }?.placement, .xnnpack("xnn_create_copy_nc_x32"), "case \(i)")
+            let runs = try Lowering.gatherRuns(g.nodes[0], g, input: c.shape, axis: c.axis)
+            XCTAssertEqual(runs.runs.count, c.runs, "case \(i)")
+        }
+    }
+
+    func testOutOfRangeOrComputedIndicesAreRefused() throws {
+        var b = G()
+        let x = b.input("x", [1, 4, 3])
+        b.graph.initializers["idx"] = Tensor(shape: [2], ints: [0, 4])
+        b.node(.gather(axis: 1), [x, "idx"], "g")
+        var g = b.graph
+        g.types["g"] = TensorType(.float32, shape: [1, 2, 3])
+        guard case .unsupported(let reason) = Lowering.placement(of: g.nodes[0], in: g) else { return XCTFail("accepted") }
+        XCTAssertTrue(reason.contains("index 4 is out of range for axis 1 of size 4"), reason)
+        g.initializers["idx"] = nil
+        g.types["idx"] = TensorType(.int64, shape: [2])
+        guard case .unsupported(let why) = Lowering.placement(of: g.nodes[0], in: g) else { return XCTFail("accepted") }
+        XCTAssertTrue(why.contains("indices (input 1) must be constant"), why)
+    }
+
+    /// After the layout pass a channel gather of an NHWC map stays NHWC (axis 3).
+    func testChannelGatherStaysNHWC() throws {
+        var b = G(seed: 980)
+        let x = b.input("x", [1, 4, 6, 5])
+        let conv = ConvAttributes(kernelShape: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0])
+        b.node(.conv(conv), [x, b.constant("w1", [6, 4, 1, 1])], "c1")
+        b.graph.initializers["idx"] = Tensor(shape: [6], ints: [3, 4, 5, 0, 1, 2])
+        b.node(.gather(axis: 1), ["c1", "idx"], "perm")
+        b.node(.conv(conv), ["perm", b.constant("w2", [3, 6, 1, 1])], "y")
+        let plain = try b.finish(["y"])
+        let optimized = try Pipeline.optimize(plain)
+        XCTAssertEqual(optimized.nodes.first { $0.op.onnxName == "Gather" }?.op, .gather(axis: 3))
+        XCTAssertEqual(optimized.nodes.filter { $0.op.onnxName == "Transpose" }.count, 2)
+        let inputs = b.inputs(for: plain)
+        let want = try ReferenceInterpreter.run(plain, inputs: inputs)
+        compare(try Executor(graph: optimized, threads: 2).run(inputs)["y"]!, want["y"]!, .accumulate, "channel gather")
+    }
+}

@@ -1,0 +1,57 @@
+import CXNNPACK
+import LoupeIR
+import LoupeKernels
+
+extension Lowering {
+    /// SpaceToDepth / DepthToSpace. NHWC DepthToSpace in DCR mode (TensorFlow's, ONNX's
+    /// default) → `xnn_create_depth_to_space_nhwc_x32`; every other form is one transpose of
+    /// the 6-D view (`DepthSpaceAttributes.view(of:)`) → `loupe_x32_transpose`, or
+    /// `loupe_x8_transpose__scalar` on int8 codes (the 2022 XNNPACK has no SpaceToDepth and
+    /// no int8 DepthToSpace).
+    static func lowerDepthSpace(_ node: Node, _ graph: Graph, _ a: DepthSpaceAttributes, int8: Bool,
+                                into b: PlanBuilder?) throws -> Placement {
+        let dtype: DType = int8 ? .int8 : .float32
+        let x = try input(node, 0, "input")
+        let xs = try shape(x, graph, "input", dtype: dtype)
+        guard let computed = a.outputShape(xs) else {
+            throw Unsupported("\(xs) (\(a.layout.rawValue)) does not divide into blocks of \(a.blockSize)")
+        }
+        let y = try expectOutput(node, graph, computed, dtype: dtype)
+        if int8 { try requireSameParams(x, y, graph) }
+        if !int8, a.direction == .depthToSpaceDCR, a.layout == .nhwc {
+            let name = "xnn_create_depth_to_space_nhwc_x32"
+            guard let b else { return .xnnpack(name) }
+            let channels = computed[3]
+            let op = try XNNOperator.create(name, node) {
+                xnn_create_depth_to_space_nhwc_x32(channels, xs[3], channels, UInt32(a.blockSize), 0, $0)
+            }
+            b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
+                try Backend.check(xnn_setup_depth_to_space_nhwc_x32(op.op, xs[0], xs[1], xs[2], bind.pointer(x),
+                                                                     bind.pointer(y), bind.pool),
+                                  "xnn_setup_depth_to_space_nhwc_x32", node)
+            }
+            return .xnnpack(name)
+        }
+        let (view, perm) = a.view(of: xs)
+        let name = int8 ? "loupe_x8_transpose__scalar" : "loupe_x32_transpose"
+        guard let b else { return .kernel(name) }
+        if int8 {
+            b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
+                let px = bind.int8s(x), py = bind.int8s(y)
+                return { _ in loupe_x8_transpose__scalar(view.count, view, perm, px, py) }
+            }
+            return .kernel(name)
+        }
+        let batches = loupe_x32_transpose_batches(view.count, view, perm)
+        let parts = Swift.min(threadsFor(elements: xs.reduce(1, *), b.threads), batches)
+        b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
+            let px = bind.pointer(x).assumingMemoryBound(to: UInt32.self)
+            let py = bind.pointer(y).assumingMemoryBound(to: UInt32.self)
+            let task = ParallelTask(count: parts) { i in
+                loupe_x32_transpose(view.count, view, perm, px, py, batches * i / parts, batches * (i + 1) / parts)
+            }
+            return { pool in task.run(pool) }
+        }
+        return .kernel(name)
+    }
+}
