@@ -9,7 +9,7 @@ public enum NodeRole: Sendable, Hashable {
     /// bias (input `bias`, when present) int32 at input scale × weight scale. Output range
     /// calibrated.
     case weighted(weight: Int, weightAxis: Int, bias: Int?)
-    /// Add, Mul, Concat, GlobalAveragePool, lookup-table activations (Relu, Clip,
+    /// Add, Mul, Concat, GlobalAveragePool, AveragePool, lookup-table activations (Relu, Clip,
     /// HardSwish, HardSigmoid, LeakyRelu, Elu, Tanh, Gelu): these inputs int8, output range
     /// calibrated.
     case calibratedOutput(inputs: [Int])
@@ -87,7 +87,7 @@ public enum Int8Support {
             return .calibratedOutput(inputs: [0])
         case .leakyRelu, .elu, .hardSigmoid, .gelu:
             return .calibratedOutput(inputs: [0])
-        case .globalAveragePool:
+        case .globalAveragePool, .averagePool:
             return .calibratedOutput(inputs: [0])
         case .concat:
             guard node.inputs.allSatisfy({ graph.type(of: $0)?.dtype == .float32 }) else {
@@ -105,7 +105,7 @@ public enum Int8Support {
             }
             return .sameAsInput
         case .convTranspose, .prelu, .batchNormalization, .batchNormalizationTraining,
-             .layerNormalization, .split, .mod, .globalMaxPool, .reduce, .averagePool, .pad,
+             .layerNormalization, .split, .mod, .globalMaxPool, .reduce, .pad,
              .resize, .softmax, .shape, .cast, .constantOfShape, .expand:
             return .float(reason: "\(node.op.onnxName) has no int8 kernel")
         case .quantizeLinear, .dequantizeLinear:

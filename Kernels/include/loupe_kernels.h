@@ -212,6 +212,17 @@ void loupe_f32_average_pool_nhwc__scalar(size_t batch, size_t in_h, size_t in_w,
                                          size_t out_w, const loupe_pool2d_params* params, const float* in,
                                          float* out, size_t out_stride, size_t rows_begin, size_t rows_end);
 
+/* Int8 AveragePool of NHWC codes (the 2022 XNNPACK has no qs8 average pooling), the same
+ * windows, padding and divisor as loupe_f32_average_pool_nhwc__scalar: per output element
+ * q = round_half_even(scale * sum(x - in_zero_point) / n) + out_zero_point, saturated to int8,
+ * where scale = input scale / output scale, the sum is exact (int32) and the rest is done in
+ * double: the correctly rounded average of the dequantized taps. A window with no tap to
+ * count (n = 0, NaN in float) gives out_zero_point. */
+void loupe_s8_average_pool_nhwc__scalar(size_t batch, size_t in_h, size_t in_w, size_t channels, size_t out_h,
+                                        size_t out_w, const loupe_pool2d_params* params, int32_t in_zero_point,
+                                        double scale, int32_t out_zero_point, const int8_t* in, int8_t* out,
+                                        size_t out_stride, size_t rows_begin, size_t rows_end);
+
 /* Strided subsampling (a 1x1 pooling window with strides): out[n, oy, ox, :] =
  * in[n, offset_y + oy*stride_h, offset_x + ox*stride_w, :]; every such pixel must be inside
  * the input (the caller checks). memcpy per pixel: no SIMD variant needed. */

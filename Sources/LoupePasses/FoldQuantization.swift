@@ -21,8 +21,8 @@ import LoupeIR
 /// ```
 ///
 /// Guards, for each op of the int8 set (Conv, Gemm and MatMul with constant weights, Add,
-/// Mul, GlobalAveragePool, MaxPool, unary activations, Clip, LeakyRelu, Elu, HardSigmoid,
-/// Concat, data movement):
+/// Mul, GlobalAveragePool, AveragePool, MaxPool, unary activations, Clip, LeakyRelu, Elu,
+/// HardSigmoid, Concat, data movement):
 /// - each activation input comes from a per-tensor DequantizeLinear of int8 codes;
 /// - weights come from a DequantizeLinear of an int8 constant with zero points 0, per tensor
 ///   or per output channel (axis 0 of an OIHW conv weight; the N axis of a Gemm B, 0 when
@@ -75,7 +75,9 @@ public struct FoldQuantization: GraphPass {
 
     /// How an op runs in int8, or nil when Loupe has no int8 form for it.
     enum Int8Form {
-        case conv, gemm, matMul, elementwise, globalAveragePool, lookupTable, concat
+        /// `average`: one activation in, an output with its own parameters (global and
+        /// windowed average pooling).
+        case conv, gemm, matMul, elementwise, average, lookupTable, concat
         /// Output parameters equal the input's (MaxPool, data movement).
         case sameParameters
     }
@@ -87,12 +89,12 @@ public struct FoldQuantization: GraphPass {
         case .matMul: return .matMul
         case .binary(let b): return b == .add || b == .mul ? .elementwise : nil
         case .unary, .clip, .leakyRelu, .elu, .hardSigmoid: return .lookupTable
-        case .globalAveragePool: return .globalAveragePool
+        case .globalAveragePool, .averagePool: return .average
         case .concat: return .concat
         case .maxPool, .reshape, .flatten, .squeeze, .unsqueeze, .transpose, .depthSpace, .identity, .slice, .gather:
             return .sameParameters
         case .convTranspose, .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization,
-             .split, .mod, .gelu, .globalMaxPool, .reduce, .averagePool, .pad, .resize, .softmax, .shape,
+             .split, .mod, .gelu, .globalMaxPool, .reduce, .pad, .resize, .softmax, .shape,
              .cast, .constantOfShape, .expand, .dropout, .quantizeLinear, .dequantizeLinear,
              .unsupported:
             return nil
@@ -322,7 +324,7 @@ public struct FoldQuantization: GraphPass {
             outParams = try requireOutput()
             take(a, at: 0)
             take(b, at: 1)
-        case .globalAveragePool:
+        case .average:
             let a = try activation(node.inputs[0], graph, producers)
             outParams = try requireOutput()
             take(a, at: 0)

@@ -61,6 +61,7 @@ extension Lowering {
             return try emitLUT(node, graph, b, label: "HardSigmoid", loupe_lut_hardsigmoid, Double(alpha), Double(beta))
         case .globalAveragePool(let layout): return try lowerGlobalAveragePoolQS8(node, graph, layout: layout, into: b)
         case .maxPool(let a): return try lowerMaxPoolS8(node, graph, a, into: b)
+        case .averagePool(let a): return try lowerAveragePoolS8(node, graph, a, into: b)
         case .concat(let axis): return try lowerConcatInt8(node, graph, axis: axis, into: b)
         case .flatten, .reshape, .squeeze, .unsqueeze: return try lowerAliasInt8(node, graph, into: b)
         case .identity, .dropout: return try lowerCopyInt8(node, graph, into: b)
@@ -71,7 +72,7 @@ extension Lowering {
         case .prelu:
             throw Unsupported("int8 PRelu: a per-channel slope is not one lookup table; \(inFloat)")
         case .convTranspose, .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod,
-             .gelu, .globalMaxPool, .reduce, .averagePool, .pad, .resize, .softmax, .shape, .cast,
+             .gelu, .globalMaxPool, .reduce, .pad, .resize, .softmax, .shape, .cast,
              .constantOfShape, .expand:
             throw Unsupported("int8 \(node.op.onnxName) \(inFloat)")
         case .quantizeLinear, .dequantizeLinear:

@@ -150,6 +150,43 @@ extension Lowering {
         return .xnnpack(name)
     }
 
+    /// Int8 AveragePool → `loupe_s8_average_pool_nhwc__scalar` (the 2022 XNNPACK has no qs8
+    /// average pooling): exact int32 sums, one correctly rounded requantization in double,
+    /// the float kernel's windows, padding and divisor (ceil_mode, dilations,
+    /// count_include_pad).
+    static func lowerAveragePoolS8(_ node: Node, _ graph: Graph, _ a: PoolAttributes, into b: PlanBuilder?) throws -> Placement {
+        let name = "loupe_s8_average_pool_nhwc__scalar"
+        let (x, xs, qx) = try int8Activation(node, graph, 0, "X")
+        let (win, extra, y) = try poolWindow(node, graph, a, xs, dtype: .int8)
+        let qy = try quantParams(y, graph, "output")
+        let (n, h, w, c) = (xs[0], xs[1], xs[2], xs[3])
+        let (oh, ow) = try win.output(h, w)
+        guard let b else { return .kernel(name) }
+        var params = loupe_pool2d_params()
+        params.kernel_h = win.kernel.h; params.kernel_w = win.kernel.w
+        params.stride_h = win.stride.h; params.stride_w = win.stride.w
+        params.dilation_h = win.dilation.h; params.dilation_w = win.dilation.w
+        params.pad_top = win.pads.t; params.pad_left = win.pads.l
+        params.pad_bottom = win.pads.b - extra.h; params.pad_right = win.pads.r - extra.w
+        params.count_include_pad = a.countIncludePad ? 1 : 0
+        let p = params
+        let scale = Double(qx.scale) / Double(qy.scale)
+        let (zx, zy) = (Int32(qx.zeroPoint), Int32(qy.zeroPoint))
+        let rows = n * oh
+        let parts = Swift.min(threadsFor(elements: rows * ow * c * win.kernel.h * win.kernel.w, b.threads), rows)
+        b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
+            let px = bind.int8s(x), py = bind.int8s(y)
+            let task = ParallelTask(count: parts) { i in
+                withUnsafePointer(to: p) { pp in
+                    loupe_s8_average_pool_nhwc__scalar(n, h, w, c, oh, ow, pp, zx, scale, zy, px, py, c,
+                                                       rows * i / parts, rows * (i + 1) / parts)
+                }
+            }
+            return { pool in task.run(pool) }
+        }
+        return .kernel(name)
+    }
+
     // MARK: data movement
 
     /// Int8 Concat: inputs whose parameters equal the output's are copied

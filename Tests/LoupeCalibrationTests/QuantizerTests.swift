@@ -113,9 +113,9 @@ final class QuantizerTests: XCTestCase {
                 XCTAssertEqual(p.op.onnxName, "DequantizeLinear", "\(name) input \(k)")
             }
         }
-        // The AveragePool island is reported, with its reason; nothing else is.
-        XCTAssertEqual(result.keptFP32.map(\.node), ["avg"])
-        XCTAssertEqual(result.keptFP32.first?.reason, "AveragePool has no int8 kernel")
+        // The GlobalMaxPool island is reported, with its reason; nothing else is.
+        XCTAssertEqual(result.keptFP32.map(\.node), ["gap"])
+        XCTAssertEqual(result.keptFP32.first?.reason, "GlobalMaxPool has no int8 kernel")
         // No float weights are left behind.
         for (k, t) in g.initializers where t.dtype == .float32 && t.count > 64 { XCTFail("float constant \(k) \(t.shape) left") }
 
@@ -123,7 +123,7 @@ final class QuantizerTests: XCTestCase {
         XCTAssertEqual(g.metadata[Quantizer.MetadataKey.samples], "\(Self.calibrationCount)")
         XCTAssertEqual(g.metadata[Quantizer.MetadataKey.version], Quantizer.loupeVersion)
         XCTAssertEqual(g.metadata["loupe.calibration.photos"], "a.jpg\nb.jpg")
-        XCTAssertTrue(g.metadata[Quantizer.MetadataKey.keptFP32]?.contains("avg: AveragePool has no int8 kernel") ?? false)
+        XCTAssertTrue(g.metadata[Quantizer.MetadataKey.keptFP32]?.contains("gap: GlobalMaxPool has no int8 kernel") ?? false)
     }
 
     /// ORT loads the exported QDQ file (a check that it is standard) and its int8 outputs
@@ -206,7 +206,7 @@ final class QuantizerTests: XCTestCase {
         let (_, int8) = try calibrated(CalibrationOptions(keepFP32: .auto(targetSQNR: 0.01)))
         let met = try XCTUnwrap(int8.mixedPrecision)
         XCTAssertTrue(met.kept.isEmpty, "the all-int8 model already meets 0.01 dB")
-        XCTAssertEqual(int8.keptFP32.map(\.node), ["avg"])
+        XCTAssertEqual(int8.keptFP32.map(\.node), ["gap"])
         XCTAssertTrue(met.sensitivities.isEmpty, "nothing is measured when the target is met")
 
         // A target above all-int8: something is kept, and the choice is minimal.

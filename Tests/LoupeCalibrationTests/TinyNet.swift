@@ -3,8 +3,8 @@ import Loupe
 /// A MobileNetV3-like block as an imported (ONNX-form) graph with seeded weights:
 /// conv 3×3/2 + BatchNorm + Clip(0, 6) → depthwise 3×3 + HardSwish → squeeze-excite
 /// (GAP → 1×1 conv → Relu → 1×1 conv → Sigmoid → Mul) → 1×1 conv → residual Add →
-/// MaxPool → conv 3×3 + LeakyRelu ("features", an output) → AveragePool (no int8 kernel:
-/// a float island) → GAP → Flatten → Gemm ("logits").
+/// MaxPool → conv 3×3 + LeakyRelu ("features", an output) → AveragePool → GlobalMaxPool (no
+/// int8 kernel: a float island) → Flatten → Gemm ("logits").
 enum TinyNet {
     static let inputShape = [1, 3, 32, 32]
 
@@ -50,7 +50,7 @@ enum TinyNet {
         add("conv3", conv(3), ["mp", weight("w3", [24, 16, 3, 3]), vector("b3", 24, -0.1, 0.1)], "c3")
         add("act3", .leakyRelu(alpha: 0.1), ["c3"], "features")
         add("avg", .averagePool(PoolAttributes(kernelShape: [2, 2], strides: [2, 2], dilations: [1, 1], pads: [0, 0, 0, 0])), ["features"], "ap")
-        add("gap", .globalAveragePool(layout: .nchw), ["ap"], "g2")
+        add("gap", .globalMaxPool(layout: .nchw), ["ap"], "g2")
         add("flatten", .flatten(axis: 1), ["g2"], "f")
         add("fc", .gemm(GemmAttributes(transB: true)), ["f", weight("wf", [10, 24]), vector("bf", 10, -0.1, 0.1)], "logits")
         return Graph(

@@ -380,3 +380,32 @@ final class StridedCopyKernelTests: XCTestCase {
         }
     }
 }
+
+final class AveragePoolS8KernelTests: XCTestCase {
+    /// One 1x4 image, 2 channels, a 1x2 window at stride 2 with one column of padding on the
+    /// right (counted): windows [x0 x1], [x2 x3] and [pad]... by hand.
+    func testSumsZeroPointsTiesAndSaturationByHand() {
+        var p = loupe_pool2d_params()
+        p.kernel_h = 1; p.kernel_w = 2; p.stride_h = 1; p.stride_w = 2; p.dilation_h = 1; p.dilation_w = 1
+        p.pad_right = 1; p.count_include_pad = 1
+        // channel 0: codes 5, 8 | 1, 2 | 7 (+pad); channel 1: 127, 127 | -128, -127 | 0 (+pad)
+        let x: [Int8] = [5, 127, 8, 127, 1, -128, 2, -127, 7, 0]
+        var y = [Int8](repeating: 0, count: 6)
+        // in zero point 1, scale ratio 1, out zero point -1: q = round((sum - n_valid) / n) - 1
+        loupe_s8_average_pool_nhwc__scalar(1, 1, 5, 2, 1, 3, &p, 1, 1.0, -1, x, &y, 2, 0, 1)
+        // ch0: (4+7)/2 = 5.5 → 6 (half to even) → 5; (0+1)/2 = 0.5 → 0 → -1;
+        //      (6+0)/2 = 3 (pad counted) → 2.
+        // ch1: (126+126)/2 = 126 → 125; (-129-128)/2 = -128.5 → -128 → -129 → -128 (saturated);
+        //      (-1+0)/2 = -0.5 → -0 → -1.
+        XCTAssertEqual(y, [5, 125, -1, -128, 2, -1])
+        // Padding not counted: the last window averages its one valid tap.
+        p.count_include_pad = 0
+        loupe_s8_average_pool_nhwc__scalar(1, 1, 5, 2, 1, 3, &p, 1, 1.0, -1, x, &y, 2, 0, 1)
+        XCTAssertEqual(y[4], 5, "(7 - 1) / 1 - 1")
+        XCTAssertEqual(y[5], -2, "(0 - 1) / 1 - 1")
+        // A scale ratio: 0.5 halves every average before rounding.
+        p.count_include_pad = 1
+        loupe_s8_average_pool_nhwc__scalar(1, 1, 5, 2, 1, 3, &p, 1, 0.5, 0, x, &y, 2, 0, 1)
+        XCTAssertEqual(y, [3, 63, 0, -64, 2, 0], "5.5/2 = 2.75 → 3; 126/2 = 63; 0.25 → 0; -64.25 → -64; 1.5 → 2; -0.25 → 0")
+    }
+}

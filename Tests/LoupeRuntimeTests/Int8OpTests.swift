@@ -114,6 +114,30 @@ final class Int8OpTests: XCTestCase {
         XCTAssertEqual(placements(ex)["other"], .xnnpack("xnn_create_max_pooling2d_nhwc_s8 + loupe_x8_lut (requantize)"))
     }
 
+    /// NF-RegNet's downsample (2x2, stride 2, ceil_mode, padding not counted), a padded 3x3
+    /// window counting its padding, and a dilated one; against the float semantics of
+    /// DQ → AveragePool → Q (one code apart at most: a tie rounds in double here, in float
+    /// there).
+    func testAveragePoolS8() throws {
+        func pool(_ k: Int, _ s: Int, pads: Int, dilation: Int = 1, ceil: Bool = false, countPad: Bool = false) -> Op {
+            var a = PoolAttributes(kernelShape: [k, k], strides: [s, s], dilations: [dilation, dilation],
+                                   pads: [pads, pads, pads, pads], layout: .nhwc)
+            a.ceilMode = ceil
+            a.countIncludePad = countPad
+            return .averagePool(a)
+        }
+        var b = Int8Builder(seed: 75)
+        let x = b.input("x", [2, 9, 7, 300], b.params(-1, 3))  // > 256 channels: two blocks
+        b.node(pool(2, 2, pads: 0, ceil: true), [x], "down", [2, 5, 4, 300], b.params(-0.5, 2.5))
+        b.node(pool(3, 1, pads: 1, countPad: true), [x], "padded", [2, 9, 7, 300], b.params(-1, 3))
+        b.node(pool(3, 2, pads: 2, dilation: 2), [x], "dilated", [2, 5, 4, 300], b.params(-1, 2))
+        for v in ["down", "padded", "dilated"] { b.output(v) }
+        let (_, ex) = try checkInt8(b, tolerance: 1, "AveragePool")
+        for v in ["down", "padded", "dilated"] {
+            XCTAssertEqual(placements(ex)[v], .kernel("loupe_s8_average_pool_nhwc__scalar"), v)
+        }
+    }
+
     func testSigmoidOnXNNPACKWithItsParamsAndOnATableOtherwise() throws {
         var b = Int8Builder(seed: 80)
         let x = b.input("x", [1, 3, 3, 40], b.params(-8, 8))
