@@ -6,6 +6,8 @@ still run in int8 in both runtimes: a DQ feeding a graph output and the next op 
 code), both runtimes run one input, and each tensor's difference is printed in codes of its
 own scale: how many elements differ and by how many codes at most. Each runtime feeds its
 own values forward, so the table shows where differences start and how they grow.
+`--ort-as-written` turns ORT's graph optimizations off: it then runs each DQ → op → Q as
+written, in float (the ONNX semantics), instead of fusing them into its int8 kernels.
 
     python3 Bench/scripts/int8/divergence.py MODEL.int8.onnx --input x.npy [--loupe .build/release/loupe]
 
@@ -32,6 +34,8 @@ def main():
     p.add_argument("--loupe", type=Path, default=REPO / ".build" / "release" / "loupe")
     p.add_argument("--work", type=Path, default=None)
     p.add_argument("--all", action="store_true", help="list tensors that agree too")
+    p.add_argument("--ort-as-written", action="store_true",
+                   help="ORT without graph optimizations: Q/DQ run as written, ops in float")
     args = p.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="loupe-divergence-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -54,6 +58,8 @@ def main():
     x = np.load(args.input)
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
+    if args.ort_as_written:
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     sess = ort.InferenceSession(str(probe), opts, providers=["CPUExecutionProvider"])
     names = [o.name for o in sess.get_outputs()]
     ref = dict(zip(names, sess.run(None, {sess.get_inputs()[0].name: x})))
