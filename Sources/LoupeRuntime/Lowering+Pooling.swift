@@ -130,6 +130,19 @@ extension Lowering {
         return .kernel(name)
     }
 
+    /// The window as the pooling kernels take it: explicit end pads only (ceil_mode's extra
+    /// end padding follows from the output size and is never counted).
+    static func poolParams(_ win: Window2D, extra: (h: Int, w: Int), countIncludePad: Bool) -> loupe_pool2d_params {
+        var params = loupe_pool2d_params()
+        params.kernel_h = win.kernel.h; params.kernel_w = win.kernel.w
+        params.stride_h = win.stride.h; params.stride_w = win.stride.w
+        params.dilation_h = win.dilation.h; params.dilation_w = win.dilation.w
+        params.pad_top = win.pads.t; params.pad_left = win.pads.l
+        params.pad_bottom = win.pads.b - extra.h; params.pad_right = win.pads.r - extra.w
+        params.count_include_pad = countIncludePad ? 1 : 0
+        return params
+    }
+
     /// Average pooling that XNNPACK cannot express (dilations, a strided 1x1 window) →
     /// `loupe_f32_average_pool_nhwc__scalar`, with the ONNX divisor rules of the reference.
     static func emitAveragePoolKernel(_ node: Node, _ b: PlanBuilder?, x: String, y: String, xs: [Int], win: Window2D,
@@ -138,14 +151,7 @@ extension Lowering {
         let (n, h, w, c) = (xs[0], xs[1], xs[2], xs[3])
         let (oh, ow) = try win.output(h, w)
         guard let b else { return .kernel(name) }
-        var params = loupe_pool2d_params()
-        params.kernel_h = win.kernel.h; params.kernel_w = win.kernel.w
-        params.stride_h = win.stride.h; params.stride_w = win.stride.w
-        params.dilation_h = win.dilation.h; params.dilation_w = win.dilation.w
-        params.pad_top = win.pads.t; params.pad_left = win.pads.l
-        params.pad_bottom = win.pads.b - extra.h; params.pad_right = win.pads.r - extra.w
-        params.count_include_pad = countIncludePad ? 1 : 0
-        let p = params
+        let p = poolParams(win, extra: extra, countIncludePad: countIncludePad)
         let outStride = b.outputStride(y, channels: c)
         let rows = n * oh
         let work = rows * ow * c * win.kernel.h * win.kernel.w

@@ -162,14 +162,7 @@ extension Lowering {
         let (n, h, w, c) = (xs[0], xs[1], xs[2], xs[3])
         let (oh, ow) = try win.output(h, w)
         guard let b else { return .kernel(name) }
-        var params = loupe_pool2d_params()
-        params.kernel_h = win.kernel.h; params.kernel_w = win.kernel.w
-        params.stride_h = win.stride.h; params.stride_w = win.stride.w
-        params.dilation_h = win.dilation.h; params.dilation_w = win.dilation.w
-        params.pad_top = win.pads.t; params.pad_left = win.pads.l
-        params.pad_bottom = win.pads.b - extra.h; params.pad_right = win.pads.r - extra.w
-        params.count_include_pad = a.countIncludePad ? 1 : 0
-        let p = params
+        let p = poolParams(win, extra: extra, countIncludePad: a.countIncludePad)
         let scale = Double(qx.scale) / Double(qy.scale)
         let (zx, zy) = (Int32(qx.zeroPoint), Int32(qy.zeroPoint))
         let rows = n * oh
