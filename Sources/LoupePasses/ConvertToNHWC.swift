@@ -186,7 +186,7 @@ public struct ConvertToNHWC: GraphPass {
                 // Per-tensor conversions are element-wise; per-axis ones name a logical axis
                 // and stay NCHW.
                 guard let x, nhwc.contains(x), node.inputs.dropFirst().allSatisfy({ $0.isEmpty || elementCount($0) == 1 }) else {
-                    return visitSlice(node)
+                    emitPlain(node); return false
                 }
                 emitNHWC(node, op: node.op, inputs: node.inputs)
                 return true
