@@ -39,6 +39,9 @@ public enum Pipeline {
         // Again: a Slice whose bounds were Shape computations is only now seen to take the
         // whole tensor.
         _ = try removeIdentity.run(on: &g)
+        // Zero Pads into the conv that reads them: their pads must be constants (after
+        // folding), and before FoldQuantization, whose int8 conv then pads with its zero point.
+        _ = try FusePadIntoConv().run(on: &g)
         // BatchNorm into Conv before activations are fused: the fold needs a bare conv.
         let bn = FoldBatchNorm()
         _ = try bn.run(on: &g)
