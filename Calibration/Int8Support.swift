@@ -16,7 +16,7 @@ public enum NodeRole: Sendable, Hashable {
     /// Sigmoid: XNNPACK's qs8 sigmoid takes exactly these output parameters.
     case fixedOutput(Int8QuantParams)
     /// MaxPool, Reshape, Flatten, Transpose, SpaceToDepth, DepthToSpace, Squeeze, Unsqueeze,
-    /// Identity, Slice and Gather (constant bounds, indices): the output reuses
+    /// Identity, Slice and Gather (constant bounds, indices), nearest Resize: the output reuses
     /// input 0's parameters (no requantization; max-pool of codes is max-pool of values).
     case sameAsInput
     /// Runs in float: explicit converts around it. `reason` is shown by `loupe inspect` and
@@ -97,6 +97,13 @@ public enum Int8Support {
         case .maxPool, .flatten, .reshape, .squeeze, .unsqueeze, .transpose, .depthSpace, .identity, .dropout:
             guard isFloatActivation(0) else { return .float(reason: "input 0 is not a float32 activation") }
             return .sameAsInput
+        case .resize(let a):
+            guard isFloatActivation(0) else { return .float(reason: "input 0 is not a float32 activation") }
+            guard a.mode == .nearest else { return .float(reason: "\(a.mode) Resize has no int8 kernel") }
+            guard node.inputs.dropFirst().allSatisfy({ $0.isEmpty || graph.initializers[$0] != nil }) else {
+                return .float(reason: "Resize scales or sizes are not constants")
+            }
+            return .sameAsInput
         case .slice, .gather:
             guard isFloatActivation(0) else { return .float(reason: "input 0 is not a float32 activation") }
             // The runtime copies a view resolved once: bounds computed at run time have no form.
@@ -106,7 +113,7 @@ public enum Int8Support {
             return .sameAsInput
         case .convTranspose, .prelu, .batchNormalization, .batchNormalizationTraining,
              .layerNormalization, .split, .mod, .globalMaxPool, .reduce, .pad,
-             .resize, .softmax, .shape, .cast, .constantOfShape, .expand:
+             .softmax, .shape, .cast, .constantOfShape, .expand:
             return .float(reason: "\(node.op.onnxName) has no int8 kernel")
         case .quantizeLinear, .dequantizeLinear:
             return .float(reason: "the graph is already quantized")

@@ -137,6 +137,11 @@ void loupe_x32_resize_nearest_nhwc__scalar(size_t batch, size_t in_h, size_t in_
                                            size_t out_h, size_t out_w, const uint32_t* y_index,
                                            const uint32_t* x_index, const uint32_t* in, uint32_t* out,
                                            size_t rows_begin, size_t rows_end);
+/* The same on int8 codes (a nearest resize keeps its input's quantization parameters). */
+void loupe_x8_resize_nearest_nhwc__scalar(size_t batch, size_t in_h, size_t in_w, size_t channels,
+                                          size_t out_h, size_t out_w, const uint32_t* y_index,
+                                          const uint32_t* x_index, const int8_t* in, int8_t* out,
+                                          size_t rows_begin, size_t rows_end);
 
 /* ---- Pad (pad/) ---------------------------------------------------------------------- */
 

@@ -92,7 +92,8 @@ public struct ResizePlan: Sendable, Hashable {
 
 extension ShapeContext {
     func resize(_ a: ResizeAttributes) throws -> TensorType {
-        let t = try float(0)
+        // int8 codes after FoldQuantization (nearest only picks elements).
+        let t = try floatOrInt8(0)
         let xs = logical(try shape(0), a.layout)
         // An absent or empty scales/sizes input is "not given"; a non-constant one is unknown.
         func given(_ i: Int, _ what: String) throws -> Tensor? {

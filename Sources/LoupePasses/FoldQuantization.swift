@@ -93,8 +93,10 @@ public struct FoldQuantization: GraphPass {
         case .concat: return .concat
         case .maxPool, .reshape, .flatten, .squeeze, .unsqueeze, .transpose, .depthSpace, .identity, .slice, .gather:
             return .sameParameters
+        // Nearest picks input elements: codes move unchanged. Linear mixes them (no int8 form).
+        case .resize(let a): return a.mode == .nearest ? .sameParameters : nil
         case .convTranspose, .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization,
-             .split, .mod, .gelu, .globalMaxPool, .reduce, .pad, .resize, .softmax, .shape,
+             .split, .mod, .gelu, .globalMaxPool, .reduce, .pad, .softmax, .shape,
              .cast, .constantOfShape, .expand, .dropout, .quantizeLinear, .dequantizeLinear,
              .unsupported:
             return nil

@@ -67,12 +67,13 @@ extension Lowering {
         case .identity, .dropout: return try lowerCopyInt8(node, graph, into: b)
         case .transpose(let perm): return try lowerTransposeInt8(node, graph, perm: perm, into: b)
         case .slice: return try lowerSlice(node, graph, int8: true, into: b)
+        case .resize(let a): return try lowerResize(node, graph, a, int8: true, into: b)
         case .gather(let axis): return try lowerGather(node, graph, axis: axis, int8: true, into: b)
         case .depthSpace(let a): return try lowerDepthSpace(node, graph, a, int8: true, into: b)
         case .prelu:
             throw Unsupported("int8 PRelu: a per-channel slope is not one lookup table; \(inFloat)")
         case .convTranspose, .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod,
-             .gelu, .globalMaxPool, .reduce, .pad, .resize, .softmax, .shape, .cast,
+             .gelu, .globalMaxPool, .reduce, .pad, .softmax, .shape, .cast,
              .constantOfShape, .expand:
             throw Unsupported("int8 \(node.op.onnxName) \(inFloat)")
         case .quantizeLinear, .dequantizeLinear:

@@ -12,13 +12,23 @@ extension Lowering {
     /// `loupe_f32_resize_linear_nhwc`; nearest → `loupe_x32_resize_nearest_nhwc`. The Loupe
     /// kernels take tap tables built here (`ResizeAxis`) from the ONNX coordinate
     /// transformation with the given scale, so every coordinate mode but tf_crop_and_resize
-    /// and every nearest mode runs.
-    static func lowerResize(_ node: Node, _ graph: Graph, _ a: ResizeAttributes, into b: PlanBuilder?) throws -> Placement {
+    /// and every nearest mode runs. On int8 codes (`int8`) only nearest runs
+    /// (`loupe_x8_resize_nearest_nhwc`), with the output's parameters equal to the input's.
+    static func lowerResize(_ node: Node, _ graph: Graph, _ a: ResizeAttributes, int8: Bool = false,
+                            into b: PlanBuilder?) throws -> Placement {
         try requireNHWC(a.layout)
-        let (x, xs) = try activation(node, graph, 0, "X")
+        let dtype: DType = int8 ? .int8 : .float32
+        let x = try input(node, 0, "X")
+        let xs = try shape(x, graph, "X", dtype: dtype)
         guard xs.count == 4 else { throw Unsupported("only 4-D NHWC Resize is lowered, X is \(xs)") }
         let y = try output(node)
-        let ys = try shape(y, graph, "output")
+        let ys = try shape(y, graph, "output", dtype: dtype)
+        if int8 {
+            guard a.mode == .nearest else {
+                throw Unsupported("int8 \(a.mode) Resize has no lowering: FoldQuantization should leave it in float32")
+            }
+            try requireSameParams(x, y, graph)
+        }
         if a.antialias { throw Unsupported("antialias resize is not lowered") }
         if a.mode == .cubic { throw Unsupported("cubic resize has no XNNPACK operator or Loupe kernel yet") }
         if a.coordinateTransformation == .tfCropAndResize {
@@ -85,19 +95,26 @@ extension Lowering {
             }
             return .kernel(name)
         case .nearest:
-            let name = "loupe_x32_resize_nearest_nhwc"
+            let name = int8 ? "loupe_x8_resize_nearest_nhwc" : "loupe_x32_resize_nearest_nhwc"
             guard let b else { return .kernel(name) }
             let yIndex = hTaps.nearest(), xIndex = wTaps.nearest()
             let rows = n * oh
             let parts = Swift.min(threadsFor(elements: rows * ow * c, b.threads), rows)
             b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
-                let px = bind.pointer(x).assumingMemoryBound(to: UInt32.self)
-                let py = bind.pointer(y).assumingMemoryBound(to: UInt32.self)
+                let px = bind.pointer(x), py = bind.pointer(y)
                 let task = ParallelTask(count: parts) { i in
                     yIndex.withUnsafeBufferPointer { yi in
                         xIndex.withUnsafeBufferPointer { xi in
-                            loupe_x32_resize_nearest_nhwc__scalar(n, ih, iw, c, oh, ow, yi.baseAddress, xi.baseAddress, px, py,
-                                                                  rows * i / parts, rows * (i + 1) / parts)
+                            let (lo, hi) = (rows * i / parts, rows * (i + 1) / parts)
+                            if int8 {
+                                loupe_x8_resize_nearest_nhwc__scalar(n, ih, iw, c, oh, ow, yi.baseAddress, xi.baseAddress,
+                                                                     px.assumingMemoryBound(to: Int8.self),
+                                                                     py.assumingMemoryBound(to: Int8.self), lo, hi)
+                            } else {
+                                loupe_x32_resize_nearest_nhwc__scalar(n, ih, iw, c, oh, ow, yi.baseAddress, xi.baseAddress,
+                                                                      px.assumingMemoryBound(to: UInt32.self),
+                                                                      py.assumingMemoryBound(to: UInt32.self), lo, hi)
+                            }
                         }
                     }
                 }

@@ -300,14 +300,27 @@ final class FoldQuantizationTests: XCTestCase {
     }
 
     /// An op outside the int8 set stays float between DQ and Q, with its reason.
-    func testResizeIsAFloatIsland() throws {
-        var b = QDQBuilder(shape: [1, 2, 3, 3], seed: 31)
-        let x = b.qdq("x", scale: 0.02, zeroPoint: 0)
-        let scales = b.constant("scales", Tensor(shape: [4], floats: [1, 1, 2, 2]))
-        let r = b.node("resize", .resize(ResizeAttributes()), [x, "", scales])
-        let y = b.qdq(r, scale: 0.02, zeroPoint: 0, name: "y")
-        b.output(y, [1, 2, 6, 6])
-        let o = try Pipeline.optimize(b.graph, options: nchw)
+    /// Nearest Resize picks codes: it runs on int8 with its input's parameters, through the
+    /// layout pass and type inference too; linear mixes them and stays a float island.
+    func testNearestResizeRunsOnCodesLinearIsAFloatIsland() throws {
+        func graph(_ mode: ResizeAttributes.Mode) -> QDQBuilder {
+            var b = QDQBuilder(shape: [1, 2, 3, 3], seed: 31)
+            let x = b.qdq("x", scale: 0.02, zeroPoint: 0)
+            let scales = b.constant("scales", Tensor(shape: [4], floats: [1, 1, 2, 2]))
+            let r = b.node("resize", .resize(ResizeAttributes(mode: mode)), [x, "", scales])
+            let y = b.qdq(r, scale: 0.02, zeroPoint: 0, name: "y")
+            b.output(y, [1, 2, 6, 6])
+            return b
+        }
+        let nearest = graph(.nearest)
+        for options in [nchw, Pipeline.Options()] {
+            let o = try Pipeline.optimize(nearest.graph, options: options)
+            XCTAssertTrue(o.floatIslands.isEmpty, "\(o.floatIslands)")
+            let r = try XCTUnwrap(o.nodes.first { $0.op.onnxName == "Resize" })
+            XCTAssertEqual(o.type(of: r.outputs[0])?.dtype, .int8)
+            try assertSameQuantizedOutputs(nearest.graph, o, inputs: input([1, 2, 3, 3], seed: 32), step: 0.02, codes: 0, seed: 32)
+        }
+        let o = try Pipeline.optimize(graph(.linear).graph, options: nchw)
         XCTAssertEqual(opNames(o), ["QuantizeLinear", "DequantizeLinear", "Resize", "QuantizeLinear", "DequantizeLinear"])
         XCTAssertEqual(o.floatIslands["resize"], "Resize has no int8 form in Loupe")
     }

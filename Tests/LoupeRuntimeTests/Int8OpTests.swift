@@ -227,6 +227,35 @@ final class Int8OpTests: XCTestCase {
         XCTAssertEqual(placements(ex)["gathered"], .xnnpack("xnn_create_copy_nc_x8"))
     }
 
+    /// Nearest Resize picks codes (GhostNetV2's upsampled attention gate); linear has no
+    /// int8 form and is refused with the reason.
+    func testNearestResizeMovesCodesExactly() throws {
+        var b = Int8Builder(seed: 117)
+        let q = b.params(-1, 2)
+        let x = b.input("x", [1, 3, 5, 6], q)
+        b.graph.initializers["scales"] = Tensor(shape: [4], floats: [1, 1, 2, 2])
+        b.graph.initializers["sizes"] = Tensor(shape: [4], ints: [1, 6, 7, 6])
+        let up = ResizeAttributes(mode: .nearest, coordinateTransformation: .asymmetric, layout: .nhwc)
+        var down = ResizeAttributes(mode: .nearest, layout: .nhwc)
+        down.nearestMode = .roundPreferCeil
+        b.node(.resize(up), [x, "", "scales"], "up", [1, 6, 10, 6], q)
+        b.node(.resize(down), [x, "", "", "sizes"], "odd", [1, 7, 6, 6], q)
+        b.output("up")
+        b.output("odd")
+        let (_, ex) = try checkInt8(b, tolerance: 0, "nearest Resize")
+        XCTAssertEqual(placements(ex)["up"], .kernel("loupe_x8_resize_nearest_nhwc"))
+        XCTAssertEqual(placements(ex)["odd"], .kernel("loupe_x8_resize_nearest_nhwc"))
+
+        var l = Int8Builder(seed: 118)
+        let lx = l.input("x", [1, 3, 5, 6], q)
+        l.graph.initializers["scales"] = Tensor(shape: [4], floats: [1, 1, 2, 2])
+        l.node(.resize(ResizeAttributes(mode: .linear, layout: .nhwc)), [lx, "", "scales"], "lin", [1, 6, 10, 6], q)
+        l.output("lin")
+        let node = try XCTUnwrap(l.graph.nodes.first { $0.name == "lin" })
+        guard case .unsupported(let reason) = Lowering.placement(of: node, in: l.graph) else { return XCTFail("int8 linear accepted") }
+        XCTAssertTrue(reason.contains("int8 linear Resize has no lowering"), reason)
+    }
+
     func testSpaceToDepthAndDepthToSpaceMoveCodesExactly() throws {
         var b = Int8Builder(seed: 116)
         let q = b.params(-2, 1)
