@@ -1,32 +1,25 @@
 #include <math.h>
 #include <string.h>
 #include "loupe_kernels.h"
+#include "pool_window.h"
 
 void loupe_f32_average_pool_nhwc__scalar(size_t batch, size_t in_h, size_t in_w, size_t channels, size_t out_h,
                                          size_t out_w, const loupe_pool2d_params* p, const float* in, float* out,
                                          size_t out_stride, size_t rows_begin, size_t rows_end) {
   const size_t rows = batch * out_h;
   if (rows_end > rows) rows_end = rows;
-  /* Signed window arithmetic: taps may fall in the padding on either side. */
-  const ptrdiff_t ih = (ptrdiff_t)in_h, iw = (ptrdiff_t)in_w;
-  const ptrdiff_t counted_h = ih + (ptrdiff_t)p->pad_bottom, counted_w = iw + (ptrdiff_t)p->pad_right;
+  size_t taps[p->kernel_h * p->kernel_w];
   for (size_t row = rows_begin; row < rows_end; row++) {
     const size_t b = row / out_h, oy = row % out_h;
     const float* image = in + b * in_h * in_w * channels;
     float* dst = out + row * out_w * out_stride;
     for (size_t ox = 0; ox < out_w; ox++, dst += out_stride) {
       for (size_t c = 0; c < channels; c++) dst[c] = 0.0f;
-      size_t valid = 0, counted = 0;
-      for (size_t ky = 0; ky < p->kernel_h; ky++) {
-        const ptrdiff_t y = (ptrdiff_t)(oy * p->stride_h + ky * p->dilation_h) - (ptrdiff_t)p->pad_top;
-        for (size_t kx = 0; kx < p->kernel_w; kx++) {
-          const ptrdiff_t x = (ptrdiff_t)(ox * p->stride_w + kx * p->dilation_w) - (ptrdiff_t)p->pad_left;
-          if (y < counted_h && x < counted_w) counted++;
-          if (y < 0 || y >= ih || x < 0 || x >= iw) continue;
-          valid++;
-          const float* src = image + ((size_t)y * in_w + (size_t)x) * channels;
-          for (size_t c = 0; c < channels; c++) dst[c] += src[c];
-        }
+      size_t counted;
+      const size_t valid = loupe_pool_window_taps(p, oy, ox, in_h, in_w, taps, &counted);
+      for (size_t t = 0; t < valid; t++) {
+        const float* src = image + taps[t] * channels;
+        for (size_t c = 0; c < channels; c++) dst[c] += src[c];
       }
       const size_t n = p->count_include_pad ? counted : valid;
       const float scale = n > 0 ? 1.0f / (float)n : NAN;
