@@ -80,7 +80,7 @@ final class ResizeKernelLoweringTests: XCTestCase {
                 cases.append((attrs(mode, .asymmetric, axes: [3, 2], policy: policy), nil, "sizes"))
             }
         }
-        for (i, (a, scales, sizes)) in cases.enumerated() {
+        for (i, (a, scales, _)) in cases.enumerated() {
             var b = G(seed: UInt64(4200 + i))
             let x = b.input("x", [1, 5, 7, 3])
             let count = a.axes?.count ?? 4
