@@ -18,7 +18,8 @@ extension Lowering {
         }
         let y = try expectOutput(node, graph, computed, dtype: dtype)
         if int8 { try requireSameParams(x, y, graph) }
-        if !int8, a.direction == .depthToSpaceDCR, a.layout == .nhwc {
+        // XNNPACK refuses a block of 1 (a copy); the transpose kernel does it.
+        if !int8, a.direction == .depthToSpaceDCR, a.layout == .nhwc, a.blockSize > 1 {
             let name = "xnn_create_depth_to_space_nhwc_x32"
             guard let b else { return .xnnpack(name) }
             let channels = computed[3]
