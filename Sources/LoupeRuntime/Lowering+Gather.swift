@@ -60,27 +60,18 @@ extension Lowering {
         guard !g.outputShape.contains(0) else { throw Unsupported("the gather \(g.outputShape) is empty") }
         let y = try expectOutput(node, graph, g.outputShape, dtype: dtype)
         if int8 { try requireSameParams(x, y, graph) }
-        let name = int8 ? "xnn_create_copy_nc_x8" : "xnn_create_copy_nc_x32"
+        let name = RowCopy.name(int8: int8)
         guard let b else { return .xnnpack(name) }
         let size = int8 ? 1 : 4
-        var ops: [XNNOperator] = []
-        for r in g.runs {
-            let channels = r.count * g.inner
-            let stride = g.axisLength * g.inner, outStride = g.gathered * g.inner
-            ops.append(try XNNOperator.create(name, node) {
-                int8 ? xnn_create_copy_nc_x8(channels, stride, outStride, 0, $0)
-                     : xnn_create_copy_nc_x32(channels, stride, outStride, 0, $0)
-            })
+        let copies = try g.runs.map { r in
+            try RowCopy(int8: int8, channels: r.count * g.inner, inputStride: g.axisLength * g.inner,
+                        outputStride: g.gathered * g.inner, node)
         }
-        b.addXNNStep(node, name, reads: [x], writes: [y], ops: ops) { bind in
+        b.addXNNStep(node, name, reads: [x], writes: [y], ops: copies.map(\.op)) { bind in
             let px = bind.pointer(x), py = bind.pointer(y)
-            for (r, op) in zip(g.runs, ops) {
-                let src = px + r.input * g.inner * size, dst = py + r.output * g.inner * size
-                if int8 {
-                    try Backend.check(xnn_setup_copy_nc_x8(op.op, g.outer, src, dst, bind.pool), "xnn_setup_copy_nc_x8", node)
-                } else {
-                    try Backend.check(xnn_setup_copy_nc_x32(op.op, g.outer, src, dst, bind.pool), "xnn_setup_copy_nc_x32", node)
-                }
+            for (r, copy) in zip(g.runs, copies) {
+                try copy.setup(rows: g.outer, from: px + r.input * g.inner * size, to: py + r.output * g.inner * size,
+                               bind.pool, node)
             }
         }
         return .xnnpack(name)

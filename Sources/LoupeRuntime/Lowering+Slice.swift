@@ -20,6 +20,33 @@ struct SliceGeometry: Equatable {
     var isRowCopy: Bool { shape.count <= 2 && strides.last == 1 && strides.allSatisfy { $0 > 0 } }
 }
 
+/// XNNPACK's strided row copy (`copy_nc`) of 1-byte (int8 codes) or 4-byte elements: the
+/// operator Slice and Gather both build, one per contiguous run.
+struct RowCopy {
+    let op: XNNOperator
+    let int8: Bool
+
+    static func name(int8: Bool) -> String { int8 ? "xnn_create_copy_nc_x8" : "xnn_create_copy_nc_x32" }
+
+    /// Rows of `channels` elements read at `inputStride` and written at `outputStride`.
+    init(int8: Bool, channels: Int, inputStride: Int, outputStride: Int, _ node: Node) throws {
+        self.int8 = int8
+        op = try XNNOperator.create(Self.name(int8: int8), node) {
+            int8 ? xnn_create_copy_nc_x8(channels, inputStride, outputStride, 0, $0)
+                 : xnn_create_copy_nc_x32(channels, inputStride, outputStride, 0, $0)
+        }
+    }
+
+    func setup(rows: Int, from src: UnsafeRawPointer, to dst: UnsafeMutableRawPointer, _ pool: pthreadpool_t?,
+               _ node: Node) throws {
+        if int8 {
+            try Backend.check(xnn_setup_copy_nc_x8(op.op, rows, src, dst, pool), "xnn_setup_copy_nc_x8", node)
+        } else {
+            try Backend.check(xnn_setup_copy_nc_x32(op.op, rows, src, dst, pool), "xnn_setup_copy_nc_x32", node)
+        }
+    }
+}
+
 extension Lowering {
     /// Resolves a Slice whose starts, ends, axes and steps are constants.
     static func sliceGeometry(_ node: Node, _ graph: Graph, input xs: [Int]) throws -> SliceGeometry {
@@ -66,21 +93,13 @@ extension Lowering {
         if int8 { try requireSameParams(x, y, graph) }
         let size = int8 ? 1 : 4
         if g.isRowCopy {
-            let name = int8 ? "xnn_create_copy_nc_x8" : "xnn_create_copy_nc_x32"
+            let name = RowCopy.name(int8: int8)
             guard let b else { return .xnnpack(name) }
             let channels = g.shape.last!
             let (batch, stride) = g.shape.count == 2 ? (g.shape[0], g.strides[0]) : (1, channels)
-            let op = try XNNOperator.create(name, node) {
-                int8 ? xnn_create_copy_nc_x8(channels, stride, channels, 0, $0)
-                     : xnn_create_copy_nc_x32(channels, stride, channels, 0, $0)
-            }
-            b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-                let px = bind.pointer(x) + g.offset * size, py = bind.pointer(y)
-                if int8 {
-                    try Backend.check(xnn_setup_copy_nc_x8(op.op, batch, px, py, bind.pool), "xnn_setup_copy_nc_x8", node)
-                } else {
-                    try Backend.check(xnn_setup_copy_nc_x32(op.op, batch, px, py, bind.pool), "xnn_setup_copy_nc_x32", node)
-                }
+            let copy = try RowCopy(int8: int8, channels: channels, inputStride: stride, outputStride: channels, node)
+            b.addXNNStep(node, name, reads: [x], writes: [y], ops: [copy.op]) { bind in
+                try copy.setup(rows: batch, from: bind.pointer(x) + g.offset * size, to: bind.pointer(y), bind.pool, node)
             }
             return .xnnpack(name)
         }
