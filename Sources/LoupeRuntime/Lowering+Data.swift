@@ -190,14 +190,31 @@ extension Lowering {
     /// Transpose → `loupe_x32_transpose` (2-D/NCHW↔NHWC fast path), split across threads
     /// over the outermost output axis.
     static func lowerTranspose(_ node: Node, _ graph: Graph, perm: [Int]?, into b: PlanBuilder?) throws -> Placement {
-        let name = "loupe_x32_transpose"
         let (x, xs) = try activation(node, graph, 0, "data")
         let r = xs.count
         guard r <= Int(LOUPE_MAX_DIMS) else { throw Unsupported("rank \(r) above \(LOUPE_MAX_DIMS)") }
         let p = perm ?? Array((0..<r).reversed())
         guard p.sorted() == Array(0..<r) else { throw Unsupported("perm \(p) is not a permutation of 0..<\(r)") }
         let y = try expectOutput(node, graph, p.map { xs[$0] })
+        return emitTranspose(node, b, x: x, y: y, shape: xs, perm: p, int8: false)
+    }
+
+    /// The transpose step itself (checked shapes, `perm` a permutation of 0..<shape.count ≤
+    /// LOUPE_MAX_DIMS): `loupe_x32_transpose` split across threads over the outermost output
+    /// axis, or `loupe_x8_transpose__scalar` on int8 codes (the 2022 XNNPACK has no x8
+    /// transpose). Transpose and SpaceToDepth/DepthToSpace's 6-D view share it.
+    static func emitTranspose(_ node: Node, _ b: PlanBuilder?, x: String, y: String, shape xs: [Int], perm p: [Int],
+                              int8: Bool) -> Placement {
+        let name = int8 ? "loupe_x8_transpose__scalar" : "loupe_x32_transpose"
         guard let b else { return .kernel(name) }
+        let r = xs.count
+        if int8 {
+            b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
+                let px = bind.int8s(x), py = bind.int8s(y)
+                return { _ in loupe_x8_transpose__scalar(r, xs, p, px, py) }
+            }
+            return .kernel(name)
+        }
         let batches = loupe_x32_transpose_batches(r, xs, p)
         let parts = Swift.min(threadsFor(elements: xs.reduce(1, *), b.threads), batches)
         b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in

@@ -34,25 +34,6 @@ extension Lowering {
             return .xnnpack(name)
         }
         let (view, perm) = a.view(of: xs)
-        let name = int8 ? "loupe_x8_transpose__scalar" : "loupe_x32_transpose"
-        guard let b else { return .kernel(name) }
-        if int8 {
-            b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
-                let px = bind.int8s(x), py = bind.int8s(y)
-                return { _ in loupe_x8_transpose__scalar(view.count, view, perm, px, py) }
-            }
-            return .kernel(name)
-        }
-        let batches = loupe_x32_transpose_batches(view.count, view, perm)
-        let parts = Swift.min(threadsFor(elements: xs.reduce(1, *), b.threads), batches)
-        b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
-            let px = bind.pointer(x).assumingMemoryBound(to: UInt32.self)
-            let py = bind.pointer(y).assumingMemoryBound(to: UInt32.self)
-            let task = ParallelTask(count: parts) { i in
-                loupe_x32_transpose(view.count, view, perm, px, py, batches * i / parts, batches * (i + 1) / parts)
-            }
-            return { pool in task.run(pool) }
-        }
-        return .kernel(name)
+        return emitTranspose(node, b, x: x, y: y, shape: view, perm: perm, int8: int8)
     }
 }

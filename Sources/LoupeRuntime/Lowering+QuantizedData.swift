@@ -296,7 +296,6 @@ extension Lowering {
     /// operator; int8 transposes are rare because the layout pass keeps them at the float
     /// graph boundary).
     static func lowerTransposeInt8(_ node: Node, _ graph: Graph, perm: [Int]?, into b: PlanBuilder?) throws -> Placement {
-        let name = "loupe_x8_transpose__scalar"
         let (x, xs, _) = try int8Activation(node, graph, 0, "data")
         let r = xs.count
         guard r <= Int(LOUPE_MAX_DIMS) else { throw Unsupported("rank \(r) above \(LOUPE_MAX_DIMS)") }
@@ -304,11 +303,6 @@ extension Lowering {
         guard p.sorted() == Array(0..<r) else { throw Unsupported("perm \(p) is not a permutation of 0..<\(r)") }
         let (y, _) = try int8Output(node, graph, p.map { xs[$0] })
         try requireSameParams(x, y, graph)
-        guard let b else { return .kernel(name) }
-        b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
-            let px = bind.int8s(x), py = bind.int8s(y)
-            return { _ in loupe_x8_transpose__scalar(r, xs, p, px, py) }
-        }
-        return .kernel(name)
+        return emitTranspose(node, b, x: x, y: y, shape: xs, perm: p, int8: true)
     }
 }
