@@ -55,15 +55,11 @@ enum BiasCorrection {
         case gemm(GemmAttributes)
 
         init?(_ op: Op) {
-            switch op {
-            case .conv(let a): self = .conv(a)
-            case .gemm(let a): self = .gemm(a)
-        case .convTranspose, .matMul, .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid, .prelu,
-             .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod, .gelu,
-             .globalAveragePool, .globalMaxPool, .reduce, .averagePool, .maxPool, .flatten, .reshape,
-             .squeeze, .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .depthSpace, .shape, .gather, .slice,
-             .cast, .constantOfShape, .expand, .identity, .dropout, .quantizeLinear, .dequantizeLinear,
-             .unsupported:
+            if case .conv(let a) = op {
+                self = .conv(a)
+            } else if case .gemm(let a) = op {
+                self = .gemm(a)
+            } else {
                 return nil
             }
         }

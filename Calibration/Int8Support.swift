@@ -37,7 +37,16 @@ public enum Int8Support {
             return .float(reason: "no float32 activation input")
         }
         let firstIn = node.input(0).flatMap { graph.type(of: $0) }?.dtype
-        switch node.op {
+        /// Lookup tables and same-parameter copies are resolved once, at compile time: the
+        /// inputs after the activation (Clip bounds, Slice bounds, shapes) must be constants.
+        func otherInputsConstant() -> Int? {
+            (1..<max(1, node.inputs.count)).first { !node.inputs[$0].isEmpty && graph.initializers[node.inputs[$0]] == nil }
+        }
+        if case .quantizeLinear = node.op { return .float(reason: "the graph is already quantized") }
+        if case .dequantizeLinear = node.op { return .float(reason: "the graph is already quantized") }
+        if case .unsupported(_, _, let reason) = node.op { return .float(reason: "unsupported op: \(reason)") }
+        guard let form = node.op.int8Form else { return .float(reason: "\(node.op.onnxName) has no int8 kernel") }
+        switch form {
         case .conv:
             guard isFloatActivation(0) else { return .float(reason: "input 0 is not a float32 activation") }
             guard let w = node.input(1), let wt = graph.initializers[w], wt.dtype == .float32 else {
@@ -47,8 +56,10 @@ public enum Int8Support {
                 return .float(reason: "the bias is not a constant")
             }
             return .weighted(weight: 1, weightAxis: 0, bias: node.input(2) != nil ? 2 : nil)
-        case .gemm(let a):
-            guard isFloatActivation(0), !a.transA else { return .float(reason: "Gemm with a transposed or constant A has no int8 form") }
+        case .gemm:
+            guard case .gemm(let a) = node.op, isFloatActivation(0), !a.transA else {
+                return .float(reason: "Gemm with a transposed or constant A has no int8 form")
+            }
             guard let b = node.input(1), let bt = graph.initializers[b], bt.dtype == .float32, bt.shape.count == 2 else {
                 return .float(reason: "B is not a 2-D float32 constant")
             }
@@ -65,60 +76,26 @@ public enum Int8Support {
                 return .float(reason: "MatMul runs in int8 only with a 2-D constant weight B")
             }
             return .weighted(weight: 1, weightAxis: 1, bias: nil)
-        case .binary(let b):
-            switch b {
-            case .add, .mul:
-                guard firstIn == .float32 else { return .float(reason: "input is \(firstIn.map { "\($0)" } ?? "untyped")") }
-                return .calibratedOutput(inputs: [0, 1])
-            case .sub, .div, .pow, .max, .min:
-                return .float(reason: "\(node.op.onnxName) has no int8 kernel")
-            }
-        case .unary(let u):
-            switch u {
-            case .sigmoid: return .fixedOutput(.sigmoidOutput)
-            case .relu, .tanh, .hardSwish: return .calibratedOutput(inputs: [0])
-            case .neg, .abs, .sqrt, .reciprocal, .exp, .log, .floor, .ceil, .erf:
-                return .float(reason: "\(node.op.onnxName) has no int8 kernel")
-            }
-        case .clip:
-            for i in 1..<max(1, node.inputs.count) where node.input(i) != nil && graph.initializers[node.inputs[i]] == nil {
-                return .float(reason: "Clip bound \(i) is not a constant")
-            }
+        case .elementwise:
+            guard firstIn == .float32 else { return .float(reason: "input is \(firstIn.map { "\($0)" } ?? "untyped")") }
+            return .calibratedOutput(inputs: [0, 1])
+        case .lookupTable:
+            if let k = otherInputsConstant() { return .float(reason: "\(node.op.onnxName) input \(k) is not a constant") }
+            // XNNPACK's qs8 sigmoid takes exactly these output parameters; a table would take any.
+            if node.op == .unary(.sigmoid) { return .fixedOutput(.sigmoidOutput) }
             return .calibratedOutput(inputs: [0])
-        case .leakyRelu, .elu, .hardSigmoid, .gelu:
-            return .calibratedOutput(inputs: [0])
-        case .globalAveragePool, .averagePool:
+        case .average:
             return .calibratedOutput(inputs: [0])
         case .concat:
             guard node.inputs.allSatisfy({ graph.type(of: $0)?.dtype == .float32 }) else {
                 return .float(reason: "Concat of non-float32 values")
             }
             return .calibratedOutput(inputs: Array(node.inputs.indices))
-        case .maxPool, .flatten, .reshape, .squeeze, .unsqueeze, .transpose, .depthSpace, .identity, .dropout:
+        case .sameParameters:
             guard isFloatActivation(0) else { return .float(reason: "input 0 is not a float32 activation") }
+            // The runtime copies a view resolved once: bounds or shapes computed at run time have no form.
+            if let k = otherInputsConstant() { return .float(reason: "\(node.op.onnxName) input \(k) is not a constant") }
             return .sameAsInput
-        case .resize(let a):
-            guard isFloatActivation(0) else { return .float(reason: "input 0 is not a float32 activation") }
-            guard a.mode == .nearest else { return .float(reason: "\(a.mode) Resize has no int8 kernel") }
-            guard node.inputs.dropFirst().allSatisfy({ $0.isEmpty || graph.initializers[$0] != nil }) else {
-                return .float(reason: "Resize scales or sizes are not constants")
-            }
-            return .sameAsInput
-        case .slice, .gather:
-            guard isFloatActivation(0) else { return .float(reason: "input 0 is not a float32 activation") }
-            // The runtime copies a view resolved once: bounds computed at run time have no form.
-            guard node.inputs.dropFirst().allSatisfy({ $0.isEmpty || graph.initializers[$0] != nil }) else {
-                return .float(reason: "\(node.op.onnxName) \(node.op == .slice ? "bounds are" : "indices are") not constants")
-            }
-            return .sameAsInput
-        case .convTranspose, .prelu, .batchNormalization, .batchNormalizationTraining,
-             .layerNormalization, .split, .mod, .globalMaxPool, .reduce, .pad,
-             .softmax, .shape, .cast, .constantOfShape, .expand:
-            return .float(reason: "\(node.op.onnxName) has no int8 kernel")
-        case .quantizeLinear, .dequantizeLinear:
-            return .float(reason: "the graph is already quantized")
-        case .unsupported(_, _, let reason):
-            return .float(reason: "unsupported op: \(reason)")
         }
     }
 

@@ -1,3 +1,5 @@
+import LoupeIR
+
 // INT8 quantization parameters in XNNPACK's scheme (DESIGN.md decision 4):
 // activations int8 asymmetric, weights int8 symmetric per output channel (QC8),
 // bias int32 with scale = inputScale · weightScale[c].
@@ -115,11 +117,7 @@ public enum Quantization {
             throw QuantizationError.biasLength(bias: bias.count, channels: weightScales.count)
         }
         let scales = biasScales(inputScale: inputScale, weightScales: weightScales)
-        return bias.indices.map { c in
-            let q = (Double(bias[c]) / Double(scales[c])).rounded(.toNearestOrEven)
-            if q.isNaN { return 0 }
-            return Int32(Swift.min(Double(Int32.max), Swift.max(Double(Int32.min), q)))
-        }
+        return bias.indices.map { c in ValueQuantization.biasCode(bias[c], scale: scales[c]) }
     }
 
     /// ONNX QuantizeLinear to int8: `saturate(roundHalfToEven(x / scale) + zeroPoint)`.

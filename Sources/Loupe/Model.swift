@@ -51,28 +51,18 @@ public final class Model {
         self.executor = try Executor(graph: optimized, threads: max(1, options.threads))
     }
 
-    /// Runs the pass pipeline for the XNNPACK runtime. A quantized (QDQ) model whose folded
-    /// int8 node the runtime refuses (an XNNPACK parameter limit, such as an Add whose
-    /// input-to-output scale ratio is out of range) is optimized again with that node kept
-    /// in float between explicit conversions; `Graph.floatIslands` then names it with the
-    /// runtime's reason, so `loupe inspect` shows it instead of the model failing to compile.
+    /// Runs the pass pipeline for the XNNPACK runtime, once. A quantized (QDQ) model whose
+    /// folded int8 node the runtime refuses (an XNNPACK parameter limit, such as an Add whose
+    /// input-to-output scale ratio is out of range) gets that node back in float between
+    /// explicit conversions; `Graph.floatIslands` then names it with the runtime's reason,
+    /// so `loupe inspect` shows it instead of the model failing to compile.
     public static func optimize(_ graph: Graph) throws -> Graph {
-        var keepFloat: [String: String] = [:]
-        var optimized = try Pipeline.optimize(graph)
-        // Each round can only add nodes, and a float node cannot be refused for int8, so
-        // this ends; the bound is a guard against a pass bug.
-        for _ in 0..<8 {
-            var refused: [String: String] = [:]
-            for node in optimized.nodes where !keepFloat.keys.contains(node.name) && Lowering.runsOnInt8(node, optimized) {
-                if case .unsupported(let reason) = Lowering.placement(of: node, in: optimized) {
-                    refused[node.name] = "the runtime refuses its int8 form: \(reason)"
-                }
+        try Pipeline.optimize(graph, options: .init(int8Refusal: { node, g in
+            guard Lowering.runsOnInt8(node, g), case .unsupported(let reason) = Lowering.placement(of: node, in: g) else {
+                return nil
             }
-            if refused.isEmpty { break }
-            keepFloat.merge(refused) { a, _ in a }
-            optimized = try Pipeline.optimize(graph, options: .init(keepFloat: keepFloat))
-        }
-        return optimized
+            return "the runtime refuses its int8 form: \(reason)"
+        }))
     }
 
     /// Runs the model. Inputs are float32 tensors keyed by input name; the result holds
@@ -123,7 +113,7 @@ public final class Model {
                 guard var t = out[v] else {
                     throw LoupeError.badInput("capture: the runtime returned no value for '\(v)'")
                 }
-                if let q = prepared.quantization[v], !t.dtype.isFloat { t = Self.dequantize(t, q) }
+                if let q = prepared.quantization[v], !t.dtype.isFloat { t = q.dequantize(t) }
                 result[v] = t
             }
         }
@@ -151,22 +141,6 @@ public final class Model {
         let executor = try Executor(graph: optimized, threads: executor.threads)
         captureCache = (values, executor)
         return executor
-    }
-
-    static func dequantize(_ t: Tensor, _ q: ValueQuantization) -> Tensor {
-        let ints = t.ints
-        let n = ints.count
-        guard let axis = q.axis, q.scales.count > 1 else {
-            return Tensor(shape: t.shape, floats: ints.map { Float($0 - Int64(q.zeroPoint)) * q.scale })
-        }
-        let a = axis < 0 ? axis + t.shape.count : axis
-        let inner = t.shape[(a + 1)...].reduce(1, *), channels = t.shape[a]
-        var out = [Float](repeating: 0, count: n)
-        for i in 0..<n {
-            let c = (i / inner) % channels
-            out[i] = Float(ints[i] - Int64(q.zeroPoints[c])) * q.scales[c]
-        }
-        return Tensor(shape: t.shape, floats: out)
     }
 
     /// Runs the slow reference interpreter on the imported (unoptimized) graph: the oracle

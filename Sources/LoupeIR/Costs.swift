@@ -10,7 +10,8 @@ extension Node {
     public func macs(in graph: Graph) -> Int {
         func shape(_ i: Int) -> [Int]? { input(i).flatMap { graph.type(of: $0)?.staticShape } }
         func outputCount() -> Int? { outputs.first.flatMap { graph.type(of: $0)?.staticShape }?.reduce(1, *) }
-        switch op {
+        guard case .multiplyAccumulate(let formula) = op.traits.kind else { return 0 }
+        switch formula {
         case .conv:
             // Weight OIHW: W[1] = inC/group, W[2...] the kernel; output count = N·O·spatial.
             guard let w = shape(1), w.count >= 2, let out = outputCount() else { return 0 }
@@ -19,19 +20,12 @@ extension Node {
             // Weight C×(outC/group)×k: every input element scatters into W[1]·k outputs.
             guard let x = shape(0), let w = shape(1), w.count >= 2 else { return 0 }
             return x.reduce(1, *) * w[1...].reduce(1, *)
-        case .gemm(let a):
+        case .gemm(let transposedA):
             guard let sa = shape(0), sa.count == 2, let out = outputCount() else { return 0 }
-            return out * (a.transA ? sa[0] : sa[1])
+            return out * (transposedA ? sa[0] : sa[1])
         case .matMul:
             guard let sa = shape(0), let k = sa.last, let out = outputCount() else { return 0 }
             return out * k
-        case .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid, .prelu, .batchNormalization,
-             .batchNormalizationTraining, .layerNormalization, .split, .mod, .gelu,
-             .globalAveragePool, .globalMaxPool, .reduce, .averagePool, .maxPool, .flatten, .reshape,
-             .squeeze, .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .depthSpace, .shape, .gather,
-             .slice, .cast, .constantOfShape, .expand, .identity, .dropout, .quantizeLinear, .dequantizeLinear,
-             .unsupported:
-            return 0
         }
     }
 
@@ -43,17 +37,10 @@ extension Node {
     public func elementwiseOps(in graph: Graph) -> Int {
         let out = outputs.first.flatMap { graph.type(of: $0)?.staticShape }?.reduce(1, *) ?? 0
         let inp = input(0).flatMap { graph.type(of: $0)?.staticShape }?.reduce(1, *) ?? 0
-        switch op {
-        case .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid, .prelu, .batchNormalization,
-             .batchNormalizationTraining, .layerNormalization, .mod, .gelu, .averagePool, .maxPool, .resize,
-             .softmax, .quantizeLinear, .dequantizeLinear:
-            return out
-        case .globalAveragePool, .globalMaxPool, .reduce:
-            return inp
-        case .conv, .convTranspose, .gemm, .matMul, .flatten, .reshape, .squeeze, .unsqueeze, .concat,
-             .split, .pad, .transpose, .depthSpace, .shape, .gather, .slice, .cast, .constantOfShape, .expand, .identity,
-             .dropout, .unsupported:
-            return 0
+        switch op.traits.kind {
+        case .elementwise: return out
+        case .reduction: return inp
+        case .multiplyAccumulate, .view, .copy, .shapeComputation, .unsupported: return 0
         }
     }
 }

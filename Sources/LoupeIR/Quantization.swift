@@ -36,6 +36,32 @@ public struct ValueQuantization: Sendable, Hashable, CustomStringConvertible {
     /// The zero point of a per-tensor quantization (the first otherwise).
     public var zeroPoint: Int32 { zeroPoints[0] }
 
+    /// `(codes − zeroPoint) · scale` per tensor, or per slice along `axis`: ONNX
+    /// DequantizeLinear of integer codes.
+    public func dequantize(_ codes: Tensor) -> Tensor {
+        let q = codes.ints
+        var out = [Float](repeating: 0, count: q.count)
+        if let axis, scales.count > 1 {
+            let a = axis < 0 ? axis + codes.shape.count : axis
+            let inner = codes.shape[(a + 1)...].reduce(1, *), channels = codes.shape[a]
+            for i in q.indices {
+                let c = (i / inner) % channels
+                out[i] = Float(q[i] - Int64(zeroPoints[c])) * scales[c]
+            }
+        } else {
+            for i in q.indices { out[i] = Float(q[i] - Int64(zeroPoints[0])) * scales[0] }
+        }
+        return Tensor(shape: codes.shape, floats: out)
+    }
+
+    /// Int32 codes `roundHalfToEven(real / scale)` saturated to the int32 range (NaN → 0):
+    /// a bias at scale input · weight, as XNNPACK's qc8 operators take it.
+    public static func biasCode(_ real: Float, scale: Float) -> Int32 {
+        let q = (Double(real) / Double(scale)).rounded(.toNearestOrEven)
+        if q.isNaN { return 0 }
+        return Int32(Swift.min(Double(Int32.max), Swift.max(Double(Int32.min), q)))
+    }
+
     public var description: String {
         if let axis { return "per-axis(\(axis), \(scales.count) scales)" }
         return "scale \(scales[0]) zp \(zeroPoints[0])"

@@ -1,33 +1,5 @@
 // IR invariants, checked after import and after the pass pipeline.
 
-extension Op {
-    /// How many inputs the op takes (`min...max`; trailing optional inputs may be omitted or
-    /// empty) and how many outputs it may have.
-    public var arity: (inputs: ClosedRange<Int>, outputs: ClosedRange<Int>) {
-        switch self {
-        case .conv, .convTranspose, .gemm: return (2...3, 1...1)
-        case .matMul, .binary, .prelu, .reshape, .unsqueeze, .gather, .expand: return (2...2, 1...1)
-        case .mod: return (2...2, 1...1)
-        case .unary, .gelu, .leakyRelu, .elu, .hardSigmoid, .globalAveragePool, .globalMaxPool, .averagePool,
-             .flatten, .softmax, .transpose, .depthSpace, .shape, .cast, .constantOfShape, .identity:
-            return (1...1, 1...1)
-        case .maxPool: return (1...1, 1...2)
-        case .clip: return (1...3, 1...1)
-        case .batchNormalization, .batchNormalizationTraining: return (5...5, 1...1)
-        case .layerNormalization: return (2...3, 1...3)
-        case .split: return (1...2, 1...Int.max)
-        case .reduce, .squeeze: return (1...2, 1...1)
-        case .concat: return (1...Int.max, 1...1)
-        case .pad: return (2...4, 1...1)
-        case .resize: return (1...4, 1...1)
-        case .slice: return (3...5, 1...1)
-        case .dropout: return (1...3, 1...2)
-        case .quantizeLinear, .dequantizeLinear: return (2...3, 1...1)
-        case .unsupported: return (0...Int.max, 0...Int.max)
-        }
-    }
-}
-
 extension Graph {
     /// Checks the IR invariants: no `.unsupported` nodes; nodes in topological order with
     /// every input defined exactly once before use (graph input, initializer or an earlier

@@ -46,9 +46,7 @@ import LoupeIR
 /// clamps already fused) and before LiftOneDimensional / ConvertToNHWC.
 public struct FoldQuantization: GraphPass {
     public let name = "fold-quantization"
-    /// Nodes to leave in float, by name, with the reason to record.
-    public let keepFloat: [String: String]
-    public init(keepFloat: [String: String] = [:]) { self.keepFloat = keepFloat }
+    public init() {}
 
     public func run(on graph: inout Graph) throws -> Bool {
         guard graph.nodes.contains(where: { $0.op.isQuantize || $0.op.isDequantize }) else { return false }
@@ -73,36 +71,6 @@ public struct FoldQuantization: GraphPass {
         return changed
     }
 
-    /// How an op runs in int8, or nil when Loupe has no int8 form for it.
-    enum Int8Form {
-        /// `average`: one activation in, an output with its own parameters (global and
-        /// windowed average pooling).
-        case conv, gemm, matMul, elementwise, average, lookupTable, concat
-        /// Output parameters equal the input's (MaxPool, data movement).
-        case sameParameters
-    }
-
-    static func int8Form(_ op: Op) -> Int8Form? {
-        switch op {
-        case .conv: return .conv
-        case .gemm: return .gemm
-        case .matMul: return .matMul
-        case .binary(let b): return b == .add || b == .mul ? .elementwise : nil
-        case .unary, .clip, .leakyRelu, .elu, .hardSigmoid: return .lookupTable
-        case .globalAveragePool, .averagePool: return .average
-        case .concat: return .concat
-        case .maxPool, .reshape, .flatten, .squeeze, .unsqueeze, .transpose, .depthSpace, .identity, .slice, .gather:
-            return .sameParameters
-        // Nearest picks input elements: codes move unchanged. Linear mixes them (no int8 form).
-        case .resize(let a): return a.mode == .nearest ? .sameParameters : nil
-        case .convTranspose, .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization,
-             .split, .mod, .gelu, .globalMaxPool, .reduce, .pad, .softmax, .shape,
-             .cast, .constantOfShape, .expand, .dropout, .quantizeLinear, .dequantizeLinear,
-             .unsupported:
-            return nil
-        }
-    }
-
     /// Rewrites every node that touches quantized data (reads a DQ or feeds a Q); records the
     /// reason for each one it leaves in float.
     func foldOps(_ graph: inout Graph) throws -> Bool {
@@ -116,11 +84,6 @@ public struct FoldQuantization: GraphPass {
             let readsDQ = node.inputs.contains { v in producers[v].map { graph.nodes[$0].op.isDequantize } ?? false }
             let feedsQ = node.outputs.contains { v in (consumers[v] ?? []).contains { graph.nodes[$0].op.isQuantize } }
             guard readsDQ || feedsQ else { i += 1; continue }
-            if let reason = keepFloat[node.name] {
-                graph.floatIslands[node.name] = reason
-                i += 1
-                continue
-            }
             do {
                 let inserted = try fold(at: i, in: &graph, producers: producers, consumers: consumers)
                 graph.floatIslands[node.name] = nil
@@ -213,7 +176,7 @@ public struct FoldQuantization: GraphPass {
                }) {
                 return (base, Tensor(shape: [channels], ints: codes.ints, dtype: .int32))
             }
-            real = dequantized(codes, params).floats
+            real = params.quantization.dequantize(codes).floats
         } else {
             throw NotFolded("bias '\(v)' is not a constant")
         }
@@ -228,7 +191,7 @@ public struct FoldQuantization: GraphPass {
     /// Folds node `i`; returns how many nodes were inserted after it.
     func fold(at i: Int, in graph: inout Graph, producers: [String: Int], consumers: [String: [Int]]) throws(NotFolded) -> Int {
         let node = graph.nodes[i]
-        guard let form = Self.int8Form(node.op) else {
+        guard let form = node.op.int8Form else {
             if case .batchNormalization = node.op {
                 // ONNX Runtime quantizes a Conv→BatchNormalization pair as two ops; the fold
                 // into the conv has to happen before quantization (its quant_pre_process).
@@ -420,7 +383,7 @@ public struct FoldQuantization: GraphPass {
             guard node.op.isDequantize, let x = node.input(0), let codes = graph.initializers[x],
                   !graph.isGraphOutput(node.outputs[0]),
                   let params = try? graph.affineParams(of: node) else { return true }
-            graph.initializers[node.outputs[0]] = dequantized(codes, params)
+            graph.initializers[node.outputs[0]] = params.quantization.dequantize(codes)
             graph.types[node.outputs[0]] = nil
             changed = true
             return false

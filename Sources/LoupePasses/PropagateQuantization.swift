@@ -48,7 +48,7 @@ public struct PropagateQuantization: GraphPass {
             let readsInt8 = node.input(0).flatMap { graph.type(of: $0) }?.dtype == .int8
             for (k, v) in node.inputs.enumerated() where !v.isEmpty && graph.quantization[v] == nil {
                 guard let t = graph.type(of: v) else { continue }
-                let quantizedOperand = readsInt8 && (t.dtype == .int8 || t.dtype == .int32) && isQuantizedOperand(node.op, k)
+                let quantizedOperand = readsInt8 && (t.dtype == .int8 || t.dtype == .int32) && node.op.traits.valueInputs.contains(k)
                 if t.dtype == .int8 || quantizedOperand {
                     throw LoupeError.verification("\(t.dtype) value '\(v)' (input \(k) of \(node.reference)) has no quantization parameters")
                 }
@@ -56,20 +56,6 @@ public struct PropagateQuantization: GraphPass {
             for v in node.outputs where !v.isEmpty && graph.quantization[v] == nil && graph.type(of: v)?.dtype == .int8 {
                 throw LoupeError.verification("int8 value '\(v)' (output of \(node.reference)) has no quantization parameters")
             }
-        }
-    }
-
-    /// Inputs that carry numbers (not shapes, axes or bounds given in real units).
-    private static func isQuantizedOperand(_ op: Op, _ k: Int) -> Bool {
-        switch op {
-        case .conv, .gemm, .concat, .binary: return true
-        case .matMul: return k < 2
-        case .convTranspose, .unary, .clip, .leakyRelu, .elu, .hardSigmoid, .prelu, .batchNormalization,
-             .batchNormalizationTraining, .layerNormalization, .split, .mod, .gelu, .globalAveragePool,
-             .globalMaxPool, .reduce, .averagePool, .maxPool, .flatten, .reshape, .squeeze, .unsqueeze, .pad,
-             .resize, .softmax, .transpose, .depthSpace, .shape, .gather, .slice, .cast, .constantOfShape, .expand,
-             .identity, .dropout, .quantizeLinear, .dequantizeLinear, .unsupported:
-            return k == 0
         }
     }
 }

@@ -35,34 +35,15 @@ struct AffineParams: Equatable {
     }
 }
 
-extension Op {
-    /// Ops that only move or re-label elements (no arithmetic): they commute with a
-    /// per-tensor DequantizeLinear, so int8 codes can flow through them unchanged.
-    var isDataMovement: Bool {
-        switch self {
-        case .reshape, .flatten, .squeeze, .unsqueeze, .transpose, .depthSpace, .identity, .slice, .gather: return true
-        case .conv, .convTranspose, .gemm, .matMul, .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid,
-             .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod,
-             .gelu, .globalAveragePool, .globalMaxPool, .reduce, .averagePool, .maxPool, .concat, .pad,
-             .resize, .softmax, .shape, .cast, .constantOfShape, .expand, .dropout,
-             .quantizeLinear, .dequantizeLinear, .unsupported:
-            return false
-        }
-    }
-}
-
 extension Graph {
     /// The constant parameters of a Q or DQ node; throws the reason they cannot be read.
     func affineParams(of node: Node) throws(NotFolded) -> AffineParams {
         let axisAttribute: Int
-        switch node.op {
-        case .quantizeLinear(let a, _): axisAttribute = a
-        case .dequantizeLinear(let a): axisAttribute = a
-        case .conv, .convTranspose, .gemm, .matMul, .binary, .unary, .clip, .leakyRelu, .elu, .hardSigmoid,
-             .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod,
-             .gelu, .globalAveragePool, .globalMaxPool, .reduce, .averagePool, .maxPool, .flatten, .reshape,
-             .squeeze, .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .depthSpace, .shape, .gather,
-             .slice, .cast, .constantOfShape, .expand, .identity, .dropout, .unsupported:
+        if case .quantizeLinear(let a, _) = node.op {
+            axisAttribute = a
+        } else if case .dequantizeLinear(let a) = node.op {
+            axisAttribute = a
+        } else {
             preconditionFailure("affineParams(of:) called on \(node.op.onnxName)")
         }
         guard let scaleName = node.input(1), let scale = initializers[scaleName], scale.dtype.isFloat else {
@@ -102,29 +83,7 @@ extension Graph {
     }
 }
 
-/// `(codes − zeroPoint) · scale`, per tensor or per slice along the params' axis.
-func dequantized(_ codes: Tensor, _ p: AffineParams) -> Tensor {
-    let q = codes.ints
-    var out = [Float](repeating: 0, count: q.count)
-    if let axis = p.axis {
-        let inner = codes.shape[(axis + 1)...].reduce(1, *)
-        let n = codes.shape[axis]
-        for i in q.indices {
-            let c = (i / inner) % n
-            out[i] = Float(Int32(truncatingIfNeeded: q[i]) - p.zeroPoints[c]) * p.scales[c]
-        }
-    } else {
-        for i in q.indices { out[i] = Float(Int64(q[i]) - Int64(p.zeroPoints[0])) * p.scales[0] }
-    }
-    return Tensor(shape: codes.shape, floats: out)
-}
-
-/// Int32 bias codes `roundHalfToEven(b / scale)` saturated to the int32 range (NaN → 0),
-/// as LoupeCalibration's `Quantization.quantizeBias` (not importable from here).
+/// Int32 bias codes at the given per-channel scales (``ValueQuantization/biasCode(_:scale:)``).
 func quantizeBias(_ real: [Float], scales: [Float]) -> [Int64] {
-    zip(real, scales).map { b, s in
-        let q = (Double(b) / Double(s)).rounded(.toNearestOrEven)
-        if q.isNaN { return 0 }
-        return Int64(Swift.min(Double(Int32.max), Swift.max(Double(Int32.min), q)))
-    }
+    zip(real, scales).map { b, s in Int64(ValueQuantization.biasCode(b, scale: s)) }
 }
