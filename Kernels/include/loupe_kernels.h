@@ -291,7 +291,15 @@ typedef enum loupe_lut_function {
   loupe_lut_exp,
   loupe_lut_log,
   loupe_lut_erf,
+  loupe_lut_gelu,          /* x * (1 + erf(x / sqrt(2))) / 2 */
+  loupe_lut_gelu_tanh,     /* x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))) / 2 */
+  loupe_lut_function_count /* not a function: the number of them (new ones go above) */
 } loupe_lut_function;
+/* f(x) in double precision (activation/function.c): the definition the tables are built from. */
+double loupe_activation_eval(loupe_lut_function f, double x, double p0, double p1);
+/* y[i] = f(x[i]) evaluated in double, rounded to float: the float kernel of activations that
+ * have no SIMD kernel (correct, not fast; `loupe inspect` names it). In-place allowed. */
+void loupe_f32_activation__scalar(loupe_lut_function f, double p0, double p1, size_t n, const float* x, float* y);
 
 /* table[(uint8_t) q] = quantize_out(f(dequantize_in(q))) for q in [-128, 127], in double:
  * dequantize (q - zp) * scale, quantize round-half-even(y / scale) + zp saturated to int8,

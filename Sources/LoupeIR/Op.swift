@@ -198,14 +198,17 @@ public struct ResizeAttributes: Sendable, Hashable {
     }
 }
 
-/// Element-wise binary ops with numpy-style broadcasting.
+/// Element-wise binary ops with numpy-style broadcasting; the raw value is the ONNX name.
 public enum BinaryOp: String, Sendable, Hashable, CaseIterable {
-    case add, sub, mul, div, pow, max, min
+    case add = "Add", sub = "Sub", mul = "Mul", div = "Div", pow = "Pow", max = "Max", min = "Min"
 }
 
-/// Element-wise unary ops without parameters.
+/// Element-wise unary ops without parameters; the raw value is the ONNX name, which is all
+/// the importer and exporter need.
 public enum UnaryOp: String, Sendable, Hashable, CaseIterable {
-    case relu, sigmoid, tanh, hardSwish, neg, abs, sqrt, reciprocal, exp, log, floor, ceil, erf
+    case relu = "Relu", sigmoid = "Sigmoid", tanh = "Tanh", hardSwish = "HardSwish", neg = "Neg", abs = "Abs"
+    case sqrt = "Sqrt", reciprocal = "Reciprocal", exp = "Exp", log = "Log", floor = "Floor", ceil = "Ceil"
+    case erf = "Erf"
 }
 
 /// Reductions (ReduceMean, ReduceSum, …).
@@ -326,32 +329,8 @@ public enum Op: Sendable, Hashable {
         case .convTranspose: return "ConvTranspose"
         case .gemm: return "Gemm"
         case .matMul: return "MatMul"
-        case .binary(let b):
-            switch b {
-            case .add: return "Add"
-            case .sub: return "Sub"
-            case .mul: return "Mul"
-            case .div: return "Div"
-            case .pow: return "Pow"
-            case .max: return "Max"
-            case .min: return "Min"
-            }
-        case .unary(let u):
-            switch u {
-            case .relu: return "Relu"
-            case .sigmoid: return "Sigmoid"
-            case .tanh: return "Tanh"
-            case .hardSwish: return "HardSwish"
-            case .neg: return "Neg"
-            case .abs: return "Abs"
-            case .sqrt: return "Sqrt"
-            case .reciprocal: return "Reciprocal"
-            case .exp: return "Exp"
-            case .log: return "Log"
-            case .floor: return "Floor"
-            case .ceil: return "Ceil"
-            case .erf: return "Erf"
-            }
+        case .binary(let b): return b.rawValue
+        case .unary(let u): return u.rawValue
         case .clip: return "Clip"
         case .leakyRelu: return "LeakyRelu"
         case .elu: return "Elu"

@@ -147,6 +147,7 @@ public enum ONNXImporter {
         guard supportedOpsets.contains(n.opset) else {
             return [n.unsupported("opset \(n.opset) is outside the supported range \(supportedOpsets.lowerBound)...\(supportedOpsets.upperBound)")]
         }
+        if let u = UnaryOp(rawValue: n.opType) { return try n.simple(.unary(u), inputs: 1...1) }
         switch n.opType {
         case "Conv": return try mapConv(n, &b, transposed: false)
         case "ConvTranspose": return try mapConv(n, &b, transposed: true)
@@ -162,19 +163,6 @@ public enum ONNXImporter {
         case "Mod": return try mapMod(n)
         case "Max": return try mapVariadic(n, .max, &b)
         case "Min": return try mapVariadic(n, .min, &b)
-        case "Relu": return try n.simple(.unary(.relu), inputs: 1...1)
-        case "Sigmoid": return try n.simple(.unary(.sigmoid), inputs: 1...1)
-        case "Tanh": return try n.simple(.unary(.tanh), inputs: 1...1)
-        case "HardSwish": return try n.simple(.unary(.hardSwish), inputs: 1...1)
-        case "Neg": return try n.simple(.unary(.neg), inputs: 1...1)
-        case "Abs": return try n.simple(.unary(.abs), inputs: 1...1)
-        case "Sqrt": return try n.simple(.unary(.sqrt), inputs: 1...1)
-        case "Reciprocal": return try n.simple(.unary(.reciprocal), inputs: 1...1)
-        case "Exp": return try n.simple(.unary(.exp), inputs: 1...1)
-        case "Log": return try n.simple(.unary(.log), inputs: 1...1)
-        case "Floor": return try n.simple(.unary(.floor), inputs: 1...1)
-        case "Ceil": return try n.simple(.unary(.ceil), inputs: 1...1)
-        case "Erf": return try n.simple(.unary(.erf), inputs: 1...1)
         case "Gelu": return try mapGelu(n)
         case "Clip": return try mapClip(n, &b)
         case "LeakyRelu": return try n.simple(.leakyRelu(alpha: n.float("alpha", default: 0.01)), inputs: 1...1)

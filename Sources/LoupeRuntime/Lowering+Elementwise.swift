@@ -152,53 +152,6 @@ extension Lowering {
         return .kernel(name)
     }
 
-    static func lowerUnary(_ node: Node, _ graph: Graph, _ op: UnaryOp, into b: PlanBuilder?) throws -> Placement {
-        switch op {
-        case .relu:
-            return try emitClamp(node, graph, b, 0, .infinity)
-        case .sigmoid:
-            return try emitUnaryNC(node, graph, b, "xnn_create_sigmoid_nc_f32",
-                                   create: { xnn_create_sigmoid_nc_f32($0, $1, $2, 0, $3) },
-                                   setup: { xnn_setup_sigmoid_nc_f32($0, $1, $2, $3, $4) })
-        case .hardSwish:
-            return try emitUnaryNC(node, graph, b, "xnn_create_hardswish_nc_f32",
-                                   create: { xnn_create_hardswish_nc_f32($0, $1, $2, 0, $3) },
-                                   setup: { xnn_setup_hardswish_nc_f32($0, $1, $2, $3, $4) })
-        case .neg:
-            return try emitUnaryNC(node, graph, b, "xnn_create_negate_nc_f32",
-                                   create: { xnn_create_negate_nc_f32($0, $1, $2, 0, $3) },
-                                   setup: { xnn_setup_negate_nc_f32($0, $1, $2, $3, $4) })
-        case .abs:
-            return try emitUnaryNC(node, graph, b, "xnn_create_abs_nc_f32",
-                                   create: { xnn_create_abs_nc_f32($0, $1, $2, 0, $3) },
-                                   setup: { xnn_setup_abs_nc_f32($0, $1, $2, $3, $4) })
-        case .sqrt:
-            return try emitUnaryNC(node, graph, b, "xnn_create_square_root_nc_f32",
-                                   create: { xnn_create_square_root_nc_f32($0, $1, $2, 0, $3) },
-                                   setup: { xnn_setup_square_root_nc_f32($0, $1, $2, $3, $4) })
-        case .floor:
-            return try emitUnaryNC(node, graph, b, "xnn_create_floor_nc_f32",
-                                   create: { xnn_create_floor_nc_f32($0, $1, $2, 0, $3) },
-                                   setup: { xnn_setup_floor_nc_f32($0, $1, $2, $3, $4) })
-        case .ceil:
-            return try emitUnaryNC(node, graph, b, "xnn_create_ceiling_nc_f32",
-                                   create: { xnn_create_ceiling_nc_f32($0, $1, $2, 0, $3) },
-                                   setup: { xnn_setup_ceiling_nc_f32($0, $1, $2, $3, $4) })
-        case .tanh:
-            return try emitKernelElementwise(node, graph, b, "loupe_f32_tanh") { n, x, y, _ in loupe_f32_tanh(n, x, y) }
-        // The 2022 XNNPACK has no f32 operator for these: scalar libm kernels until a SIMD
-        // variant is needed.
-        case .reciprocal:
-            return try emitKernelElementwise(node, graph, b, "loupe_f32_reciprocal__scalar") { n, x, y, _ in loupe_f32_reciprocal__scalar(n, x, y) }
-        case .exp:
-            return try emitKernelElementwise(node, graph, b, "loupe_f32_exp__scalar") { n, x, y, _ in loupe_f32_exp__scalar(n, x, y) }
-        case .log:
-            return try emitKernelElementwise(node, graph, b, "loupe_f32_log__scalar") { n, x, y, _ in loupe_f32_log__scalar(n, x, y) }
-        case .erf:
-            return try emitKernelElementwise(node, graph, b, "loupe_f32_erf__scalar") { n, x, y, _ in loupe_f32_erf__scalar(n, x, y) }
-        }
-    }
-
     /// Clip with constant (or absent) min/max → `xnn_create_clamp_nc_f32`.
     static func lowerClip(_ node: Node, _ graph: Graph, into b: PlanBuilder?) throws -> Placement {
         let lo = try constantFloats(node, graph, 1, "min")?.first ?? -.infinity

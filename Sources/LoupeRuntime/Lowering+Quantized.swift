@@ -59,6 +59,8 @@ extension Lowering {
         case .hardSigmoid(let alpha, let beta):
             guard alpha.isFinite, beta.isFinite else { throw Unsupported("HardSigmoid alpha/beta must be finite") }
             return try emitLUT(node, graph, b, label: "HardSigmoid", loupe_lut_hardsigmoid, Double(alpha), Double(beta))
+        case .gelu(let tanhApproximation):
+            return try emitLUT(node, graph, b, label: "Gelu", tanhApproximation ? loupe_lut_gelu_tanh : loupe_lut_gelu, 0, 0)
         case .globalAveragePool(let layout): return try lowerGlobalAveragePoolQS8(node, graph, layout: layout, into: b)
         case .maxPool(let a): return try lowerMaxPoolS8(node, graph, a, into: b)
         case .averagePool(let a): return try lowerAveragePoolS8(node, graph, a, into: b)
@@ -73,7 +75,7 @@ extension Lowering {
         case .prelu:
             throw Unsupported("int8 PRelu: a per-channel slope is not one lookup table; \(inFloat)")
         case .convTranspose, .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod,
-             .gelu, .globalMaxPool, .reduce, .pad, .softmax, .shape, .cast,
+             .globalMaxPool, .reduce, .pad, .softmax, .shape, .cast,
              .constantOfShape, .expand:
             throw Unsupported("int8 \(node.op.onnxName) \(inFloat)")
         case .quantizeLinear, .dequantizeLinear:
@@ -288,30 +290,6 @@ extension Lowering {
             return { pool in task.run(pool) }
         }
         return .kernel(name)
-    }
-
-    /// Unary activations: Sigmoid on XNNPACK when its output parameters are the ones it
-    /// supports (scale 1/256, zero point −128), every other one (and Sigmoid otherwise) a table.
-    static func lowerUnaryInt8(_ node: Node, _ graph: Graph, _ op: UnaryOp, into b: PlanBuilder?) throws -> Placement {
-        switch op {
-        case .sigmoid:
-            let y = try output(node)
-            let qy = try quantParams(y, graph, "output")
-            if qy.scale == 0x1.0p-8 && qy.zeroPoint == -128 { return try emitSigmoidQS8(node, graph, into: b) }
-            return try emitLUT(node, graph, b, label: "Sigmoid", loupe_lut_sigmoid, 0, 0)
-        case .relu: return try emitLUT(node, graph, b, label: "Relu", loupe_lut_relu, 0, 0)
-        case .hardSwish: return try emitLUT(node, graph, b, label: "HardSwish", loupe_lut_hardswish, 0, 0)
-        case .tanh: return try emitLUT(node, graph, b, label: "Tanh", loupe_lut_tanh, 0, 0)
-        case .neg: return try emitLUT(node, graph, b, label: "Neg", loupe_lut_neg, 0, 0)
-        case .abs: return try emitLUT(node, graph, b, label: "Abs", loupe_lut_abs, 0, 0)
-        case .sqrt: return try emitLUT(node, graph, b, label: "Sqrt", loupe_lut_sqrt, 0, 0)
-        case .reciprocal: return try emitLUT(node, graph, b, label: "Reciprocal", loupe_lut_reciprocal, 0, 0)
-        case .exp: return try emitLUT(node, graph, b, label: "Exp", loupe_lut_exp, 0, 0)
-        case .log: return try emitLUT(node, graph, b, label: "Log", loupe_lut_log, 0, 0)
-        case .floor: return try emitLUT(node, graph, b, label: "Floor", loupe_lut_floor, 0, 0)
-        case .ceil: return try emitLUT(node, graph, b, label: "Ceil", loupe_lut_ceil, 0, 0)
-        case .erf: return try emitLUT(node, graph, b, label: "Erf", loupe_lut_erf, 0, 0)
-        }
     }
 
     /// Sigmoid with output scale 1/256, zero point −128 → `xnn_create_sigmoid_nc_qs8`.

@@ -38,6 +38,8 @@ final class LutKernelTests: XCTestCase {
         case loupe_lut_exp: return { Foundation.exp($0) }
         case loupe_lut_log: return { Foundation.log($0) }
         case loupe_lut_erf: return { Foundation.erf($0) }
+        case loupe_lut_gelu: return { 0.5 * $0 * (1 + Foundation.erf($0 * 0.70710678118654752440)) }
+        case loupe_lut_gelu_tanh: return { 0.5 * $0 * (1 + Foundation.tanh(0.7978845608028654 * ($0 + 0.044715 * $0 * $0 * $0))) }
         default: preconditionFailure("unknown table function \(f)")
         }
     }
@@ -63,7 +65,24 @@ final class LutKernelTests: XCTestCase {
         ("abs", loupe_lut_abs, 0, 0), ("sqrt", loupe_lut_sqrt, 0, 0), ("floor", loupe_lut_floor, 0, 0),
         ("ceil", loupe_lut_ceil, 0, 0), ("reciprocal", loupe_lut_reciprocal, 0, 0), ("exp", loupe_lut_exp, 0, 0),
         ("log", loupe_lut_log, 0, 0), ("erf", loupe_lut_erf, 0, 0),
+        ("gelu", loupe_lut_gelu, 0, 0), ("gelu_tanh", loupe_lut_gelu_tanh, 0, 0),
     ]
+
+    /// The float kernel of activations without a SIMD kernel evaluates the same definition:
+    /// each output is the double reference rounded to float, over a sweep with ±0, tails and NaN.
+    func testScalarActivationKernelIsTheDefinitionRoundedToFloat() {
+        var xs: [Float] = stride(from: -12, through: 12, by: 0.0625).map { Float($0) }
+        xs += [0, -0, 1e-30, -1e-30, 80, -80, .nan]
+        for (name, f, p0, p1) in Self.functions {
+            var ys = [Float](repeating: 0, count: xs.count)
+            loupe_f32_activation__scalar(f, p0, p1, xs.count, xs, &ys)
+            let ref = Self.reference(f, p0, p1)
+            for (x, y) in zip(xs, ys) {
+                let want = Float(ref(Double(x)))
+                XCTAssertTrue(y == want || (y.isNaN && want.isNaN), "\(name)(\(x)) = \(y), want \(want)")
+            }
+        }
+    }
 
     func testEveryTableIsExactOnAll256Codes() {
         for (name, f, p0, p1) in Self.functions {
@@ -94,6 +113,7 @@ final class LutKernelTests: XCTestCase {
 
     func testBuilderRejectsBadParameters() {
         var table = [UInt8](repeating: 0, count: 256)
+        XCTAssertEqual(loupe_x8_lut_build(loupe_lut_function_count, 0, 0, 1, 0, 1, 0, &table), -1, "not a function")
         XCTAssertEqual(loupe_x8_lut_build(loupe_lut_relu, 0, 0, 0, 0, 1, 0, &table), -1, "zero input scale")
         XCTAssertEqual(loupe_x8_lut_build(loupe_lut_relu, 0, 0, 1, 0, .nan, 0, &table), -1, "NaN output scale")
         XCTAssertEqual(loupe_x8_lut_build(loupe_lut_relu, 0, 0, 1, 0, .infinity, 0, &table), -1, "infinite scale")

@@ -163,6 +163,8 @@ final class Int8OpTests: XCTestCase {
             ("leaky", .leakyRelu(alpha: 0.1), [x], b.params(-0.6, 7), "LeakyRelu"),
             ("elu", .elu(alpha: 1), [x], b.params(-1, 7), "Elu"),
             ("tanh", .unary(.tanh), [x], b.params(-1, 1), "Tanh"),
+            ("gelu", .gelu(tanhApproximation: false), [x], b.params(-0.2, 7), "Gelu"),
+            ("gelu-tanh", .gelu(tanhApproximation: true), [x], b.params(-0.2, 7), "Gelu"),
         ]
         for (name, op, ins, q, _) in cases { b.node(op, ins, name, [1, 5, 7, 33], q) }
         for (name, _, _, _, _) in cases { b.output(name) }

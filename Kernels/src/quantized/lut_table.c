@@ -8,36 +8,6 @@
 #include <math.h>
 #include "loupe_kernels.h"
 
-static double lut_apply(loupe_lut_function f, double x, double p0, double p1) {
-  switch (f) {
-    case loupe_lut_identity: return x;
-    case loupe_lut_relu: return x < 0.0 ? 0.0 : x;
-    case loupe_lut_clip: return x < p0 ? p0 : (x > p1 ? p1 : x);
-    case loupe_lut_leaky_relu: return x < 0.0 ? p0 * x : x;
-    case loupe_lut_elu: return x < 0.0 ? p0 * (exp(x) - 1.0) : x;
-    case loupe_lut_hardsigmoid: {
-      const double v = p0 * x + p1;
-      return v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v);
-    }
-    case loupe_lut_hardswish: {
-      const double v = x * (1.0 / 6.0) + 0.5;
-      return x * (v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v));
-    }
-    case loupe_lut_sigmoid: return 1.0 / (1.0 + exp(-x));
-    case loupe_lut_tanh: return tanh(x);
-    case loupe_lut_neg: return -x;
-    case loupe_lut_abs: return fabs(x);
-    case loupe_lut_sqrt: return sqrt(x);
-    case loupe_lut_floor: return floor(x);
-    case loupe_lut_ceil: return ceil(x);
-    case loupe_lut_reciprocal: return 1.0 / x;
-    case loupe_lut_exp: return exp(x);
-    case loupe_lut_log: return log(x);
-    case loupe_lut_erf: return erf(x);
-  }
-  return NAN;
-}
-
 static int valid_scale(float s) { return isfinite(s) && s > 0.0f && isnormal(s); }
 
 int loupe_x8_lut_build(loupe_lut_function f, double p0, double p1, float input_scale, int32_t input_zero_point,
@@ -45,13 +15,13 @@ int loupe_x8_lut_build(loupe_lut_function f, double p0, double p1, float input_s
   if (!valid_scale(input_scale) || !valid_scale(output_scale)) return -1;
   if (input_zero_point < -128 || input_zero_point > 127) return -1;
   if (output_zero_point < -128 || output_zero_point > 127) return -1;
-  if ((unsigned)f > (unsigned)loupe_lut_erf) return -1;
+  if ((unsigned)f >= (unsigned)loupe_lut_function_count) return -1;
   /* nearbyint rounds half to even only in the default rounding mode. */
   const int mode = fegetround();
   if (mode != FE_TONEAREST) fesetround(FE_TONEAREST);
   for (int q = -128; q < 128; q++) {
     const double x = (double)(q - input_zero_point) * (double)input_scale;
-    const double r = lut_apply(f, x, p0, p1) / (double)output_scale;
+    const double r = loupe_activation_eval(f, x, p0, p1) / (double)output_scale;
     int32_t code;
     if (isnan(r)) {
       code = output_zero_point;
