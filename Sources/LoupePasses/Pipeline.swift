@@ -30,19 +30,20 @@ public enum Pipeline {
 
     /// One entry of the pipeline.
     struct Step {
-        /// The pass, made for the graph as it is when the step runs (FallBackToFloat needs
-        /// the runtime's refusals of that graph); nil skips the step.
-        var pass: (Graph, Options) -> (any GraphPass)?
+        /// The pass's name (``GraphPass/name``).
+        var name: String
+        /// Runs only when the pipeline converts to NHWC.
+        var nhwcOnly = false
         /// How often the pass may run in a row while it keeps changing the graph.
         var rounds = 1
+        /// The pass, made for the graph as it is when the step runs (FallBackToFloat needs
+        /// the runtime's refusals of that graph); nil skips the step.
+        var make: (Graph, Options) -> (any GraphPass)?
 
-        init(rounds: Int = 1, _ pass: @escaping (Graph, Options) -> (any GraphPass)?) {
-            self.rounds = rounds
-            self.pass = pass
+        static func always(_ pass: any GraphPass, rounds: Int = 1) -> Step {
+            Step(name: pass.name, rounds: rounds) { _, _ in pass }
         }
-
-        static func always(_ pass: any GraphPass) -> Step { Step { _, _ in pass } }
-        static func nhwc(_ pass: any GraphPass) -> Step { Step { _, o in o.convertToNHWC ? pass : nil } }
+        static func nhwc(_ pass: any GraphPass) -> Step { Step(name: pass.name, nhwcOnly: true) { _, _ in pass } }
     }
 
     /// The passes in order. Each comment says why the step sits where it does.
@@ -51,7 +52,7 @@ public enum Pipeline {
         .always(RemoveIdentity()),
         // To a fixed point: each round may make more shapes static (a Reshape whose shape
         // just became constant), which lets more Shape nodes fold.
-        Step(rounds: 16) { _, _ in FoldConstants() },
+        .always(FoldConstants(), rounds: 16),
         // Again: a Slice whose bounds were Shape computations is only now seen to take the
         // whole tensor.
         .always(RemoveIdentity()),
@@ -87,7 +88,7 @@ public enum Pipeline {
         .always(PropagateQuantization()),
         // Last: the runtime judges the finished graph; what it refuses in int8 goes back to
         // float here, once.
-        Step { g, o in
+        Step(name: FallBackToFloat(refused: [:]).name) { g, o in
             guard let refusal = o.int8Refusal else { return nil }
             var refused: [String: String] = [:]
             for node in g.nodes { if let reason = refusal(node, g) { refused[node.name] = reason } }
@@ -97,7 +98,7 @@ public enum Pipeline {
 
     /// The names of the passes in the order they run with `options` (for docs and tests).
     public static func passNames(_ options: Options = Options()) -> [String] {
-        steps.compactMap { $0.pass(Graph(name: ""), options)?.name }
+        steps.filter { options.convertToNHWC || !$0.nhwcOnly }.map(\.name)
     }
 
     /// Runs the pipeline on a copy of `graph` and returns the optimized graph. Graph inputs
@@ -110,22 +111,28 @@ public enum Pipeline {
         // Unsupported nodes are reported by the final verify, as one list.
         let verifyEach = options.verifyEachPass && !g.nodes.contains { if case .unsupported = $0.op { true } else { false } }
         for step in steps {
+            guard options.convertToNHWC || !step.nhwcOnly else { continue }
             for _ in 0..<step.rounds {
-                guard let pass = step.pass(g, options), try pass.run(on: &g) else { break }
-                // With the evaluator: until FoldConstants has run, a Reshape's shape may still
-                // be a Shape→Gather→Concat chain that only evaluation makes known.
-                try g.inferTypes(constantEvaluator: Self.evaluateShapeComputation)
-                if verifyEach {
-                    do {
-                        try g.verify()
-                    } catch {
-                        throw LoupeError.verification("after pass \(pass.name): \(error)")
-                    }
-                }
+                guard let pass = step.make(g, options), try apply(pass, to: &g, verify: verifyEach) else { break }
             }
         }
         try g.verify()
         return g
+    }
+
+    /// Runs one pass; when it changed the graph, infers types afresh and, with `verify`,
+    /// checks the IR invariants, naming the pass in the error. Returns whether it changed.
+    static func apply(_ pass: any GraphPass, to g: inout Graph, verify: Bool) throws -> Bool {
+        guard try pass.run(on: &g) else { return false }
+        do {
+            // With the evaluator: until FoldConstants has run, a Reshape's shape may still
+            // be a Shape→Gather→Concat chain that only evaluation makes known.
+            try g.inferTypes(constantEvaluator: Self.evaluateShapeComputation)
+            if verify { try g.verify() }
+        } catch {
+            throw LoupeError.verification("after pass \(pass.name): \(error)")
+        }
+        return true
     }
 
     /// The reference interpreter as shape-computation evaluator for type inference, minus
