@@ -11,6 +11,7 @@ public struct UntypedNodes: Sendable, Equatable {
     /// Nodes with an input from an untyped node (or from no node at all).
     public var downstream: [NodeReference] = []
 
+    /// No untyped nodes.
     public init() {}
 
     /// True when every node was typed.
