@@ -1,12 +1,12 @@
 // swift-tools-version:5.9
 import PackageDescription
 
-// Dependencies point one way: IR <- ONNX/Passes/Reference <- Runtime <- Loupe <- CLI.
+// Dependencies point one way, down the layers of docs/architecture.md's layering table:
+// a target depends only on targets of lower layers.
 let package = Package(
     name: "Loupe",
-    platforms: [.macOS(.v13)],
     products: [
-        .library(name: "Loupe", targets: ["Loupe", "LoupeImaging", "LoupeIQA", "LoupeProfile"]),
+        .library(name: "Loupe", targets: ["Loupe", "LoupeNumPy", "LoupeImaging", "LoupeIQA", "LoupeProfile"]),
         .executable(name: "loupe", targets: ["loupe"]),
         .executable(name: "loupe-bench", targets: ["LoupeBench"]),
     ],
@@ -17,7 +17,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CXNNPACK", path: "Sources/CXNNPACK"),
         .target(
-            name: "LoupeKernels", path: "Kernels",
+            name: "LoupeKernels", path: "Kernels", exclude: ["README.md"],
             cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "LoupeIR"),
         .target(
@@ -26,8 +26,10 @@ let package = Package(
             exclude: ["Proto/onnx.proto"]),
         .target(name: "LoupePasses", dependencies: ["LoupeIR", "LoupeReference"]),
         .target(name: "LoupeReference", dependencies: ["LoupeIR"]),
-        .target(name: "LoupeRuntime", dependencies: ["LoupeIR", "LoupePasses", "LoupeKernels", "CXNNPACK"]),
+        .target(name: "LoupeRuntime", dependencies: ["LoupeIR", "LoupeKernels", "CXNNPACK"]),
         .target(name: "Loupe", dependencies: ["LoupeIR", "LoupeONNX", "LoupePasses", "LoupeReference", "LoupeRuntime"]),
+        // NumPy .npy reading and writing: the tensor files of `loupe run` and of the tests.
+        .target(name: "LoupeNumPy", dependencies: ["LoupeIR"]),
         // libpng / libjpeg-turbo glue: their errors arrive through longjmp and callbacks,
         // which only C can catch safely.
         .target(
@@ -41,7 +43,7 @@ let package = Package(
                 exclude: ["README.md"]),
         .executableTarget(
             name: "loupe",
-            dependencies: ["Loupe", "LoupeImaging", "LoupeIQA", "LoupeProfile", "LoupeCalibration",
+            dependencies: ["Loupe", "LoupeNumPy", "LoupeImaging", "LoupeIQA", "LoupeProfile", "LoupeCalibration",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "LoupeBench", dependencies: ["Loupe"], path: "Bench/Sources/LoupeBench"),
         .testTarget(name: "LoupeIRTests", dependencies: ["LoupeIR"]),
@@ -50,11 +52,11 @@ let package = Package(
         .testTarget(name: "LoupeReferenceTests", dependencies: ["LoupeReference", "LoupeIR"]),
         .testTarget(name: "LoupeRuntimeTests", dependencies: ["LoupeRuntime", "LoupeReference", "LoupePasses", "LoupeIR"]),
         .testTarget(name: "LoupeKernelsTests", dependencies: ["LoupeKernels"]),
-        .testTarget(name: "ConformanceTests", dependencies: ["Loupe"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["Loupe", "LoupeNumPy"]),
         .testTarget(name: "LoupeImagingTests", dependencies: ["LoupeImaging", "LoupeKernels"]),
         .testTarget(name: "LoupeIQATests", dependencies: ["LoupeIQA"]),
         .testTarget(name: "LoupeProfileTests", dependencies: ["LoupeProfile"]),
-        .testTarget(name: "LoupeCalibrationTests", dependencies: ["LoupeCalibration", "Loupe"]),
+        .testTarget(name: "LoupeCalibrationTests", dependencies: ["LoupeCalibration", "Loupe", "LoupeNumPy"]),
         .testTarget(name: "CLITests", dependencies: ["Loupe"]),
     ]
 )

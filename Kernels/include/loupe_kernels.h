@@ -10,8 +10,11 @@
  * given (SIMD tails go through a stack buffer), so callers need no slack. The runtime's
  * arena still gives every tensor XNN_EXTRA_BYTES (16) of slack for XNNPACK.
  *
- * x32 kernels move 32-bit words and serve float32 and int32 alike; int8 variants will be
- * added as x8 next to them.
+ * x32 kernels move 32-bit words and serve float32 and int32 alike. An int8 variant sits in
+ * the folder of its op family next to the float one: x8 when it moves bytes as they are
+ * (transpose/transpose_x8.c), s8 when it computes on signed codes (pooling/average_pool_s8.c).
+ * quantized/ holds the int8 kernels with no float twin (the lookup tables). Kernels/README.md
+ * says where a kernel goes and how its variants are tested.
  */
 #ifndef LOUPE_KERNELS_H
 #define LOUPE_KERNELS_H
@@ -236,7 +239,7 @@ void loupe_x32_subsample_nhwc__scalar(size_t batch, size_t in_h, size_t in_w, si
                                       size_t offset_x, const uint32_t* in, uint32_t* out, size_t out_stride,
                                       size_t rows_begin, size_t rows_end);
 
-/* ---- Int8 (quantized/) ------------------------------------------------------------- */
+/* ---- Int8 lookup tables (quantized/); the int8 transpose (transpose/) ---------------- */
 
 /* y[i] = table[(uint8_t) x[i]]: every int8 unary activation and every requantization is a
  * 256-entry table (built by loupe_x8_lut_build). In-place (y == x) allowed. No over-read:

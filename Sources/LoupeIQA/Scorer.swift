@@ -105,17 +105,24 @@ public final class Scorer {
         self.outputName = output.name
     }
 
-    /// Imports and compiles the ONNX model at `path` for `preset`: input dimensions the
-    /// model leaves symbolic (a dynamic batch axis, free height and width) take the sizes of
-    /// the preset's tensors, matched by input position; fixed dimensions are checked as in
-    /// ``init(model:preset:normalization:seed:decodeOptions:)``.
+    /// Imports and compiles the ONNX model at `path` for `preset`, as
+    /// ``init(graph:preset:normalization:threads:inputShapes:seed:decodeOptions:)`` does.
     public convenience init(contentsOf path: String, preset: Preset = .baseline, normalization: Normalization = .imagenet,
-                            threads: Int = 1, seed: UInt64 = 0, decodeOptions: DecodeOptions = .init()) throws {
-        let graph = try ONNXImporter.load(contentsOf: path)
-        var shapes: [String: [Int]] = [:]
-        for (input, shape) in zip(graph.inputs, preset.inputShapes) where input.type.staticShape == nil && input.type.rank == shape.count {
-            shapes[input.name] = zip(input.type.dims, shape).map { dim, size in dim.known ?? size }
-        }
+                            threads: Int = 1, inputShapes: [String: [Int]] = [:], seed: UInt64 = 0,
+                            decodeOptions: DecodeOptions = .init()) throws {
+        try self.init(graph: try ONNXImporter.load(contentsOf: path), preset: preset, normalization: normalization,
+                      threads: threads, inputShapes: inputShapes, seed: seed, decodeOptions: decodeOptions)
+    }
+
+    /// Compiles an imported model for `preset`: input dimensions the model leaves symbolic
+    /// (a dynamic batch axis, free height and width) take the sizes of the preset's tensors,
+    /// matched by input position (``LoupeImaging/Preset/inputShapes(filling:)``), unless
+    /// `inputShapes` gives an input's shape by name; fixed dimensions are checked as in
+    /// ``init(model:preset:normalization:seed:decodeOptions:)``.
+    public convenience init(graph: Graph, preset: Preset = .baseline, normalization: Normalization = .imagenet,
+                            threads: Int = 1, inputShapes: [String: [Int]] = [:], seed: UInt64 = 0,
+                            decodeOptions: DecodeOptions = .init()) throws {
+        let shapes = preset.inputShapes(filling: graph).merging(inputShapes) { _, given in given }
         let model = try Model(graph: graph, options: CompileOptions(threads: threads, inputShapes: shapes))
         try self.init(model: model, preset: preset, normalization: normalization, seed: seed, decodeOptions: decodeOptions)
     }

@@ -25,17 +25,45 @@ extension Graph {
     /// - Parameter constantEvaluator: evaluates one node on constant inputs; nil evaluates
     ///   nothing beyond `Shape` of a static type.
     public mutating func inferTypes(constantEvaluator: ((Node, [Tensor?]) throws -> [Tensor])?) throws {
+        for input in inputs where input.type.staticShape == nil {
+            throw LoupeError.badInput(
+                "graph input '\(input.name)' has type \(input.type) with a dynamic dimension; "
+                + "give a static input shape (e.g. \(input.name)=1,3,224,224)")
+        }
+        types = try walkTypes(evaluate: { node, constants in try constantEvaluator?(node, constants) },
+                              onGap: { node, gap in throw gap.error(node) })
+    }
+
+    /// Why a node has no output types during the walk.
+    enum TypeGap {
+        /// Input `index` has no type: it is neither a graph input, an initializer nor the
+        /// output of a node typed before this one.
+        case untypedInput(index: Int, name: String)
+        /// The node's own types do not fit (or its op is `.unsupported`).
+        case failed(LoupeError)
+
+        func error(_ node: Node) -> LoupeError {
+            switch self {
+            case .untypedInput(let i, let name):
+                return .shapeInference(node.reference, reason: "input \(i) '\(name)' is not defined before this node")
+            case .failed(let e):
+                return e
+            }
+        }
+    }
+
+    /// The one graph walk of type inference: types each node in order from its inputs'
+    /// types and constants (`inferOutputTypes`), propagating small constants through
+    /// `Shape` and through nodes `evaluate` computes. A node that cannot be typed goes to
+    /// `onGap`, which throws (``inferTypes(constantEvaluator:)``) or records it and lets the
+    /// walk continue with that node's outputs untyped (``inferTypesBestEffort(constantEvaluator:)``).
+    /// Returns the types inferred, graph inputs included.
+    func walkTypes(evaluate: (Node, [Tensor?]) throws -> [Tensor]?,
+                   onGap: (Node, TypeGap) throws -> Void) rethrows -> [String: TensorType] {
         var inferred: [String: TensorType] = [:]
         var known: [String: Tensor] = [:]
-        for input in inputs {
-            guard input.type.staticShape != nil else {
-                throw LoupeError.badInput(
-                    "graph input '\(input.name)' has type \(input.type) with a dynamic dimension; "
-                    + "give a static input shape (e.g. \(input.name)=1,3,224,224)")
-            }
-            inferred[input.name] = input.type
-        }
-        for node in nodes {
+        for input in inputs { inferred[input.name] = input.type }
+        walk: for node in nodes {
             var inputTypes: [TensorType?] = []
             var constants: [Tensor?] = []
             for (i, name) in node.inputs.enumerated() {
@@ -46,13 +74,19 @@ extension Graph {
                 }
                 let constant = initializers[name] ?? known[name]
                 guard let type = constant?.type ?? inferred[name] else {
-                    throw LoupeError.shapeInference(
-                        node.reference, reason: "input \(i) '\(name)' is not defined before this node")
+                    try onGap(node, .untypedInput(index: i, name: name))
+                    continue walk
                 }
                 inputTypes.append(type)
                 constants.append(constant)
             }
-            let outputTypes = try inferOutputTypes(node: node, inputTypes: inputTypes, constants: constants)
+            let outputTypes: [TensorType]
+            do {
+                outputTypes = try inferOutputTypes(node: node, inputTypes: inputTypes, constants: constants)
+            } catch {
+                try onGap(node, .failed(error as? LoupeError ?? .shapeInference(node.reference, reason: "\(error)")))
+                continue
+            }
             for (name, type) in zip(node.outputs, outputTypes) where !name.isEmpty {
                 inferred[name] = type
             }
@@ -61,18 +95,16 @@ extension Graph {
                let output = node.outputs.first, !output.isEmpty {
                 let range = Self.shapeRange(rank: shape.count, start: start, end: end)
                 known[output] = Tensor(shape: [range.count], ints: range.map { Int64(shape[$0]) })
-            } else if let evaluate = constantEvaluator, !node.inputs.isEmpty,
+            } else if !node.inputs.isEmpty,
                       zip(node.inputs, constants).allSatisfy({ $0.0.isEmpty || $0.1 != nil }),
-                      outputTypes.allSatisfy({ ($0.staticShape?.reduce(1, *) ?? .max) <= 4096 }) {
-                if case .unsupported = node.op {} else {
-                    let values = try evaluate(node, constants)
-                    for (name, value) in zip(node.outputs, values) where !name.isEmpty {
-                        known[name] = value
-                    }
+                      outputTypes.allSatisfy({ ($0.staticShape?.reduce(1, *) ?? .max) <= 4096 }),
+                      let values = try evaluate(node, constants) {
+                for (name, value) in zip(node.outputs, values) where !name.isEmpty {
+                    known[name] = value
                 }
             }
         }
-        types = inferred
+        return inferred
     }
 
     /// The dimension indices `Shape(start, end)` selects from a tensor of rank `rank`

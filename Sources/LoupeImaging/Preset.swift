@@ -45,21 +45,22 @@ public enum Preset: String, CaseIterable, Sendable {
 }
 
 extension Preset {
-    /// One line on the recipe and where it comes from.
+    /// One line on the recipe and where it comes from (without the preset's name: help
+    /// texts list it beside the name).
     public var summary: String {
         switch self {
         case .baseline:
-            return "baseline (challenge report §2): centre crop 1920x960 (or the largest 1:2 region), resized to 1280x720"
+            return "challenge baseline (report §2): centre crop 1920x960 (or the largest 1:2 region), resized to 1280x720"
         case .sjtu:
-            return "sjtu (§2.2, SJTU MMLab): 3 inputs 480x480 — whole photo resized; 15x15 grid of 32x32 fragments (seeded); centre crop"
+            return "SJTU MMLab (§2.2): 3 inputs 480x480 — whole photo resized; 15x15 grid of 32x32 fragments (seeded); centre crop"
         case .gsPiqa:
-            return "gs-piqa (§2.3, GS-PIQA): 16x16 grid mini-patch sampling, 24x24 patches (seeded), spliced into 384x384"
+            return "GS-PIQA (§2.3): 16x16 grid mini-patch sampling, 24x24 patches (seeded), spliced into 384x384"
         case .ciplab:
-            return "ciplab (§2.4, CIPLAB): 3 inputs — centre 224x224 patch at full resolution, width 960 and width 256"
+            return "CIPLAB (§2.4): 3 inputs — centre 224x224 patch at full resolution, width 960 and width 256"
         case .clipIqa:
-            return "clip-iqa (§2.8): 11 views 224x224 — whole photo, 3x3 grid patches, shuffled 3x3 recomposition (seeded); scores averaged"
+            return "CLIP-IQA+ style (§2.8): 11 views 224x224 — whole photo, 3x3 grid patches, shuffled 3x3 recomposition (seeded); scores averaged"
         case .nfRegnets:
-            return "nf-regnets (§2.7, NF-RegNets): 3 inputs — centre 1:1, 1:2, 1:3 crops resized to 384x384, 384x768, 384x1152"
+            return "NF-RegNets (§2.7): 3 inputs — centre 1:1, 1:2, 1:3 crops resized to 384x384, 384x768, 384x1152"
         }
     }
 

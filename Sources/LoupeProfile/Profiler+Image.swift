@@ -59,17 +59,13 @@ extension ProfileReport {
 }
 
 extension Profiler {
-    /// Static shapes for the inputs of `graph` that `preset` fills: each input whose shape
-    /// is not fully static and whose rank matches takes the preset's tensor shape (matched
-    /// by input position), keeping the dimensions the model fixes. Inputs already static are
-    /// left out (they are checked when timing).
+    /// Static shapes for the inputs of `graph` that `preset` fills
+    /// (``LoupeImaging/Preset/inputShapes(filling:)``): each input whose shape is not fully
+    /// static and whose rank matches takes the preset's tensor shape (matched by input
+    /// position), keeping the dimensions the model fixes. Inputs already static are left
+    /// out (they are checked when timing).
     public static func presetInputShapes(_ graph: Graph, preset: Preset) -> [String: [Int]] {
-        var shapes: [String: [Int]] = [:]
-        for (input, shape) in zip(graph.inputs, preset.inputShapes)
-        where input.type.staticShape == nil && input.type.rank == shape.count {
-            shapes[input.name] = zip(input.type.dims, shape).map { dim, size in dim.known ?? size }
-        }
-        return shapes
+        preset.inputShapes(filling: graph)
     }
 
     /// Times decoding, preprocessing and inference of the photo at `imagePath` with `preset`
@@ -81,7 +77,7 @@ extension Profiler {
     public static func profileImage(graph: Graph, imagePath: String, preset: Preset, options: Options = Options(),
                                     normalization: Normalization = .imagenet,
                                     decodeOptions: DecodeOptions = .init()) throws -> ProfileReport.ImageTiming {
-        let shapes = presetInputShapes(graph, preset: preset).merging(options.inputShapes) { _, given in given }
+        let shapes = preset.inputShapes(filling: graph).merging(options.inputShapes) { _, given in given }
         let model = try Model(graph: graph, options: CompileOptions(threads: options.threads, inputShapes: shapes))
         let expected = preset.inputShapes
         let inputs = model.inputs

@@ -84,7 +84,7 @@ public enum Profiler {
                 if notTimed == nil { notTimed = "not optimized: \(error)" }
             }
         } catch {
-            untyped = costGraph.inferTypesBestEffort()
+            untyped = Self.lines(costGraph.inferTypesBestEffort(constantEvaluator: ReferenceInterpreter.evaluate))
             if notTimed == nil { notTimed = "shape inference stopped: \(error)" }
         }
 
@@ -134,6 +134,19 @@ public enum Profiler {
     }
 
     /// Float constant elements that nodes (or graph outputs) of `graph` read, each once.
+    /// The report's `untyped` lines: one per node that failed by itself, then counts of the
+    /// unsupported nodes (listed elsewhere) and of the nodes left untyped downstream.
+    static func lines(_ untyped: UntypedNodes) -> [String] {
+        var lines = untyped.failed.map { "\($0)" }
+        if !untyped.unsupported.isEmpty {
+            lines.append("\(untyped.unsupported.count) node(s) of ops Loupe cannot represent have no output type (listed as unsupported)")
+        }
+        if !untyped.downstream.isEmpty {
+            lines.append("\(untyped.downstream.count) more node(s) have no type because an input comes from a node above")
+        }
+        return lines
+    }
+
     static func runtimeConstantElements(_ graph: Graph) -> Int {
         var read = Set(graph.outputs.map(\.name))
         for n in graph.nodes { read.formUnion(n.inputs) }

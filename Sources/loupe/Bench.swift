@@ -11,6 +11,8 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
+    @OptionGroup var sizing: SizingPresetOptions
+
     @Option(help: "Timed runs.")
     var runs: Int = 50
 
@@ -29,7 +31,7 @@ struct Bench: ParsableCommand {
         do {
             let graph = try ONNXImporter.load(contentsOf: options.model)
             let start = DispatchTime.now().uptimeNanoseconds
-            let model = try Model(graph: graph, options: try options.compileOptions(graph: graph))
+            let model = try Model(graph: graph, options: try options.compileOptions(graph: graph, preset: sizing.preset))
             let compileMs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
             let feeds = Profiler.benchmarkInputs(for: model.imported, seed: 0)
             for _ in 0..<warmup { _ = try model.run(feeds) }

@@ -64,9 +64,10 @@ struct Calibrate: ParsableCommand {
     var count: Int = 256
 
     @Option(help: ArgumentHelp(
-        "Preprocessing preset: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")), or resize (the whole photo resized to the model's one input) (default: implied by the model's input shape).",
-        valueName: "NAME"))
-    var preset: String?
+        "Preprocessing preset (default: implied by the model's input shape).", valueName: "NAME"))
+    var preset: RecipeArgument?
+
+    @OptionGroup var shapes: InputShapeOptions
 
     @Option(help: ArgumentHelp("Calibration method: \(MethodArgument.names.joined(separator: ", ")).", valueName: "METHOD"))
     var method: String = "minmax"
@@ -79,8 +80,7 @@ struct Calibrate: ParsableCommand {
         valueName: "ROUNDS"))
     var biasCorrection: Int = 0
 
-    @Option(help: "Worker threads.")
-    var threads: Int = 1
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Path of the INT8 QDQ ONNX model to write.", valueName: "FILE"))
     var output: String
@@ -97,10 +97,8 @@ struct Calibrate: ParsableCommand {
         }
         if let split { do { _ = try UHDIQA.Split(name: split) } catch { throw ValidationError("\(error)") } }
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
-        try ModelInputs.validate(preset: preset)
         _ = try MethodArgument.parse(method)
         _ = try KeepFP32Argument.parse(keepFP32)
-        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
         guard !output.isEmpty else { throw ValidationError("-o FILE must not be empty") }
     }
 
@@ -113,7 +111,7 @@ struct Calibrate: ParsableCommand {
             let destination = try OutputFile(path: output, notSameAs: model)
             let calibrationMethod = try MethodArgument.parse(method)
             let keep = try KeepFP32Argument.parse(keepFP32)
-            let loaded = try ModelInputs.load(model, preset: preset)
+            let loaded = try ModelInputs.load(model, preset: preset, shapes: shapes)
             try ModelInputs.requireFloat(loaded.graph, path: model)
 
             let photos: [CalibrationPhotos.Photo]
@@ -130,7 +128,7 @@ struct Calibrate: ParsableCommand {
                   to: &stderr)
 
             let session = try CalibrationSession(
-                graph: loaded.graph, options: CalibrationOptions(method: calibrationMethod, keepFP32: keep, threads: threads,
+                graph: loaded.graph, options: CalibrationOptions(method: calibrationMethod, keepFP32: keep, threads: threadOptions.threads,
                                             biasCorrectionRounds: biasCorrection,
                                             methodCandidates: method.lowercased() == "auto" ? MethodArgument.autoCandidates : []))
             var used: [CalibrationPhotos.Photo] = []
@@ -277,37 +275,44 @@ enum CalibrationMetadata {
 
 /// A model's graph with static input shapes and the recipe that makes its inputs.
 struct ModelInputs {
-    /// `--preset resize`: the whole photo resized to the model's input size.
-    static let resizeRecipe = "resize"
-
-    /// `--preset NAME` of calibrate and quant-report: a preset or `resize`.
-    static func validate(preset: String?) throws {
-        if let preset, Preset(rawValue: preset) == nil, preset != resizeRecipe {
-            throw ValidationError("unknown preset '\(preset)': expected \((Preset.allCases.map(\.rawValue) + [resizeRecipe]).joined(separator: ", "))")
-        }
-    }
     var graph: Graph
     var recipe: InputRecipe
 
-    /// Imports `path`; `preset` (or the one the input shapes imply) fixes the symbolic
-    /// dimensions; fixed ones must match what the recipe makes.
-    static func load(_ path: String, preset: String?) throws -> ModelInputs {
-        let graph = try ONNXImporter.load(contentsOf: path)
+    /// Imports `path` and gives its inputs the `--input-shape` sizes; `preset` (or the one
+    /// the input shapes imply) fixes the dimensions still symbolic; fixed ones must match
+    /// what the recipe makes.
+    static func load(_ path: String, preset: RecipeArgument?, shapes: InputShapeOptions) throws -> ModelInputs {
+        let graph = try imported(path, shapes: shapes)
         let recipe: InputRecipe
-        if preset == resizeRecipe {
+        switch preset {
+        case .resize:
             // The whole photo resized to the model's one [1,3,H,W] input, without the views a
             // preset of the same size would add (clip-iqa is also 224×224).
             // The batch may be symbolic (it is fed as 1); the image size must be known.
             let d = graph.inputs.first?.type.dims.map(\.known) ?? []
             guard graph.inputs.count == 1, d.count == 4, d[0] ?? 1 == 1, d[1] == 3, let h = d[2], let w = d[3] else {
-                throw LoupeError.badInput("--preset \(resizeRecipe) needs one [1,3,H,W] input with known H and W; the model has \(graph.inputs.map { "\($0.name) \($0.type)" }.joined(separator: ", "))")
+                throw LoupeError.badInput("--preset \(RecipeArgument.resizeName) needs one [1,3,H,W] input with known H and W; the model has \(graph.inputs.map { "\($0.name) \($0.type)" }.joined(separator: ", "))")
             }
             recipe = .resize(width: w, height: h)
-        } else {
-            recipe = try preset.map { InputRecipe.preset(Preset(rawValue: $0)!) }
-                ?? InputRecipe.implied(byInputShapes: graph.inputs.map { $0.type.dims.map(\.known) })
+        case .preset(let p):
+            recipe = .preset(p)
+        case nil:
+            recipe = try InputRecipe.implied(byInputShapes: graph.inputs.map { $0.type.dims.map(\.known) })
         }
         return ModelInputs(graph: try apply(recipe, to: graph), recipe: recipe)
+    }
+
+    /// Imports `path` with the `--input-shape` sizes on its inputs; the inputs they leave
+    /// symbolic stay so, for a recipe to fill (``apply(_:to:)``).
+    static func imported(_ path: String, shapes: InputShapeOptions) throws -> Graph {
+        var graph = try ONNXImporter.load(contentsOf: path)
+        for (name, shape) in try shapes.shapes(for: graph) {
+            guard let i = graph.inputs.firstIndex(where: { $0.name == name }) else {
+                throw LoupeError.badInput("--input-shape names '\(name)', but the inputs of \(path) are: \(graph.inputs.map(\.name).joined(separator: ", "))")
+            }
+            graph.inputs[i].type = TensorType(graph.inputs[i].type.dtype, shape: shape)
+        }
+        return graph
     }
 
     /// `graph` with the recipe's tensor shapes on its inputs (symbolic dimensions take
@@ -318,16 +323,14 @@ struct ModelInputs {
             throw LoupeError.badInput(
                 "preset \(recipe) makes \(shapes.count) tensor(s) per view, but the model has \(graph.inputs.count) input(s) (\(graph.inputs.map { "\($0.name) \($0.type)" }.joined(separator: ", ")))")
         }
-        var fixed: [String: [Int]] = [:]
         for (input, shape) in zip(graph.inputs, shapes) {
             let fits = input.type.rank == shape.count && zip(input.type.dims, shape).allSatisfy { $0.known == nil || $0.known == $1 }
             guard fits else {
                 throw LoupeError.badInput(
                     "model input '\(input.name)' has shape \(input.type), but preset \(recipe) makes [\(shape.map(String.init).joined(separator: "x"))]: choose the preset the model was trained with")
             }
-            fixed[input.name] = shape
         }
-        return try Model.applyInputShapes(graph, fixed)
+        return try Model.applyInputShapes(graph, Preset.fillingSymbolicDimensions(of: graph.inputs, with: shapes))
     }
 
     /// Model inputs of one view, by input name.

@@ -9,6 +9,8 @@ struct Inspect: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
+    @OptionGroup var sizing: SizingPresetOptions
+
     @Flag(help: "Show the imported graph instead of the optimized one.")
     var imported = false
 
@@ -26,7 +28,7 @@ struct Inspect: ParsableCommand {
         var g: Graph
         var problem: String?
         do {
-            g = try Model.applyInputShapes(graph, try options.compileOptions(graph: graph).inputShapes)
+            g = try Model.applyInputShapes(graph, try options.compileOptions(graph: graph, preset: sizing.preset).inputShapes)
             try g.inferTypes(constantEvaluator: ReferenceInterpreter.evaluate)
         } catch {
             g = graph

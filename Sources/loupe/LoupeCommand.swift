@@ -25,59 +25,6 @@ struct LoupeCommand: ParsableCommand {
                       Calibrate.self, QuantReport.self])
 }
 
-/// Options shared by commands that compile a model.
-struct ModelOptions: ParsableArguments {
-    @Argument(help: "Path of the ONNX model.")
-    var model: String
-
-    @Option(name: .customLong("input-shape"), help: ArgumentHelp(
-        "Static shape for an input, NAME=1x3x720x1280 (or just 1x3x720x1280 for a single input). Repeatable.",
-        valueName: "NAME=SHAPE"))
-    var inputShapes: [String] = []
-
-    @Option(help: "Worker threads.")
-    var threads: Int = 1
-
-    func validate() throws {
-        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
-        for s in inputShapes { _ = try ShapeArgument.parse(s) }
-    }
-
-    /// The compile options these flags describe; a bare shape applies to the only input.
-    func compileOptions(graph: Graph) throws -> CompileOptions {
-        var shapes: [String: [Int]] = [:]
-        for s in inputShapes {
-            let (name, shape) = try ShapeArgument.parse(s)
-            if let name {
-                shapes[name] = shape
-            } else {
-                guard graph.inputs.count == 1 else {
-                    throw ValidationError("the model has \(graph.inputs.count) inputs; write --input-shape NAME=SHAPE")
-                }
-                shapes[graph.inputs[0].name] = shape
-            }
-        }
-        return CompileOptions(threads: threads, inputShapes: shapes)
-    }
-}
-
-enum ShapeArgument {
-    /// Parses `NAME=1x3x224x224` or `1x3x224x224`.
-    static func parse(_ s: String) throws -> (String?, [Int]) {
-        var name: String?
-        var dims = Substring(s)
-        if let eq = s.lastIndex(of: "=") {
-            name = String(s[..<eq])
-            dims = s[s.index(after: eq)...]
-        }
-        let parts = dims.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 }) else {
-            throw ValidationError("bad shape '\(s)': expected NAME=1x3x224x224 with positive sizes")
-        }
-        return (name, parts.map { $0! })
-    }
-}
-
 /// Prints a library error and exits with code 1: the only place errors become exit codes.
 func fail(_ error: Error) -> Never {
     var stderr = StandardError()

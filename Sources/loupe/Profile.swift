@@ -64,10 +64,8 @@ struct Profile: ParsableCommand {
     @Option(help: ArgumentHelp("Also time this photo: ms per image split into decode, preprocess and inference.", valueName: "PATH"))
     var image: String?
 
-    @Option(help: ArgumentHelp(
-        "Preprocessing preset for --image (default baseline): \(Preset.allCases.map(\.rawValue).joined(separator: ", ")).",
-        valueName: "NAME"))
-    var preset: String?
+    @Option(help: ArgumentHelp("Preprocessing preset for --image (default baseline).", valueName: "NAME"))
+    var preset: Preset?
 
     @Flag(name: .customLong("static"), help: "Costs only: do not compile or time the model.")
     var staticOnly = false
@@ -77,9 +75,6 @@ struct Profile: ParsableCommand {
         guard warmup >= 0 else { throw ValidationError("--warmup must be non-negative") }
         if let budget, !(budget > 0) { throw ValidationError("--budget must be a positive number of GMACs") }
         if maxResolution && budget == nil { throw ValidationError("--max-resolution needs --budget G") }
-        if let preset, Preset(rawValue: preset) == nil {
-            throw ValidationError("unknown preset '\(preset)': expected \(Preset.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         if preset != nil && image == nil { throw ValidationError("--preset needs --image PATH") }
         if image != nil && (staticOnly || maxResolution) {
             throw ValidationError("--image times the model: it cannot go with --static or --max-resolution")
@@ -88,15 +83,11 @@ struct Profile: ParsableCommand {
 
     func run() throws {
         let graph: Graph
-        var compile: CompileOptions
-        let photoPreset = image.map { _ in Preset(rawValue: preset ?? Preset.baseline.rawValue)! }
+        let compile: CompileOptions
+        let photoPreset = image.map { _ in preset ?? .baseline }
         do {
             graph = try ONNXImporter.load(contentsOf: options.model)
-            compile = try options.compileOptions(graph: graph)
-            if let photoPreset {
-                compile.inputShapes = Profiler.presetInputShapes(graph, preset: photoPreset)
-                    .merging(compile.inputShapes) { _, given in given }
-            }
+            compile = try options.compileOptions(graph: graph, preset: photoPreset)
         } catch let e as ValidationError {
             throw e
         } catch {

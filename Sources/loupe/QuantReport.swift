@@ -48,20 +48,20 @@ struct QuantReport: ParsableCommand {
     var count: Int?
 
     @Option(help: ArgumentHelp(
-        "Preprocessing preset: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")) (default: implied by the model's input shape).",
-        valueName: "NAME"))
-    var preset: String?
+        "Preprocessing preset (default: implied by the model's input shape).", valueName: "NAME"))
+    var preset: RecipeArgument?
 
-    @Option(help: "Worker threads.")
-    var threads: Int = 1
+    @OptionGroup var shapes: InputShapeOptions
+
+    @OptionGroup var threadOptions: ThreadOptions
+
+    var threads: Int { threadOptions.threads }
 
     @Flag(help: "Print one JSON object instead of tables.")
     var json = false
 
     func validate() throws {
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
-        try ModelInputs.validate(preset: preset)
-        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
     }
 
     func run() throws {
@@ -69,9 +69,9 @@ struct QuantReport: ParsableCommand {
         var failed: [(String, String)] = []
         let report: Report
         do {
-            let fp = try ModelInputs.load(fp32, preset: preset)
+            let fp = try ModelInputs.load(fp32, preset: preset, shapes: shapes)
             try ModelInputs.requireFloat(fp.graph, path: fp32)
-            let quantizedGraph = try ModelInputs.apply(fp.recipe, to: try ONNXImporter.load(contentsOf: int8))
+            let quantizedGraph = try ModelInputs.apply(fp.recipe, to: try ModelInputs.imported(int8, shapes: shapes))
             let photos = try CalibrationPhotos.folder(images, count: count)
             let fpModel = try Model(graph: fp.graph, options: CompileOptions(threads: threads))
             let qModel = try Model(graph: quantizedGraph, options: CompileOptions(threads: threads))

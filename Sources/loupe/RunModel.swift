@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Loupe
+import LoupeNumPy
 
 /// `loupe run`: feed .npy inputs, write .npy outputs.
 struct RunModel: ParsableCommand {
@@ -9,6 +10,8 @@ struct RunModel: ParsableCommand {
         abstract: "Run a model on NumPy .npy inputs and write its outputs as .npy files.")
 
     @OptionGroup var options: ModelOptions
+
+    @OptionGroup var sizing: SizingPresetOptions
 
     @Option(name: .customLong("input"), help: ArgumentHelp(
         "An input as NAME=file.npy, or file.npy when the model has one input. Repeatable.", valueName: "[NAME=]FILE"))
@@ -49,7 +52,7 @@ struct RunModel: ParsableCommand {
                 }
                 feeds[name] = try NumPy.read(contentsOf: file)
             }
-            var compile = try options.compileOptions(graph: graph)
+            var compile = try options.compileOptions(graph: graph, preset: sizing.preset)
             // Symbolic input dims take the fed array's shape.
             for i in graph.inputs where i.type.staticShape == nil && compile.inputShapes[i.name] == nil {
                 if let t = feeds[i.name] { compile.inputShapes[i.name] = t.shape }

@@ -22,6 +22,8 @@ struct Score: ParsableCommand {
             hash (FNV-1a 64 + SplitMix64 finalizer) of the path relative to its folder argument is K-1 modulo N: N processes split a \
             collection without overlap; concatenate their outputs to merge (repeated CSV headers are skipped \
             by readers).
+            --threads N: the model runs on N threads; with N > 1 the next photo is decoded meanwhile on \
+            CPU time the model leaves idle (SCHED_IDLE), with N = 1 between photos.
             Exit codes: 0 all photos scored, 3 some photos failed (listed on stderr), 1 fatal error, 64 usage error.
             """)
 
@@ -101,32 +103,26 @@ struct Score: ParsableCommand {
     }
 }
 
-/// Model, preset and threads: shared by `score` and `eval`.
+/// Model, preset, input shapes and threads: shared by `score` and `eval`.
 struct ScoringOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "ONNX scoring model (default: \(DefaultModel.relativePath), looked up next to the loupe executable and its parent folders, then in the current folder).",
         valueName: "FILE"))
     var model: String?
 
-    @Option(help: ArgumentHelp(
-        "Preprocessing preset: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "NAME"))
-    var preset: String = DefaultModel.preset.rawValue
+    @Option(help: ArgumentHelp("Preprocessing preset.", valueName: "NAME"))
+    var preset: Preset = DefaultModel.preset
 
-    @Option(help: "Threads: the model runs on N; with N > 1 the next photo is decoded meanwhile on CPU time the model leaves idle (SCHED_IDLE), with N = 1 between photos.")
-    var threads: Int = 1
+    @OptionGroup var shapes: InputShapeOptions
 
-    func validate() throws {
-        guard Preset(rawValue: preset) != nil else {
-            throw ValidationError("unknown preset '\(preset)': expected \(Preset.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
-    }
+    @OptionGroup var threadOptions: ThreadOptions
 
     func makeScorer() throws -> Scorer {
         guard let path = model ?? DefaultModel.path() else {
             throw LoupeError.io("the default model \(DefaultModel.relativePath) was not found next to the loupe executable or in the current folder; give --model FILE")
         }
-        return try Scorer(contentsOf: path, preset: Preset(rawValue: preset)!, threads: threads)
+        let graph = try ONNXImporter.load(contentsOf: path)
+        return try Scorer(graph: graph, preset: preset, threads: threadOptions.threads, inputShapes: try shapes.shapes(for: graph))
     }
 }
 

@@ -141,6 +141,53 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(single.err.contains("--output-dir"), single.err)
     }
 
+    /// `--threads`, `--input-shape` and `--preset` on every verb that compiles a model,
+    /// validated the same way; `--preset` help says what each preset does, not just its name.
+    func testSharedModelOptionsOnEveryModelVerb() throws {
+        // The arguments each verb requires, so that parsing reaches the shared options.
+        let required = ["inspect": ["m.onnx"], "run": ["m.onnx"], "bench": ["m.onnx"], "profile": ["m.onnx"],
+                        "score": ["photo.jpg"], "eval": ["--uhd-iqa", "root"], "calibrate": ["m.onnx", "-o", "q.onnx"],
+                        "quant-report": ["m.onnx", "q.onnx", "--images", "photos"]]
+        for (verb, args) in required.sorted(by: { $0.key < $1.key }) {
+            let help = try run([verb, "--help"])
+            XCTAssertEqual(help.status, 0, "\(verb): \(help.err)")
+            XCTAssertTrue(help.out.contains("--threads <threads>"), "\(verb): \(help.out)")
+            XCTAssertTrue(help.out.contains("--input-shape <NAME=SHAPE>"), "\(verb): \(help.out)")
+            let threads = try run([verb] + args + ["--threads", "0"])
+            XCTAssertEqual(threads.status, 64, "\(verb): \(threads.err)")
+            XCTAssertTrue(threads.err.contains("--threads must be between 1 and 256"), "\(verb): \(threads.err)")
+            let shape = try run([verb] + args + ["--input-shape", "1x3x-2x4"])
+            XCTAssertEqual(shape.status, 64, "\(verb): \(shape.err)")
+            XCTAssertTrue(shape.err.contains("bad shape '1x3x-2x4'"), "\(verb): \(shape.err)")
+            XCTAssertTrue(help.out.contains("clip-iqa") && help.out.contains("11 views 224x224"), "\(verb): \(help.out)")
+            XCTAssertTrue(help.out.contains("nf-regnets") && help.out.contains("384x1152"), "\(verb): \(help.out)")
+            let bad = try run([verb] + args + ["--preset", "nope"])
+            XCTAssertEqual(bad.status, 64, "\(verb): \(bad.err)")
+            XCTAssertTrue(bad.err.contains("'nope'") && bad.err.contains("gs-piqa"), "\(verb): \(bad.err)")
+        }
+        XCTAssertTrue(try run(["calibrate", "--help"]).out.contains("resize"))
+    }
+
+    /// `--preset` sizes the inputs a model leaves symbolic on verbs that take no photos.
+    func testPresetSizesSymbolicInputs() throws {
+        try python("""
+        import onnx
+        from onnx import helper, TensorProto
+        x = helper.make_tensor_value_info('x', TensorProto.FLOAT, ['n', 3, 'h', 'w'])
+        y = helper.make_tensor_value_info('y', TensorProto.FLOAT, None)
+        m = helper.make_model(helper.make_graph([helper.make_node('Relu', ['x'], ['y'])], 'g', [x], [y]),
+                              opset_imports=[helper.make_opsetid('', 17)])
+        onnx.save(m, out + '/sym.onnx')
+        """)
+        XCTAssertEqual(try run(["bench", path("sym.onnx"), "--runs", "1", "--warmup", "0"]).status, 1)
+        let inspect = try run(["inspect", path("sym.onnx"), "--preset", "gs-piqa"])
+        XCTAssertEqual(inspect.status, 0, inspect.err)
+        XCTAssertTrue(inspect.out.contains("float32[1x3x384x384]"), inspect.out)
+        let bench = try run(["bench", path("sym.onnx"), "--preset", "gs-piqa", "--input-shape", "x=1x3x32x32",
+                             "--runs", "1", "--warmup", "0"])
+        XCTAssertEqual(bench.status, 0, bench.err)
+    }
+
     func testBenchJSON() throws {
         try python("""
         import onnx

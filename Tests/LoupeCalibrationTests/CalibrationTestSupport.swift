@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import Loupe
+import LoupeNumPy
 @testable import LoupeCalibration
 
 /// Seeded generator for test data (SplitMix64); failure messages print the seed.

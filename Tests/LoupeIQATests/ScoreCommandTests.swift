@@ -86,6 +86,33 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertEqual(try run(["score", folder.path, "--shard", "4/3"]).status, 64)
     }
 
+    /// A model exported at a fixed size whose convolutions take any size: `--input-shape`
+    /// compiles it at the size a preset makes, as the refusal without it suggests.
+    func testInputShapeCompilesAFixedSizeModelForAnotherPreset() throws {
+        _ = try loupe
+        let dir = try makeTemporaryDirectory(self)
+        let model = try TinyModels.make("single", in: dir)
+        let photo = repositoryRoot.appendingPathComponent("Tests/Data/kodak/kodim01.jpg").path
+        let refused = try run(["score", photo, "--model", model, "--preset", "clip-iqa"])
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("--input-shape x=1x3x224x224"), refused.stderr)
+
+        func score(_ shape: String) throws -> String {
+            let r = try run(["score", photo, "--model", model, "--preset", "clip-iqa", "--input-shape", shape])
+            XCTAssertEqual(r.status, 0, "\(shape): \(r.stderr)")
+            let row = r.stdout.split(separator: "\n").last.map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+            return row.map { String($0[1]) } ?? ""
+        }
+        let named = try score("x=1x3x224x224")
+        XCTAssertNotNil(Double(named), named)
+        XCTAssertEqual(try score("1x3x224x224"), named, "a bare shape names the only input")
+
+        let unknown = try run(["score", photo, "--model", model, "--preset", "clip-iqa", "--input-shape", "y=1x3x224x224"])
+        XCTAssertEqual(unknown.status, 1, unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("'y'"), unknown.stderr)
+        XCTAssertEqual(try run(["score", photo, "--model", model, "--input-shape", "1x3x0x224"]).status, 64)
+    }
+
     /// The README's main command: `loupe score` with no --model scores with the bundled
     /// trained scorer and ranks every clean sample photo above its own blurred, noisy and
     /// heavily JPEG-compressed copies (the samples are held-out photos: never trained on).

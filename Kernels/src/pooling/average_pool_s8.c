@@ -1,6 +1,6 @@
 #include <math.h>
 #include "loupe_kernels.h"
-#include "../pooling/pool_window.h"
+#include "pool_window.h"
 
 /* Channels are summed in blocks of BLOCK int32 accumulators on the stack, tap-major inside a
  * block so that the channel loop is contiguous (and vectorises at -O3). The window's taps
