@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import LoupeIR
 @testable import LoupeONNX
+import LoupeTestSupport
 
 /// Untrusted input: every malformed file throws a `LoupeError` with a precise message, and
 /// nothing crashes. Models are built with the generated Swift types (no python needed).
@@ -138,7 +139,7 @@ final class MalformedModelTests: XCTestCase {
 
     func testRandomBytesAndBitFlipsNeverCrash() throws {
         let seed = testSeed()
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededRandom(seed: seed)
         for i in 0..<2000 {
             let n = Int(rng.next() % 512) + 1
             let bytes = Data((0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
@@ -182,7 +183,7 @@ final class MalformedModelTests: XCTestCase {
         let ints: [Int64] = [0, 1, -1, 2, 3, Int64.max, Int64.min, 1 << 40]
         let floats: [Float] = [0, 1, -1, .nan, .infinity, -.infinity, 1e30, 0.5]
         let seed = testSeed()
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededRandom(seed: seed)
         func pick<T>(_ a: [T]) -> T { a[Int(rng.next() % UInt64(a.count))] }
         var loaded = 0
         for i in 0..<4000 {
