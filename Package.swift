@@ -1,7 +1,8 @@
 // swift-tools-version:5.9
 import PackageDescription
 
-// Dependencies point one way: IR <- ONNX/Passes/Reference <- Runtime <- Loupe <- CLI.
+// Which target may depend on which: the layering table in docs/architecture.md
+// (Tests/PackageLayoutTests checks every dependency below against it).
 let package = Package(
     name: "Loupe",
     platforms: [.macOS(.v13)],
@@ -26,7 +27,7 @@ let package = Package(
             exclude: ["Proto/onnx.proto"]),
         .target(name: "LoupePasses", dependencies: ["LoupeIR", "LoupeReference"]),
         .target(name: "LoupeReference", dependencies: ["LoupeIR"]),
-        .target(name: "LoupeRuntime", dependencies: ["LoupeIR", "LoupePasses", "LoupeKernels", "CXNNPACK"]),
+        .target(name: "LoupeRuntime", dependencies: ["LoupeIR", "LoupeKernels", "CXNNPACK"]),
         .target(name: "Loupe", dependencies: ["LoupeIR", "LoupeONNX", "LoupePasses", "LoupeReference", "LoupeRuntime"]),
         // libpng / libjpeg-turbo glue: their errors arrive through longjmp and callbacks,
         // which only C can catch safely.
@@ -58,5 +59,6 @@ let package = Package(
         .testTarget(name: "LoupeProfileTests", dependencies: ["LoupeProfile", "LoupeTestSupport"]),
         .testTarget(name: "LoupeCalibrationTests", dependencies: ["LoupeCalibration", "Loupe", "LoupeTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Loupe", "LoupeTestSupport"]),
+        .testTarget(name: "PackageLayoutTests"),
     ]
 )
