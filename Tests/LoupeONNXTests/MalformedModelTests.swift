@@ -63,12 +63,25 @@ final class MalformedModelTests: XCTestCase {
         return m
     }
 
+    /// A FLOAT (data type 1) initializer.
     static func floatTensor(_ name: String, _ dims: [Int64], _ values: [Float]) -> Onnx_TensorProto {
+        var t = tensorHeader(name, dims, dataType: 1)
+        t.floatData = values
+        return t
+    }
+
+    /// An INT64 (data type 7) initializer.
+    static func intTensor(_ name: String, _ dims: [Int64], _ values: [Int64]) -> Onnx_TensorProto {
+        var t = tensorHeader(name, dims, dataType: 7)
+        t.int64Data = values
+        return t
+    }
+
+    private static func tensorHeader(_ name: String, _ dims: [Int64], dataType: Int32) -> Onnx_TensorProto {
         var t = Onnx_TensorProto()
         t.name = name
-        t.dataType = 1
+        t.dataType = dataType
         t.dims = dims
-        t.floatData = values
         return t
     }
 
@@ -222,15 +235,6 @@ final class MalformedModelTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(loaded, 100, "seed \(seed)")
-    }
-
-    static func intTensor(_ name: String, _ dims: [Int64], _ values: [Int64]) -> Onnx_TensorProto {
-        var t = Onnx_TensorProto()
-        t.name = name
-        t.dataType = 7
-        t.dims = dims
-        t.int64Data = values
-        return t
     }
 
     func testMissingGraphAndOpset() {

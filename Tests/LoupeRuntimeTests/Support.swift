@@ -62,6 +62,15 @@ struct G {
         return g
     }
 
+    /// `x` (shape `xs`) → ConvTranspose(`a`) with seeded weights (shape `ws`) and bias → `y`.
+    mutating func convTranspose(input xs: [Int], weights ws: [Int], _ a: ConvAttributes) throws -> Graph {
+        let x = input("x", xs)
+        let w = constant("w", ws)
+        let bias = constant("b", [ws[1] * a.group])
+        node(.convTranspose(a), [x, w, bias], "y")
+        return try finish(["y"])
+    }
+
     mutating func inputs(for g: Graph) -> [String: Tensor] {
         var out: [String: Tensor] = [:]
         for i in g.inputs { out[i.name] = rng.tensor(i.type.staticShape!, -2, 2) }
