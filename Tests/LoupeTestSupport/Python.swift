@@ -4,8 +4,9 @@ import XCTest
 /// python3 (found on PATH) as a test reference: numpy, onnx, onnxruntime, Pillow. Tests
 /// that need a module skip when it is missing instead of failing.
 public enum Python {
-    /// The status a reference script exits with when an import fails (guarded imports
-    /// print the missing module and `sys.exit(77)`); 127 is env's "python3 not found".
+    /// Statuses that mean "python3 or a module is missing", not "the script failed": a
+    /// reference script whose guarded import fails prints the module and exits 77; env
+    /// exits 127 when it finds no python3.
     public static let unavailableStatuses: Set<Int32> = [77, 127]
 
     /// Runs `python3 arguments…` to completion, whatever its status.
