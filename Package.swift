@@ -1,8 +1,8 @@
 // swift-tools-version:5.9
 import PackageDescription
 
-// Dependencies point one way, down the layers of docs/architecture.md's layering table:
-// a target depends only on targets of lower layers.
+// Which target may depend on which: the layering table in docs/architecture.md
+// (Tests/PackageLayoutTests checks every dependency below against it).
 let package = Package(
     name: "Loupe",
     products: [
@@ -46,17 +46,20 @@ let package = Package(
             dependencies: ["Loupe", "LoupeNumPy", "LoupeImaging", "LoupeIQA", "LoupeProfile", "LoupeCalibration",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "LoupeBench", dependencies: ["Loupe"], path: "Bench/Sources/LoupeBench"),
-        .testTarget(name: "LoupeIRTests", dependencies: ["LoupeIR"]),
-        .testTarget(name: "LoupeONNXTests", dependencies: ["LoupeONNX", "LoupeIR"]),
-        .testTarget(name: "LoupePassesTests", dependencies: ["LoupePasses", "LoupeReference", "LoupeIR", "LoupeONNX"]),
-        .testTarget(name: "LoupeReferenceTests", dependencies: ["LoupeReference", "LoupeIR"]),
-        .testTarget(name: "LoupeRuntimeTests", dependencies: ["LoupeRuntime", "LoupeReference", "LoupePasses", "LoupeIR"]),
-        .testTarget(name: "LoupeKernelsTests", dependencies: ["LoupeKernels"]),
-        .testTarget(name: "ConformanceTests", dependencies: ["Loupe", "LoupeNumPy"]),
-        .testTarget(name: "LoupeImagingTests", dependencies: ["LoupeImaging", "LoupeKernels"]),
-        .testTarget(name: "LoupeIQATests", dependencies: ["LoupeIQA"]),
-        .testTarget(name: "LoupeProfileTests", dependencies: ["LoupeProfile"]),
-        .testTarget(name: "LoupeCalibrationTests", dependencies: ["LoupeCalibration", "Loupe", "LoupeNumPy"]),
-        .testTarget(name: "CLITests", dependencies: ["Loupe"]),
+        // Helpers shared by the test targets: seeded generator, subprocesses, python3 references.
+        .target(name: "LoupeTestSupport", dependencies: ["LoupeIR"], path: "Tests/LoupeTestSupport"),
+        .testTarget(name: "LoupeIRTests", dependencies: ["LoupeIR", "LoupeTestSupport"]),
+        .testTarget(name: "LoupeONNXTests", dependencies: ["LoupeONNX", "LoupeIR", "LoupeTestSupport"]),
+        .testTarget(name: "LoupePassesTests", dependencies: ["LoupePasses", "LoupeReference", "LoupeIR", "LoupeONNX", "LoupeTestSupport"]),
+        .testTarget(name: "LoupeReferenceTests", dependencies: ["LoupeReference", "LoupeIR", "LoupeTestSupport"]),
+        .testTarget(name: "LoupeRuntimeTests", dependencies: ["LoupeRuntime", "LoupeReference", "LoupePasses", "LoupeIR", "LoupeTestSupport"]),
+        .testTarget(name: "LoupeKernelsTests", dependencies: ["LoupeKernels", "LoupeTestSupport"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["Loupe", "LoupeNumPy", "LoupeTestSupport"]),
+        .testTarget(name: "LoupeImagingTests", dependencies: ["LoupeImaging", "LoupeKernels", "LoupeTestSupport"]),
+        .testTarget(name: "LoupeIQATests", dependencies: ["LoupeIQA", "LoupeTestSupport"]),
+        .testTarget(name: "LoupeProfileTests", dependencies: ["LoupeProfile", "LoupeTestSupport"]),
+        .testTarget(name: "LoupeCalibrationTests", dependencies: ["LoupeCalibration", "Loupe", "LoupeNumPy", "LoupeTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Loupe", "LoupeTestSupport"]),
+        .testTarget(name: "PackageLayoutTests"),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import LoupeTestSupport
 
 /// End-to-end tests of the `loupe` executable: exit codes and messages on bad input, and
 /// the run/bench/inspect happy paths on small models made with onnx.helper.
@@ -7,57 +8,17 @@ final class CLITests: XCTestCase {
     var dir: URL!
 
     override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        dir = try TemporaryDirectory.make(for: self, prefix: "loupe-cli")
     }
 
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: dir)
-    }
-
-    /// The `loupe` binary next to the test bundle.
-    var loupe: URL {
-        get throws {
-            var url = Bundle(for: CLITests.self).bundleURL
-            while url.pathExtension == "xctest" || url.lastPathComponent == "Contents" { url.deleteLastPathComponent() }
-            let exe = url.appendingPathComponent("loupe")
-            guard FileManager.default.isExecutableFile(atPath: exe.path) else {
-                throw XCTSkip("loupe executable not built at \(exe.path) (run swift build first)")
-            }
-            return exe
-        }
-    }
-
-    struct Result { var status: Int32; var out: String; var err: String }
-
-    func run(_ args: [String]) throws -> Result {
-        let p = Process()
-        p.executableURL = try loupe
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
-    }
+    func run(_ args: [String]) throws -> ProcessResult { try Subprocess.loupe(args) }
 
     /// Runs a python snippet with `out` bound to the temp dir; skips when onnx is missing.
     func python(_ code: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import sys; out = sys.argv[1]\n" + code, dir.path]
-        let err = Pipe()
-        p.standardError = err
-        try p.run()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let msg = String(decoding: e, as: UTF8.self)
-        if p.terminationStatus != 0 {
-            if msg.contains("No module named") { throw XCTSkip("python3 lacks a module: \(msg)") }
-            XCTFail("python failed: \(msg)")
+        let r = try Python.run(["-c", "import sys; out = sys.argv[1]\n" + code, dir.path])
+        if r.status != 0 {
+            if r.err.contains("No module named") { throw XCTSkip("python3 lacks a module: \(r.err)") }
+            XCTFail("python failed: \(r.err)")
         }
     }
 

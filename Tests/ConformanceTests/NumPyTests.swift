@@ -3,6 +3,7 @@ import XCTest
 
 import Loupe
 @testable import LoupeNumPy
+import LoupeTestSupport
 
 /// `.npy` reading against files NumPy wrote (Tests/Data/npy, made by
 /// tools/reference/make_npy_testdata.py), round trips, and malformed input.
@@ -123,7 +124,7 @@ final class NumPyTests: XCTestCase {
     }
 
     func testRoundTrip() throws {
-        var rng = SplitMix64(seed: 7)
+        var rng = SeededRandom(seed: 7)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-npy-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -221,7 +222,7 @@ final class NumPyTests: XCTestCase {
 
     func testRandomCorruptionNeverCrashes() throws {
         let seed: UInt64 = 0x5EED_2026
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let original = try Data(contentsOf: URL(fileURLWithPath: path("f4_1x3x2x2.npy")))
         var accepted = 0
         for _ in 0..<5000 {
@@ -244,18 +245,5 @@ final class NumPyTests: XCTestCase {
         // Most single-byte corruptions of the header are caught; some (a space turned into a
         // tab) are harmless. The point is that nothing crashed.
         XCTAssertLessThan(accepted, 5000, "seed \(seed)")
-    }
-}
-
-/// A small seeded generator so that failures can be replayed (the seed is in the message).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -3,6 +3,7 @@ import XCTest
 
 import Loupe
 import LoupeNumPy
+import LoupeTestSupport
 
 /// The two challenge architectures
 /// of issue 3, exported by Bench/scripts/profile_models/make_models.py into
@@ -12,23 +13,19 @@ import LoupeNumPy
 final class ProfileModelsTests: XCTestCase {
     /// ONNX Runtime's output for a seeded standard-normal input (numpy default_rng(seed)).
     private func onnxRuntime(_ model: String, shape: [Int], seed: Int) throws -> (x: Tensor, y: Tensor) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-profile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
         let script = """
         import sys, numpy as np, onnxruntime as ort
         x = np.random.default_rng(\(seed)).standard_normal(\(shape)).astype(np.float32)
         s = ort.InferenceSession(sys.argv[1], providers=["CPUExecutionProvider"])
         np.save(sys.argv[2] + "/x.npy", x); np.save(sys.argv[2] + "/y.npy", s.run(None, {s.get_inputs()[0].name: x})[0])
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script, model, dir.path]
-        do { try p.run() } catch { throw XCTSkip("python3 is not available") }
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw XCTSkip("python3 with numpy and onnxruntime is not available") }
-        return (try NumPy.read(contentsOf: dir.appendingPathComponent("x.npy").path),
-                try NumPy.read(contentsOf: dir.appendingPathComponent("y.npy").path))
+        return try TemporaryDirectory.with(prefix: "loupe-profile") { dir in
+            let r: ProcessResult
+            do { r = try Python.run(["-c", script, model, dir.path]) } catch { throw XCTSkip("python3 is not available") }
+            guard r.status == 0 else { throw XCTSkip("python3 with numpy and onnxruntime is not available") }
+            return (try NumPy.read(contentsOf: dir.appendingPathComponent("x.npy").path),
+                    try NumPy.read(contentsOf: dir.appendingPathComponent("y.npy").path))
+        }
     }
 
     private func macs(_ g: Graph) -> (total: Int, matMul: Int) {

@@ -2,6 +2,7 @@ import Foundation
 import Loupe
 @testable import LoupeCalibration
 import XCTest
+import LoupeTestSupport
 
 /// Empirical bias correction: the int8 model's per-channel output means move toward the
 /// FP32 model's, only biases change, and the run is recorded in the metadata.
@@ -57,7 +58,7 @@ final class BiasCorrectionTests: XCTestCase {
     /// The measure bias correction minimises: per-channel mean of "features" (an int8 conv
     /// output) in Loupe's int8 run against FP32, over the calibration inputs.
     func testCorrectionMovesInt8ChannelMeansTowardFP32() throws {
-        var rng = TestRandom(seed: Self.seed + 1)
+        var rng = SeededRandom(seed: Self.seed + 1)
         let inputs = (0..<8).map { _ in ["x": rng.image(TinyNet.inputShape)] }
         func calibrated(rounds: Int) throws -> (CalibrationSession, QuantizationResult) {
             let s = try CalibrationSession(graph: TinyNet.graph(seed: Self.seed),
@@ -94,7 +95,7 @@ final class BiasCorrectionTests: XCTestCase {
 /// kept, with the scores in the metadata.
 final class MethodSelectionTests: XCTestCase {
     func testAutoKeepsTheCandidateWithTheBestOutputSQNR() throws {
-        var rng = TestRandom(seed: 11)
+        var rng = SeededRandom(seed: 11)
         let inputs = (0..<6).map { _ in ["x": rng.image(TinyNet.inputShape)] }
         let candidates: [CalibrationMethod] = [.minMax, .percentile(99.0), .mse]
         let session = try CalibrationSession(graph: TinyNet.graph(seed: 11),

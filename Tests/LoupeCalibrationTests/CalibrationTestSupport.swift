@@ -3,26 +3,9 @@ import XCTest
 import Loupe
 import LoupeNumPy
 @testable import LoupeCalibration
+import LoupeTestSupport
 
-/// Seeded generator for test data (SplitMix64); failure messages print the seed.
-struct TestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [lo, hi).
-    mutating func uniform(_ lo: Float, _ hi: Float) -> Float {
-        lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)
-    }
-    mutating func floats(_ n: Int, _ lo: Float, _ hi: Float) -> [Float] { (0..<n).map { _ in uniform(lo, hi) } }
-    mutating func tensor(_ shape: [Int], _ lo: Float = -1, _ hi: Float = 1) -> Tensor {
-        Tensor(shape: shape, floats: floats(shape.reduce(1, *), lo, hi))
-    }
+extension SeededRandom {
     /// A smooth image-like NCHW tensor: a few random low-frequency waves per channel plus
     /// a little noise, roughly in [-2, 2] like normalized photos.
     mutating func image(_ shape: [Int]) -> Tensor {
@@ -100,52 +83,35 @@ json.dump(names, open(os.path.join(out, "names.json"), "w"))
 
     /// One session, several input sets (python and ORT start once).
     static func run(_ modelPath: String, batch: [[String: Tensor]]) throws -> [[String: Tensor]] {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-ort-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        var spec: [[String: String]] = []
-        for (j, inputs) in batch.enumerated() {
-            var feeds: [String: String] = [:]
-            for (i, (name, t)) in inputs.sorted(by: { $0.key < $1.key }).enumerated() {
-                let p = dir.appendingPathComponent("in\(j)_\(i).npy").path
-                try NumPy.write(t, to: p)
-                feeds[name] = p
+        try TemporaryDirectory.with(prefix: "loupe-ort") { dir in
+            var spec: [[String: String]] = []
+            for (j, inputs) in batch.enumerated() {
+                var feeds: [String: String] = [:]
+                for (i, (name, t)) in inputs.sorted(by: { $0.key < $1.key }).enumerated() {
+                    let p = dir.appendingPathComponent("in\(j)_\(i).npy").path
+                    try NumPy.write(t, to: p)
+                    feeds[name] = p
+                }
+                spec.append(feeds)
             }
-            spec.append(feeds)
-        }
-        let scriptURL = dir.appendingPathComponent("run.py"), specURL = dir.appendingPathComponent("spec.json")
-        try script.write(to: scriptURL, atomically: true, encoding: .utf8)
-        try JSONSerialization.data(withJSONObject: spec).write(to: specURL)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", scriptURL.path, modelPath, specURL.path, dir.path]
-        let err = Pipe()
-        p.standardError = err
-        do { try p.run() } catch { throw XCTSkip("python3 is not available") }
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        if p.terminationStatus == 77 || p.terminationStatus == 127 { throw XCTSkip("python3 with numpy and onnxruntime is not available") }
-        guard p.terminationStatus == 0 else {
-            throw NSError(domain: "onnxruntime", code: Int(p.terminationStatus), userInfo: [
-                NSLocalizedDescriptionKey: "onnxruntime failed: " + String(decoding: errData, as: UTF8.self)])
-        }
-        let names = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("names.json"))) as? [String] ?? []
-        return try batch.indices.map { j in
-            var out: [String: Tensor] = [:]
-            for (i, n) in names.enumerated() {
-                out[n] = try NumPy.read(contentsOf: dir.appendingPathComponent("\(j)_\(i).npy").path)
+            let scriptURL = dir.appendingPathComponent("run.py"), specURL = dir.appendingPathComponent("spec.json")
+            try script.write(to: scriptURL, atomically: true, encoding: .utf8)
+            try JSONSerialization.data(withJSONObject: spec).write(to: specURL)
+            try Python.guarded([scriptURL.path, modelPath, specURL.path, dir.path], requires: "numpy and onnxruntime")
+            let names = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("names.json"))) as? [String] ?? []
+            return try batch.indices.map { j in
+                var out: [String: Tensor] = [:]
+                for (i, n) in names.enumerated() {
+                    out[n] = try NumPy.read(contentsOf: dir.appendingPathComponent("\(j)_\(i).npy").path)
+                }
+                return out
             }
-            return out
         }
     }
 }
 
 /// A temporary directory removed at the end of the test.
-func temporaryDirectory() throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-cal-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir
-}
+func temporaryDirectory() throws -> URL { try TemporaryDirectory.make(prefix: "loupe-cal") }
 
 /// The challenge baseline in tools/models, or a skip.
 func challengeBaselinePath() throws -> String {

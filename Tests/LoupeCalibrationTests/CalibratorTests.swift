@@ -1,10 +1,11 @@
 import XCTest
 @testable import LoupeCalibration
+import LoupeTestSupport
 
 final class CalibratorTests: XCTestCase {
     /// Gaussian(0, 1) samples plus `outliers` values at ±`outlierValue`.
     func gaussianWithOutliers(seed: UInt64, n: Int, outliers: Int, outlierValue: Float, method: CalibrationMethod) -> HistogramObserver {
-        var rng = SeededRNG(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var o = method.makeObserver()
         for _ in 0..<(n / 10_000) { o.observe((0..<10_000).map { _ in rng.gaussian() }) }
         o.observe((0..<outliers).map { $0 % 2 == 0 ? outlierValue : -outlierValue })
@@ -22,9 +23,9 @@ final class CalibratorTests: XCTestCase {
 
     func testPercentileOnUniform() throws {
         let seed: UInt64 = 7
-        var rng = SeededRNG(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var o = HistogramObserver()
-        for _ in 0..<10 { o.observe((0..<10_000).map { _ in rng.uniform(-1, 1) }) }
+        for _ in 0..<10 { o.observe((0..<10_000).map { _ in rng.randomFloat(in: -1..<1) }) }
         // |x| is uniform on [0, 1): its p-th percentile is p/100.
         for p in [50.0, 90.0, 99.0] {
             let r = try Calibrator.range(.percentile(p), from: o)
@@ -33,7 +34,7 @@ final class CalibratorTests: XCTestCase {
         }
         // Non-negative data keeps its lower end at the observed min.
         var relu = HistogramObserver()
-        relu.observe((0..<10_000).map { _ in rng.uniform(0, 4) })
+        relu.observe((0..<10_000).map { _ in rng.randomFloat(in: 0..<4) })
         let r = try Calibrator.range(.percentile(50), from: relu)
         XCTAssertGreaterThanOrEqual(r.min, 0, "seed \(seed)")
         XCTAssertEqual(r.max, 2, accuracy: 0.1, "seed \(seed)")

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LoupeCalibration
+import LoupeTestSupport
 
 /// The entropy search never clips more than `entropyMaxClippedFraction` of the values.
 final class EntropyGuardTests: XCTestCase {
@@ -7,10 +8,10 @@ final class EntropyGuardTests: XCTestCase {
     /// Without the guard the KL search returned t ≈ 0.1 on such data (the baseline's gates).
     func testSpikeAtZeroPlusSpreadKeepsAtLeastThe99thPercentile() throws {
         let seed: UInt64 = 3
-        var rng = SeededRNG(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var o = CalibrationMethod.entropy(bins: 2048).makeObserver()
         for _ in 0..<10 {
-            o.observe((0..<10_000).map { i in i % 10 < 7 ? 0 : rng.uniform(0, 1) })
+            o.observe((0..<10_000).map { i in i % 10 < 7 ? 0 : rng.randomFloat(in: 0..<1) })
         }
         let r = try Calibrator.range(.entropy(bins: 2048), from: o)
         // 30% of the values are uniform on (0, 1): the 99th percentile of all values is

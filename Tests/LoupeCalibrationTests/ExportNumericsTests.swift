@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Loupe
 @testable import LoupeCalibration
+import LoupeTestSupport
 
 /// Float numerics of the exporter and of `Model.capture`: the prepared (fused NCHW) graph,
 /// exported and imported again, computes what the original computes (Loupe's runtime and
@@ -23,7 +24,7 @@ final class ExportNumericsTests: XCTestCase {
         try ONNXExporter.write(prepared, to: file)
 
         let reloaded = try Model(contentsOf: file)
-        var rng = TestRandom(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let x = rng.image(shape)
         let want = try original.run(["input": x])["score"]!.floats
         let got = try reloaded.run(["input": x])["score"]!.floats
@@ -39,7 +40,7 @@ final class ExportNumericsTests: XCTestCase {
         let g = TinyNet.graph(seed: 3)
         let model = try Model(graph: g)
         let prepared = try model.prepared()
-        var rng = TestRandom(seed: 5)
+        var rng = SeededRandom(seed: 5)
         let x = rng.tensor(TinyNet.inputShape)
         // Every produced value of the prepared graph, an initializer and the input.
         let values = prepared.nodes.flatMap(\.outputs) + ["x", prepared.nodes[0].inputs[1]]

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LoupeCalibration
+import LoupeTestSupport
 
 final class ObserverTests: XCTestCase {
     func testMinMaxStreamsAndSkipsNonFinite() {
@@ -12,14 +13,14 @@ final class ObserverTests: XCTestCase {
 
     func testHistogramGrowthMergesExactly() {
         let seed: UInt64 = 42
-        var rng = SeededRNG(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var o = HistogramObserver(absoluteBins: 64)
         var all: [Float] = []
         o.observe([0, 0])   // zeros before any range
         all += [0, 0]
         for batch in 0..<6 {
             let a = Float(1 << batch) * 0.7
-            let xs = (0..<500).map { _ in rng.uniform(-a, a) }
+            let xs = (0..<500).map { _ in rng.randomFloat(in: -a..<a) }
             all += xs
             o.observe(xs)
         }

@@ -1,24 +1,8 @@
 import XCTest
 @testable import LoupeCalibration
+import LoupeTestSupport
 
 /// SplitMix64: replicable streams whose seed goes into failure messages.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform(_ lo: Float, _ hi: Float) -> Float { Float.random(in: lo..<hi, using: &self) }
-    mutating func gaussian() -> Float {
-        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self), u2 = Double.random(in: 0..<1, using: &self)
-        return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
-    }
-}
-
 final class QuantParamsTests: XCTestCase {
     func testRangeAlwaysIncludesZeroAndZeroIsExact() throws {
         for (lo, hi) in [(Float(0.5), Float(3)), (-4, -1), (-1, 2), (0, 6), (-7.3, 0.01)] {
@@ -37,13 +21,13 @@ final class QuantParamsTests: XCTestCase {
 
     func testRoundTripWithinHalfStepAndSaturation() throws {
         let seed: UInt64 = 0xC0FFEE
-        var rng = SeededRNG(seed: seed)
+        var rng = SeededRandom(seed: seed)
         for _ in 0..<50 {
-            let lo = rng.uniform(-10, 1), hi = rng.uniform(0.1, 10)
+            let lo = rng.randomFloat(in: -10..<1), hi = rng.randomFloat(in: 0.1..<10)
             let p = try Quantization.activationParams(min: lo, max: hi)
             let rmin = min(lo, 0), rmax = max(hi, 0)
             for _ in 0..<200 {
-                let x = rng.uniform(rmin, rmax)
+                let x = rng.randomFloat(in: rmin..<rmax)
                 let err = abs(Quantization.dequantize(Quantization.quantize(x, p), p) - x)
                 XCTAssertLessThanOrEqual(err, p.scale / 2 * 1.0001, "seed \(seed) x \(x) range [\(lo), \(hi)]")
             }

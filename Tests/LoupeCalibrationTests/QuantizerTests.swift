@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Loupe
 @testable import LoupeCalibration
+import LoupeTestSupport
 
 /// CalibrationSession + QDQ insertion on TinyNet (conv/BN/relu6, depthwise + HardSwish,
 /// squeeze-excite with Sigmoid, residual Add, MaxPool, an AveragePool island, GAP, Gemm):
@@ -14,7 +15,7 @@ final class QuantizerTests: XCTestCase {
     func calibrated(_ options: CalibrationOptions = CalibrationOptions(),
                     metadata: [String: String] = [:]) throws -> (CalibrationSession, QuantizationResult) {
         let session = try CalibrationSession(graph: TinyNet.graph(seed: Self.seed), options: options)
-        var rng = TestRandom(seed: Self.seed + 1)
+        var rng = SeededRandom(seed: Self.seed + 1)
         for _ in 0..<Self.calibrationCount { try session.observe(["x": rng.image(TinyNet.inputShape)]) }
         XCTAssertEqual(session.observedCount, Self.calibrationCount)
         return (session, try session.quantize(metadata: metadata))
@@ -177,7 +178,7 @@ final class QuantizerTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("tiny.int8.onnx").path
         try ONNXExporter.write(graph, to: file)
-        var rng = TestRandom(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let xs = (0..<images).map { _ in ["x": rng.image(TinyNet.inputShape)] }
         return (xs, try OnnxRuntime.run(file, batch: xs))
     }
@@ -248,7 +249,7 @@ final class QuantizerTests: XCTestCase {
 
         // The written model meets the target on the measured samples (all 8 observed here),
         // measured again from the graph alone.
-        var rng = TestRandom(seed: Self.seed + 1)
+        var rng = SeededRandom(seed: Self.seed + 1)
         let xs = (0..<Self.calibrationCount).map { _ in ["x": rng.image(TinyNet.inputShape)] }
         let q = try Model(graph: g)
         let sqnr = try OutputSQNR.measure(reference: xs.map { try session.model.run($0) }, test: xs.map { try q.run($0) })
@@ -266,7 +267,7 @@ final class QuantizerTests: XCTestCase {
         XCTAssertTrue(QuantizedActivation.all(in: g).isEmpty)
         XCTAssertEqual(g.outputs.map(\.name), result.graph.outputs.map(\.name))
         XCTAssertTrue(g.nodes.contains { $0.op.isDequantize }, "weights stay int8 behind DequantizeLinear")
-        var rng = TestRandom(seed: Self.seed + 3)
+        var rng = SeededRandom(seed: Self.seed + 3)
         let xs = (0..<4).map { _ in ["x": rng.image(TinyNet.inputShape)] }
         let fp32 = try xs.map { try session.model.run($0) }
         let weightsOnly = try OutputSQNR.measure(reference: fp32, test: xs.map { try Model(graph: g).run($0) })
@@ -305,7 +306,7 @@ final class QuantizerTests: XCTestCase {
                               inputs: [graph.nodes[i].inputs[0], "se_axes"], outputs: graph.nodes[i].outputs)
         let session = try CalibrationSession(graph: graph, options: CalibrationOptions(method: .minMax))
         XCTAssertTrue(session.plan.floatNodes.filter { $0.node == "se_pool" }.isEmpty, "\(session.plan.floatNodes)")
-        var rng = TestRandom(seed: Self.seed + 1)
+        var rng = SeededRandom(seed: Self.seed + 1)
         for _ in 0..<Self.calibrationCount { try session.observe(["x": rng.image(TinyNet.inputShape)]) }
         let result = try session.quantize()
         let int8 = try Model(graph: result.graph)
@@ -321,7 +322,7 @@ final class QuantizerTests: XCTestCase {
     /// keeps its input's parameters and runs on int8 codes (no float island, no converts).
     func testChannelSliceQuantizesWithoutIslands() throws {
         var graph = TinyNet.graph(seed: Self.seed)
-        var rng = TestRandom(seed: Self.seed + 2)
+        var rng = SeededRandom(seed: Self.seed + 2)
         graph.initializers["cut_starts"] = Tensor(shape: [1], ints: [0])
         graph.initializers["cut_ends"] = Tensor(shape: [1], ints: [13])
         graph.initializers["cut_axes"] = Tensor(shape: [1], ints: [1])
@@ -349,7 +350,7 @@ final class QuantizerTests: XCTestCase {
         graph = try Model.applyInputShapes(graph, ["input": shape])
         let session = try CalibrationSession(graph: graph, options: CalibrationOptions(method: .percentile(99.99), threads: 2))
         XCTAssertTrue(session.plan.floatNodes.isEmpty, "\(session.plan.floatNodes)")
-        var rng = TestRandom(seed: 7)
+        var rng = SeededRandom(seed: 7)
         for _ in 0..<3 { try session.observe(["input": rng.image(shape)]) }
         let result = try session.quantize()
         XCTAssertTrue(result.keptFP32.isEmpty)

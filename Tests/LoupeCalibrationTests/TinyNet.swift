@@ -1,4 +1,5 @@
 import Loupe
+import LoupeTestSupport
 
 /// A MobileNetV3-like block as an imported (ONNX-form) graph with seeded weights:
 /// conv 3×3/2 + BatchNorm + Clip(0, 6) → depthwise 3×3 + HardSwish → squeeze-excite
@@ -9,7 +10,7 @@ enum TinyNet {
     static let inputShape = [1, 3, 32, 32]
 
     static func graph(seed: UInt64) -> Graph {
-        var rng = TestRandom(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var inits: [String: Tensor] = [:]
         func weight(_ name: String, _ shape: [Int]) -> String {
             let fanIn = shape.dropFirst().reduce(1, *)

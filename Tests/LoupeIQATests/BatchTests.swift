@@ -3,6 +3,7 @@ import Loupe
 import LoupeImaging
 import XCTest
 @testable import LoupeIQA
+import LoupeTestSupport
 
 final class BatchTests: XCTestCase {
     let kodak = repositoryRoot.appendingPathComponent("Tests/Data/kodak")
@@ -10,7 +11,7 @@ final class BatchTests: XCTestCase {
     // MARK: - Shards
 
     func testShardsArePartition() throws {
-        var rng = SeededGenerator(seed: 42)
+        var rng = SeededRandom(seed: 42)
         let inputs = (0..<2000).map { i in
             PhotoInput(path: "/x/\(i).jpg", key: "folder\(rng.next() % 17)/photo-\(rng.next() % 100_000)-\(i).jpg")
         }

@@ -3,6 +3,7 @@ import LoupeImaging
 import LoupeIR
 import XCTest
 @testable import LoupeIQA
+import LoupeTestSupport
 
 /// Calibration photo selection (deterministic, stratified over MOS for UHD-IQA, evenly
 /// spaced over a sorted folder) and the recipe that turns a photo into model inputs.
@@ -65,7 +66,7 @@ final class CalibrationPhotosTests: XCTestCase {
     func testUHDIQASelectionIsStratifiedOverTheSplitsMOS() throws {
         let dir = try makeTemporaryDirectory(self)
         // 40 training photos with MOS 0.40 … 0.79 (shuffled), 3 validation photos.
-        var rng = SeededGenerator(seed: 11)
+        var rng = SeededRandom(seed: 11)
         var rows = (0..<40).shuffled(using: &rng).map { "\"t\($0).jpg\",\(Double(40 + $0) / 100),\"training\",\"\",3840,2160,1,u,p" }
         rows += (0..<3).map { "\"v\($0).jpg\",0.5,\"validation\",\"exclusive\",3840,2160,1,u,p" }
         try ([UHDIQATests.header] + rows).joined(separator: "\n").write(

@@ -2,6 +2,7 @@ import Foundation
 import LoupeIR
 import XCTest
 @testable import LoupeIQA
+import LoupeTestSupport
 
 final class MetricsTests: XCTestCase {
     /// Expected values computed once with scipy 1.17.1 (spearmanr, pearsonr, kendalltau)
@@ -80,7 +81,7 @@ final class MetricsTests: XCTestCase {
         var lines: [String] = []
         var vectors: [([Double], [Double], UInt64)] = []
         for seed in UInt64(1)...12 {
-            var rng = SeededGenerator(seed: seed)
+            var rng = SeededRandom(seed: seed)
             let n = [2, 3, 10, 57, 300, 904][Int(seed) % 6]
             let decimals = seed % 3 == 0 ? 10.0 : 1000.0   // coarse rounding: many ties
             let x = (0..<n).map { _ in (Double.random(in: 0...1, using: &rng) * decimals).rounded() / decimals }

@@ -1,43 +1,25 @@
 import Foundation
 import XCTest
+import LoupeTestSupport
 @testable import LoupeIQA
 
 /// `loupe score` end to end: exit codes, the errors file, a run killed mid-way and resumed.
 /// Runs the `loupe` executable built next to the test bundle; skipped when it is absent
 /// (e.g. `swift test` without a prior `swift build`) or python3+onnx is missing.
 final class ScoreCommandTests: XCTestCase {
-    var loupe: String {
-        get throws {
-            var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            if dir.lastPathComponent == "MacOS" { dir = dir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
-            let path = dir.appendingPathComponent("loupe").path
-            guard FileManager.default.isExecutableFile(atPath: path) else { throw XCTSkip("no loupe executable next to the tests (\(path))") }
-            return path
-        }
-    }
-
+    /// Runs `loupe`; with `killWhen`, kills it (SIGKILL) once `killWhen(watch)` holds.
     @discardableResult
-    func run(_ args: [String], killWhen: ((URL) -> Bool)? = nil, watch: URL? = nil) throws -> (status: Int32, stderr: String, stdout: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try loupe)
-        p.arguments = args
-        let err = Pipe(), out = Pipe()
-        p.standardError = err
-        p.standardOutput = out
-        try p.run()
-        if let killWhen, let watch {
+    func run(_ args: [String], killWhen: ((URL) -> Bool)? = nil, watch: URL? = nil) throws -> ProcessResult {
+        try Subprocess.loupe(args) { p in
+            guard let killWhen, let watch else { return }
             let deadline = Date().addingTimeInterval(120)
             while p.isRunning && Date() < deadline && !killWhen(watch) { usleep(5_000) }
             if p.isRunning { kill(p.processIdentifier, SIGKILL) }
         }
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: e, as: UTF8.self), String(decoding: o, as: UTF8.self))
     }
 
     func testExitCodesErrorsFileAndKilledRunResumed() throws {
-        _ = try loupe
+        _ = try Subprocess.loupeExecutable()
         let dir = try makeTemporaryDirectory(self)
         let model = try TinyModels.make("single", in: dir)
         let folder = dir.appendingPathComponent("photos")
@@ -49,7 +31,7 @@ final class ScoreCommandTests: XCTestCase {
         // All good: exit 0, one row per photo.
         let out = dir.appendingPathComponent("scores.csv")
         let clean = try run(["score", folder.path, "--model", model, "-o", out.path])
-        XCTAssertEqual(clean.status, 0, clean.stderr)
+        XCTAssertEqual(clean.status, 0, clean.err)
         let full = try ScoreFile.read(out.path)
         XCTAssertEqual(full.count, 8)
 
@@ -62,8 +44,8 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(before.count, 2)
         XCTAssertLessThan(before.count, 8, "the kill came too late to test resuming")
         let resumed = try run(["score", folder.path, "--model", model, "-o", partial.path, "--resume"])
-        XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        XCTAssertTrue(resumed.stderr.contains("resume: \(before.count) photos already scored"), resumed.stderr)
+        XCTAssertEqual(resumed.status, 0, resumed.err)
+        XCTAssertTrue(resumed.err.contains("resume: \(before.count) photos already scored"), resumed.err)
         let after = try ScoreFile.read(partial.path)
         XCTAssertEqual(after.map(\.path).sorted(), full.map(\.path).sorted())
         XCTAssertEqual(Dictionary(uniqueKeysWithValues: after.map { ($0.path, $0.score!) }),
@@ -72,16 +54,16 @@ final class ScoreCommandTests: XCTestCase {
         // A bad photo: exit 3, listed on stderr and in the errors file, the rest scored.
         try Data().write(to: folder.appendingPathComponent("zero.jpg"))
         let mixed = try run(["score", folder.path, "--model", model, "-o", out.path, "--threads", "2"])
-        XCTAssertEqual(mixed.status, 3, mixed.stderr)
-        XCTAssertTrue(mixed.stderr.contains("zero.jpg: empty file (0 bytes)"), mixed.stderr)
+        XCTAssertEqual(mixed.status, 3, mixed.err)
+        XCTAssertTrue(mixed.err.contains("zero.jpg: empty file (0 bytes)"), mixed.err)
         XCTAssertEqual(try ScoreFile.read(out.path).count, 8)
         let errors = try String(contentsOfFile: ScoreWriter.errorsPath(for: out.path), encoding: .utf8)
         XCTAssertEqual(errors, "path,error\n\(folder.path)/zero.jpg,empty file (0 bytes)\n")
 
         // Without -o: a ranked table on stdout. A missing model: fatal, exit 1.
         let table = try run(["score", folder.appendingPathComponent("kodim01.jpg").path, "--model", model])
-        XCTAssertEqual(table.status, 0, table.stderr)
-        XCTAssertTrue(table.stdout.hasPrefix("rank  score"), table.stdout)
+        XCTAssertEqual(table.status, 0, table.err)
+        XCTAssertTrue(table.out.hasPrefix("rank  score"), table.out)
         XCTAssertEqual(try run(["score", folder.path, "--model", dir.appendingPathComponent("none.onnx").path]).status, 1)
         XCTAssertEqual(try run(["score", folder.path, "--shard", "4/3"]).status, 64)
     }
@@ -118,14 +100,14 @@ final class ScoreCommandTests: XCTestCase {
     /// heavily JPEG-compressed copies (the samples are held-out photos: never trained on).
     /// The FP32 and INT8 bundles agree on that order. Fails for an untrained model.
     func testBundledScorerRanksCleanSamplesAboveTheirDistortedCopies() throws {
-        _ = try loupe
+        _ = try Subprocess.loupeExecutable()
         let samples = repositoryRoot.appendingPathComponent("tools/models/samples").path
         let int8 = repositoryRoot.appendingPathComponent("tools/models/loupe_iqa.int8.onnx").path
         for model in [nil, int8] {
             let dir = try makeTemporaryDirectory(self)
             let out = dir.appendingPathComponent("scores.csv")
             let r = try run(["score", samples, "-o", out.path] + (model.map { ["--model", $0] } ?? []))
-            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(r.status, 0, r.err)
             var score: [String: Double] = [:]
             for row in try ScoreFile.read(out.path) {
                 score[URL(fileURLWithPath: row.path).deletingPathExtension().lastPathComponent] = row.score
@@ -147,8 +129,8 @@ final class ScoreCommandTests: XCTestCase {
         try "name,srcc,plcc,krcc,mae,rmse\nD,0.70,0.72,0.52,0.060,0.080\nB,0.82,0.83,0.63,0.070,0.090\nA,0.80,0.82,0.62,0.050,0.065\nC,0.78,0.80,0.60,0.040,0.055\n"
             .write(to: csv, atomically: true, encoding: .utf8)
         let r = try run(["rank", csv.path])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let lines = r.stdout.split(separator: "\n").dropFirst(2)
+        XCTAssertEqual(r.status, 0, r.err)
+        let lines = r.out.split(separator: "\n").dropFirst(2)
         XCTAssertEqual(lines.map { $0.split(separator: " ", omittingEmptySubsequences: true).prefix(3).joined(separator: " ") },
                        ["1 A 2.00", "2 B 2.20", "2 C 2.20", "4 D 3.60"])
     }
@@ -169,15 +151,15 @@ final class ScoreCommandTests: XCTestCase {
         try "path,score,ms\n/elsewhere/test/1.jpg,0.58,1\n/elsewhere/test/5.jpg,0.1,1\npath,score,ms\n/elsewhere/test/2.jpg,0.75,1\n/elsewhere/test/3.jpg,0.60,1\n"
             .write(to: predictions, atomically: true, encoding: .utf8)
         let r = try run(["eval", "--uhd-iqa", root.path, "--split", "test", "--predictions", predictions.path, "--json"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stderr.contains("1 of 4 photos of the split have no prediction"), r.stderr)
-        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.err.contains("1 of 4 photos of the split have no prediction"), r.err)
+        let json = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
         XCTAssertEqual(json["n"] as? Int, 3)
         let expected = try Metrics(predicted: [0.58, 0.75, 0.60], truth: [0.61, 0.72, 0.55])
         XCTAssertEqual(json["plcc"] as! Double, expected.plcc, accuracy: 1e-12)
         XCTAssertEqual(json["rmse"] as! Double, expected.rmse, accuracy: 1e-12)
         let exclusive = try run(["eval", "--uhd-iqa", root.path, "--split", "test", "--exclusive", "--predictions", predictions.path])
-        XCTAssertTrue(exclusive.stdout.contains("n       2"), exclusive.stdout)
+        XCTAssertTrue(exclusive.out.contains("n       2"), exclusive.out)
         XCTAssertEqual(try run(["eval", "--uhd-iqa", root.path, "--split", "dev", "--predictions", predictions.path]).status, 64)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import LoupeIR
 import XCTest
 @testable import LoupeIQA
+import LoupeTestSupport
 
 final class UHDIQATests: XCTestCase {
     static let header = "\"image_name\",\"quality_mos\",\"set\",\"subset\",\"orig_width\",\"orig_height\",\"views\",\"user_name\",\"page_url\""
@@ -52,7 +53,7 @@ final class UHDIQATests: XCTestCase {
 
     func testStratifiedSelection() throws {
         // MOS 0.00 … 0.99 shuffled; names carry the MOS so order is checkable.
-        var rng = SeededGenerator(seed: 7)
+        var rng = SeededRandom(seed: 7)
         let rows = (0..<100).shuffled(using: &rng).map { "\"p\($0).jpg\",\(Double($0) / 100),\"training\",\"\",1,1,1,a,u" }
         let db = try UHDIQA(root: try writeDataset(rows).path)
         let picked = try db.select(count: 10, from: .training)

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LoupeIR
+import LoupeTestSupport
 
 final class CostsTests: XCTestCase {
     /// A one-node graph with types inferred; the node's MACs and element ops.

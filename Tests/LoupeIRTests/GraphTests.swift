@@ -1,5 +1,6 @@
 import XCTest
 @testable import LoupeIR
+import LoupeTestSupport
 
 final class GraphTests: XCTestCase {
     /// x → Conv(3×3, stride 2) → Relu → Shape → Reshape(x, shape) chain with a Flatten.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LoupeIR
+import LoupeTestSupport
 
 /// Shapes and attributes from untrusted files must throw, never trap on overflow.
 final class HostileShapeTests: XCTestCase {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LoupeIR
+import LoupeTestSupport
 
 final class ShapeInferencePoolingTests: XCTestCase {
     func pool(_ k: [Int], s: [Int], p: [Int] = [0, 0, 0, 0], d: [Int] = [], ceil: Bool = false,

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LoupeIR
+import LoupeTestSupport
 
 final class ShapeInferenceShapeTests: XCTestCase {
     func testBroadcasting() throws {

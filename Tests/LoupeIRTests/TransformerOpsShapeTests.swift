@@ -1,5 +1,6 @@
 import XCTest
 @testable import LoupeIR
+import LoupeTestSupport
 
 /// Shape inference, arity and costs of training-mode BatchNormalization,
 /// LayerNormalization, Split, Mod and Gelu.

@@ -2,6 +2,7 @@ import Foundation
 import LoupeIR
 import XCTest
 @testable import LoupeImaging
+import LoupeTestSupport
 
 final class DecoderTests: XCTestCase {
     struct Manifest: Decodable {

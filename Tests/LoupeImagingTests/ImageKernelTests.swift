@@ -2,6 +2,7 @@ import Foundation
 import LoupeKernels
 import XCTest
 @testable import LoupeImaging
+import LoupeTestSupport
 
 /// Resample, normalization kernels: every SIMD variant equals the scalar reference exactly
 /// (integer arithmetic; multiply-then-add for floats), and the resize equals Pillow.

@@ -2,6 +2,7 @@ import Foundation
 import LoupeIR
 import XCTest
 @testable import LoupeImaging
+import LoupeTestSupport
 
 final class PresetTests: XCTestCase {
     /// Compares every preset's tensors (prepared with `.unit`, scaled back to 0...255) with

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import LoupeImaging
+import LoupeTestSupport
 
 /// Paths of the committed test data and tools, from this file's location.
 enum Paths {
@@ -14,8 +15,7 @@ enum Paths {
 final class TempDir {
     let url: URL
     init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-imaging-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        url = try TemporaryDirectory.make(prefix: "loupe-imaging")
     }
     func path(_ name: String) -> String { url.appendingPathComponent(name).path }
     deinit { try? FileManager.default.removeItem(at: url) }
@@ -23,33 +23,10 @@ final class TempDir {
 
 /// The Python reference (Tests/Tools/imaging/reference.py), when python3 with numpy and
 /// Pillow is installed; tests that need it skip otherwise (CI installs Pillow).
-enum Python {
-    static let available: Bool = (try? run(["-c", "import numpy, PIL"])) != nil
+extension Python {
+    static func reference(_ args: [String]) throws { try output([Paths.reference] + args) }
 
-    @discardableResult
-    static func run(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3"] + args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw NSError(domain: "python", code: Int(p.terminationStatus),
-                          userInfo: [NSLocalizedDescriptionKey: String(decoding: e, as: UTF8.self)])
-        }
-        return String(decoding: o, as: UTF8.self)
-    }
-
-    static func reference(_ args: [String]) throws { try run([Paths.reference] + args) }
-
-    static func require() throws {
-        guard available else { throw XCTSkip("python3 with numpy and Pillow not installed") }
-    }
+    static func require() throws { try require("numpy, PIL") }
 }
 
 /// Minimal .npy (format 1.0) for uint8 H x W x 3 arrays.

@@ -1,24 +1,6 @@
 import XCTest
 import LoupeKernels
-
-/// Small replicable generator (SplitMix64); failure messages print the seed.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform(_ lo: Float, _ hi: Float) -> Float {
-        lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)
-    }
-    mutating func floats(_ n: Int, _ lo: Float = -1, _ hi: Float = 1) -> [Float] {
-        (0..<n).map { _ in uniform(lo, hi) }
-    }
-}
+import LoupeTestSupport
 
 /// Sizes around a SIMD tile: n < tile, n == tile, n > tile, several tiles plus tail.
 func sizes(tile: Int) -> [Int] { Array(Set([1, max(tile - 1, 1), tile, tile + 1, 2 * tile + 3, 257])).sorted() }

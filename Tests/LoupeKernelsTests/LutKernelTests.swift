@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import LoupeKernels
+import LoupeTestSupport
 
 /// The int8 lookup-table kernels (Kernels/src/quantized): the table builder against a
 /// Swift double-precision reference on all 256 codes (exact: same formula, same libm), and

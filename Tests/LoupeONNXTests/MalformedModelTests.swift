@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import LoupeIR
 @testable import LoupeONNX
+import LoupeTestSupport
 
 /// Untrusted input: every malformed file throws a `LoupeError` with a precise message, and
 /// nothing crashes. Models are built with the generated Swift types (no python needed).
@@ -62,12 +63,25 @@ final class MalformedModelTests: XCTestCase {
         return m
     }
 
+    /// A FLOAT (data type 1) initializer.
     static func floatTensor(_ name: String, _ dims: [Int64], _ values: [Float]) -> Onnx_TensorProto {
+        var t = tensorHeader(name, dims, dataType: 1)
+        t.floatData = values
+        return t
+    }
+
+    /// An INT64 (data type 7) initializer.
+    static func intTensor(_ name: String, _ dims: [Int64], _ values: [Int64]) -> Onnx_TensorProto {
+        var t = tensorHeader(name, dims, dataType: 7)
+        t.int64Data = values
+        return t
+    }
+
+    private static func tensorHeader(_ name: String, _ dims: [Int64], dataType: Int32) -> Onnx_TensorProto {
         var t = Onnx_TensorProto()
         t.name = name
-        t.dataType = 1
+        t.dataType = dataType
         t.dims = dims
-        t.floatData = values
         return t
     }
 
@@ -138,7 +152,7 @@ final class MalformedModelTests: XCTestCase {
 
     func testRandomBytesAndBitFlipsNeverCrash() throws {
         let seed = testSeed()
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededRandom(seed: seed)
         for i in 0..<2000 {
             let n = Int(rng.next() % 512) + 1
             let bytes = Data((0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
@@ -182,7 +196,7 @@ final class MalformedModelTests: XCTestCase {
         let ints: [Int64] = [0, 1, -1, 2, 3, Int64.max, Int64.min, 1 << 40]
         let floats: [Float] = [0, 1, -1, .nan, .infinity, -.infinity, 1e30, 0.5]
         let seed = testSeed()
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededRandom(seed: seed)
         func pick<T>(_ a: [T]) -> T { a[Int(rng.next() % UInt64(a.count))] }
         var loaded = 0
         for i in 0..<4000 {
@@ -221,15 +235,6 @@ final class MalformedModelTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(loaded, 100, "seed \(seed)")
-    }
-
-    static func intTensor(_ name: String, _ dims: [Int64], _ values: [Int64]) -> Onnx_TensorProto {
-        var t = Onnx_TensorProto()
-        t.name = name
-        t.dataType = 7
-        t.dims = dims
-        t.int64Data = values
-        return t
     }
 
     func testMissingGraphAndOpset() {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import LoupeIR
 @testable import LoupeONNX
+import LoupeTestSupport
 
 /// Builds ONNX models with python3 + onnx.helper into a fresh temporary directory (never
 /// the work tree), and loads them back. Tests skip when python3 or onnx is missing.
@@ -9,13 +10,7 @@ class ONNXTestCase: XCTestCase {
     private(set) var directory: URL!
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("loupe-onnx-tests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
+        directory = try TemporaryDirectory.make(for: self, prefix: "loupe-onnx-tests")
     }
 
     /// Shared by every script: `save(file, nodes, inputs, outputs, inits=(), opset=17)`,
@@ -40,36 +35,12 @@ class ONNXTestCase: XCTestCase {
 
     """
 
-    static let pythonAvailable: Bool = {
-        (try? runPython("import onnx, numpy", argument: "/")) != nil
-    }()
-
-    @discardableResult
-    static func runPython(_ script: String, argument: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script, argument]
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw NSError(domain: "python", code: Int(p.terminationStatus), userInfo: [
-                NSLocalizedDescriptionKey: String(decoding: errData, as: UTF8.self)])
-        }
-        return String(decoding: outData, as: UTF8.self)
-    }
-
     /// Runs `script` (after the preamble) with the temporary directory as `OUT`.
     @discardableResult
     func python(_ script: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        guard Self.pythonAvailable else { throw XCTSkip("python3 with onnx and numpy is not available") }
+        try Python.require("onnx, numpy")
         do {
-            return try Self.runPython(Self.preamble + script, argument: directory.path)
+            return try Python.output(["-c", Self.preamble + script, directory.path])
         } catch {
             XCTFail("python failed: \(error.localizedDescription)", file: file, line: line)
             throw error

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import SwiftProtobuf
 @testable import LoupeONNX
+import LoupeTestSupport
 
 /// Checks Proto/onnx.proto against the onnx package's own schema: a model that sets every
 /// field Loupe models (and some it does not) is decoded by the generated Swift types and
@@ -106,15 +107,10 @@ final class ProtoSchemaTests: ONNXTestCase {
               FileManager.default.fileExists(atPath: script.path) else {
             throw XCTSkip("protoc or protoc-gen-swift is not installed")
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [script.path]
-        p.environment = ProcessInfo.processInfo.environment.merging(
-            ["OUT_DIR": directory.path, "PROTOC_GEN_SWIFT": plugin]) { $1 }
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
+        let r = try Subprocess.run(URL(fileURLWithPath: "/bin/bash"), [script.path],
+                                   environment: ProcessInfo.processInfo.environment.merging(
+                                       ["OUT_DIR": directory.path, "PROTOC_GEN_SWIFT": plugin]) { $1 })
+        XCTAssertEqual(r.status, 0, r.err)
         let fresh = try Data(contentsOf: directory.appendingPathComponent("onnx.pb.swift"))
         let committed = try Data(contentsOf: repo.appendingPathComponent("Sources/LoupeONNX/Proto/onnx.pb.swift"))
         XCTAssertEqual(fresh, committed, "run tools/gen-onnx-swift.sh and commit onnx.pb.swift")

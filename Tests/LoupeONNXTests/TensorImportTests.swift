@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import LoupeIR
 @testable import LoupeONNX
+import LoupeTestSupport
 
 final class TensorImportTests: ONNXTestCase {
     /// Every dtype, from raw_data and from the typed fields, against the values numpy wrote.
@@ -110,7 +111,7 @@ final class TensorImportTests: ONNXTestCase {
             }
         }
         let seed = testSeed()
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededRandom(seed: seed)
         for _ in 0..<200_000 {
             let f = Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()))
             guard !f.isNaN else { continue }
@@ -238,17 +239,4 @@ func testSeed(_ test: String = #function) -> UInt64 {
         ?? UInt64.random(in: 0...UInt64.max)
     print("\(test): seed \(seed) (LOUPE_TEST_SEED=\(seed) replays it)")
     return seed
-}
-
-/// A small seeded generator so random tests can print and replay their seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

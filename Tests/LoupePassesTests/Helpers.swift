@@ -1,24 +1,15 @@
 import LoupeIR
 import LoupeReference
+import LoupeTestSupport
 import XCTest
 
-/// Seeded generator; failures print the seed.
-struct Rng {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform(_ n: Int, _ lo: Float = -1, _ hi: Float = 1) -> [Float] {
-        (0..<n).map { _ in lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24) }
-    }
-    mutating func tensor(_ shape: [Int], _ lo: Float = -1, _ hi: Float = 1) -> Tensor {
-        Tensor(shape: shape, floats: uniform(shape.reduce(1, *), lo, hi))
-    }
+/// The shared seeded generator under the name these tests use; failures print the seed.
+typealias Rng = SeededRandom
+
+extension SeededRandom {
+    init(_ seed: UInt64) { self.init(seed: seed) }
+    /// `n` values uniform in [lo, hi) (`floats`, under the name these tests use).
+    mutating func uniform(_ n: Int, _ lo: Float = -1, _ hi: Float = 1) -> [Float] { floats(n, lo, hi) }
 }
 
 func scalar(_ v: Float) -> Tensor { Tensor(shape: [], floats: [v]) }

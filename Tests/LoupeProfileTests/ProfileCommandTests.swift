@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import LoupeTestSupport
 
 /// `loupe profile` end to end: the budget exit code and the layers it names, max resolution,
 /// and the files it writes. Skips when the executable or the baseline is absent.
@@ -7,24 +8,7 @@ final class ProfileCommandTests: XCTestCase {
     var dir: URL!
 
     override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-profile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: dir)
-    }
-
-    var loupe: URL {
-        get throws {
-            var url = Bundle(for: ProfileCommandTests.self).bundleURL
-            while url.pathExtension == "xctest" || url.lastPathComponent == "Contents" { url.deleteLastPathComponent() }
-            let exe = url.appendingPathComponent("loupe")
-            guard FileManager.default.isExecutableFile(atPath: exe.path) else {
-                throw XCTSkip("loupe executable not built at \(exe.path) (run swift build first)")
-            }
-            return exe
-        }
+        dir = try TemporaryDirectory.make(for: self, prefix: "loupe-profile")
     }
 
     var baseline: String {
@@ -36,19 +20,7 @@ final class ProfileCommandTests: XCTestCase {
         }
     }
 
-    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = try loupe
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
+    func run(_ args: [String]) throws -> ProcessResult { try Subprocess.loupe(args) }
 
     func testOverBudgetExitsWithCode2AndNamesTheLargestLayers() throws {
         let r = try run(["profile", try baseline, "--static", "--budget", "3"])

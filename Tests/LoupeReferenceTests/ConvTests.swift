@@ -1,6 +1,7 @@
 import XCTest
 import LoupeIR
 import LoupeReference
+import LoupeTestSupport
 
 final class ConvTests: XCTestCase {
     func testConvValidPadsStride() throws {
@@ -29,7 +30,7 @@ final class ConvTests: XCTestCase {
     func testConvNHWCMatchesNCHW() throws {
         let seed: UInt64 = 7
         var rng = SeededRandom(seed: seed)
-        let x = rng.tensor([2, 4, 7, 6]), w = rng.tensor([6, 2, 3, 3]), b = rng.tensor([6])
+        let x = rng.tensor53([2, 4, 7, 6]), w = rng.tensor53([6, 2, 3, 3]), b = rng.tensor53([6])
         let a = conv2d(k: [3, 3], s: [2, 1], d: [1, 2], p: [1, 2, 0, 1], group: 2)
         var nhwc = a
         nhwc.layout = .nhwc

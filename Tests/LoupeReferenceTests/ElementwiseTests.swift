@@ -1,6 +1,7 @@
 import XCTest
 import LoupeIR
 import LoupeReference
+import LoupeTestSupport
 
 final class ElementwiseTests: XCTestCase {
     func testIntegerArithmetic() throws {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import LoupeIR
 import LoupeReference
+import LoupeTestSupport
 
 /// Single-node models built and run by ONNX Runtime (via python3 at test time, in a temp
 /// directory) on seeded random inputs, compared with the reference interpreter. Skipped when
@@ -90,41 +91,25 @@ for c in cases:
 json.dump(results, open(sys.argv[2], "w"))
 """#
 
-    /// Runs the cases through ONNX Runtime; nil when it is not available.
-    func onnxRuntime(_ cases: [Case], seeds: [UInt64]) throws -> [[String: Any]]? {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-ort-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+    /// Runs the cases through ONNX Runtime; skips when it is not available.
+    func onnxRuntime(_ cases: [Case], seeds: [UInt64]) throws -> [[String: Any]] {
         let spec = zip(cases, seeds).map { c, seed -> [String: Any] in
             ["op": c.opType, "opset": c.opset, "seed": seed, "attrs": c.attributes.mapValues(\.json),
              "inputs": c.inputs.map(\.json)]
         }
-        let scriptURL = dir.appendingPathComponent("run.py")
-        let specURL = dir.appendingPathComponent("cases.json"), outURL = dir.appendingPathComponent("out.json")
-        try Self.script.write(to: scriptURL, atomically: true, encoding: .utf8)
-        try JSONSerialization.data(withJSONObject: spec).write(to: specURL)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", scriptURL.path, specURL.path, outURL.path]
-        let err = Pipe()
-        p.standardError = err
-        do { try p.run() } catch { return nil }
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        if p.terminationStatus == 77 || p.terminationStatus == 127 { return nil }
-        guard p.terminationStatus == 0 else {
-            XCTFail("python failed: \(String(decoding: errData, as: UTF8.self))")
+        do {
+            let answer = try Python.reference(Self.script, input: spec, requires: "numpy, onnx and onnxruntime")
+            return try XCTUnwrap(answer as? [[String: Any]])
+        } catch let e as ProcessFailure {
+            XCTFail("\(e) (seeds from \(seeds.first ?? 0))")
             return []
         }
-        return try JSONSerialization.jsonObject(with: Data(contentsOf: outURL)) as? [[String: Any]]
     }
 
     func check(_ cases: [Case]) throws {
         let base = ProcessInfo.processInfo.environment["LOUPE_TEST_SEED"].flatMap(UInt64.init) ?? 20_241
         let seeds = cases.indices.map { base + UInt64($0) }
-        guard let results = try onnxRuntime(cases, seeds: seeds) else {
-            throw XCTSkip("python3 with numpy, onnx and onnxruntime is not available")
-        }
+        let results = try onnxRuntime(cases, seeds: seeds)
         XCTAssertEqual(results.count, cases.count)
         for (i, (c, r)) in zip(cases, results).enumerated() {
             let context = "[\(c.name), seed \(seeds[i])]"

@@ -1,6 +1,7 @@
 import XCTest
 import LoupeIR
 import LoupeReference
+import LoupeTestSupport
 
 final class PoolingTests: XCTestCase {
     func pool(_ k: [Int], s: [Int], p: [Int] = [0, 0, 0, 0], d: [Int] = [], ceil: Bool = false,
@@ -35,7 +36,7 @@ final class PoolingTests: XCTestCase {
 
     func testPoolNHWC() throws {
         var rng = SeededRandom(seed: 11)
-        let x = rng.tensor([1, 3, 5, 6])
+        let x = rng.tensor53([1, 3, 5, 6])
         let a = pool([3, 2], s: [2, 2], p: [1, 0, 1, 1], ceil: true, include: true)
         var b = a
         b.layout = .nhwc

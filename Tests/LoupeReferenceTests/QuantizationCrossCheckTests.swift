@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import LoupeIR
 import LoupeReference
+import LoupeTestSupport
 
 /// A small QDQ model (per-tensor uint8 and per-axis int8 QuantizeLinear → DequantizeLinear,
 /// and an int32 bias DequantizeLinear) run by ONNX Runtime and by the ONNX reference
@@ -60,31 +61,16 @@ json.dump({"x": [float(v) for v in flat], "ort": listing(sess.run(names, {"x": x
         let axisScales: [Float] = [0.011, 0.0237, 0.05], axisZeroPoints: [Int64] = [-5, 0, 17]
         let bias: [Int64] = [123_456, -987_654, 0, 2_000_000_000]
         let biasScales: [Float] = [1.7e-5, 3.1e-4, 0.5, 2.2e-7]
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-qdq-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
         let spec: [String: Any] = ["seed": seed, "scale": Double(scale), "zeroPoint": zeroPoint,
                                    "axisScales": axisScales.map(Double.init), "axisZeroPoints": axisZeroPoints,
                                    "bias": bias, "biasScales": biasScales.map(Double.init)]
-        let scriptURL = dir.appendingPathComponent("qdq.py"), specURL = dir.appendingPathComponent("spec.json")
-        let outURL = dir.appendingPathComponent("out.json")
-        try Self.script.write(to: scriptURL, atomically: true, encoding: .utf8)
-        try JSONSerialization.data(withJSONObject: spec).write(to: specURL)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", scriptURL.path, specURL.path, outURL.path]
-        let err = Pipe()
-        p.standardError = err
-        do { try p.run() } catch { throw XCTSkip("python3 is not available") }
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        if p.terminationStatus == 77 || p.terminationStatus == 127 {
-            throw XCTSkip("python3 with numpy, onnx and onnxruntime is not available")
+        let answer: Any
+        do {
+            answer = try Python.reference(Self.script, input: spec, requires: "numpy, onnx and onnxruntime")
+        } catch let e as ProcessFailure {
+            return XCTFail("\(e) (seed \(seed))")
         }
-        guard p.terminationStatus == 0 else {
-            return XCTFail("python failed (seed \(seed)): \(String(decoding: errData, as: UTF8.self))")
-        }
-        let result = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: outURL)) as? [String: Any])
+        let result = try XCTUnwrap(answer as? [String: Any], "seed \(seed)")
         let x = (result["x"] as! [Double]).map { Float($0) }
         let shape = [2, 3, 4, 5]
 

@@ -1,6 +1,7 @@
 import XCTest
 import LoupeIR
 import LoupeReference
+import LoupeTestSupport
 
 final class ResizeTests: XCTestCase {
     let x = f([1, 1, 1, 2], [1, 2])
@@ -35,7 +36,7 @@ final class ResizeTests: XCTestCase {
 
     func testNHWCMatchesNCHW() throws {
         var rng = SeededRandom(seed: 5)
-        let x = rng.tensor([1, 3, 4, 5])
+        let x = rng.tensor53([1, 3, 4, 5])
         let a = ResizeAttributes(mode: .cubic, coordinateTransformation: .halfPixel, excludeOutside: true)
         var b = a
         b.layout = .nhwc

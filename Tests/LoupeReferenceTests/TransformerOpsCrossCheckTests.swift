@@ -2,6 +2,7 @@ import XCTest
 import LoupeReference
 import Foundation
 import LoupeIR
+import LoupeTestSupport
 
 /// ONNX Runtime cross-checks of the NF-RegNet / Swin ops (see OnnxRuntimeCrossCheckTests
 /// for the harness: seeded inputs, skipped without python3 + onnxruntime).
@@ -58,20 +59,15 @@ json.dump({"x": x.reshape(-1).tolist(), **{k: v.tolist() for k, v in p.items()},
         let base = ProcessInfo.processInfo.environment["LOUPE_TEST_SEED"].flatMap(UInt64.init) ?? 20_241
         for (k, (shape, eps)) in [([1, 4, 27], Float(1e-5)), ([2, 3, 5, 7], Float(1e-3)), ([3, 2], Float(1e-5))].enumerated() {
             let seed = base + UInt64(k)
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["python3", "-c", Self.script, "\(seed)", "\(shape)", "\(eps)"]
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out
-            p.standardError = err
-            do { try p.run() } catch { throw XCTSkip("python3 is not available") }
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            let errData = err.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            if p.terminationStatus == 77 || p.terminationStatus == 127 { throw XCTSkip("python3 with onnx and onnxruntime is not available") }
-            guard p.terminationStatus == 0,
-                  let r = try JSONSerialization.jsonObject(with: data) as? [String: [Double]] else {
-                XCTFail("python failed (seed \(seed)): \(String(decoding: errData, as: UTF8.self))")
+            let out: String
+            do {
+                out = try Python.guarded(["-c", Self.script, "\(seed)", "\(shape)", "\(eps)"], requires: "onnx and onnxruntime")
+            } catch let e as ProcessFailure {
+                XCTFail("\(e) (seed \(seed))")
+                continue
+            }
+            guard let r = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: [Double]] else {
+                XCTFail("unexpected answer from python (seed \(seed)): \(out)")
                 continue
             }
             func t(_ key: String, _ s: [Int]) -> Tensor { f(s, r[key]!.map { Float($0) }) }

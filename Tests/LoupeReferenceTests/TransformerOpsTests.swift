@@ -1,6 +1,7 @@
 import XCTest
 import LoupeIR
 import LoupeReference
+import LoupeTestSupport
 
 /// Hand-computed cases for the ops that timm's NF-RegNet (training-mode BatchNormalization
 /// over its weights) and Swin (LayerNormalization, Split, Mod, Gelu) need.
@@ -29,7 +30,7 @@ final class TransformerOpsTests: XCTestCase {
     /// gain² (up to epsilon).
     func testWeightStandardizationRows() throws {
         var rng = SeededRandom(seed: 7)
-        let w = rng.tensor([1, 4, 27])
+        let w = rng.tensor53([1, 4, 27])
         let gain = f([4], [1, 2, 0.5, 3])
         let y = try run1(.batchNormalizationTraining(epsilon: 1e-6), [w, gain, f([4], [0, 0, 0, 0]), f([4], [0, 0, 0, 0]), f([4], [1, 1, 1, 1])])
         for o in 0..<4 {
@@ -74,7 +75,7 @@ final class TransformerOpsTests: XCTestCase {
     func testLayerNormalizationShapes() throws {
         var rng = SeededRandom(seed: 3)
         let out = try evalNode(.layerNormalization(axis: 2, epsilon: 1e-5),
-                               [rng.tensor([2, 3, 4, 5]), f([4, 5], Array(repeating: 1, count: 20))], outputs: 3)
+                               [rng.tensor53([2, 3, 4, 5]), f([4, 5], Array(repeating: 1, count: 20))], outputs: 3)
         XCTAssertEqual(out.map(\.shape), [[2, 3, 4, 5], [2, 3, 1, 1], [2, 3, 1, 1]])
         assertThrows(["does not broadcast to the normalised shape [5]"]) {
             _ = try run1(.layerNormalization(axis: -1, epsilon: 0), [f([2, 5], Array(repeating: 0, count: 10)), f([4], [1, 1, 1, 1])])

@@ -60,11 +60,7 @@ final class ConvTests: XCTestCase {
         ]
         for (i, (xs, ws, a)) in cases.enumerated() {
             var b = G(seed: UInt64(200 + i))
-            let x = b.input("x", xs)
-            let w = b.constant("w", ws)
-            let bias = b.constant("b", [ws[1] * a.group])
-            b.node(.convTranspose(a), [x, w, bias], "y")
-            let g = try b.finish(["y"])
+            let g = try b.convTranspose(input: xs, weights: ws, a)
             try checkAgainstReference(&b, g, .accumulate)
         }
     }

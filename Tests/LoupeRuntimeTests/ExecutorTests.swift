@@ -1,6 +1,7 @@
 import XCTest
 import LoupeIR
 @testable import LoupeRuntime
+import LoupeTestSupport
 
 final class ExecutorTests: XCTestCase {
     func chain(_ n: Int, shape: [Int]) throws -> Graph {

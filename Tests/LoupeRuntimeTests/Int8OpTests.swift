@@ -1,6 +1,7 @@
 import XCTest
 import LoupeIR
 @testable import LoupeRuntime
+import LoupeTestSupport
 
 /// Each int8 op between converts, against "dequantize inputs → reference interpreter float op
 /// → quantize" (Int8Reference). Tolerances in codes, with the reason:

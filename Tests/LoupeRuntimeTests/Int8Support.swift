@@ -2,6 +2,7 @@ import XCTest
 import LoupeIR
 import LoupeReference
 @testable import LoupeRuntime
+import LoupeTestSupport
 
 /// Builds int8 IR graphs in the form `FoldQuantization` produces (NHWC, int8 activations
 /// with `Graph.quantization`, int8 weights, int32 biases), with float32 graph inputs and

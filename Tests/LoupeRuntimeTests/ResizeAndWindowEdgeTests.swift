@@ -208,11 +208,7 @@ final class WindowEdgeLoweringTests: XCTestCase {
         ]
         for (i, (xs, ws, a)) in cases.enumerated() {
             var b = G(seed: UInt64(4800 + i))
-            let x = b.input("x", xs)
-            let w = b.constant("w", ws)
-            let bias = b.constant("b", [ws[1] * a.group])
-            b.node(.convTranspose(a), [x, w, bias], "y")
-            let g = try b.finish(["y"])
+            let g = try b.convTranspose(input: xs, weights: ws, a)
             XCTAssertEqual(g.types["y"]?.staticShape, [xs[0], a.outputShape![0], a.outputShape![1], ws[1]])
             XCTAssertEqual(Lowering.placement(of: g.nodes[0], in: g), .xnnpack("xnn_create_deconvolution2d_nhwc_f32"))
             try checkAgainstReference(&b, g, .accumulate)

@@ -2,25 +2,7 @@ import XCTest
 import LoupeIR
 import LoupeReference
 @testable import LoupeRuntime
-
-/// Replicable generator (SplitMix64); failure messages print the seed.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform(_ lo: Float, _ hi: Float) -> Float {
-        lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)
-    }
-    mutating func tensor(_ shape: [Int], _ lo: Float = -1, _ hi: Float = 1) -> Tensor {
-        Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in uniform(lo, hi) })
-    }
-}
+import LoupeTestSupport
 
 /// How outputs are compared, per op class (STYLE.md rule 5).
 enum Tolerance {
@@ -78,6 +60,15 @@ struct G {
         try g.inferTypes()
         g.outputs = outputs.map { ValueInfo(name: $0, type: g.type(of: $0)!) }
         return g
+    }
+
+    /// `x` (shape `xs`) → ConvTranspose(`a`) with seeded weights (shape `ws`) and bias → `y`.
+    mutating func convTranspose(input xs: [Int], weights ws: [Int], _ a: ConvAttributes) throws -> Graph {
+        let x = input("x", xs)
+        let w = constant("w", ws)
+        let bias = constant("b", [ws[1] * a.group])
+        node(.convTranspose(a), [x, w, bias], "y")
+        return try finish(["y"])
     }
 
     mutating func inputs(for g: Graph) -> [String: Tensor] {
