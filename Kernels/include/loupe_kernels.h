@@ -305,6 +305,45 @@ int loupe_x8_lut_build(loupe_lut_function f, double p0, double p1, float input_s
  * int8 transposes are rare (the layout pass keeps them at float graph boundaries). */
 void loupe_x8_transpose__scalar(size_t rank, const size_t* shape, const size_t* perm, const int8_t* in, int8_t* out);
 
+/* ---- Transformer blocks: layer norm, GELU, erf, softmax, batched matmul ------------ */
+/*
+ * Each op has __scalar (the reference, libm and double where noted), __avx2 (AVX2 + FMA),
+ * __avx512 (AVX-512F) and __neon (AArch64 only; elsewhere, like an x86 variant on ARM, it
+ * runs the scalar reference), and a dispatching entry point that picks the variant for
+ * the running CPU once. Tests call the variants directly after loupe_isa_available.
+ * No over-read: tails use masked or stack-buffered accesses.
+ */
+
+/* Exact GELU: y = x / 2 * (1 + erf(x / sqrt(2))), evaluated as x / 2 * erfc(-x / sqrt(2))
+ * for x < 0 so small negative outputs keep their relative accuracy. The scalar reference
+ * uses libm erff/erfcf; the SIMD variants a polynomial erf/erfc (see gelu.c; within a few
+ * ulp of double, tests). NaN propagates; -inf gives NaN, as the formula does in ONNX
+ * Runtime and PyTorch. In-place allowed. */
+void loupe_f32_gelu__scalar(size_t n, const float* x, float* y);
+void loupe_f32_gelu__avx2(size_t n, const float* x, float* y);
+void loupe_f32_gelu__avx512(size_t n, const float* x, float* y);
+void loupe_f32_gelu__neon(size_t n, const float* x, float* y);
+void loupe_f32_gelu(size_t n, const float* x, float* y);
+
+/* GELU, tanh approximation: y = x / 2 * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
+ * evaluated as the equal x / (1 + exp(-2u)) (no cancellation in 1 + tanh for x < 0).
+ * Scalar reference: libm expf; SIMD variants: the shared polynomial exp (<= 2 ulp).
+ * Below x = -10 exp(-2u) overflows and outputs (|y| < 1e-36) flush to -0. In-place
+ * allowed. */
+void loupe_f32_gelu_tanh__scalar(size_t n, const float* x, float* y);
+void loupe_f32_gelu_tanh__avx2(size_t n, const float* x, float* y);
+void loupe_f32_gelu_tanh__avx512(size_t n, const float* x, float* y);
+void loupe_f32_gelu_tanh__neon(size_t n, const float* x, float* y);
+void loupe_f32_gelu_tanh(size_t n, const float* x, float* y);
+
+/* y[i] = erf(x[i]) with the polynomial of the GELU kernels (the libm reference is
+ * loupe_f32_erf__scalar above). In-place allowed. */
+void loupe_f32_erf__avx2(size_t n, const float* x, float* y);
+void loupe_f32_erf__avx512(size_t n, const float* x, float* y);
+void loupe_f32_erf__neon(size_t n, const float* x, float* y);
+void loupe_f32_erf(size_t n, const float* x, float* y);
+
+
 #ifdef __cplusplus
 }
 #endif
