@@ -343,6 +343,25 @@ void loupe_f32_erf__avx512(size_t n, const float* x, float* y);
 void loupe_f32_erf__neon(size_t n, const float* x, float* y);
 void loupe_f32_erf(size_t n, const float* x, float* y);
 
+/* Layer normalization over the last axis of a rows x cols row-major matrix:
+ *   y[r, c] = (x[r, c] - mean_r) / sqrt(var_r + epsilon) * gamma[c] + beta[c]
+ * gamma and beta may each be NULL (1 and 0). Two passes over each row: the mean, then the
+ * variance as the mean of squared deviations (no E[x^2] - E[x]^2 cancellation). The
+ * scalar reference sums in double; the SIMD variants sum in float lanes (8 or 16
+ * partial sums, then a tree), which keeps the error near (cols / lanes) ulp of the sum.
+ * cols >= 1. In-place (y == x) allowed. Rows are independent: split work across threads
+ * by offsetting x and y by whole rows. */
+void loupe_f32_layer_norm__scalar(size_t rows, size_t cols, const float* x, const float* gamma,
+                                  const float* beta, float epsilon, float* y);
+void loupe_f32_layer_norm__avx2(size_t rows, size_t cols, const float* x, const float* gamma,
+                                const float* beta, float epsilon, float* y);
+void loupe_f32_layer_norm__avx512(size_t rows, size_t cols, const float* x, const float* gamma,
+                                  const float* beta, float epsilon, float* y);
+void loupe_f32_layer_norm__neon(size_t rows, size_t cols, const float* x, const float* gamma,
+                                const float* beta, float epsilon, float* y);
+void loupe_f32_layer_norm(size_t rows, size_t cols, const float* x, const float* gamma, const float* beta,
+                          float epsilon, float* y);
+
 
 #ifdef __cplusplus
 }
