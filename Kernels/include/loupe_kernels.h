@@ -362,6 +362,26 @@ void loupe_f32_layer_norm__neon(size_t rows, size_t cols, const float* x, const 
 void loupe_f32_layer_norm(size_t rows, size_t cols, const float* x, const float* gamma, const float* beta,
                           float epsilon, float* y);
 
+/* Softmax over the last axis with a fused scale and additive mask (attention):
+ *   v[r, c] = scale * x[r, c] + (mask ? mask[(r % mask_rows) * cols + c] : 0)
+ *   y[r, c] = exp(v[r, c] - max_c v[r, c]) / sum_c exp(v[r, c] - max_c v[r, c])
+ * for rows r in [row_begin, row_end) of a row-major matrix with `cols` columns (x and y
+ * point at row 0, so threads share one call's rows). mask_rows >= 1 is the mask's row
+ * period: a [T, S] mask under [H, T, S] scores has mask_rows = T; outer broadcasts are
+ * split into calls by the caller. A row whose values are all -inf gives NaN (as ONNX
+ * Runtime and PyTorch do). Scalar reference: libm expf; SIMD variants: the shared
+ * polynomial exp (<= 2 ulp). cols >= 1. In-place (y == x) allowed. */
+void loupe_f32_softmax__scalar(size_t cols, const float* x, float* y, float scale, const float* mask,
+                               size_t mask_rows, size_t row_begin, size_t row_end);
+void loupe_f32_softmax__avx2(size_t cols, const float* x, float* y, float scale, const float* mask,
+                             size_t mask_rows, size_t row_begin, size_t row_end);
+void loupe_f32_softmax__avx512(size_t cols, const float* x, float* y, float scale, const float* mask,
+                               size_t mask_rows, size_t row_begin, size_t row_end);
+void loupe_f32_softmax__neon(size_t cols, const float* x, float* y, float scale, const float* mask,
+                             size_t mask_rows, size_t row_begin, size_t row_end);
+void loupe_f32_softmax(size_t cols, const float* x, float* y, float scale, const float* mask, size_t mask_rows,
+                       size_t row_begin, size_t row_end);
+
 
 #ifdef __cplusplus
 }
