@@ -135,6 +135,19 @@ final class SoftmaxKernelTests: XCTestCase {
         }
     }
 
+    func testVeryNegativeRowsDoNotUnderflow() {
+        // Only the subtracted max keeps exp(-300) from flushing to 0; a tail lane that
+        // joined the max as 0 would turn every row into 0 / 0.
+        for (name, isa, _, f) in variants + [("scalar", loupe_isa_scalar, 1, scalar)] where loupe_isa_available(isa) != 0 {
+            for cols in tailSizes {
+                let x = (0..<cols).map { -300 - Float($0 % 5) }
+                var y = [Float](repeating: .nan, count: cols)
+                run(f, cols: cols, x, &y, scale: 1, mask: nil, maskRows: 1, rows: 0..<1)
+                XCTAssertEqual(y.reduce(0, +), 1, accuracy: 1e-5, "\(name) cols=\(cols)")
+            }
+        }
+    }
+
     func testLargeScoresDoNotOverflow() {
         // Without the max subtraction exp(100) and exp(90) would overflow float.
         let x: [Float] = [1000, 900, 0, -1e30]
