@@ -71,29 +71,38 @@ void loupe_f32_softmax__avx2(size_t cols, const float* x, float* y, float scale,
     const float* xr = x + r * cols;
     const float* mr = mask_row(mask, mask_rows, cols, r);
     float* yr = y + r * cols;
+    /* Whole vectors with plain loads and stores (masked stores are slow on some cores),
+     * the tail masked. */
     __m256 vmax = ninf;
-    for (size_t c = 0; c < cols; c += 8) {
-      const __m256i m = c < body ? _mm256_set1_epi32(-1) : tail;
-      __m256 v = _mm256_mul_ps(vscale, _mm256_maskload_ps(xr + c, m));
-      if (mr) v = _mm256_add_ps(v, _mm256_maskload_ps(mr + c, m));
-      _mm256_maskstore_ps(yr + c, m, v);
+    for (size_t c = 0; c < body; c += 8) {
+      __m256 v = _mm256_mul_ps(vscale, _mm256_loadu_ps(xr + c));
+      if (mr) v = _mm256_add_ps(v, _mm256_loadu_ps(mr + c));
+      _mm256_storeu_ps(yr + c, v);
+      vmax = _mm256_max_ps(vmax, v);
+    }
+    if (rem) {
+      __m256 v = _mm256_mul_ps(vscale, _mm256_maskload_ps(xr + body, tail));
+      if (mr) v = _mm256_add_ps(v, _mm256_maskload_ps(mr + body, tail));
+      _mm256_maskstore_ps(yr + body, tail, v);
       /* Masked-off lanes must not win the max: they become -inf. */
-      vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(ninf, v, _mm256_castsi256_ps(m)));
+      vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(ninf, v, _mm256_castsi256_ps(tail)));
     }
     const __m256 mx = _mm256_set1_ps(hmax_avx2(vmax));
     __m256 acc = _mm256_setzero_ps();
-    for (size_t c = 0; c < cols; c += 8) {
-      const __m256i m = c < body ? _mm256_set1_epi32(-1) : tail;
-      const __m256 e = _mm256_and_ps(loupe_exp_avx2(_mm256_sub_ps(_mm256_maskload_ps(yr + c, m), mx)),
-                                     _mm256_castsi256_ps(m));
-      _mm256_maskstore_ps(yr + c, m, e);
+    for (size_t c = 0; c < body; c += 8) {
+      const __m256 e = loupe_exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(yr + c), mx));
+      _mm256_storeu_ps(yr + c, e);
+      acc = _mm256_add_ps(acc, e);
+    }
+    if (rem) {
+      const __m256 e = _mm256_and_ps(loupe_exp_avx2(_mm256_sub_ps(_mm256_maskload_ps(yr + body, tail), mx)),
+                                     _mm256_castsi256_ps(tail));
+      _mm256_maskstore_ps(yr + body, tail, e);
       acc = _mm256_add_ps(acc, e);
     }
     const __m256 inv = _mm256_set1_ps(1.0f / hsum_avx2(acc));
-    for (size_t c = 0; c < cols; c += 8) {
-      const __m256i m = c < body ? _mm256_set1_epi32(-1) : tail;
-      _mm256_maskstore_ps(yr + c, m, _mm256_mul_ps(_mm256_maskload_ps(yr + c, m), inv));
-    }
+    for (size_t c = 0; c < body; c += 8) _mm256_storeu_ps(yr + c, _mm256_mul_ps(_mm256_loadu_ps(yr + c), inv));
+    if (rem) _mm256_maskstore_ps(yr + body, tail, _mm256_mul_ps(_mm256_maskload_ps(yr + body, tail), inv));
   }
 }
 

@@ -67,12 +67,18 @@ void loupe_f32_layer_norm__avx2(size_t rows, size_t cols, const float* x, const 
     }
     const float rstd = 1.0f / sqrtf(hsum_avx2(acc) / (float)cols + epsilon);
     const __m256 vrstd = _mm256_set1_ps(rstd);
-    for (size_t c = 0; c < cols; c += 8) {
-      const __m256i m = c < body ? _mm256_set1_epi32(-1) : tail;
-      const __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(xr + c, m), vmean), vrstd);
-      const __m256 g = gamma ? _mm256_maskload_ps(gamma + c, m) : _mm256_set1_ps(1.0f);
-      const __m256 b = beta ? _mm256_maskload_ps(beta + c, m) : _mm256_setzero_ps();
-      _mm256_maskstore_ps(yr + c, m, _mm256_fmadd_ps(d, g, b));
+    /* Plain loads and stores for whole vectors (masked stores are slow on some cores). */
+    for (size_t c = 0; c < body; c += 8) {
+      const __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + c), vmean), vrstd);
+      const __m256 g = gamma ? _mm256_loadu_ps(gamma + c) : _mm256_set1_ps(1.0f);
+      const __m256 b = beta ? _mm256_loadu_ps(beta + c) : _mm256_setzero_ps();
+      _mm256_storeu_ps(yr + c, _mm256_fmadd_ps(d, g, b));
+    }
+    if (rem) {
+      const __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(xr + body, tail), vmean), vrstd);
+      const __m256 g = gamma ? _mm256_maskload_ps(gamma + body, tail) : _mm256_set1_ps(1.0f);
+      const __m256 b = beta ? _mm256_maskload_ps(beta + body, tail) : _mm256_setzero_ps();
+      _mm256_maskstore_ps(yr + body, tail, _mm256_fmadd_ps(d, g, b));
     }
   }
 }
