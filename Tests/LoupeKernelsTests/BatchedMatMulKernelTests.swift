@@ -99,6 +99,11 @@ final class BatchedMatMulKernelTests: XCTestCase {
             ps.append(Problem(m: 2, n: 3, k: 8, batch: [2, 1, 3, 2], aFull: [true, true, false, true],
                               bFull: [false, true, true, true], transposeB: t))
         }
+        // Blocks of 4 rows plus single rows, whole and partial column vectors of both widths.
+        for t in [false, true] {
+            ps.append(Problem(m: 9, n: 70, k: 33, batch: [2], aFull: [true], bFull: [false], transposeB: t))
+            ps.append(Problem(m: 8, n: 40, k: 3, batch: [], aFull: [], bFull: [], transposeB: t))
+        }
         // Wider than one stack panel of B^T (8192 / 200 = 40, rounded down to 32 columns).
         ps.append(Problem(m: 3, n: 70, k: 200, batch: [2], aFull: [true], bFull: [true], transposeB: true))
         // k beyond the panel: the dot-product fallback.
