@@ -362,6 +362,15 @@ void loupe_f32_erf__avx512(size_t n, const float* x, float* y);
 void loupe_f32_erf__neon(size_t n, const float* x, float* y);
 void loupe_f32_erf(size_t n, const float* x, float* y);
 
+/* y[i] = exp(x[i]) on the polynomial the softmax and GELU kernels share (exp_simd.h;
+ * within 2 ulp of double exp for normal results, tests); underflows to +0 below -104,
+ * overflows to +inf above ln(FLT_MAX); NaN propagates. The libm reference is
+ * loupe_f32_exp__scalar above. In-place allowed. */
+void loupe_f32_exp__avx2(size_t n, const float* x, float* y);
+void loupe_f32_exp__avx512(size_t n, const float* x, float* y);
+void loupe_f32_exp__neon(size_t n, const float* x, float* y);
+void loupe_f32_exp(size_t n, const float* x, float* y);
+
 /* Softmax over the last axis with a fused scale and additive mask (attention):
  *   v[r, c] = scale * x[r, c] + (mask ? mask[(r % mask_rows) * cols + c] : 0)
  *   y[r, c] = exp(v[r, c] - max_c v[r, c]) / sum_c exp(v[r, c] - max_c v[r, c])

@@ -103,6 +103,7 @@ final class BatchedMatMulKernelTests: XCTestCase {
         for t in [false, true] {
             ps.append(Problem(m: 9, n: 70, k: 33, batch: [2], aFull: [true], bFull: [false], transposeB: t))
             ps.append(Problem(m: 8, n: 40, k: 3, batch: [], aFull: [], bFull: [], transposeB: t))
+            ps.append(Problem(m: 5, n: 255, k: 16, batch: [], aFull: [], bFull: [], transposeB: t))
         }
         // Wider than one stack panel of B^T (8192 / 200 = 40, rounded down to 32 columns).
         ps.append(Problem(m: 3, n: 70, k: 200, batch: [2], aFull: [true], bFull: [true], transposeB: true))

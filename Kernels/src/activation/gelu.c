@@ -308,32 +308,16 @@ void loupe_f32_gelu_tanh__neon(size_t n, const float* x, float* y) { loupe_f32_g
 
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
-typedef void (*unary_fn)(size_t, const float*, float*);
-
-/* The variant for the running CPU, chosen once; racing first calls store the same value. */
-static unary_fn pick(unary_fn* cache, unary_fn scalar, unary_fn avx2, unary_fn avx512, unary_fn neon) {
-  unary_fn f = __atomic_load_n(cache, __ATOMIC_RELAXED);
-  if (f) return f;
-  switch (loupe_detect_isa()) {
-    case loupe_isa_avx512: f = avx512; break;
-    case loupe_isa_avx2: f = avx2; break;
-    case loupe_isa_neon: f = neon; break;
-    case loupe_isa_sse2: case loupe_isa_scalar: f = scalar; break;
-  }
-  __atomic_store_n(cache, f, __ATOMIC_RELAXED);
-  return f;
-}
-
 void loupe_f32_erf(size_t n, const float* x, float* y) {
-  static unary_fn cache;
-  pick(&cache, loupe_f32_erf__scalar, loupe_f32_erf__avx2, loupe_f32_erf__avx512, loupe_f32_erf__neon)(n, x, y);
+  static loupe_unary_fn cache;
+  loupe_pick_unary(&cache, loupe_f32_erf__scalar, loupe_f32_erf__avx2, loupe_f32_erf__avx512, loupe_f32_erf__neon)(n, x, y);
 }
 void loupe_f32_gelu(size_t n, const float* x, float* y) {
-  static unary_fn cache;
-  pick(&cache, loupe_f32_gelu__scalar, loupe_f32_gelu__avx2, loupe_f32_gelu__avx512, loupe_f32_gelu__neon)(n, x, y);
+  static loupe_unary_fn cache;
+  loupe_pick_unary(&cache, loupe_f32_gelu__scalar, loupe_f32_gelu__avx2, loupe_f32_gelu__avx512, loupe_f32_gelu__neon)(n, x, y);
 }
 void loupe_f32_gelu_tanh(size_t n, const float* x, float* y) {
-  static unary_fn cache;
-  pick(&cache, loupe_f32_gelu_tanh__scalar, loupe_f32_gelu_tanh__avx2, loupe_f32_gelu_tanh__avx512,
+  static loupe_unary_fn cache;
+  loupe_pick_unary(&cache, loupe_f32_gelu_tanh__scalar, loupe_f32_gelu_tanh__avx2, loupe_f32_gelu_tanh__avx512,
        loupe_f32_gelu_tanh__neon)(n, x, y);
 }

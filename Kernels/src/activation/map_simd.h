@@ -6,6 +6,7 @@
 #ifndef LOUPE_MAP_SIMD_H
 #define LOUPE_MAP_SIMD_H
 #include <string.h>
+#include "loupe_kernels.h"
 
 #define LOUPE_MAP_AVX2(n, x, y, F)                                             \
   do {                                                                         \
@@ -40,5 +41,23 @@
       memcpy((y) + i_, buf_, ((n) - i_) * sizeof(float));                      \
     }                                                                          \
   } while (0)
+
+typedef void (*loupe_unary_fn)(size_t, const float*, float*);
+
+/* The variant of an element-wise kernel for the running CPU, chosen at the first call and
+ * kept in *cache; racing first calls store the same value. */
+static inline loupe_unary_fn loupe_pick_unary(loupe_unary_fn* cache, loupe_unary_fn scalar, loupe_unary_fn avx2,
+                                              loupe_unary_fn avx512, loupe_unary_fn neon) {
+  loupe_unary_fn f = __atomic_load_n(cache, __ATOMIC_RELAXED);
+  if (f) return f;
+  switch (loupe_detect_isa()) {
+    case loupe_isa_avx512: f = avx512; break;
+    case loupe_isa_avx2: f = avx2; break;
+    case loupe_isa_neon: f = neon; break;
+    case loupe_isa_sse2: case loupe_isa_scalar: f = scalar; break;
+  }
+  __atomic_store_n(cache, f, __ATOMIC_RELAXED);
+  return f;
+}
 
 #endif
