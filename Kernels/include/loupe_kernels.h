@@ -316,6 +316,132 @@ int loupe_x8_lut_build(loupe_lut_function f, double p0, double p1, float input_s
  * int8 transposes are rare (the layout pass keeps them at float graph boundaries). */
 void loupe_x8_transpose__scalar(size_t rank, const size_t* shape, const size_t* perm, const int8_t* in, int8_t* out);
 
+/* ---- Transformer blocks: layer norm, GELU, erf, softmax, batched matmul ------------ */
+/*
+ * Each op has __scalar (the reference, libm and double where noted), __avx2 (AVX2 + FMA),
+ * __avx512 (AVX-512F) and __neon (AArch64 only; elsewhere, like an x86 variant on ARM, it
+ * runs the scalar reference), and a dispatching entry point that picks the variant for
+ * the running CPU once. Tests call the variants directly after loupe_isa_available.
+ * No over-read: tails use masked or stack-buffered accesses.
+ */
+
+/* Layer normalization over the last axis of a rows x cols row-major matrix:
+ *   y[r, c] = (x[r, c] - mean_r) / sqrt(var_r + epsilon) * gamma[c] + beta[c]
+ * gamma and beta may each be NULL (1 and 0). Two passes over each row: the mean, then the
+ * variance as the mean of squared deviations (no E[x^2] - E[x]^2 cancellation). The
+ * scalar reference sums in double; the SIMD variants sum in float lanes (8 or 16
+ * partial sums, then a tree), which keeps the error near (cols / lanes) ulp of the sum.
+ * cols >= 1. In-place (y == x) allowed. Rows are independent: split work across threads
+ * by offsetting x and y by whole rows. */
+void loupe_f32_layer_norm__scalar(size_t rows, size_t cols, const float* x, const float* gamma,
+                                  const float* beta, float epsilon, float* y);
+void loupe_f32_layer_norm__avx2(size_t rows, size_t cols, const float* x, const float* gamma,
+                                const float* beta, float epsilon, float* y);
+void loupe_f32_layer_norm__avx512(size_t rows, size_t cols, const float* x, const float* gamma,
+                                  const float* beta, float epsilon, float* y);
+void loupe_f32_layer_norm__neon(size_t rows, size_t cols, const float* x, const float* gamma,
+                                const float* beta, float epsilon, float* y);
+void loupe_f32_layer_norm(size_t rows, size_t cols, const float* x, const float* gamma, const float* beta,
+                          float epsilon, float* y);
+
+/* Exact GELU: y = x / 2 * (1 + erf(x / sqrt(2))), evaluated as x / 2 * erfc(-x / sqrt(2))
+ * for x < 0 so small negative outputs keep their relative accuracy. The scalar reference
+ * uses libm erff/erfcf; the SIMD variants a polynomial erf/erfc (see gelu.c; within a few
+ * ulp of double, tests). NaN propagates; -inf gives NaN, as the formula does in ONNX
+ * Runtime and PyTorch. In-place allowed. */
+void loupe_f32_gelu__scalar(size_t n, const float* x, float* y);
+void loupe_f32_gelu__avx2(size_t n, const float* x, float* y);
+void loupe_f32_gelu__avx512(size_t n, const float* x, float* y);
+void loupe_f32_gelu__neon(size_t n, const float* x, float* y);
+void loupe_f32_gelu(size_t n, const float* x, float* y);
+
+/* GELU, tanh approximation: y = x / 2 * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
+ * evaluated as the equal x / (1 + exp(-2u)) (no cancellation in 1 + tanh for x < 0).
+ * Scalar reference: libm expf; SIMD variants: the shared polynomial exp (<= 2 ulp).
+ * Below x = -10 exp(-2u) overflows and outputs (|y| < 1e-36) flush to -0. In-place
+ * allowed. */
+void loupe_f32_gelu_tanh__scalar(size_t n, const float* x, float* y);
+void loupe_f32_gelu_tanh__avx2(size_t n, const float* x, float* y);
+void loupe_f32_gelu_tanh__avx512(size_t n, const float* x, float* y);
+void loupe_f32_gelu_tanh__neon(size_t n, const float* x, float* y);
+void loupe_f32_gelu_tanh(size_t n, const float* x, float* y);
+
+/* y[i] = erf(x[i]) with the polynomial of the GELU kernels (the libm reference is
+ * loupe_f32_erf__scalar above). In-place allowed. */
+void loupe_f32_erf__avx2(size_t n, const float* x, float* y);
+void loupe_f32_erf__avx512(size_t n, const float* x, float* y);
+void loupe_f32_erf__neon(size_t n, const float* x, float* y);
+void loupe_f32_erf(size_t n, const float* x, float* y);
+
+/* y[i] = exp(x[i]) on the polynomial the softmax and GELU kernels share (exp_simd.h;
+ * within 2 ulp of double exp for normal results, tests); underflows to +0 below -104,
+ * overflows to +inf above ln(FLT_MAX); NaN propagates. The libm reference is
+ * loupe_f32_exp__scalar above. In-place allowed. */
+void loupe_f32_exp__avx2(size_t n, const float* x, float* y);
+void loupe_f32_exp__avx512(size_t n, const float* x, float* y);
+void loupe_f32_exp__neon(size_t n, const float* x, float* y);
+void loupe_f32_exp(size_t n, const float* x, float* y);
+
+/* Softmax over the last axis with a fused scale and additive mask (attention):
+ *   v[r, c] = scale * x[r, c] + (mask ? mask[(r % mask_rows) * cols + c] : 0)
+ *   y[r, c] = exp(v[r, c] - max_c v[r, c]) / sum_c exp(v[r, c] - max_c v[r, c])
+ * for rows r in [row_begin, row_end) of a row-major matrix with `cols` columns (x and y
+ * point at row 0, so threads share one call's rows). mask_rows >= 1 is the mask's row
+ * period: a [T, S] mask under [H, T, S] scores has mask_rows = T; outer broadcasts are
+ * split into calls by the caller. A row whose values are all -inf gives NaN (as ONNX
+ * Runtime and PyTorch do). Scalar reference: libm expf; SIMD variants: the shared
+ * polynomial exp (<= 2 ulp). cols >= 1. In-place (y == x) allowed. */
+void loupe_f32_softmax__scalar(size_t cols, const float* x, float* y, float scale, const float* mask,
+                               size_t mask_rows, size_t row_begin, size_t row_end);
+void loupe_f32_softmax__avx2(size_t cols, const float* x, float* y, float scale, const float* mask,
+                             size_t mask_rows, size_t row_begin, size_t row_end);
+void loupe_f32_softmax__avx512(size_t cols, const float* x, float* y, float scale, const float* mask,
+                               size_t mask_rows, size_t row_begin, size_t row_end);
+void loupe_f32_softmax__neon(size_t cols, const float* x, float* y, float scale, const float* mask,
+                             size_t mask_rows, size_t row_begin, size_t row_end);
+void loupe_f32_softmax(size_t cols, const float* x, float* y, float scale, const float* mask, size_t mask_rows,
+                       size_t row_begin, size_t row_end);
+
+/* The same as loupe_f32_matmul__avx2 with 16-lane vectors (AVX-512F). */
+void loupe_f32_matmul__avx512(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
+                              size_t ldb, float* c, size_t ldc);
+
+/* Maximum number of batch axes of a batched matmul (a rank-6 MatMul has 4). */
+#define LOUPE_MAX_BATCH_DIMS (LOUPE_MAX_DIMS - 2)
+
+/* Batched product of two activations, C[b] = A[b] B[b] (or A[b] B[b]^T), numpy-style
+ * batch broadcasting through strides: batch index (i_0, .., i_{rank-1}) over batch_shape
+ * reads A at sum i_d a_batch_stride[d] and B at sum i_d b_batch_stride[d] (elements;
+ * 0 broadcasts an axis). A[b] is m x k row-major; B[b] is k x n, or n x k when
+ * transpose_b (Q K^T without materialising K^T). C is contiguous [batch..., m, n].
+ * batch_rank 0 is one plain product. */
+typedef struct loupe_f32_batched_matmul_params {
+  size_t m, n, k;
+  size_t batch_rank;
+  size_t batch_shape[LOUPE_MAX_BATCH_DIMS];
+  size_t a_batch_stride[LOUPE_MAX_BATCH_DIMS];
+  size_t b_batch_stride[LOUPE_MAX_BATCH_DIMS];
+  int transpose_b;
+} loupe_f32_batched_matmul_params;
+
+/* Rows of C over all batches (product of batch_shape times m): the unit of work. */
+size_t loupe_f32_batched_matmul_rows(const loupe_f32_batched_matmul_params* params);
+/* Computes rows [row_begin, row_end) of the flattened (batch, m) range, so threads share
+ * one product (row_end <= loupe_f32_batched_matmul_rows). Each row accumulates in float, p
+ * in order, like loupe_f32_matmul. With transpose_b, B[b] is transposed in column panels
+ * through a 32 KiB stack buffer (k x panel), so a call costs an extra k x n copy per batch
+ * it touches; for k > 8192 it falls back to dot products. */
+void loupe_f32_batched_matmul__scalar(const loupe_f32_batched_matmul_params* params, const float* a, const float* b,
+                                      float* c, size_t row_begin, size_t row_end);
+void loupe_f32_batched_matmul__avx2(const loupe_f32_batched_matmul_params* params, const float* a, const float* b,
+                                    float* c, size_t row_begin, size_t row_end);
+void loupe_f32_batched_matmul__avx512(const loupe_f32_batched_matmul_params* params, const float* a, const float* b,
+                                      float* c, size_t row_begin, size_t row_end);
+void loupe_f32_batched_matmul__neon(const loupe_f32_batched_matmul_params* params, const float* a, const float* b,
+                                    float* c, size_t row_begin, size_t row_end);
+void loupe_f32_batched_matmul(const loupe_f32_batched_matmul_params* params, const float* a, const float* b,
+                              float* c, size_t row_begin, size_t row_end);
+
 #ifdef __cplusplus
 }
 #endif

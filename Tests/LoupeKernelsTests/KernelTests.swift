@@ -185,6 +185,7 @@ final class MatMulKernelTests: XCTestCase {
     func testMatMulVariantsAgainstScalar() {
         let vs: [(String, loupe_isa, Int, (Int, Int, Int, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void)] = [
             ("avx2", loupe_isa_avx2, 8, { m, n, k, a, b, c in loupe_f32_matmul__avx2(m, n, k, a, k, b, n, c, n) }),
+            ("avx512", loupe_isa_avx512, 16, { m, n, k, a, b, c in loupe_f32_matmul__avx512(m, n, k, a, k, b, n, c, n) }),
             ("neon", loupe_isa_neon, 4, { m, n, k, a, b, c in loupe_f32_matmul__neon(m, n, k, a, k, b, n, c, n) }),
             ("dispatch", loupe_isa_scalar, 8, { m, n, k, a, b, c in loupe_f32_matmul(m, n, k, a, k, b, n, c, n) }),
         ]
