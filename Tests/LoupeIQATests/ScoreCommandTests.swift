@@ -71,18 +71,18 @@ final class ScoreCommandTests: XCTestCase {
     /// A model exported at a fixed size whose convolutions take any size: `--input-shape`
     /// compiles it at the size a preset makes, as the refusal without it suggests.
     func testInputShapeCompilesAFixedSizeModelForAnotherPreset() throws {
-        _ = try loupe
+        _ = try Subprocess.loupeExecutable()
         let dir = try makeTemporaryDirectory(self)
         let model = try TinyModels.make("single", in: dir)
         let photo = repositoryRoot.appendingPathComponent("Tests/Data/kodak/kodim01.jpg").path
         let refused = try run(["score", photo, "--model", model, "--preset", "clip-iqa"])
-        XCTAssertEqual(refused.status, 1, refused.stderr)
-        XCTAssertTrue(refused.stderr.contains("--input-shape x=1x3x224x224"), refused.stderr)
+        XCTAssertEqual(refused.status, 1, refused.err)
+        XCTAssertTrue(refused.err.contains("--input-shape x=1x3x224x224"), refused.err)
 
         func score(_ shape: String) throws -> String {
             let r = try run(["score", photo, "--model", model, "--preset", "clip-iqa", "--input-shape", shape])
-            XCTAssertEqual(r.status, 0, "\(shape): \(r.stderr)")
-            let row = r.stdout.split(separator: "\n").last.map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+            XCTAssertEqual(r.status, 0, "\(shape): \(r.err)")
+            let row = r.out.split(separator: "\n").last.map { $0.split(separator: " ", omittingEmptySubsequences: true) }
             return row.map { String($0[1]) } ?? ""
         }
         let named = try score("x=1x3x224x224")
@@ -90,8 +90,8 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertEqual(try score("1x3x224x224"), named, "a bare shape names the only input")
 
         let unknown = try run(["score", photo, "--model", model, "--preset", "clip-iqa", "--input-shape", "y=1x3x224x224"])
-        XCTAssertEqual(unknown.status, 1, unknown.stderr)
-        XCTAssertTrue(unknown.stderr.contains("'y'"), unknown.stderr)
+        XCTAssertEqual(unknown.status, 1, unknown.err)
+        XCTAssertTrue(unknown.err.contains("'y'"), unknown.err)
         XCTAssertEqual(try run(["score", photo, "--model", model, "--input-shape", "1x3x0x224"]).status, 64)
     }
 

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LoupeIR
+import LoupeTestSupport
 
 /// `inferTypesBestEffort`: the rules of `inferTypes`, going on past what it cannot type.
 final class BestEffortInferenceTests: XCTestCase {

@@ -1,5 +1,6 @@
 import XCTest
 import LoupeKernels
+import LoupeTestSupport
 
 /// Batched matmul of two activations: broadcast batch strides, transposed B, row ranges.
 final class BatchedMatMulKernelTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import LoupeKernels
+import LoupeTestSupport
 
 /// The polynomial exp shared by softmax and the GELU kernels, through its element-wise entry.
 final class ExpKernelTests: XCTestCase {

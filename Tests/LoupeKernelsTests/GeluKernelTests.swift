@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import LoupeKernels
+import LoupeTestSupport
 
 /// erf, exact GELU and tanh GELU: every SIMD variant against the libm scalar reference, and
 /// every variant against double precision over a dense sweep of the float range.

@@ -1,5 +1,6 @@
 import XCTest
 import LoupeKernels
+import LoupeTestSupport
 
 /// Layer normalization: the scalar kernel against a double-precision reference, each SIMD
 /// variant against the scalar within the error bound of float-lane summation.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import LoupeKernels
+import LoupeTestSupport
 
 /// Softmax with fused scale and mask: the scalar kernel against double precision, each SIMD
 /// variant against the scalar, row ranges, mask periods and fully masked rows.
