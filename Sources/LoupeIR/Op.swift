@@ -209,6 +209,18 @@ public enum UnaryOp: String, Sendable, Hashable, CaseIterable {
     case relu = "Relu", sigmoid = "Sigmoid", tanh = "Tanh", hardSwish = "HardSwish", neg = "Neg", abs = "Abs"
     case sqrt = "Sqrt", reciprocal = "Reciprocal", exp = "Exp", log = "Log", floor = "Floor", ceil = "Ceil"
     case erf = "Erf"
+
+    /// The op on integer tensors, nil when ONNX defines it for floating-point types only
+    /// (shape inference refuses other dtypes; the reference interpreter runs this).
+    public var integerFunction: (@Sendable (Int64) -> Int64)? {
+        switch self {
+        case .relu: return { Swift.max($0, 0) }
+        case .neg: return { 0 &- $0 }
+        case .abs: return { $0 < 0 ? 0 &- $0 : $0 }
+        case .sigmoid, .tanh, .hardSwish, .sqrt, .reciprocal, .exp, .log, .floor, .ceil, .erf:
+            return nil
+        }
+    }
 }
 
 /// Reductions (ReduceMean, ReduceSum, …).

@@ -38,14 +38,8 @@ extension ShapeContext {
     }
 
     func unary(_ op: UnaryOp) throws -> TensorType {
-        switch op {
-        case .relu, .neg, .abs:
-            _ = try shape(0)
-            return try type(0)
-        case .sigmoid, .tanh, .hardSwish, .sqrt, .reciprocal, .exp, .log, .floor, .ceil, .erf:
-            _ = try shape(0)
-            return try floatOrInt8(0)
-        }
+        _ = try shape(0)
+        return op.integerFunction != nil ? try type(0) : try floatOrInt8(0)
     }
 
     func clip() throws -> TensorType {

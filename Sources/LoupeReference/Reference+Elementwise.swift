@@ -67,15 +67,10 @@ extension Kernel {
     func unary(_ op: UnaryOp) throws -> Tensor {
         let x = try input(0)
         if case .int(let v) = x.storage, !x.dtype.isFloat {
-            let y: [Int64]
-            switch op {
-            case .relu: y = v.map { Swift.max($0, 0) }
-            case .neg: y = v.map { 0 &- $0 }
-            case .abs: y = v.map { $0 < 0 ? 0 &- $0 : $0 }
-            case .sigmoid, .tanh, .hardSwish, .sqrt, .reciprocal, .exp, .log, .floor, .ceil, .erf:
+            guard let f = op.integerFunction else {
                 throw LoupeError.invalidInput(ref, input: 0, reason: "dtype \(x.dtype): expected a floating-point tensor")
             }
-            return Tensor(shape: outShape, ints: y, dtype: x.dtype)
+            return Tensor(shape: outShape, ints: v.map(f), dtype: x.dtype)
         }
         switch op {
         case .relu: return try map { $0 > 0 ? $0 : 0 }

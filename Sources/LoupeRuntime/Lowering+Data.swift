@@ -25,11 +25,7 @@ extension Lowering {
         switch op {
         case .conv, .convTranspose, .gemm, .matMul, .clip, .leakyRelu, .elu, .globalAveragePool, .averagePool, .maxPool:
             return true
-        case .unary(let u):
-            switch u {
-            case .relu, .sigmoid, .hardSwish, .neg, .abs, .sqrt, .floor, .ceil: return true
-            case .tanh, .reciprocal, .exp, .log, .erf: return false
-            }
+        case .unary(let u): return u.lowersToXNNPACK
         case .binary, .hardSigmoid, .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization,
              .split, .mod, .gelu, .globalMaxPool, .reduce, .flatten, .reshape, .squeeze,
              .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .depthSpace, .shape, .gather, .slice, .cast,

@@ -27,6 +27,17 @@ extension UnaryOp {
     }
 }
 
+extension UnaryOp {
+    /// True when the float form runs as an XNNPACK `_nc` operator (which can write a concat
+    /// slice in place, with an output stride); must agree with `lowerUnary` below.
+    var lowersToXNNPACK: Bool {
+        switch self {
+        case .relu, .sigmoid, .hardSwish, .neg, .abs, .sqrt, .floor, .ceil: return true
+        case .tanh, .reciprocal, .exp, .log, .erf: return false
+        }
+    }
+}
+
 extension Lowering {
     /// Float unary ops: XNNPACK's operator where the 2022 library has one, else a Loupe kernel.
     static func lowerUnary(_ node: Node, _ graph: Graph, _ op: UnaryOp, into b: PlanBuilder?) throws -> Placement {
