@@ -296,6 +296,8 @@ typedef enum loupe_lut_function {
   loupe_lut_erf,
   loupe_lut_gelu,          /* x * (1 + erf(x / sqrt(2))) / 2 */
   loupe_lut_gelu_tanh,     /* x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))) / 2 */
+  loupe_lut_softplus,      /* ln(1 + e^x) */
+  loupe_lut_mish,          /* x * tanh(softplus(x)) */
   loupe_lut_function_count /* not a function: the number of them (new ones go above) */
 } loupe_lut_function;
 /* f(x) in double precision (activation/function.c): the definition the tables are built from. */

@@ -64,6 +64,9 @@ extension Kernel {
         return i
     }
 
+    /// ln(1 + eˣ) without overflow for large x.
+    static func softplus(_ x: Double) -> Double { x > 0 ? x + Foundation.log1p(Foundation.exp(-x)) : Foundation.log1p(Foundation.exp(x)) }
+
     func unary(_ op: UnaryOp) throws -> Tensor {
         let x = try input(0)
         if case .int(let v) = x.storage, !x.dtype.isFloat {
@@ -86,6 +89,8 @@ extension Kernel {
         case .floor: return try map { $0.rounded(.down) }
         case .ceil: return try map { $0.rounded(.up) }
         case .erf: return try map { Foundation.erf($0) }
+        case .softplus: return try map(Self.softplus)
+        case .mish: return try map { $0 * Foundation.tanh(Self.softplus($0)) }
         }
     }
 

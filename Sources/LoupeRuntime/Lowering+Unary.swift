@@ -23,6 +23,8 @@ extension UnaryOp {
         case .floor: return loupe_lut_floor
         case .ceil: return loupe_lut_ceil
         case .erf: return loupe_lut_erf
+        case .softplus: return loupe_lut_softplus
+        case .mish: return loupe_lut_mish
         }
     }
 }
@@ -33,7 +35,7 @@ extension UnaryOp {
     var lowersToXNNPACK: Bool {
         switch self {
         case .relu, .sigmoid, .hardSwish, .neg, .abs, .sqrt, .floor, .ceil: return true
-        case .tanh, .reciprocal, .exp, .log, .erf: return false
+        case .tanh, .reciprocal, .exp, .log, .erf, .softplus, .mish: return false
         }
     }
 }
@@ -84,6 +86,12 @@ extension Lowering {
             return try emitKernelElementwise(node, graph, b, "loupe_f32_log__scalar") { n, x, y, _ in loupe_f32_log__scalar(n, x, y) }
         case .erf:
             return try emitKernelElementwise(node, graph, b, "loupe_f32_erf__scalar") { n, x, y, _ in loupe_f32_erf__scalar(n, x, y) }
+        // No SIMD kernel yet: the activation's definition, evaluated per element.
+        case .softplus, .mish:
+            let f = op.function
+            return try emitKernelElementwise(node, graph, b, "loupe_f32_activation__scalar (\(op.rawValue))") { n, x, y, _ in
+                loupe_f32_activation__scalar(f, 0, 0, n, x, y)
+            }
         }
     }
 

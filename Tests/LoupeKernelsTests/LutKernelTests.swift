@@ -41,6 +41,8 @@ final class LutKernelTests: XCTestCase {
         case loupe_lut_erf: return { Foundation.erf($0) }
         case loupe_lut_gelu: return { 0.5 * $0 * (1 + Foundation.erf($0 * 0.70710678118654752440)) }
         case loupe_lut_gelu_tanh: return { 0.5 * $0 * (1 + Foundation.tanh(0.7978845608028654 * ($0 + 0.044715 * $0 * $0 * $0))) }
+        case loupe_lut_softplus: return { $0 > 0 ? $0 + Foundation.log1p(Foundation.exp(-$0)) : Foundation.log1p(Foundation.exp($0)) }
+        case loupe_lut_mish: return { x in x * Foundation.tanh(x > 0 ? x + Foundation.log1p(Foundation.exp(-x)) : Foundation.log1p(Foundation.exp(x))) }
         default: preconditionFailure("unknown table function \(f)")
         }
     }
@@ -67,6 +69,7 @@ final class LutKernelTests: XCTestCase {
         ("ceil", loupe_lut_ceil, 0, 0), ("reciprocal", loupe_lut_reciprocal, 0, 0), ("exp", loupe_lut_exp, 0, 0),
         ("log", loupe_lut_log, 0, 0), ("erf", loupe_lut_erf, 0, 0),
         ("gelu", loupe_lut_gelu, 0, 0), ("gelu_tanh", loupe_lut_gelu_tanh, 0, 0),
+        ("softplus", loupe_lut_softplus, 0, 0), ("mish", loupe_lut_mish, 0, 0),
     ]
 
     /// The float kernel of activations without a SIMD kernel evaluates the same definition:

@@ -166,6 +166,8 @@ final class Int8OpTests: XCTestCase {
             ("tanh", .unary(.tanh), [x], b.params(-1, 1), "Tanh"),
             ("gelu", .gelu(tanhApproximation: false), [x], b.params(-0.2, 7), "Gelu"),
             ("gelu-tanh", .gelu(tanhApproximation: true), [x], b.params(-0.2, 7), "Gelu"),
+            ("softplus", .unary(.softplus), [x], b.params(0, 7), "Softplus"),
+            ("mish", .unary(.mish), [x], b.params(-0.4, 7), "Mish"),
         ]
         for (name, op, ins, q, _) in cases { b.node(op, ins, name, [1, 5, 7, 33], q) }
         for (name, _, _, _, _) in cases { b.output(name) }
