@@ -22,7 +22,7 @@ struct LoupeCommand: ParsableCommand {
             profile --budget: MACs only a lower bound); 64 usage error.
             """,
         subcommands: [Inspect.self, RunModel.self, Bench.self, Profile.self, Score.self, Eval.self, Rank.self,
-                      Calibrate.self, QuantReport.self])
+                      Calibrate.self, QuantReport.self, Merge.self])
 }
 
 /// Options shared by commands that compile a model.

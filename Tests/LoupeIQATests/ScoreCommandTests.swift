@@ -17,14 +17,22 @@ final class ScoreCommandTests: XCTestCase {
     }
 
     @discardableResult
-    func run(_ args: [String], killWhen: ((URL) -> Bool)? = nil, watch: URL? = nil) throws -> (status: Int32, stderr: String, stdout: String) {
+    func run(_ args: [String], killWhen: ((URL) -> Bool)? = nil, watch: URL? = nil,
+             environment: [String: String] = [:], input: Data? = nil, prefix: [String] = []) throws -> (status: Int32, stderr: String, stdout: String) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: try loupe)
-        p.arguments = args
-        let err = Pipe(), out = Pipe()
+        let executable = try loupe
+        p.executableURL = URL(fileURLWithPath: prefix.first ?? executable)
+        p.arguments = prefix.isEmpty ? args : Array(prefix.dropFirst()) + [executable] + args
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let err = Pipe(), out = Pipe(), inPipe = Pipe()
         p.standardError = err
         p.standardOutput = out
+        if input != nil { p.standardInput = inPipe }
         try p.run()
+        if let input {
+            inPipe.fileHandleForWriting.write(input)
+            try inPipe.fileHandleForWriting.close()
+        }
         if let killWhen, let watch {
             let deadline = Date().addingTimeInterval(120)
             while p.isRunning && Date() < deadline && !killWhen(watch) { usleep(5_000) }
