@@ -55,7 +55,7 @@ public enum PhotoCollection {
     /// otherwise (it is then listed as a failure, not skipped).
     public static let photoExtensions: Set<String> = ["jpg", "jpeg", "jpe", "png"]
 
-    /// Files given directly are always taken. Folders are walked recursively; their photos
+    /// Regular files given directly are always taken (others are failures). Folders are walked recursively; their photos
     /// come sorted by path (byte order of the UTF-8 names, independent of locale and file
     /// system order); hidden files and folders (name starting with `.`) are passed over.
     /// Inside folders a regular file is taken when its first bytes are a JPEG or PNG
@@ -82,6 +82,9 @@ public enum PhotoCollection {
             }
             if isDirectory(st) {
                 try walker.walk(root: arg)
+            } else if !isRegular(st) {
+                // Decoding a FIFO or a device would block or never end.
+                walker.found.failed.append(PhotoProblem(path: arg, key: arg, reason: "not a regular file (\(fileKind(st)))"))
             } else {
                 walker.take([Candidate(path: arg, key: arg, id: FileID(st), isLink: false)])
             }

@@ -86,6 +86,9 @@ final class FolderWalkTests: XCTestCase {
         XCTAssertTrue(failed["d\\xc3("]!.contains("folder's name is not UTF-8"))
         XCTAssertEqual(found.failed.first { $0.key == "gone.jpg" }?.path, root.path + "/gone.jpg")
         XCTAssertEqual(found.skipped.map(\.key), ["gone-sidecar"], "a dangling link without a photo name is listed, not failed")
+        let fifo = try PhotoCollection.discover([root.path + "/pipe"])
+        XCTAssertEqual(fifo.photos, [], "a FIFO given as a file is never handed to the decoder")
+        XCTAssertEqual(fifo.failed.map(\.reason), ["not a regular file (a FIFO)"])
     }
 
     func testUnreadableSubfolderIsListedAndTheRestIsWalked() throws {
