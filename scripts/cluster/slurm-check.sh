@@ -30,7 +30,8 @@ wait_for() {
         sleep 0.1
     done
 }
-rows() { if [ -f "$1" ]; then tail -n +2 "$1" | grep -c .; else echo 0; fi; }
+# Finished rows of a score file (a row cut off by a kill has no newline and is not counted).
+rows() { if [ -f "$1" ]; then tail -n +2 "$1" | wc -l; else echo 0; fi; }
 
 [ -x "$loupe" ] || { bad "no loupe executable at $loupe (swift build first)"; finish; }
 tmp=$(mktemp -d /tmp/loupe-slurm-check.XXXXXX)
@@ -38,6 +39,7 @@ chmod 711 "$tmp"   # munged runs as the munge user under it
 cluster=$tmp/cluster
 cleanup() { scripts/cluster/slurm-local.sh down "$cluster" || true; rm -rf "$tmp"; }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
 
 # Photos: 200 different crops, then three that cannot be decoded.
 photos=$tmp/photos
@@ -80,7 +82,7 @@ fi
 wait_for 400 bash -c "[ -z \"\$(squeue -h -j $job -o %i)\" ]" && ok "array finished" || bad "array still running after 400 s: $(squeue)"
 kept=$(rows "$out/scores-1.csv")
 
-job2=$(scripts/cluster/slurm-score.sh --loupe "$loupe" --tasks 1 --wait "$tmp/list.txt" "$model" 4 "$out" 2>"$tmp/merge1.err" | head -1)
+job2=$(timeout 400 scripts/cluster/slurm-score.sh --loupe "$loupe" --tasks 1 --wait "$tmp/list.txt" "$model" 4 "$out" 2>"$tmp/merge1.err" | head -1)
 log2=$out/slurm-${job2}_1.log
 if grep -q "resume: $kept photos already scored" "$log2" && ! grep -q ", 0 to go" "$log2"; then
     ok "task 1 resubmitted resumed: $(grep -o 'resume: .*' "$log2")"
