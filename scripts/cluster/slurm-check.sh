@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scores a collection on a real one-node Slurm cluster (brought up on loopback under a
-# temporary folder by slurm-local.sh, torn down at the end) and checks the result against
+# temporary folder by slurm-local.sh, torn down at the end; every wait is bounded) and checks the result against
 # one `loupe score` process:
 #   - 200 photos (crops of the Kodak set, in subfolders) and 3 corrupt ones, 4-task array
 #     through slurm-score.sh with a photo list;
@@ -37,7 +37,9 @@ rows() { if [ -f "$1" ]; then tail -n +2 "$1" | wc -l; else echo 0; fi; }
 tmp=$(mktemp -d /tmp/loupe-slurm-check.XXXXXX)
 chmod 711 "$tmp"   # munged runs as the munge user under it
 cluster=$tmp/cluster
-cleanup() { scripts/cluster/slurm-local.sh down "$cluster" || true; rm -rf "$tmp"; }
+# Sourced: the daemons are children of this shell, which reaps them when they stop.
+source scripts/cluster/slurm-local.sh
+cleanup() { slurm_local_down "$cluster" || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
@@ -62,11 +64,10 @@ PY
 find "$photos" -type f | LC_ALL=C sort > "$tmp/list.txt"
 [ "$(wc -l < "$tmp/list.txt")" = 203 ] && ok "203 photos made" || bad "expected 203 photos, found $(wc -l < "$tmp/list.txt")"
 
-if ! up=$(scripts/cluster/slurm-local.sh up "$cluster"); then
+if ! slurm_local_up "$cluster" >/dev/null; then
     bad "one-node Slurm cluster did not start (logs above)"
     finish
 fi
-eval "$up"
 ok "slurmctld and slurmd up on loopback ($(sinfo -h -o '%c CPUs, %T'))"
 
 # The array, with task 1 cancelled part-way.
