@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite from a clean clone: installs dependencies, makes fixtures, runs
-# every test target. Usage: ./test.sh [extra `swift test` arguments]
+# every test target. The Slurm job-array check is a separate command (it installs Slurm
+# and starts daemons): scripts/cluster/slurm-check.sh.
+# Usage: ./test.sh [extra `swift test` arguments]
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh --test

@@ -2,8 +2,10 @@
 # Installs what Loupe needs on Debian bookworm, only when missing:
 #   Debian: XNNPACK, pthreadpool, libpng, libjpeg-turbo (TurboJPEG API)
 #   --test: also the Python packages the tests use as references (never needed at run time).
+#   --cluster: also Slurm and munge, for the job-array check (scripts/cluster/slurm-check.sh).
 set -euo pipefail
 pkgs=(libxnnpack-dev libpthreadpool-dev libpng-dev libturbojpeg0-dev)
+[ "${1:-}" = "--cluster" ] && pkgs+=(slurm-wlm munge)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -51,7 +51,7 @@ public enum CalibrationPhotos {
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
             throw LoupeError.io("no such folder: \(folder)")
         }
-        let found = try PhotoCollection.discover([folder])
+        let found = try PhotoCollection.discover([folder]).photos
         guard !found.isEmpty else { throw LoupeError.io("no JPEG or PNG photos in \(folder)") }
         let count = count ?? found.count
         guard found.count >= count else {

@@ -33,8 +33,10 @@ public struct ScoreRecord: Sendable, Hashable {
     public var path: String
     /// Nil for a failure row.
     public var score: Double?
-    /// The failure's reason (JSONL error rows).
+    /// The failure's reason (JSONL error rows, `.errors.csv` rows).
     public var error: String?
+    /// Milliseconds spent on the photo, when the file says.
+    public var ms: Double? = nil
 }
 
 /// Reads score files (`loupe score` output, or scores made elsewhere in the same format).
@@ -44,40 +46,52 @@ public enum ScoreFile {
     /// with an empty score counts as a failure. Throws `LoupeError.io` when the file cannot
     /// be read, `LoupeError.badInput` for a malformed row (naming the line).
     public static func read(_ path: String, format: ScoreFileFormat? = nil) throws -> [ScoreRecord] {
+        try readChecked(path, format: format).records
+    }
+
+    /// ``read(_:format:)``, also saying whether a final unfinished line was ignored.
+    public static func readChecked(_ path: String, format: ScoreFileFormat? = nil) throws -> (records: [ScoreRecord], unfinishedLine: Bool) {
         let format = try format ?? ScoreFileFormat(path: path)
         guard let data = FileManager.default.contents(atPath: path) else { throw LoupeError.io("cannot read \(path)") }
-        var text = String(decoding: data, as: UTF8.self)
-        if let lastNewline = text.lastIndex(of: "\n") {
-            text = String(text[...lastNewline])
-        } else {
-            text = ""
-        }
+        let keep = data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        let unfinished = keep < data.count
+        let text = String(decoding: data.prefix(keep), as: UTF8.self)
         switch format {
         case .csv:
-            if text.isEmpty { return [] }
+            if text.isEmpty { return ([], unfinished) }
             let table = try CSVTable(text: text, source: path)
-            let p = try table.column("path"), s = try table.column("score")
-            return try table.rows.map { row in
-                if row.fields[s].isEmpty { return ScoreRecord(path: row.fields[p], score: nil, error: nil) }
-                return ScoreRecord(path: row.fields[p], score: try table.number(row, s), error: nil)
+            if table.header == ["path", "error"] {
+                let p = try table.column("path"), e = try table.column("error")
+                return (table.rows.map { ScoreRecord(path: $0.fields[p], score: nil, error: $0.fields[e]) }, unfinished)
             }
+            let p = try table.column("path"), s = try table.column("score")
+            let m = table.header.firstIndex(of: "ms")
+            let records = try table.rows.map { row in
+                if row.fields[s].isEmpty { return ScoreRecord(path: row.fields[p], score: nil, error: nil) }
+                let ms = m.flatMap { row.fields[$0].isEmpty ? nil : Double(row.fields[$0]) }
+                return ScoreRecord(path: row.fields[p], score: try table.number(row, s), error: nil, ms: ms)
+            }
+            return (records, unfinished)
         case .jsonl:
+            // JSONDecoder, not JSONSerialization: the latter can round a double's last bit,
+            // and merged shard scores must equal a single run's to the bit.
+            struct Row: Decodable { var path: String; var score: Double?; var error: String?; var ms: Double? }
+            let decoder = JSONDecoder()
             var records: [ScoreRecord] = []
             for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let photo = object["path"] as? String else {
-                    throw LoupeError.badInput("\(path): line \(i + 1) is not a JSON object with a \"path\"")
+                guard let row = try? decoder.decode(Row.self, from: Data(line.utf8)) else {
+                    throw LoupeError.badInput("\(path): line \(i + 1) is not a JSON object with a \"path\" and a numeric \"score\" or an \"error\"")
                 }
-                if let error = object["error"] as? String {
-                    records.append(ScoreRecord(path: photo, score: nil, error: error))
-                } else if let score = object["score"] as? NSNumber {
-                    records.append(ScoreRecord(path: photo, score: score.doubleValue, error: nil))
+                if let error = row.error {
+                    records.append(ScoreRecord(path: row.path, score: nil, error: error))
+                } else if let score = row.score {
+                    records.append(ScoreRecord(path: row.path, score: score, error: nil, ms: row.ms))
                 } else {
                     throw LoupeError.badInput("\(path): line \(i + 1) has neither a numeric \"score\" nor an \"error\"")
                 }
             }
-            return records
+            return (records, unfinished)
         }
     }
 }
@@ -137,6 +151,21 @@ public final class ScoreWriter {
             let t = r.timings
             try append("{\"path\":\(Self.json(r.path)),\"score\":\(r.score),\"ms\":\(Self.ms(t.totalMs)),"
                 + "\"decode_ms\":\(Self.ms(t.decodeMs)),\"preprocess_ms\":\(Self.ms(t.preprocessMs)),\"inference_ms\":\(Self.ms(t.inferenceMs))}\n")
+        }
+    }
+
+    /// Appends a row read from another score file (``ScoreMerge`` output): a score, with
+    /// its milliseconds when known, or a failure.
+    public func write(_ record: ScoreRecord) throws {
+        guard let score = record.score else {
+            try writeFailure(path: record.path, reason: record.error ?? "not scored")
+            return
+        }
+        switch format {
+        case .csv:
+            try append("\(CSVTable.quote(record.path)),\(score),\(record.ms.map(Self.ms) ?? "")\n")
+        case .jsonl:
+            try append("{\"path\":\(Self.json(record.path)),\"score\":\(score)\(record.ms.map { ",\"ms\":\(Self.ms($0))" } ?? "")}\n")
         }
     }
 

@@ -22,7 +22,7 @@ struct LoupeCommand: ParsableCommand {
             profile --budget: MACs only a lower bound); 64 usage error.
             """,
         subcommands: [Inspect.self, RunModel.self, Bench.self, Profile.self, Score.self, Eval.self, Rank.self,
-                      Calibrate.self, QuantReport.self])
+                      Calibrate.self, QuantReport.self, Merge.self])
 }
 
 /// Prints a library error and exits with code 1: the only place errors become exit codes.

@@ -18,16 +18,25 @@ struct Score: ParsableCommand {
             Output: without -o a table ranked by score on stdout; -o scores.csv writes rows path,score,ms \
             (failures in scores.errors.csv); -o scores.jsonl adds decode_ms, preprocess_ms, inference_ms \
             and writes failures as {"path","error"} rows. Each row is flushed when its photo is done.
-            --resume skips photos already scored in the output file. --shard K/N scores the photos whose \
-            hash (FNV-1a 64 + SplitMix64 finalizer) of the path relative to its folder argument is K-1 modulo N: N processes split a \
-            collection without overlap; concatenate their outputs to merge (repeated CSV headers are skipped \
-            by readers).
+            Links are followed, but each folder is walked once and each file scored once (same device and inode); \
+            the extra paths are listed as skipped. A subfolder that cannot be listed, a dangling link named as a photo \
+            and a name that is not UTF-8 are listed as failed and the rest is scored.
+            --list FILE scores the paths in FILE, one per line (- reads stdin), without walking folders.
+            --resume skips photos already scored in the output file.
+            Shards: --shard K/N scores the photos whose hash of their key modulo N is K-1, where the key is the path \
+            relative to its folder argument (or the file argument, or the --list line as written) and the hash is \
+            FNV-1a 64 of its UTF-8 bytes followed by the SplitMix64 finalizer. N processes split a collection without \
+            overlap, and adding photos does not move the others between shards. --shards N takes the index from the \
+            environment instead: the first set of SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX (Kubernetes Indexed Job), \
+            AWS_BATCH_JOB_ARRAY_INDEX, counting from 0 (task i is shard i+1 of N). An explicit --shard K/N ignores the \
+            environment; with GNU parallel pass the job number: parallel -j4 loupe score DIR --shard {#}/4 -o out/{#}.csv ::: 1 2 3 4 \
+            (there {%}, the slot, is the same as {#}). Join the outputs with loupe merge.
             --threads N: the model runs on N threads; with N > 1 the next photo is decoded meanwhile on \
             CPU time the model leaves idle (SCHED_IDLE), with N = 1 between photos.
             Exit codes: 0 all photos scored, 3 some photos failed (listed on stderr), 1 fatal error, 64 usage error.
             """)
 
-    @Argument(help: "Photos and folders of photos.")
+    @Argument(help: "Photos and folders of photos (or --list).")
     var photos: [String] = []
 
     @OptionGroup var scoring: ScoringOptions
@@ -41,8 +50,16 @@ struct Score: ParsableCommand {
     @Option(help: ArgumentHelp("Score only shard K of N (1 ≤ K ≤ N).", valueName: "K/N"))
     var shard: String?
 
+    @Option(help: ArgumentHelp("Score one of N shards, the index from the job array's environment (see below).", valueName: "N"))
+    var shards: Int?
+
+    @Option(help: ArgumentHelp("Score the photos listed in FILE, one path per line (- for stdin), instead of arguments.", valueName: "FILE"))
+    var list: String?
+
     func validate() throws {
-        guard !photos.isEmpty else { throw ValidationError("give at least one photo or folder") }
+        guard photos.isEmpty != (list == nil) else { throw ValidationError("give photos and folders, or --list FILE (one of the two)") }
+        if shard != nil && shards != nil { throw ValidationError("give --shard K/N or --shards N, not both") }
+        if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
         if resume && output == nil { throw ValidationError("--resume needs -o FILE") }
         if let output { do { _ = try ScoreFileFormat(path: output) } catch { throw ValidationError("\(error)") } }
         if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError("\(error)") } }
@@ -53,21 +70,46 @@ struct Score: ParsableCommand {
         var failures: [(String, String)] = []
         var results: [ScoreResult] = []
         do {
-            var inputs = try PhotoCollection.discover(photos)
-            guard !inputs.isEmpty else { throw LoupeError.io("no JPEG or PNG photos found in \(photos.joined(separator: " "))") }
-            let found = inputs.count
-            if let shard {
-                let s = try Shard(parsing: shard)
-                inputs = inputs.filter { s.contains($0) }
-                print("shard \(s): \(inputs.count) of \(found) photos", to: &stderr)
+            var shardChoice = try shard.map { try Shard(parsing: $0) }
+            if let shards {
+                let (s, variable) = try Shard.fromEnvironment(count: shards)
+                print("shard \(s) from \(variable)", to: &stderr)
+                shardChoice = s
             }
+            var found: PhotoDiscovery
+            if let list {
+                var lines = try PhotoCollection.readList(list)
+                guard !lines.isEmpty else { throw LoupeError.io("the photo list \(list) is empty") }
+                let total = lines.count
+                if let s = shardChoice { lines = lines.filter { s.contains(key: $0) } }
+                found = PhotoCollection.listed(lines)
+                if let s = shardChoice { print("shard \(s): \(lines.count) of \(total) listed photos", to: &stderr) }
+            } else {
+                found = try PhotoCollection.discover(photos)
+                guard !found.photos.isEmpty || !found.failed.isEmpty else {
+                    throw LoupeError.io("no JPEG or PNG photos found in \(photos.joined(separator: " "))")
+                }
+                if let s = shardChoice {
+                    let total = found.photos.count
+                    found = found.filtered(s)
+                    print("shard \(s): \(found.photos.count) of \(total) photos", to: &stderr)
+                }
+            }
+            for entry in found.skipped { print("skipped: \(entry.path): \(entry.reason)", to: &stderr) }
+            var inputs = found.photos
             let writer = try output.map { try ScoreWriter(path: $0, resume: resume) }
             if let writer, resume {
                 let before = inputs.count
                 inputs = inputs.filter { !writer.alreadyScored.contains($0.path) }
                 print("resume: \(before - inputs.count) photos already scored in \(writer.path), \(inputs.count) to go", to: &stderr)
             }
+            for entry in found.failed {
+                failures.append((entry.path, entry.reason))
+                try writer?.writeFailure(path: entry.path, reason: entry.reason)
+                print("failed: \(entry.path): \(entry.reason)", to: &stderr)
+            }
             let scorer = try scoring.makeScorer()
+            let listedFailures = failures.count
             var progress = Progress(total: inputs.count)
             try BatchScorer(scorer: scorer).run(inputs.map(\.path)) { event in
                 switch event {
@@ -80,9 +122,9 @@ struct Score: ParsableCommand {
                     progress.clearLine()
                     print("failed: \(path): \(reason)", to: &stderr)
                 }
-                progress.advance(failed: failures.count)
+                progress.advance(failed: failures.count - listedFailures)
             }
-            progress.finish(failed: failures.count)
+            progress.finish(failed: failures.count - listedFailures)
         } catch {
             fail(error)
         }

@@ -51,11 +51,11 @@ final class BatchTests: XCTestCase {
         try jpeg.write(to: dir.appendingPathComponent(".hidden/x.jpg"))
         try Data("text".utf8).write(to: dir.appendingPathComponent("notes.txt"))
         try Data().write(to: dir.appendingPathComponent("empty.png"))       // named as a photo: reported later
-        let found = try PhotoCollection.discover([dir.path])
+        let found = try PhotoCollection.discover([dir.path]).photos
         XCTAssertEqual(found.map(\.key), ["a.JPG", "b/c/z.jpg", "empty.png", "photo.dat"])
         XCTAssertEqual(found[1].path, dir.path + "/b/c/z.jpg")
         let file = dir.appendingPathComponent("notes.txt").path
-        XCTAssertEqual(try PhotoCollection.discover([file, file]).map(\.key), [file], "explicit files are always taken, once")
+        XCTAssertEqual(try PhotoCollection.discover([file, file]).photos.map(\.key), [file], "explicit files are always taken, once")
         XCTAssertThrowsError(try PhotoCollection.discover([dir.path + "/missing"])) { XCTAssertTrue("\($0)".contains("no such file")) }
     }
 
@@ -147,7 +147,7 @@ final class BatchTests: XCTestCase {
         let model = try Model(contentsOf: path, options: CompileOptions(threads: threads))
         let scorer = try Scorer(model: model, preset: .baseline)
         var scores: [String: Double] = [:], failed: [String: String] = [:]
-        let inputs = try PhotoCollection.discover([folder.path])
+        let inputs = try PhotoCollection.discover([folder.path]).photos
         try BatchScorer(scorer: scorer, overlapDecoding: overlap).run(inputs.map(\.path)) { event in
             switch event {
             case .scored(let r): scores[r.path] = r.score
@@ -179,7 +179,7 @@ final class BatchTests: XCTestCase {
         let model = try Model(contentsOf: try TinyModels.make("single", in: dir))
         let scorer = try Scorer(model: model, preset: .baseline)
         let (folder, _, _) = try makeMixedFolder()
-        let inputs = try PhotoCollection.discover([folder.path])
+        let inputs = try PhotoCollection.discover([folder.path]).photos
         func run(_ paths: [String], into out: String) throws {
             let w = try ScoreWriter(path: out)
             try BatchScorer(scorer: scorer).run(paths) { e in
@@ -212,7 +212,7 @@ final class BatchTests: XCTestCase {
         let model = try Model(contentsOf: try TinyModels.make("single", in: dir))
         let scorer = try Scorer(model: model, preset: .baseline)
         let (folder, good, _) = try makeMixedFolder()
-        let paths = try PhotoCollection.discover([folder.path]).map(\.path)
+        let paths = try PhotoCollection.discover([folder.path]).photos.map(\.path)
         let out = dir.appendingPathComponent("scores.csv").path
         struct Killed: Error {}
         do {

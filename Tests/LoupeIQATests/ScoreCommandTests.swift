@@ -1,16 +1,22 @@
 import Foundation
 import XCTest
-import LoupeTestSupport
 @testable import LoupeIQA
+import LoupeTestSupport
 
 /// `loupe score` end to end: exit codes, the errors file, a run killed mid-way and resumed.
 /// Runs the `loupe` executable built next to the test bundle; skipped when it is absent
 /// (e.g. `swift test` without a prior `swift build`) or python3+onnx is missing.
 final class ScoreCommandTests: XCTestCase {
-    /// Runs `loupe`; with `killWhen`, kills it (SIGKILL) once `killWhen(watch)` holds.
+    /// Runs `loupe` (after `prefix`, a command that runs it, such as setpriv) with extra
+    /// environment and standard input; with `killWhen`, kills it (SIGKILL) once `killWhen(watch)` holds.
     @discardableResult
-    func run(_ args: [String], killWhen: ((URL) -> Bool)? = nil, watch: URL? = nil) throws -> ProcessResult {
-        try Subprocess.loupe(args) { p in
+    func run(_ args: [String], killWhen: ((URL) -> Bool)? = nil, watch: URL? = nil,
+             environment: [String: String] = [:], input: Data? = nil, prefix: [String] = []) throws -> ProcessResult {
+        let loupe = try Subprocess.loupeExecutable()
+        let executable = prefix.first.map { URL(fileURLWithPath: $0) } ?? loupe
+        let arguments = prefix.isEmpty ? args : Array(prefix.dropFirst()) + [loupe.path] + args
+        let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        return try Subprocess.run(executable, arguments, environment: env, input: input) { p in
             guard let killWhen, let watch else { return }
             let deadline = Date().addingTimeInterval(120)
             while p.isRunning && Date() < deadline && !killWhen(watch) { usleep(5_000) }
@@ -66,33 +72,6 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertTrue(table.out.hasPrefix("rank  score"), table.out)
         XCTAssertEqual(try run(["score", folder.path, "--model", dir.appendingPathComponent("none.onnx").path]).status, 1)
         XCTAssertEqual(try run(["score", folder.path, "--shard", "4/3"]).status, 64)
-    }
-
-    /// A model exported at a fixed size whose convolutions take any size: `--input-shape`
-    /// compiles it at the size a preset makes, as the refusal without it suggests.
-    func testInputShapeCompilesAFixedSizeModelForAnotherPreset() throws {
-        _ = try Subprocess.loupeExecutable()
-        let dir = try makeTemporaryDirectory(self)
-        let model = try TinyModels.make("single", in: dir)
-        let photo = repositoryRoot.appendingPathComponent("Tests/Data/kodak/kodim01.jpg").path
-        let refused = try run(["score", photo, "--model", model, "--preset", "clip-iqa"])
-        XCTAssertEqual(refused.status, 1, refused.err)
-        XCTAssertTrue(refused.err.contains("--input-shape x=1x3x224x224"), refused.err)
-
-        func score(_ shape: String) throws -> String {
-            let r = try run(["score", photo, "--model", model, "--preset", "clip-iqa", "--input-shape", shape])
-            XCTAssertEqual(r.status, 0, "\(shape): \(r.err)")
-            let row = r.out.split(separator: "\n").last.map { $0.split(separator: " ", omittingEmptySubsequences: true) }
-            return row.map { String($0[1]) } ?? ""
-        }
-        let named = try score("x=1x3x224x224")
-        XCTAssertNotNil(Double(named), named)
-        XCTAssertEqual(try score("1x3x224x224"), named, "a bare shape names the only input")
-
-        let unknown = try run(["score", photo, "--model", model, "--preset", "clip-iqa", "--input-shape", "y=1x3x224x224"])
-        XCTAssertEqual(unknown.status, 1, unknown.err)
-        XCTAssertTrue(unknown.err.contains("'y'"), unknown.err)
-        XCTAssertEqual(try run(["score", photo, "--model", model, "--input-shape", "1x3x0x224"]).status, 64)
     }
 
     /// The README's main command: `loupe score` with no --model scores with the bundled
@@ -161,5 +140,32 @@ final class ScoreCommandTests: XCTestCase {
         let exclusive = try run(["eval", "--uhd-iqa", root.path, "--split", "test", "--exclusive", "--predictions", predictions.path])
         XCTAssertTrue(exclusive.out.contains("n       2"), exclusive.out)
         XCTAssertEqual(try run(["eval", "--uhd-iqa", root.path, "--split", "dev", "--predictions", predictions.path]).status, 64)
+    }
+
+    /// A model exported at a fixed size whose convolutions take any size: `--input-shape`
+    /// compiles it at the size a preset makes, as the refusal without it suggests.
+    func testInputShapeCompilesAFixedSizeModelForAnotherPreset() throws {
+        _ = try Subprocess.loupeExecutable()
+        let dir = try makeTemporaryDirectory(self)
+        let model = try TinyModels.make("single", in: dir)
+        let photo = repositoryRoot.appendingPathComponent("Tests/Data/kodak/kodim01.jpg").path
+        let refused = try run(["score", photo, "--model", model, "--preset", "clip-iqa"])
+        XCTAssertEqual(refused.status, 1, refused.err)
+        XCTAssertTrue(refused.err.contains("--input-shape x=1x3x224x224"), refused.err)
+
+        func score(_ shape: String) throws -> String {
+            let r = try run(["score", photo, "--model", model, "--preset", "clip-iqa", "--input-shape", shape])
+            XCTAssertEqual(r.status, 0, "\(shape): \(r.err)")
+            let row = r.out.split(separator: "\n").last.map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+            return row.map { String($0[1]) } ?? ""
+        }
+        let named = try score("x=1x3x224x224")
+        XCTAssertNotNil(Double(named), named)
+        XCTAssertEqual(try score("1x3x224x224"), named, "a bare shape names the only input")
+
+        let unknown = try run(["score", photo, "--model", model, "--preset", "clip-iqa", "--input-shape", "y=1x3x224x224"])
+        XCTAssertEqual(unknown.status, 1, unknown.err)
+        XCTAssertTrue(unknown.err.contains("'y'"), unknown.err)
+        XCTAssertEqual(try run(["score", photo, "--model", model, "--input-shape", "1x3x0x224"]).status, 64)
     }
 }

@@ -22,17 +22,22 @@ public struct ProcessFailure: Error, LocalizedError, CustomStringConvertible {
 public enum Subprocess {
     /// Runs `executable` to completion. Both pipes are drained while it runs, so a child
     /// that prints a lot cannot block. `whileRunning` is called once the child has started
-    /// (e.g. to kill it mid-way).
+    /// (e.g. to kill it mid-way); `input`, when given, is written to its standard input.
     public static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
-                           whileRunning: ((Process) -> Void)? = nil) throws -> ProcessResult {
+                           input: Data? = nil, whileRunning: ((Process) -> Void)? = nil) throws -> ProcessResult {
         let p = Process()
         p.executableURL = executable
         p.arguments = arguments
         if let environment { p.environment = environment }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe(), err = Pipe(), inPipe = Pipe()
         p.standardOutput = out
         p.standardError = err
+        if input != nil { p.standardInput = inPipe }
         try p.run()
+        if let input {
+            inPipe.fileHandleForWriting.write(input)
+            try inPipe.fileHandleForWriting.close()
+        }
         let errDrain = Drain(err.fileHandleForReading)
         whileRunning?(p)
         let outData = out.fileHandleForReading.readDataToEndOfFile()
