@@ -1,8 +1,8 @@
 import LoupeIR
 
 /// How a node of the prepared (fused, NCHW, float) graph takes part in int8 inference: the
-/// contract between the quantizer, `FoldQuantization` and the int8 runtime (preamble of
-/// issue 4), decided once per node by ``Int8Support/role(of:in:)``.
+/// contract between the quantizer, `FoldQuantization` and the int8 runtime, decided once
+/// per node by ``Int8Support/role(of:in:)``.
 public enum NodeRole: Sendable, Hashable {
     /// Conv / Gemm / MatMul with constant weights: int8 data input 0 with its own range,
     /// weights int8 symmetric per output channel along `weightAxis` of input `weight`, the

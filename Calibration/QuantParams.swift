@@ -1,6 +1,6 @@
 import LoupeIR
 
-// INT8 quantization parameters in XNNPACK's scheme (DESIGN.md decision 4):
+// INT8 quantization parameters in XNNPACK's scheme (what its qs8/qc8 operators take):
 // activations int8 asymmetric, weights int8 symmetric per output channel (QC8),
 // bias int32 with scale = inputScale · weightScale[c].
 

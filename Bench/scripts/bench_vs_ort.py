@@ -129,7 +129,7 @@ def main():
     p.add_argument("--json-out", type=Path)
     args = p.parse_args()
     if args.runs < 20:
-        sys.exit("bench_vs_ort: --runs must be at least 20 (the issue asks for the median of >= 20 runs)")
+        sys.exit("bench_vs_ort: --runs must be at least 20 (the reported median needs >= 20 runs)")
     if not args.model.is_file():
         sys.exit(f"bench_vs_ort: no model at {args.model}")
     threads = [int(t) for t in args.threads.split(",")]

@@ -1,4 +1,4 @@
-// Costs sit next to the op (DESIGN.md decision 7): the profiler, the budget check and the
+// Costs sit next to the op, in one place: the profiler, the budget check and the
 // benchmark GMAC/s all read these numbers. They need the inferred types.
 
 extension Node {

@@ -1,7 +1,7 @@
 /// ONNX backend node tests that are not run, each with the reason it is out of Loupe's scope.
 ///
 /// Only genuine out-of-scope cases belong here (training mode, integer or bool tensors,
-/// sequence/optional types, modes outside the scope). A test that fails because Loupe
+/// sequence/optional types, modes Loupe leaves out). A test that fails because Loupe
 /// has a bug must stay failing until it is fixed. `ONNXNodeTests` checks that every entry
 /// names an in-scope test of the fixture, so stale entries are caught.
 /// docs/conformance.md (tools/reference/conformance_table.py) lists these reasons.

@@ -26,7 +26,7 @@ enum ToleranceClass: Int, Comparable, Codable, CustomStringConvertible {
     }
 }
 
-/// An op of the FP32 scope and the node-test names that exercise it.
+/// An op of Loupe's FP32 scope and the node-test names that exercise it.
 struct InScopeOp {
     /// ONNX op type.
     var name: String
@@ -37,7 +37,7 @@ struct InScopeOp {
 }
 
 enum NodeTestScope {
-    /// The ops in scope; one table, so prefixes and tolerances cannot drift apart.
+    /// The ops in Loupe's scope; one table, so prefixes and tolerances cannot drift apart.
     static let ops: [InScopeOp] = [
         InScopeOp(name: "Conv", testPrefixes: ["conv", "basic_conv"], tolerance: .accumulation),
         InScopeOp(name: "ConvTranspose", testPrefixes: ["convtranspose"], tolerance: .accumulation),
@@ -78,8 +78,8 @@ enum NodeTestScope {
         InScopeOp(name: "Gather", testPrefixes: ["gather"], tolerance: .exact),
         InScopeOp(name: "SpaceToDepth", testPrefixes: ["spacetodepth"], tolerance: .exact),
         InScopeOp(name: "DepthToSpace", testPrefixes: ["depthtospace"], tolerance: .exact),
-        // Codes are integers and dequantized values one float32 rounding of an exact
-        // product, so both are exact.
+        // INT8: codes are integers and dequantized values one float32 rounding of
+        // an exact product, so both are exact.
         InScopeOp(name: "QuantizeLinear", testPrefixes: ["quantizelinear"], tolerance: .exact),
         InScopeOp(name: "DequantizeLinear", testPrefixes: ["dequantizelinear"], tolerance: .exact),
     ]

@@ -6,7 +6,7 @@ import LoupeNumPy
 import LoupeTestSupport
 
 /// The two challenge architectures
-/// of the profiler, exported by Bench/scripts/profile_models/make_models.py into
+/// NF-RegNet and Swin, exported by Bench/scripts/profile_models/make_models.py into
 /// Fixtures/profile/: static MACs on the optimized graph against torch's flop counter, and
 /// one seeded input through Loupe (runtime for NF-RegNet, reference for Swin) against ONNX
 /// Runtime. Skipped when the fixtures or python3 + onnxruntime are missing.

@@ -154,7 +154,7 @@ final class QuantizerTests: XCTestCase {
     /// The reference interpreter (the oracle of Loupe's int8 runtime) runs the QDQ graph
     /// as ONNX Runtime runs the exported file. ORT folds Q/DQ into integer kernels whose
     /// requantization may round a code the other way, and an off-by-one code travels on;
-    /// the budget is the interoperability bar, correlation ≥ 0.999, and the
+    /// the budget is the interoperability target, correlation ≥ 0.999, and the
     /// features within 4 output steps.
     func testReferenceInterpreterAgreesWithOnnxRuntimeOnTheQDQGraph() throws {
         let (_, result) = try calibrated()

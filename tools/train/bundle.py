@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Turns a trained scorer (train.py --export) into Loupe's bundled default model and
-measures it through Loupe itself (issue 6).
+measures it through Loupe itself.
 
 Steps, each printed as it runs:
   1. half storage: every float32 initializer of rank >= 2 (the conv and linear weights,

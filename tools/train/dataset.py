@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Training data for Loupe's bundled scorer (issue 6): licensed photographs, a split by
+"""Training data for Loupe's bundled scorer: licensed photographs, a split by
 whole photo, random crops and synthetic distortions at graded strengths.
 
 Photos (never committed; fetched and unpacked outside the repository):
@@ -13,7 +13,7 @@ Photos (never committed; fetched and unpacked outside the repository):
 Split: by WHOLE photo, per collection, seeded (numpy RandomState(seed).permutation of the
 sorted ids): a fraction `held_out` of the Kodak photos and the same fraction of the Debian
 photographs are held out; no crop of a held-out photo is ever trained on. The default
-0.33 holds out 8 + 13 = 21 photos, enough for the issue's 20-photo monotonicity check.
+0.33 holds out 8 + 13 = 21 photos, enough for the 20-photo monotonicity check.
 
 Scale: every photo is first resized (Lanczos) so that its short side is 720 px, the scale
 at which `loupe score` feeds the model (the `baseline` preset resizes to 1280x720), then

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Trains the AIM 2024 UHD-IQA challenge baseline (tools/models/make_baseline.py's build():
 MobileNetV3-Large features + global average pool + Linear(960,256) + ReLU + Linear(256,1))
-from scratch by synthetic-distortion learning, for Loupe's bundled scorer (issue 6).
+from scratch by synthetic-distortion learning, for Loupe's bundled scorer.
 
 Each step draws `--groups` ladders: a random crop (`--crop`, default 384x384, mirrored at
 random) of a random TRAINING photo (dataset.py: split by whole photo), one random
@@ -17,7 +17,7 @@ than 720x1280 and exporting at 1x3x720x1280 is sound (only the pooled area chang
 Evaluation after each epoch, on HELD-OUT photos only: `--eval-crops` fixed crops per photo
 (`--eval-crop` px, spread along the long axis), each clean and at levels 1..5 of every
 distortion; SRCC and PLCC (scipy.stats) of the predictions against the targets, per
-distortion SRCC, and the sanity rate of issue 6: the fraction of adjacent-level pairs
+distortion SRCC, and the sanity rate: the fraction of adjacent-level pairs
 (blur, noise, jpeg) whose predicted score falls as the strength rises.
 
 Writes under --out (default ~/.cache/loupe/train/<run name>; never in the repository):
@@ -239,7 +239,7 @@ def main():
                         "statistics), evaluate and --export it")
     p.add_argument("--resume", type=Path, default=None,
                    help="continue a run from its checkpoint.pt (same arguments): weights, "
-                        "BatchNorm statistics, optimizer and schedule; e.g. across sessions")
+                        "BatchNorm statistics, optimizer and schedule; e.g. after an interrupted run")
     p.add_argument("--smoke", action="store_true",
                    help="tiny end-to-end run (< 3 min on 2 CPU cores): 2 epochs of 30 steps, 2 "
                         "ladders of 128x128 crops from 8 photos, 4 held-out photos at 128x128")

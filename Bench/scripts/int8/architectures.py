@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Do the challenge's other CNN families quantize without float islands? (issue 4)
+"""Do the challenge's other CNN families quantize without float islands?
 
 For timm's GhostNet, EfficientNet-B0 and MobileNetV3-Large (seed-0 random weights: the
 question is which ops the graphs hold, not accuracy), exported by PyTorch's TorchScript
@@ -7,7 +7,7 @@ exporter at opset 17 with a static 1x3x224x224 input, it:
   1. runs the float model in Loupe (`loupe run`) and ONNX Runtime on one Kodak photo;
   2. quantizes it with `loupe calibrate --images KODAK --count 4 --preset resize`;
   3. lists the nodes that still compute in float32 (`loupe inspect`'s list);
-  4. runs Loupe's QDQ file in Loupe and in ONNX Runtime on the same photo (issue 4:
+  4. runs Loupe's QDQ file in Loupe and in ONNX Runtime on the same photo (target:
      correlation >= 0.999 between them);
   5. the same for ONNX Runtime's own QDQ file (quant_pre_process, then quantize_static:
      QDQ, per-channel, int8 activations and weights, MinMax on the same 4 photos), which

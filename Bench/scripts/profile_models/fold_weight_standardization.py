@@ -4,7 +4,7 @@ exports for weight standardization (BatchNormalization(training_mode=1) over the
 weight reshaped to [1, out, fan_in], running-stat outputs unused) into plain constant weights,
 with numpy, and writes the model next to the input as <name>_ws_folded.onnx.
 
-This is what Loupe's importer/constant folding must do itself (issue 3); the folded file only
+This is what Loupe's importer/constant folding must do itself; the folded file only
 shows what else the model needs once that is done. Nodes left dead (the ReduceMean chains that
 fed the running statistics) are removed.
 

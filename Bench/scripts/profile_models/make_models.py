@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Exports the external-counter reference models of `loupe profile` (issue 3) and their MAC
+"""Exports the external-counter reference models of `loupe profile` and their MAC
 counts as measured by counters that are not Loupe's own.
 
 For each model it writes, into OUT_DIR (default Fixtures/profile/, gitignored):
