@@ -4,7 +4,7 @@
 
 /* y = exp(x) on the polynomial of exp_simd.h (the libm reference is loupe_f32_exp__scalar). */
 
-#if defined(__x86_64__) || defined(__i386__)
+#if LOUPE_X86
 __attribute__((target("avx2,fma")))
 void loupe_f32_exp__avx2(size_t n, const float* x, float* y) { LOUPE_MAP_AVX2(n, x, y, loupe_exp_avx2); }
 __attribute__((target("avx512f")))
@@ -14,7 +14,7 @@ void loupe_f32_exp__avx2(size_t n, const float* x, float* y) { loupe_f32_exp__sc
 void loupe_f32_exp__avx512(size_t n, const float* x, float* y) { loupe_f32_exp__scalar(n, x, y); }
 #endif
 
-#if defined(__aarch64__) && (defined(__ARM_NEON) || defined(__ARM_NEON__))
+#if LOUPE_NEON_A64
 void loupe_f32_exp__neon(size_t n, const float* x, float* y) { LOUPE_MAP_NEON(n, x, y, loupe_exp_neon); }
 #else
 void loupe_f32_exp__neon(size_t n, const float* x, float* y) { loupe_f32_exp__scalar(n, x, y); }

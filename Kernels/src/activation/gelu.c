@@ -1,14 +1,7 @@
 #include <math.h>
-#include "loupe_kernels.h"
+#include "../common/isa_defs.h"
 #include "exp_simd.h"
 #include "map_simd.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#define LOUPE_X86 1
-#endif
-#if defined(__aarch64__) && (defined(__ARM_NEON) || defined(__ARM_NEON__))
-#define LOUPE_NEON 1
-#endif
 
 /* erf on SIMD lanes, with a = |z|:
  *   head: erf(a) = a P(a^2), P of degree 6 (relative error 1.2e-9 on [0, 1]);
@@ -233,7 +226,7 @@ void loupe_f32_gelu_tanh__avx512(size_t n, const float* x, float* y) { loupe_f32
 #endif
 
 /* ---- NEON (AArch64) -------------------------------------------------------------------- */
-#if LOUPE_NEON
+#if LOUPE_NEON_A64
 static inline void erf_parts_neon(float32x4_t a, float32x4_t* head, float32x4_t* tail) {
   const float32x4_t a2 = vmulq_f32(a, a);
   float32x4_t p = vdupq_n_f32(ERF_A6);

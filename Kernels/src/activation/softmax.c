@@ -1,13 +1,6 @@
 #include <math.h>
-#include "loupe_kernels.h"
+#include "../common/isa_defs.h"
 #include "exp_simd.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#define LOUPE_X86 1
-#endif
-#if defined(__aarch64__) && (defined(__ARM_NEON) || defined(__ARM_NEON__))
-#define LOUPE_NEON 1
-#endif
 
 /* Three passes per row: v = scale * x + mask written to y while tracking the max, then
  * y = exp(v - max) while summing, then y *= 1 / sum. Subtracting the max keeps every
@@ -151,7 +144,7 @@ void loupe_f32_softmax__avx512(size_t cols, const float* x, float* y, float scal
 }
 #endif
 
-#if LOUPE_NEON
+#if LOUPE_NEON_A64
 void loupe_f32_softmax__neon(size_t cols, const float* x, float* y, float scale, const float* mask,
                              size_t mask_rows, size_t row_begin, size_t row_end) {
   const size_t body = cols - cols % 4;
@@ -200,9 +193,7 @@ void loupe_f32_softmax__neon(size_t cols, const float* x, float* y, float scale,
 void loupe_f32_softmax(size_t cols, const float* x, float* y, float scale, const float* mask, size_t mask_rows,
                        size_t row_begin, size_t row_end) {
   static int cached = -1;
-  int isa = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (isa < 0) { isa = (int)loupe_detect_isa(); __atomic_store_n(&cached, isa, __ATOMIC_RELAXED); }
-  switch ((loupe_isa)isa) {
+  switch (loupe_cached_isa(&cached)) {
     case loupe_isa_avx512: loupe_f32_softmax__avx512(cols, x, y, scale, mask, mask_rows, row_begin, row_end); return;
     case loupe_isa_avx2: loupe_f32_softmax__avx2(cols, x, y, scale, mask, mask_rows, row_begin, row_end); return;
     case loupe_isa_neon: loupe_f32_softmax__neon(cols, x, y, scale, mask, mask_rows, row_begin, row_end); return;

@@ -1,15 +1,6 @@
 #include <math.h>
 #include <string.h>
-#include "loupe_kernels.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define LOUPE_X86 1
-#endif
-#if defined(__ARM_NEON) || defined(__ARM_NEON__)
-#include <arm_neon.h>
-#define LOUPE_NEON 1
-#endif
+#include "../common/isa_defs.h"
 
 /* Clamped odd/even rational approximation p(x)/q(x) of tanh (the coefficients Eigen uses).
  * Beyond |x| = 7.9053 tanh rounds to +-1 within float precision; below 4e-4 tanh(x) = x
@@ -157,11 +148,8 @@ void loupe_f32_tanh__neon(size_t n, const float* x, float* y) { loupe_f32_tanh__
 #endif
 
 void loupe_f32_tanh(size_t n, const float* x, float* y) {
-  /* Cached on first call; racing first calls store the same value (relaxed atomics). */
   static int cached = -1;
-  int isa = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (isa < 0) { isa = (int)loupe_detect_isa(); __atomic_store_n(&cached, isa, __ATOMIC_RELAXED); }
-  switch ((loupe_isa)isa) {
+  switch (loupe_cached_isa(&cached)) {
     case loupe_isa_avx512: loupe_f32_tanh__avx512(n, x, y); return;
     case loupe_isa_avx2: loupe_f32_tanh__avx2(n, x, y); return;
     case loupe_isa_neon: loupe_f32_tanh__neon(n, x, y); return;

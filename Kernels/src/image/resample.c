@@ -2,12 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "loupe_kernels.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define LOUPE_X86 1
-#endif
+#include "../common/isa_defs.h"
 
 #define PREC LOUPE_RESAMPLE_PRECISION_BITS
 
@@ -310,11 +305,8 @@ void loupe_u8_resample_v__avx512(size_t row_bytes, const uint8_t* in, size_t in_
 #endif
 
 static loupe_isa cached_isa(void) {
-  /* Cached on first call; racing first calls store the same value (relaxed atomics). */
   static int cached = -1;
-  int isa = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (isa < 0) { isa = (int)loupe_detect_isa(); __atomic_store_n(&cached, isa, __ATOMIC_RELAXED); }
-  return (loupe_isa)isa;
+  return loupe_cached_isa(&cached);
 }
 
 typedef void (*h_fn)(size_t, size_t, const uint8_t*, size_t, size_t, uint8_t*, size_t, const int32_t*, const int32_t*, size_t);

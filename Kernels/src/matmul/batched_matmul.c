@@ -1,4 +1,4 @@
-#include "loupe_kernels.h"
+#include "../common/isa_defs.h"
 
 typedef void (*matmul_fn)(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
                           float* c, size_t ldc);
@@ -83,9 +83,7 @@ void loupe_f32_batched_matmul__neon(const loupe_f32_batched_matmul_params* param
 void loupe_f32_batched_matmul(const loupe_f32_batched_matmul_params* params, const float* a, const float* b,
                               float* c, size_t row_begin, size_t row_end) {
   static int cached = -1;
-  int isa = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (isa < 0) { isa = (int)loupe_detect_isa(); __atomic_store_n(&cached, isa, __ATOMIC_RELAXED); }
-  switch ((loupe_isa)isa) {
+  switch (loupe_cached_isa(&cached)) {
     case loupe_isa_avx512: batched(loupe_f32_matmul__avx512, params, a, b, c, row_begin, row_end); return;
     case loupe_isa_avx2: batched(loupe_f32_matmul__avx2, params, a, b, c, row_begin, row_end); return;
     case loupe_isa_neon: batched(loupe_f32_matmul__neon, params, a, b, c, row_begin, row_end); return;

@@ -1,14 +1,5 @@
 #include <math.h>
-#include "loupe_kernels.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define LOUPE_X86 1
-#endif
-#if defined(__aarch64__) && (defined(__ARM_NEON) || defined(__ARM_NEON__))
-#include <arm_neon.h>
-#define LOUPE_NEON 1
-#endif
+#include "../common/isa_defs.h"
 
 /* Each variant makes three passes over a row: the mean, the mean of squared deviations
  * from it (two-pass variance: no cancellation when |mean| >> std), then the affine map. */
@@ -128,7 +119,7 @@ void loupe_f32_layer_norm__avx512(size_t rows, size_t cols, const float* x, cons
 }
 #endif
 
-#if LOUPE_NEON
+#if LOUPE_NEON_A64
 void loupe_f32_layer_norm__neon(size_t rows, size_t cols, const float* x, const float* gamma,
                                 const float* beta, float epsilon, float* y) {
   const size_t body = cols - cols % 4;
@@ -172,9 +163,7 @@ void loupe_f32_layer_norm__neon(size_t rows, size_t cols, const float* x, const 
 void loupe_f32_layer_norm(size_t rows, size_t cols, const float* x, const float* gamma, const float* beta,
                           float epsilon, float* y) {
   static int cached = -1;
-  int isa = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (isa < 0) { isa = (int)loupe_detect_isa(); __atomic_store_n(&cached, isa, __ATOMIC_RELAXED); }
-  switch ((loupe_isa)isa) {
+  switch (loupe_cached_isa(&cached)) {
     case loupe_isa_avx512: loupe_f32_layer_norm__avx512(rows, cols, x, gamma, beta, epsilon, y); return;
     case loupe_isa_avx2: loupe_f32_layer_norm__avx2(rows, cols, x, gamma, beta, epsilon, y); return;
     case loupe_isa_neon: loupe_f32_layer_norm__neon(rows, cols, x, gamma, beta, epsilon, y); return;

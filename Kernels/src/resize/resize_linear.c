@@ -1,9 +1,4 @@
-#include "loupe_kernels.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define LOUPE_X86 1
-#endif
+#include "../common/isa_defs.h"
 
 /* Both variants blend with the same expression, a + w * (b - a), per axis: a weight of 0
  * copies the first tap exactly, which the table builder uses for clamped edges. */
@@ -114,9 +109,7 @@ void loupe_f32_resize_linear_nhwc(size_t batch, size_t in_h, size_t in_w, size_t
                                   size_t rows_begin, size_t rows_end) {
 #if LOUPE_X86
   static int cached = -1;
-  int level = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (level < 0) { level = loupe_isa_available(loupe_isa_avx2) ? 1 : 0; __atomic_store_n(&cached, level, __ATOMIC_RELAXED); }
-  if (level) {
+  if (loupe_cached_has_avx2(&cached)) {
     loupe_f32_resize_linear_nhwc__avx2(batch, in_h, in_w, channels, out_h, out_w, y_index, y_weight, x_index,
                                        x_weight, in, out, rows_begin, rows_end);
     return;

@@ -1,10 +1,5 @@
 #include <string.h>
-#include "loupe_kernels.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define LOUPE_X86 1
-#endif
+#include "../common/isa_defs.h"
 
 void loupe_x32_transpose2d__scalar(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
                                    uint32_t* out, size_t out_stride) {
@@ -125,9 +120,7 @@ void loupe_x32_transpose2d(size_t rows, size_t cols, const uint32_t* in, size_t 
   if (rows < 4) { transpose2d_few_rows(rows, cols, in, in_stride, out, out_stride); return; }
 #if LOUPE_X86
   static int cached = -1;
-  int level = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (level < 0) { level = loupe_isa_available(loupe_isa_avx2) ? 2 : 1; __atomic_store_n(&cached, level, __ATOMIC_RELAXED); }
-  if (level == 2) { loupe_x32_transpose2d__avx2(rows, cols, in, in_stride, out, out_stride); return; }
+  if (loupe_cached_has_avx2(&cached)) { loupe_x32_transpose2d__avx2(rows, cols, in, in_stride, out, out_stride); return; }
   loupe_x32_transpose2d__sse2(rows, cols, in, in_stride, out, out_stride);
 #else
   loupe_x32_transpose2d__scalar(rows, cols, in, in_stride, out, out_stride);
