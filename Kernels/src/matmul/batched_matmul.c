@@ -1,4 +1,4 @@
-#include "../common/isa_defs.h"
+#include "loupe_kernels.h"
 
 typedef void (*matmul_fn)(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
                           float* c, size_t ldc);
@@ -80,14 +80,9 @@ void loupe_f32_batched_matmul__neon(const loupe_f32_batched_matmul_params* param
   batched(loupe_f32_matmul__neon, params, a, b, c, row_begin, row_end);
 }
 
+/* loupe_f32_matmul picks the variant for the running CPU (cached), so each slice runs
+ * the same kernel the matching __isa entry point would. */
 void loupe_f32_batched_matmul(const loupe_f32_batched_matmul_params* params, const float* a, const float* b,
                               float* c, size_t row_begin, size_t row_end) {
-  static int cached = -1;
-  switch (loupe_cached_isa(&cached)) {
-    case loupe_isa_avx512: batched(loupe_f32_matmul__avx512, params, a, b, c, row_begin, row_end); return;
-    case loupe_isa_avx2: batched(loupe_f32_matmul__avx2, params, a, b, c, row_begin, row_end); return;
-    case loupe_isa_neon: batched(loupe_f32_matmul__neon, params, a, b, c, row_begin, row_end); return;
-    case loupe_isa_sse2: case loupe_isa_scalar:
-      batched(loupe_f32_matmul__scalar, params, a, b, c, row_begin, row_end); return;
-  }
+  batched(loupe_f32_matmul, params, a, b, c, row_begin, row_end);
 }
