@@ -75,6 +75,27 @@ static inline void h_pixel_scalar(const uint8_t* row, const int32_t* k, int32_t 
   dst[2] = clip8(s2);
 }
 
+/* Output byte b of a vertical pass: n source rows from base, one coefficient each. */
+static inline uint8_t v_byte_scalar(const uint8_t* base, size_t in_stride, const int32_t* k, int32_t n, size_t b) {
+  int32_t s = 1 << (PREC - 1);
+  for (int32_t t = 0; t < n; t++) s += base[(size_t)t * in_stride + b] * k[t];
+  return clip8(s);
+}
+
+/* Whether the SIMD horizontal pass, reading load_bytes from each group of `group` taps,
+ * would read past the row for the pixel whose taps start at xmin. */
+static inline int h_loads_overrun(int32_t xmin, int32_t n, int32_t group, size_t load_bytes, size_t row_bytes) {
+  const int32_t groups = (n + group - 1) / group;
+  return (size_t)(xmin + group * groups - group) * 3 + load_bytes > row_bytes;
+}
+
+/* The low three bytes of v, R G B, to dst. */
+static inline void store_rgb(uint8_t* dst, uint32_t v) {
+  dst[0] = (uint8_t)v;
+  dst[1] = (uint8_t)(v >> 8);
+  dst[2] = (uint8_t)(v >> 16);
+}
+
 void loupe_u8_resample_h_rgb__scalar(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
                                      size_t out_w, uint8_t* out, size_t out_stride,
                                      const int32_t* bounds, const int32_t* coeffs, size_t taps) {
@@ -95,11 +116,7 @@ void loupe_u8_resample_v__scalar(size_t row_bytes, const uint8_t* in, size_t in_
     const uint8_t* base = in + (size_t)bounds[2 * y] * in_stride;
     const int32_t n = bounds[2 * y + 1];
     uint8_t* dst = out + y * out_stride;
-    for (size_t b = 0; b < row_bytes; b++) {
-      int32_t s = 1 << (PREC - 1);
-      for (int32_t t = 0; t < n; t++) s += base[(size_t)t * in_stride + b] * k[t];
-      dst[b] = clip8(s);
-    }
+    for (size_t b = 0; b < row_bytes; b++) dst[b] = v_byte_scalar(base, in_stride, k, n, b);
   }
 }
 
@@ -122,8 +139,7 @@ void loupe_u8_resample_h_rgb__avx2(size_t rows, size_t in_w, const uint8_t* in, 
     for (size_t x = 0; x < out_w; x++) {
       const int32_t xmin = bounds[2 * x], n = bounds[2 * x + 1];
       const int32_t* k = coeffs + x * taps;
-      const int32_t groups = (n + 1) / 2;
-      if ((size_t)(xmin + 2 * groups - 2) * 3 + 8 > row_bytes) {
+      if (h_loads_overrun(xmin, n, 2, 8, row_bytes)) {
         h_pixel_scalar(row, k, xmin, n, dst + 3 * x);
         continue;
       }
@@ -143,10 +159,7 @@ void loupe_u8_resample_h_rgb__avx2(size_t rows, size_t in_w, const uint8_t* in, 
       __m128i s = _mm_add_epi32(_mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1)), round);
       s = _mm_srai_epi32(s, PREC);
       s = _mm_packus_epi16(_mm_packus_epi32(s, s), s);
-      const uint32_t v = (uint32_t)_mm_cvtsi128_si32(s);
-      dst[3 * x] = (uint8_t)v;
-      dst[3 * x + 1] = (uint8_t)(v >> 8);
-      dst[3 * x + 2] = (uint8_t)(v >> 16);
+      store_rgb(dst + 3 * x, (uint32_t)_mm_cvtsi128_si32(s));
     }
   }
 }
@@ -165,8 +178,7 @@ void loupe_u8_resample_h_rgb__avx512(size_t rows, size_t in_w, const uint8_t* in
     for (size_t x = 0; x < out_w; x++) {
       const int32_t xmin = bounds[2 * x], n = bounds[2 * x + 1];
       const int32_t* k = coeffs + x * taps;
-      const int32_t groups = (n + 3) / 4;
-      if ((size_t)(xmin + 4 * groups - 4) * 3 + 16 > row_bytes) {
+      if (h_loads_overrun(xmin, n, 4, 16, row_bytes)) {
         h_pixel_scalar(row, k, xmin, n, dst + 3 * x);
         continue;
       }
@@ -190,10 +202,7 @@ void loupe_u8_resample_h_rgb__avx512(size_t rows, size_t in_w, const uint8_t* in
                                 _mm_add_epi32(_mm512_extracti32x4_epi32(acc, 2), _mm512_extracti32x4_epi32(acc, 3)));
       s = _mm_srai_epi32(_mm_add_epi32(s, round), PREC);
       s = _mm_packus_epi16(_mm_packus_epi32(s, s), s);
-      const uint32_t v = (uint32_t)_mm_cvtsi128_si32(s);
-      dst[3 * x] = (uint8_t)v;
-      dst[3 * x + 1] = (uint8_t)(v >> 8);
-      dst[3 * x + 2] = (uint8_t)(v >> 16);
+      store_rgb(dst + 3 * x, (uint32_t)_mm_cvtsi128_si32(s));
     }
   }
 }
@@ -231,11 +240,7 @@ void loupe_u8_resample_v__avx2(size_t row_bytes, const uint8_t* in, size_t in_st
       bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
       _mm256_storeu_si256((__m256i*)(dst + b), bytes);
     }
-    for (; b < row_bytes; b++) {
-      int32_t s = 1 << (PREC - 1);
-      for (int32_t t = 0; t < n; t++) s += base[(size_t)t * in_stride + b] * k[t];
-      dst[b] = clip8(s);
-    }
+    for (; b < row_bytes; b++) dst[b] = v_byte_scalar(base, in_stride, k, n, b);
   }
 }
 
@@ -274,11 +279,7 @@ void loupe_u8_resample_v__avx512(size_t row_bytes, const uint8_t* in, size_t in_
             _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(base + (size_t)t * in_stride + b))), _mm512_set1_epi32(k[t])));
       _mm_storeu_si128((__m128i*)(dst + b), _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_srai_epi32(a, PREC), zero)));
     }
-    for (; b < row_bytes; b++) {
-      int32_t s = 1 << (PREC - 1);
-      for (int32_t t = 0; t < n; t++) s += base[(size_t)t * in_stride + b] * k[t];
-      dst[b] = clip8(s);
-    }
+    for (; b < row_bytes; b++) dst[b] = v_byte_scalar(base, in_stride, k, n, b);
   }
 }
 #else
