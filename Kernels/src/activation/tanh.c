@@ -63,7 +63,7 @@ static inline __m256 tanh8(__m256 v) {
 }
 
 __attribute__((target("avx2,fma")))
-void loupe_f32_tanh__avx2(size_t n, const float* x, float* y) { LOUPE_MAP_AVX2(n, x, y, tanh8); }
+void loupe_f32_tanh__avx2(size_t n, const float* x, float* y) { loupe_map_avx2(n, x, y, tanh8); }
 
 __attribute__((target("avx512f")))
 static inline __m512 tanh16(__m512 v) {
@@ -87,7 +87,7 @@ static inline __m512 tanh16(__m512 v) {
 }
 
 __attribute__((target("avx512f")))
-void loupe_f32_tanh__avx512(size_t n, const float* x, float* y) { LOUPE_MAP_AVX512(n, x, y, tanh16); }
+void loupe_f32_tanh__avx512(size_t n, const float* x, float* y) { loupe_map_avx512(n, x, y, tanh16); }
 #else
 void loupe_f32_tanh__avx2(size_t n, const float* x, float* y) { loupe_f32_tanh__approx_scalar(n, x, y); }
 void loupe_f32_tanh__avx512(size_t n, const float* x, float* y) { loupe_f32_tanh__approx_scalar(n, x, y); }
@@ -117,7 +117,7 @@ static inline float32x4_t tanh4(float32x4_t v) {
   uint32x4_t tiny = vcltq_f32(vabsq_f32(v), vdupq_n_f32(TANH_TINY));
   return vbslq_f32(tiny, v, r);
 }
-void loupe_f32_tanh__neon(size_t n, const float* x, float* y) { LOUPE_MAP_NEON(n, x, y, tanh4); }
+void loupe_f32_tanh__neon(size_t n, const float* x, float* y) { loupe_map_neon(n, x, y, tanh4); }
 #else
 void loupe_f32_tanh__neon(size_t n, const float* x, float* y) { loupe_f32_tanh__approx_scalar(n, x, y); }
 #endif
