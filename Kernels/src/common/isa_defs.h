@@ -1,6 +1,8 @@
 /* The instruction sets a kernel file may compile for, and the cached choice of variant
- * for the running CPU. Internal to LoupeKernels: every kernel file includes this instead
- * of testing the target macros itself, so all of them agree on what each name means.
+ * for the running CPU. Internal to LoupeKernels: kernel files include this instead of
+ * testing the compiler's target macros themselves, so all of them agree on what each name
+ * means. (quantized/lut.c keeps testing __aarch64__ for its NEON variant: that is the
+ * condition under which loupe_kernels.h declares it.)
  */
 #ifndef LOUPE_ISA_DEFS_H
 #define LOUPE_ISA_DEFS_H
