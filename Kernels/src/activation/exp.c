@@ -4,18 +4,18 @@
 
 /* y = exp(x) on the polynomial of exp_simd.h (the libm reference is loupe_f32_exp__scalar). */
 
-#if defined(__x86_64__) || defined(__i386__)
+#if LOUPE_X86
 __attribute__((target("avx2,fma")))
-void loupe_f32_exp__avx2(size_t n, const float* x, float* y) { LOUPE_MAP_AVX2(n, x, y, loupe_exp_avx2); }
+void loupe_f32_exp__avx2(size_t n, const float* x, float* y) { loupe_map_avx2(n, x, y, loupe_exp_avx2); }
 __attribute__((target("avx512f")))
-void loupe_f32_exp__avx512(size_t n, const float* x, float* y) { LOUPE_MAP_AVX512(n, x, y, loupe_exp_avx512); }
+void loupe_f32_exp__avx512(size_t n, const float* x, float* y) { loupe_map_avx512(n, x, y, loupe_exp_avx512); }
 #else
 void loupe_f32_exp__avx2(size_t n, const float* x, float* y) { loupe_f32_exp__scalar(n, x, y); }
 void loupe_f32_exp__avx512(size_t n, const float* x, float* y) { loupe_f32_exp__scalar(n, x, y); }
 #endif
 
-#if defined(__aarch64__) && (defined(__ARM_NEON) || defined(__ARM_NEON__))
-void loupe_f32_exp__neon(size_t n, const float* x, float* y) { LOUPE_MAP_NEON(n, x, y, loupe_exp_neon); }
+#if LOUPE_NEON_A64
+void loupe_f32_exp__neon(size_t n, const float* x, float* y) { loupe_map_neon(n, x, y, loupe_exp_neon); }
 #else
 void loupe_f32_exp__neon(size_t n, const float* x, float* y) { loupe_f32_exp__scalar(n, x, y); }
 #endif

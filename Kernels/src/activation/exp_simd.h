@@ -11,6 +11,7 @@
  */
 #ifndef LOUPE_EXP_SIMD_H
 #define LOUPE_EXP_SIMD_H
+#include "../common/isa_defs.h"
 
 #define LOUPE_EXP_LOG2E 1.44269504088896341f
 #define LOUPE_EXP_LN2_HI 0.693145751953125f /* 12 significant bits: n * LN2_HI is exact */
@@ -23,9 +24,7 @@
 #define LOUPE_EXP_C3 8.363140747e-03f
 #define LOUPE_EXP_C4 1.390128047e-03f
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-
+#if LOUPE_X86
 __attribute__((target("avx2,fma")))
 static inline __m256 loupe_exp_avx2(__m256 x) {
   /* max/min return their second operand when either is NaN: x goes second. */
@@ -66,9 +65,7 @@ static inline __m512 loupe_exp_avx512(__m512 x) {
 }
 #endif
 
-#if defined(__aarch64__) && (defined(__ARM_NEON) || defined(__ARM_NEON__))
-#include <arm_neon.h>
-
+#if LOUPE_NEON_A64
 static inline float32x4_t loupe_exp_neon(float32x4_t x) {
   /* AArch64 fmax/fmin return NaN when either operand is NaN. */
   x = vminq_f32(vdupq_n_f32(LOUPE_EXP_MAX), vmaxq_f32(vdupq_n_f32(LOUPE_EXP_MIN), x));

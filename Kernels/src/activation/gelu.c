@@ -1,14 +1,7 @@
 #include <math.h>
-#include "loupe_kernels.h"
+#include "../common/isa_defs.h"
 #include "exp_simd.h"
 #include "map_simd.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#define LOUPE_X86 1
-#endif
-#if defined(__aarch64__) && (defined(__ARM_NEON) || defined(__ARM_NEON__))
-#define LOUPE_NEON 1
-#endif
 
 /* erf on SIMD lanes, with a = |z|:
  *   head: erf(a) = a P(a^2), P of degree 6 (relative error 1.2e-9 on [0, 1]);
@@ -141,11 +134,11 @@ static inline __m256 gelu_tanh_avx2(__m256 x) {
 }
 
 __attribute__((target("avx2,fma")))
-void loupe_f32_erf__avx2(size_t n, const float* x, float* y) { LOUPE_MAP_AVX2(n, x, y, erf_avx2); }
+void loupe_f32_erf__avx2(size_t n, const float* x, float* y) { loupe_map_avx2(n, x, y, erf_avx2); }
 __attribute__((target("avx2,fma")))
-void loupe_f32_gelu__avx2(size_t n, const float* x, float* y) { LOUPE_MAP_AVX2(n, x, y, gelu_avx2); }
+void loupe_f32_gelu__avx2(size_t n, const float* x, float* y) { loupe_map_avx2(n, x, y, gelu_avx2); }
 __attribute__((target("avx2,fma")))
-void loupe_f32_gelu_tanh__avx2(size_t n, const float* x, float* y) { LOUPE_MAP_AVX2(n, x, y, gelu_tanh_avx2); }
+void loupe_f32_gelu_tanh__avx2(size_t n, const float* x, float* y) { loupe_map_avx2(n, x, y, gelu_tanh_avx2); }
 
 /* ---- AVX-512F ------------------------------------------------------------------------ */
 __attribute__((target("avx512f")))
@@ -218,11 +211,11 @@ static inline __m512 gelu_tanh_avx512(__m512 x) {
 }
 
 __attribute__((target("avx512f")))
-void loupe_f32_erf__avx512(size_t n, const float* x, float* y) { LOUPE_MAP_AVX512(n, x, y, erf_avx512); }
+void loupe_f32_erf__avx512(size_t n, const float* x, float* y) { loupe_map_avx512(n, x, y, erf_avx512); }
 __attribute__((target("avx512f")))
-void loupe_f32_gelu__avx512(size_t n, const float* x, float* y) { LOUPE_MAP_AVX512(n, x, y, gelu_avx512); }
+void loupe_f32_gelu__avx512(size_t n, const float* x, float* y) { loupe_map_avx512(n, x, y, gelu_avx512); }
 __attribute__((target("avx512f")))
-void loupe_f32_gelu_tanh__avx512(size_t n, const float* x, float* y) { LOUPE_MAP_AVX512(n, x, y, gelu_tanh_avx512); }
+void loupe_f32_gelu_tanh__avx512(size_t n, const float* x, float* y) { loupe_map_avx512(n, x, y, gelu_tanh_avx512); }
 #else
 void loupe_f32_erf__avx2(size_t n, const float* x, float* y) { loupe_f32_erf__scalar(n, x, y); }
 void loupe_f32_gelu__avx2(size_t n, const float* x, float* y) { loupe_f32_gelu__scalar(n, x, y); }
@@ -233,7 +226,7 @@ void loupe_f32_gelu_tanh__avx512(size_t n, const float* x, float* y) { loupe_f32
 #endif
 
 /* ---- NEON (AArch64) -------------------------------------------------------------------- */
-#if LOUPE_NEON
+#if LOUPE_NEON_A64
 static inline void erf_parts_neon(float32x4_t a, float32x4_t* head, float32x4_t* tail) {
   const float32x4_t a2 = vmulq_f32(a, a);
   float32x4_t p = vdupq_n_f32(ERF_A6);
@@ -297,9 +290,9 @@ static inline float32x4_t gelu_tanh_neon(float32x4_t x) {
   return vdivq_f32(x, vaddq_f32(vdupq_n_f32(1.0f), e));
 }
 
-void loupe_f32_erf__neon(size_t n, const float* x, float* y) { LOUPE_MAP_NEON(n, x, y, erf_neon); }
-void loupe_f32_gelu__neon(size_t n, const float* x, float* y) { LOUPE_MAP_NEON(n, x, y, gelu_neon); }
-void loupe_f32_gelu_tanh__neon(size_t n, const float* x, float* y) { LOUPE_MAP_NEON(n, x, y, gelu_tanh_neon); }
+void loupe_f32_erf__neon(size_t n, const float* x, float* y) { loupe_map_neon(n, x, y, erf_neon); }
+void loupe_f32_gelu__neon(size_t n, const float* x, float* y) { loupe_map_neon(n, x, y, gelu_neon); }
+void loupe_f32_gelu_tanh__neon(size_t n, const float* x, float* y) { loupe_map_neon(n, x, y, gelu_tanh_neon); }
 #else
 void loupe_f32_erf__neon(size_t n, const float* x, float* y) { loupe_f32_erf__scalar(n, x, y); }
 void loupe_f32_gelu__neon(size_t n, const float* x, float* y) { loupe_f32_gelu__scalar(n, x, y); }

@@ -1,14 +1,5 @@
 #include <string.h>
-#include "loupe_kernels.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define LOUPE_X86 1
-#endif
-#if defined(__ARM_NEON) || defined(__ARM_NEON__)
-#include <arm_neon.h>
-#define LOUPE_NEON 1
-#endif
+#include "../common/isa_defs.h"
 
 void loupe_f32_hardsigmoid__scalar(size_t n, const float* x, float* y, float alpha, float beta) {
   for (size_t i = 0; i < n; i++) {
@@ -73,11 +64,8 @@ void loupe_f32_hardsigmoid__neon(size_t n, const float* x, float* y, float alpha
 #endif
 
 void loupe_f32_hardsigmoid(size_t n, const float* x, float* y, float alpha, float beta) {
-  /* Cached on first call; racing first calls store the same value (relaxed atomics). */
   static int cached = -1;
-  int isa = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (isa < 0) { isa = (int)loupe_detect_isa(); __atomic_store_n(&cached, isa, __ATOMIC_RELAXED); }
-  switch ((loupe_isa)isa) {
+  switch (loupe_cached_isa(&cached)) {
     case loupe_isa_avx512: loupe_f32_hardsigmoid__avx512(n, x, y, alpha, beta); return;
     case loupe_isa_avx2: loupe_f32_hardsigmoid__avx2(n, x, y, alpha, beta); return;
     case loupe_isa_neon: loupe_f32_hardsigmoid__neon(n, x, y, alpha, beta); return;

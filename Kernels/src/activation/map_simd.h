@@ -1,46 +1,51 @@
 /* Element-wise map drivers: full vectors in the main loop, the tail through a stack
  * buffer (AVX2, NEON) or masked loads and stores (AVX-512), so a kernel reads and writes
  * only its n elements. In-place (y == x) is safe: each vector is read before it is
- * written. F is a function or macro taking one vector.
+ * written. They are always inlined into kernels of the same target, so f, a constant
+ * there, is inlined into the loop.
  */
 #ifndef LOUPE_MAP_SIMD_H
 #define LOUPE_MAP_SIMD_H
 #include <string.h>
-#include "loupe_kernels.h"
+#include "../common/isa_defs.h"
 
-#define LOUPE_MAP_AVX2(n, x, y, F)                                             \
-  do {                                                                         \
-    size_t i_ = 0;                                                             \
-    for (; i_ + 8 <= (n); i_ += 8) _mm256_storeu_ps((y) + i_, F(_mm256_loadu_ps((x) + i_))); \
-    if (i_ < (n)) {                                                            \
-      float buf_[8] = {0};                                                     \
-      memcpy(buf_, (x) + i_, ((n) - i_) * sizeof(float));                      \
-      _mm256_storeu_ps(buf_, F(_mm256_loadu_ps(buf_)));                        \
-      memcpy((y) + i_, buf_, ((n) - i_) * sizeof(float));                      \
-    }                                                                          \
-  } while (0)
+#if LOUPE_X86
+__attribute__((target("avx2,fma"), always_inline))
+static inline void loupe_map_avx2(size_t n, const float* x, float* y, __m256 (*f)(__m256)) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, f(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    float buf[8] = {0};
+    memcpy(buf, x + i, (n - i) * sizeof(float));
+    _mm256_storeu_ps(buf, f(_mm256_loadu_ps(buf)));
+    memcpy(y + i, buf, (n - i) * sizeof(float));
+  }
+}
 
-#define LOUPE_MAP_AVX512(n, x, y, F)                                           \
-  do {                                                                         \
-    size_t i_ = 0;                                                             \
-    for (; i_ + 16 <= (n); i_ += 16) _mm512_storeu_ps((y) + i_, F(_mm512_loadu_ps((x) + i_))); \
-    if (i_ < (n)) {                                                            \
-      const __mmask16 m_ = (__mmask16)((1u << ((n) - i_)) - 1u);               \
-      _mm512_mask_storeu_ps((y) + i_, m_, F(_mm512_maskz_loadu_ps(m_, (x) + i_))); \
-    }                                                                          \
-  } while (0)
+__attribute__((target("avx512f"), always_inline))
+static inline void loupe_map_avx512(size_t n, const float* x, float* y, __m512 (*f)(__m512)) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, f(_mm512_loadu_ps(x + i)));
+  if (i < n) {
+    const __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
+    _mm512_mask_storeu_ps(y + i, m, f(_mm512_maskz_loadu_ps(m, x + i)));
+  }
+}
+#endif
 
-#define LOUPE_MAP_NEON(n, x, y, F)                                             \
-  do {                                                                         \
-    size_t i_ = 0;                                                             \
-    for (; i_ + 4 <= (n); i_ += 4) vst1q_f32((y) + i_, F(vld1q_f32((x) + i_))); \
-    if (i_ < (n)) {                                                            \
-      float buf_[4] = {0};                                                     \
-      memcpy(buf_, (x) + i_, ((n) - i_) * sizeof(float));                      \
-      vst1q_f32(buf_, F(vld1q_f32(buf_)));                                     \
-      memcpy((y) + i_, buf_, ((n) - i_) * sizeof(float));                      \
-    }                                                                          \
-  } while (0)
+#if LOUPE_NEON
+__attribute__((always_inline))
+static inline void loupe_map_neon(size_t n, const float* x, float* y, float32x4_t (*f)(float32x4_t)) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) vst1q_f32(y + i, f(vld1q_f32(x + i)));
+  if (i < n) {
+    float buf[4] = {0};
+    memcpy(buf, x + i, (n - i) * sizeof(float));
+    vst1q_f32(buf, f(vld1q_f32(buf)));
+    memcpy(y + i, buf, (n - i) * sizeof(float));
+  }
+}
+#endif
 
 typedef void (*loupe_unary_fn)(size_t, const float*, float*);
 

@@ -1,13 +1,6 @@
 #include <math.h>
-#include "loupe_kernels.h"
+#include "../common/hreduce_avx2.h"
 #include "exp_simd.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#define LOUPE_X86 1
-#endif
-#if defined(__aarch64__) && (defined(__ARM_NEON) || defined(__ARM_NEON__))
-#define LOUPE_NEON 1
-#endif
 
 /* Three passes per row: v = scale * x + mask written to y while tracking the max, then
  * y = exp(v - max) while summing, then y *= 1 / sum. Subtracting the max keeps every
@@ -44,22 +37,6 @@ void loupe_f32_softmax__scalar(size_t cols, const float* x, float* y, float scal
 
 #if LOUPE_X86
 __attribute__((target("avx2,fma")))
-static inline float hmax_avx2(__m256 v) {
-  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_max_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-__attribute__((target("avx2,fma")))
-static inline float hsum_avx2(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-__attribute__((target("avx2,fma")))
 void loupe_f32_softmax__avx2(size_t cols, const float* x, float* y, float scale, const float* mask,
                              size_t mask_rows, size_t row_begin, size_t row_end) {
   const size_t rem = cols % 8;
@@ -87,7 +64,7 @@ void loupe_f32_softmax__avx2(size_t cols, const float* x, float* y, float scale,
       /* Masked-off lanes must not win the max: they become -inf. */
       vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(ninf, v, _mm256_castsi256_ps(tail)));
     }
-    const __m256 mx = _mm256_set1_ps(hmax_avx2(vmax));
+    const __m256 mx = _mm256_set1_ps(loupe_hmax_avx2(vmax));
     __m256 acc = _mm256_setzero_ps();
     for (size_t c = 0; c < body; c += 8) {
       const __m256 e = loupe_exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(yr + c), mx));
@@ -100,7 +77,7 @@ void loupe_f32_softmax__avx2(size_t cols, const float* x, float* y, float scale,
       _mm256_maskstore_ps(yr + body, tail, e);
       acc = _mm256_add_ps(acc, e);
     }
-    const __m256 inv = _mm256_set1_ps(1.0f / hsum_avx2(acc));
+    const __m256 inv = _mm256_set1_ps(1.0f / loupe_hsum_avx2(acc));
     for (size_t c = 0; c < body; c += 8) _mm256_storeu_ps(yr + c, _mm256_mul_ps(_mm256_loadu_ps(yr + c), inv));
     if (rem) _mm256_maskstore_ps(yr + body, tail, _mm256_mul_ps(_mm256_maskload_ps(yr + body, tail), inv));
   }
@@ -151,7 +128,7 @@ void loupe_f32_softmax__avx512(size_t cols, const float* x, float* y, float scal
 }
 #endif
 
-#if LOUPE_NEON
+#if LOUPE_NEON_A64
 void loupe_f32_softmax__neon(size_t cols, const float* x, float* y, float scale, const float* mask,
                              size_t mask_rows, size_t row_begin, size_t row_end) {
   const size_t body = cols - cols % 4;
@@ -200,9 +177,7 @@ void loupe_f32_softmax__neon(size_t cols, const float* x, float* y, float scale,
 void loupe_f32_softmax(size_t cols, const float* x, float* y, float scale, const float* mask, size_t mask_rows,
                        size_t row_begin, size_t row_end) {
   static int cached = -1;
-  int isa = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (isa < 0) { isa = (int)loupe_detect_isa(); __atomic_store_n(&cached, isa, __ATOMIC_RELAXED); }
-  switch ((loupe_isa)isa) {
+  switch (loupe_cached_isa(&cached)) {
     case loupe_isa_avx512: loupe_f32_softmax__avx512(cols, x, y, scale, mask, mask_rows, row_begin, row_end); return;
     case loupe_isa_avx2: loupe_f32_softmax__avx2(cols, x, y, scale, mask, mask_rows, row_begin, row_end); return;
     case loupe_isa_neon: loupe_f32_softmax__neon(cols, x, y, scale, mask, mask_rows, row_begin, row_end); return;

@@ -1,15 +1,6 @@
 #include <math.h>
-#include <string.h>
-#include "loupe_kernels.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define LOUPE_X86 1
-#endif
-#if defined(__ARM_NEON) || defined(__ARM_NEON__)
-#include <arm_neon.h>
-#define LOUPE_NEON 1
-#endif
+#include "../common/isa_defs.h"
+#include "map_simd.h"
 
 /* Clamped odd/even rational approximation p(x)/q(x) of tanh (the coefficients Eigen uses).
  * Beyond |x| = 7.9053 tanh rounds to +-1 within float precision; below 4e-4 tanh(x) = x
@@ -72,16 +63,7 @@ static inline __m256 tanh8(__m256 v) {
 }
 
 __attribute__((target("avx2,fma")))
-void loupe_f32_tanh__avx2(size_t n, const float* x, float* y) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, tanh8(_mm256_loadu_ps(x + i)));
-  if (i < n) {
-    float buf[8] = {0};
-    memcpy(buf, x + i, (n - i) * sizeof(float));
-    _mm256_storeu_ps(buf, tanh8(_mm256_loadu_ps(buf)));
-    memcpy(y + i, buf, (n - i) * sizeof(float));
-  }
-}
+void loupe_f32_tanh__avx2(size_t n, const float* x, float* y) { loupe_map_avx2(n, x, y, tanh8); }
 
 __attribute__((target("avx512f")))
 static inline __m512 tanh16(__m512 v) {
@@ -105,14 +87,7 @@ static inline __m512 tanh16(__m512 v) {
 }
 
 __attribute__((target("avx512f")))
-void loupe_f32_tanh__avx512(size_t n, const float* x, float* y) {
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, tanh16(_mm512_loadu_ps(x + i)));
-  if (i < n) {
-    __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
-    _mm512_mask_storeu_ps(y + i, m, tanh16(_mm512_maskz_loadu_ps(m, x + i)));
-  }
-}
+void loupe_f32_tanh__avx512(size_t n, const float* x, float* y) { loupe_map_avx512(n, x, y, tanh16); }
 #else
 void loupe_f32_tanh__avx2(size_t n, const float* x, float* y) { loupe_f32_tanh__approx_scalar(n, x, y); }
 void loupe_f32_tanh__avx512(size_t n, const float* x, float* y) { loupe_f32_tanh__approx_scalar(n, x, y); }
@@ -142,26 +117,14 @@ static inline float32x4_t tanh4(float32x4_t v) {
   uint32x4_t tiny = vcltq_f32(vabsq_f32(v), vdupq_n_f32(TANH_TINY));
   return vbslq_f32(tiny, v, r);
 }
-void loupe_f32_tanh__neon(size_t n, const float* x, float* y) {
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) vst1q_f32(y + i, tanh4(vld1q_f32(x + i)));
-  if (i < n) {
-    float buf[4] = {0};
-    memcpy(buf, x + i, (n - i) * sizeof(float));
-    vst1q_f32(buf, tanh4(vld1q_f32(buf)));
-    memcpy(y + i, buf, (n - i) * sizeof(float));
-  }
-}
+void loupe_f32_tanh__neon(size_t n, const float* x, float* y) { loupe_map_neon(n, x, y, tanh4); }
 #else
 void loupe_f32_tanh__neon(size_t n, const float* x, float* y) { loupe_f32_tanh__approx_scalar(n, x, y); }
 #endif
 
 void loupe_f32_tanh(size_t n, const float* x, float* y) {
-  /* Cached on first call; racing first calls store the same value (relaxed atomics). */
   static int cached = -1;
-  int isa = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (isa < 0) { isa = (int)loupe_detect_isa(); __atomic_store_n(&cached, isa, __ATOMIC_RELAXED); }
-  switch ((loupe_isa)isa) {
+  switch (loupe_cached_isa(&cached)) {
     case loupe_isa_avx512: loupe_f32_tanh__avx512(n, x, y); return;
     case loupe_isa_avx2: loupe_f32_tanh__avx2(n, x, y); return;
     case loupe_isa_neon: loupe_f32_tanh__neon(n, x, y); return;

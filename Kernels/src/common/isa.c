@@ -1,8 +1,4 @@
-#include "loupe_kernels.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#define LOUPE_X86 1
-#endif
+#include "isa_defs.h"
 
 int loupe_isa_available(loupe_isa isa) {
   switch (isa) {
@@ -14,7 +10,7 @@ int loupe_isa_available(loupe_isa isa) {
 #else
     case loupe_isa_sse2: case loupe_isa_avx2: case loupe_isa_avx512: return 0;
 #endif
-#if defined(__ARM_NEON) || defined(__ARM_NEON__)
+#if LOUPE_NEON
     case loupe_isa_neon: return 1;
 #else
     case loupe_isa_neon: return 0;

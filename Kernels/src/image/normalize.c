@@ -1,10 +1,5 @@
 /* RGB8 -> float NCHW planes with per-channel scale and bias (see loupe_image_kernels.h). */
-#include "loupe_kernels.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define LOUPE_X86 1
-#endif
+#include "../common/isa_defs.h"
 
 static inline void row_scalar(size_t n, const uint8_t* p, const float* scale, const float* bias,
                               float* r, float* g, float* b) {
@@ -82,9 +77,7 @@ void loupe_u8_rgb_to_f32_planes__avx2(size_t width, size_t height, const uint8_t
 void loupe_u8_rgb_to_f32_planes(size_t width, size_t height, const uint8_t* in, size_t in_stride,
                                 const float* scale, const float* bias, float* out, size_t plane_stride) {
   static int cached = -1;
-  int isa = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (isa < 0) { isa = (int)loupe_detect_isa(); __atomic_store_n(&cached, isa, __ATOMIC_RELAXED); }
-  switch ((loupe_isa)isa) {
+  switch (loupe_cached_isa(&cached)) {
     case loupe_isa_avx512: case loupe_isa_avx2:
       loupe_u8_rgb_to_f32_planes__avx2(width, height, in, in_stride, scale, bias, out, plane_stride);
       return;

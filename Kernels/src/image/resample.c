@@ -2,12 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "loupe_kernels.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define LOUPE_X86 1
-#endif
+#include "../common/isa_defs.h"
 
 #define PREC LOUPE_RESAMPLE_PRECISION_BITS
 
@@ -80,6 +75,76 @@ static inline void h_pixel_scalar(const uint8_t* row, const int32_t* k, int32_t 
   dst[2] = clip8(s2);
 }
 
+/* Output byte b of a vertical pass: n source rows from base, one coefficient each. */
+static inline uint8_t v_byte_scalar(const uint8_t* base, size_t in_stride, const int32_t* k, int32_t n, size_t b) {
+  int32_t s = 1 << (PREC - 1);
+  for (int32_t t = 0; t < n; t++) s += base[(size_t)t * in_stride + b] * k[t];
+  return clip8(s);
+}
+
+/* The low three bytes of v, R G B, to dst. */
+static inline void store_rgb(uint8_t* dst, uint32_t v) {
+  dst[0] = (uint8_t)v;
+  dst[1] = (uint8_t)(v >> 8);
+  dst[2] = (uint8_t)(v >> 16);
+}
+
+/* One output pixel of a SIMD horizontal pass from its n taps at p with coefficients k,
+ * as R | G << 8 | B << 16. */
+typedef uint32_t (*h_pixel_fn)(const uint8_t* p, const int32_t* k, int32_t n);
+
+/* The walk of the SIMD horizontal passes. `pixel` loads load_bytes from each group of
+ * `group` taps; a pixel whose loads would cross the row end goes through h_pixel_scalar.
+ * Always inlined into each variant, so `pixel` is a constant there and is inlined too. */
+static inline __attribute__((always_inline)) void h_rows_simd(int32_t group, size_t load_bytes, h_pixel_fn pixel,
+                                                             size_t rows, size_t in_w, const uint8_t* in,
+                                                             size_t in_stride, size_t out_w, uint8_t* out,
+                                                             size_t out_stride, const int32_t* bounds,
+                                                             const int32_t* coeffs, size_t taps) {
+  const size_t row_bytes = in_w * 3;
+  for (size_t y = 0; y < rows; y++) {
+    const uint8_t* row = in + y * in_stride;
+    uint8_t* dst = out + y * out_stride;
+    for (size_t x = 0; x < out_w; x++) {
+      const int32_t xmin = bounds[2 * x], n = bounds[2 * x + 1];
+      const int32_t* k = coeffs + x * taps;
+      const int32_t groups = (n + group - 1) / group;
+      if ((size_t)(xmin + group * groups - group) * 3 + load_bytes > row_bytes) {
+        h_pixel_scalar(row, k, xmin, n, dst + 3 * x);
+        continue;
+      }
+      store_rgb(dst + 3 * x, pixel(row + (size_t)xmin * 3, k, n));
+    }
+  }
+}
+
+/* The SIMD part of one output row of a vertical pass; returns how many leading bytes of
+ * the row it wrote. */
+typedef size_t (*v_row_fn)(const uint8_t* base, size_t in_stride, const int32_t* k, int32_t n, size_t row_bytes,
+                           uint8_t* dst);
+
+static inline size_t v_row_none(const uint8_t* base, size_t in_stride, const int32_t* k, int32_t n,
+                                size_t row_bytes, uint8_t* dst) {
+  (void)base, (void)in_stride, (void)k, (void)n, (void)row_bytes, (void)dst;
+  return 0;
+}
+
+/* The walk of every vertical pass: `vector_part` first, the rest of the row in scalar
+ * code. Always inlined, like h_rows_simd. */
+static inline __attribute__((always_inline)) void v_rows(v_row_fn vector_part, size_t row_bytes, const uint8_t* in,
+                                                        size_t in_stride, size_t out_h, uint8_t* out,
+                                                        size_t out_stride, const int32_t* bounds,
+                                                        const int32_t* coeffs, size_t taps) {
+  for (size_t y = 0; y < out_h; y++) {
+    const int32_t* k = coeffs + y * taps;
+    const uint8_t* base = in + (size_t)bounds[2 * y] * in_stride;
+    const int32_t n = bounds[2 * y + 1];
+    uint8_t* dst = out + y * out_stride;
+    for (size_t b = vector_part(base, in_stride, k, n, row_bytes, dst); b < row_bytes; b++)
+      dst[b] = v_byte_scalar(base, in_stride, k, n, b);
+  }
+}
+
 void loupe_u8_resample_h_rgb__scalar(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
                                      size_t out_w, uint8_t* out, size_t out_stride,
                                      const int32_t* bounds, const int32_t* coeffs, size_t taps) {
@@ -95,17 +160,7 @@ void loupe_u8_resample_h_rgb__scalar(size_t rows, size_t in_w, const uint8_t* in
 void loupe_u8_resample_v__scalar(size_t row_bytes, const uint8_t* in, size_t in_stride, size_t out_h,
                                  uint8_t* out, size_t out_stride, const int32_t* bounds,
                                  const int32_t* coeffs, size_t taps) {
-  for (size_t y = 0; y < out_h; y++) {
-    const int32_t* k = coeffs + y * taps;
-    const uint8_t* base = in + (size_t)bounds[2 * y] * in_stride;
-    const int32_t n = bounds[2 * y + 1];
-    uint8_t* dst = out + y * out_stride;
-    for (size_t b = 0; b < row_bytes; b++) {
-      int32_t s = 1 << (PREC - 1);
-      for (int32_t t = 0; t < n; t++) s += base[(size_t)t * in_stride + b] * k[t];
-      dst[b] = clip8(s);
-    }
-  }
+  v_rows(v_row_none, row_bytes, in, in_stride, out_h, out, out_stride, bounds, coeffs, taps);
 }
 
 #if LOUPE_X86
@@ -114,177 +169,143 @@ void loupe_u8_resample_v__scalar(size_t row_bytes, const uint8_t* in, size_t in_
  * Loads read 8 (AVX2) or 16 (AVX-512) bytes from a tap's first byte; an output pixel whose
  * loads would cross the row end goes through the scalar code, so nothing is over-read. */
 __attribute__((target("avx2,fma")))
-void loupe_u8_resample_h_rgb__avx2(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
-                                   size_t out_w, uint8_t* out, size_t out_stride,
-                                   const int32_t* bounds, const int32_t* coeffs, size_t taps) {
+static inline uint32_t h_pixel_avx2(const uint8_t* p, const int32_t* k, int32_t n) {
   const __m128i shuf = _mm_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1, -1);
   const __m256i kidx = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
   const __m128i round = _mm_set1_epi32(1 << (PREC - 1));
-  const size_t row_bytes = in_w * 3;
-  for (size_t y = 0; y < rows; y++) {
-    const uint8_t* row = in + y * in_stride;
-    uint8_t* dst = out + y * out_stride;
-    for (size_t x = 0; x < out_w; x++) {
-      const int32_t xmin = bounds[2 * x], n = bounds[2 * x + 1];
-      const int32_t* k = coeffs + x * taps;
-      const int32_t groups = (n + 1) / 2;
-      if ((size_t)(xmin + 2 * groups - 2) * 3 + 8 > row_bytes) {
-        h_pixel_scalar(row, k, xmin, n, dst + 3 * x);
-        continue;
-      }
-      const uint8_t* p = row + (size_t)xmin * 3;
-      __m256i acc = _mm256_setzero_si256();
-      int32_t t = 0;
-      for (; t + 2 <= n; t += 2) {
-        __m256i px = _mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_loadl_epi64((const __m128i*)(p + 3 * t)), shuf));
-        __m256i kv = _mm256_permutevar8x32_epi32(_mm256_castsi128_si256(_mm_loadl_epi64((const __m128i*)(k + t))), kidx);
-        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(px, kv));
-      }
-      if (t < n) {
-        __m256i px = _mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_loadl_epi64((const __m128i*)(p + 3 * t)), shuf));
-        __m256i kv = _mm256_setr_epi32(k[t], k[t], k[t], 0, 0, 0, 0, 0);
-        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(px, kv));
-      }
-      __m128i s = _mm_add_epi32(_mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1)), round);
-      s = _mm_srai_epi32(s, PREC);
-      s = _mm_packus_epi16(_mm_packus_epi32(s, s), s);
-      const uint32_t v = (uint32_t)_mm_cvtsi128_si32(s);
-      dst[3 * x] = (uint8_t)v;
-      dst[3 * x + 1] = (uint8_t)(v >> 8);
-      dst[3 * x + 2] = (uint8_t)(v >> 16);
-    }
+  __m256i acc = _mm256_setzero_si256();
+  int32_t t = 0;
+  for (; t + 2 <= n; t += 2) {
+    __m256i px = _mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_loadl_epi64((const __m128i*)(p + 3 * t)), shuf));
+    __m256i kv = _mm256_permutevar8x32_epi32(_mm256_castsi128_si256(_mm_loadl_epi64((const __m128i*)(k + t))), kidx);
+    acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(px, kv));
   }
+  if (t < n) {
+    __m256i px = _mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_loadl_epi64((const __m128i*)(p + 3 * t)), shuf));
+    __m256i kv = _mm256_setr_epi32(k[t], k[t], k[t], 0, 0, 0, 0, 0);
+    acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(px, kv));
+  }
+  __m128i s = _mm_add_epi32(_mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1)), round);
+  s = _mm_srai_epi32(s, PREC);
+  s = _mm_packus_epi16(_mm_packus_epi32(s, s), s);
+  return (uint32_t)_mm_cvtsi128_si32(s);
+}
+
+__attribute__((target("avx2,fma")))
+void loupe_u8_resample_h_rgb__avx2(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
+                                   size_t out_w, uint8_t* out, size_t out_stride,
+                                   const int32_t* bounds, const int32_t* coeffs, size_t taps) {
+  h_rows_simd(2, 8, h_pixel_avx2, rows, in_w, in, in_stride, out_w, out, out_stride, bounds, coeffs, taps);
+}
+
+__attribute__((target("avx512f,avx2,fma")))
+static inline uint32_t h_pixel_avx512(const uint8_t* p, const int32_t* k, int32_t n) {
+  const __m128i shuf = _mm_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1);
+  const __m512i kidx = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+  const __m128i round = _mm_set1_epi32(1 << (PREC - 1));
+  __m512i acc = _mm512_setzero_si512();
+  int32_t t = 0;
+  for (; t + 4 <= n; t += 4) {
+    __m512i px = _mm512_cvtepu8_epi32(_mm_shuffle_epi8(_mm_loadu_si128((const __m128i*)(p + 3 * t)), shuf));
+    __m512i kv = _mm512_permutexvar_epi32(kidx, _mm512_castsi128_si512(_mm_loadu_si128((const __m128i*)(k + t))));
+    acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(px, kv));
+  }
+  if (t < n) {
+    /* Masked load of the last 1-3 coefficients (no read past them, and no stack
+     * round trip, which stalls store forwarding). */
+    const __mmask16 m = (__mmask16)((1u << (n - t)) - 1u);
+    __m512i px = _mm512_cvtepu8_epi32(_mm_shuffle_epi8(_mm_loadu_si128((const __m128i*)(p + 3 * t)), shuf));
+    __m512i kv = _mm512_permutexvar_epi32(kidx, _mm512_maskz_loadu_epi32(m, k + t));
+    acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(px, kv));
+  }
+  __m128i s = _mm_add_epi32(_mm_add_epi32(_mm512_extracti32x4_epi32(acc, 0), _mm512_extracti32x4_epi32(acc, 1)),
+                            _mm_add_epi32(_mm512_extracti32x4_epi32(acc, 2), _mm512_extracti32x4_epi32(acc, 3)));
+  s = _mm_srai_epi32(_mm_add_epi32(s, round), PREC);
+  s = _mm_packus_epi16(_mm_packus_epi32(s, s), s);
+  return (uint32_t)_mm_cvtsi128_si32(s);
 }
 
 __attribute__((target("avx512f,avx2,fma")))
 void loupe_u8_resample_h_rgb__avx512(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
                                      size_t out_w, uint8_t* out, size_t out_stride,
                                      const int32_t* bounds, const int32_t* coeffs, size_t taps) {
-  const __m128i shuf = _mm_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1);
-  const __m512i kidx = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
-  const __m128i round = _mm_set1_epi32(1 << (PREC - 1));
-  const size_t row_bytes = in_w * 3;
-  for (size_t y = 0; y < rows; y++) {
-    const uint8_t* row = in + y * in_stride;
-    uint8_t* dst = out + y * out_stride;
-    for (size_t x = 0; x < out_w; x++) {
-      const int32_t xmin = bounds[2 * x], n = bounds[2 * x + 1];
-      const int32_t* k = coeffs + x * taps;
-      const int32_t groups = (n + 3) / 4;
-      if ((size_t)(xmin + 4 * groups - 4) * 3 + 16 > row_bytes) {
-        h_pixel_scalar(row, k, xmin, n, dst + 3 * x);
-        continue;
-      }
-      const uint8_t* p = row + (size_t)xmin * 3;
-      __m512i acc = _mm512_setzero_si512();
-      int32_t t = 0;
-      for (; t + 4 <= n; t += 4) {
-        __m512i px = _mm512_cvtepu8_epi32(_mm_shuffle_epi8(_mm_loadu_si128((const __m128i*)(p + 3 * t)), shuf));
-        __m512i kv = _mm512_permutexvar_epi32(kidx, _mm512_castsi128_si512(_mm_loadu_si128((const __m128i*)(k + t))));
-        acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(px, kv));
-      }
-      if (t < n) {
-        /* Masked load of the last 1-3 coefficients (no read past them, and no stack
-         * round trip, which stalls store forwarding). */
-        const __mmask16 m = (__mmask16)((1u << (n - t)) - 1u);
-        __m512i px = _mm512_cvtepu8_epi32(_mm_shuffle_epi8(_mm_loadu_si128((const __m128i*)(p + 3 * t)), shuf));
-        __m512i kv = _mm512_permutexvar_epi32(kidx, _mm512_maskz_loadu_epi32(m, k + t));
-        acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(px, kv));
-      }
-      __m128i s = _mm_add_epi32(_mm_add_epi32(_mm512_extracti32x4_epi32(acc, 0), _mm512_extracti32x4_epi32(acc, 1)),
-                                _mm_add_epi32(_mm512_extracti32x4_epi32(acc, 2), _mm512_extracti32x4_epi32(acc, 3)));
-      s = _mm_srai_epi32(_mm_add_epi32(s, round), PREC);
-      s = _mm_packus_epi16(_mm_packus_epi32(s, s), s);
-      const uint32_t v = (uint32_t)_mm_cvtsi128_si32(s);
-      dst[3 * x] = (uint8_t)v;
-      dst[3 * x + 1] = (uint8_t)(v >> 8);
-      dst[3 * x + 2] = (uint8_t)(v >> 16);
-    }
-  }
+  h_rows_simd(4, 16, h_pixel_avx512, rows, in_w, in, in_stride, out_w, out, out_stride, bounds, coeffs, taps);
 }
 
 /* Vertical: across the row's bytes, 8 (AVX2) or 16 (AVX-512) int32 lanes per vector,
  * four vectors per step; tail bytes in scalar code. */
 __attribute__((target("avx2,fma")))
+static inline size_t v_row_avx2(const uint8_t* base, size_t in_stride, const int32_t* k, int32_t n,
+                                size_t row_bytes, uint8_t* dst) {
+  const __m256i round = _mm256_set1_epi32(1 << (PREC - 1));
+  size_t b = 0;
+  for (; b + 32 <= row_bytes; b += 32) {
+    __m256i a0 = round, a1 = round, a2 = round, a3 = round;
+    for (int32_t t = 0; t < n; t++) {
+      const uint8_t* p = base + (size_t)t * in_stride + b;
+      const __m256i kv = _mm256_set1_epi32(k[t]);
+      a0 = _mm256_add_epi32(a0, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)p)), kv));
+      a1 = _mm256_add_epi32(a1, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(p + 8))), kv));
+      a2 = _mm256_add_epi32(a2, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(p + 16))), kv));
+      a3 = _mm256_add_epi32(a3, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(p + 24))), kv));
+    }
+    a0 = _mm256_srai_epi32(a0, PREC);
+    a1 = _mm256_srai_epi32(a1, PREC);
+    a2 = _mm256_srai_epi32(a2, PREC);
+    a3 = _mm256_srai_epi32(a3, PREC);
+    /* packs work per 128-bit lane: (a0,a1) -> a0lo a1lo a0hi a1hi; fix the order after. */
+    __m256i w01 = _mm256_packus_epi32(a0, a1), w23 = _mm256_packus_epi32(a2, a3);
+    __m256i bytes = _mm256_packus_epi16(w01, w23);
+    bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i*)(dst + b), bytes);
+  }
+  return b;
+}
+
+__attribute__((target("avx2,fma")))
 void loupe_u8_resample_v__avx2(size_t row_bytes, const uint8_t* in, size_t in_stride, size_t out_h,
                                uint8_t* out, size_t out_stride, const int32_t* bounds,
                                const int32_t* coeffs, size_t taps) {
-  const __m256i round = _mm256_set1_epi32(1 << (PREC - 1));
-  for (size_t y = 0; y < out_h; y++) {
-    const int32_t* k = coeffs + y * taps;
-    const uint8_t* base = in + (size_t)bounds[2 * y] * in_stride;
-    const int32_t n = bounds[2 * y + 1];
-    uint8_t* dst = out + y * out_stride;
-    size_t b = 0;
-    for (; b + 32 <= row_bytes; b += 32) {
-      __m256i a0 = round, a1 = round, a2 = round, a3 = round;
-      for (int32_t t = 0; t < n; t++) {
-        const uint8_t* p = base + (size_t)t * in_stride + b;
-        const __m256i kv = _mm256_set1_epi32(k[t]);
-        a0 = _mm256_add_epi32(a0, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)p)), kv));
-        a1 = _mm256_add_epi32(a1, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(p + 8))), kv));
-        a2 = _mm256_add_epi32(a2, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(p + 16))), kv));
-        a3 = _mm256_add_epi32(a3, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(p + 24))), kv));
-      }
-      a0 = _mm256_srai_epi32(a0, PREC);
-      a1 = _mm256_srai_epi32(a1, PREC);
-      a2 = _mm256_srai_epi32(a2, PREC);
-      a3 = _mm256_srai_epi32(a3, PREC);
-      /* packs work per 128-bit lane: (a0,a1) -> a0lo a1lo a0hi a1hi; fix the order after. */
-      __m256i w01 = _mm256_packus_epi32(a0, a1), w23 = _mm256_packus_epi32(a2, a3);
-      __m256i bytes = _mm256_packus_epi16(w01, w23);
-      bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-      _mm256_storeu_si256((__m256i*)(dst + b), bytes);
+  v_rows(v_row_avx2, row_bytes, in, in_stride, out_h, out, out_stride, bounds, coeffs, taps);
+}
+
+__attribute__((target("avx512f,avx2,fma")))
+static inline size_t v_row_avx512(const uint8_t* base, size_t in_stride, const int32_t* k, int32_t n,
+                                  size_t row_bytes, uint8_t* dst) {
+  const __m512i round = _mm512_set1_epi32(1 << (PREC - 1));
+  const __m512i zero = _mm512_setzero_si512();
+  size_t b = 0;
+  for (; b + 64 <= row_bytes; b += 64) {
+    __m512i a0 = round, a1 = round, a2 = round, a3 = round;
+    for (int32_t t = 0; t < n; t++) {
+      const uint8_t* p = base + (size_t)t * in_stride + b;
+      const __m512i kv = _mm512_set1_epi32(k[t]);
+      a0 = _mm512_add_epi32(a0, _mm512_mullo_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)p)), kv));
+      a1 = _mm512_add_epi32(a1, _mm512_mullo_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(p + 16))), kv));
+      a2 = _mm512_add_epi32(a2, _mm512_mullo_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(p + 32))), kv));
+      a3 = _mm512_add_epi32(a3, _mm512_mullo_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(p + 48))), kv));
     }
-    for (; b < row_bytes; b++) {
-      int32_t s = 1 << (PREC - 1);
-      for (int32_t t = 0; t < n; t++) s += base[(size_t)t * in_stride + b] * k[t];
-      dst[b] = clip8(s);
-    }
+    /* max(., 0) first: the unsigned-saturating narrow would turn negatives into 255. */
+    _mm_storeu_si128((__m128i*)(dst + b), _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_srai_epi32(a0, PREC), zero)));
+    _mm_storeu_si128((__m128i*)(dst + b + 16), _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_srai_epi32(a1, PREC), zero)));
+    _mm_storeu_si128((__m128i*)(dst + b + 32), _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_srai_epi32(a2, PREC), zero)));
+    _mm_storeu_si128((__m128i*)(dst + b + 48), _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_srai_epi32(a3, PREC), zero)));
   }
+  for (; b + 16 <= row_bytes; b += 16) {
+    __m512i a = round;
+    for (int32_t t = 0; t < n; t++)
+      a = _mm512_add_epi32(a, _mm512_mullo_epi32(
+          _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(base + (size_t)t * in_stride + b))), _mm512_set1_epi32(k[t])));
+    _mm_storeu_si128((__m128i*)(dst + b), _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_srai_epi32(a, PREC), zero)));
+  }
+  return b;
 }
 
 __attribute__((target("avx512f,avx2,fma")))
 void loupe_u8_resample_v__avx512(size_t row_bytes, const uint8_t* in, size_t in_stride, size_t out_h,
                                  uint8_t* out, size_t out_stride, const int32_t* bounds,
                                  const int32_t* coeffs, size_t taps) {
-  const __m512i round = _mm512_set1_epi32(1 << (PREC - 1));
-  const __m512i zero = _mm512_setzero_si512();
-  for (size_t y = 0; y < out_h; y++) {
-    const int32_t* k = coeffs + y * taps;
-    const uint8_t* base = in + (size_t)bounds[2 * y] * in_stride;
-    const int32_t n = bounds[2 * y + 1];
-    uint8_t* dst = out + y * out_stride;
-    size_t b = 0;
-    for (; b + 64 <= row_bytes; b += 64) {
-      __m512i a0 = round, a1 = round, a2 = round, a3 = round;
-      for (int32_t t = 0; t < n; t++) {
-        const uint8_t* p = base + (size_t)t * in_stride + b;
-        const __m512i kv = _mm512_set1_epi32(k[t]);
-        a0 = _mm512_add_epi32(a0, _mm512_mullo_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)p)), kv));
-        a1 = _mm512_add_epi32(a1, _mm512_mullo_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(p + 16))), kv));
-        a2 = _mm512_add_epi32(a2, _mm512_mullo_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(p + 32))), kv));
-        a3 = _mm512_add_epi32(a3, _mm512_mullo_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(p + 48))), kv));
-      }
-      /* max(., 0) first: the unsigned-saturating narrow would turn negatives into 255. */
-      _mm_storeu_si128((__m128i*)(dst + b), _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_srai_epi32(a0, PREC), zero)));
-      _mm_storeu_si128((__m128i*)(dst + b + 16), _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_srai_epi32(a1, PREC), zero)));
-      _mm_storeu_si128((__m128i*)(dst + b + 32), _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_srai_epi32(a2, PREC), zero)));
-      _mm_storeu_si128((__m128i*)(dst + b + 48), _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_srai_epi32(a3, PREC), zero)));
-    }
-    for (; b + 16 <= row_bytes; b += 16) {
-      __m512i a = round;
-      for (int32_t t = 0; t < n; t++)
-        a = _mm512_add_epi32(a, _mm512_mullo_epi32(
-            _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(base + (size_t)t * in_stride + b))), _mm512_set1_epi32(k[t])));
-      _mm_storeu_si128((__m128i*)(dst + b), _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_srai_epi32(a, PREC), zero)));
-    }
-    for (; b < row_bytes; b++) {
-      int32_t s = 1 << (PREC - 1);
-      for (int32_t t = 0; t < n; t++) s += base[(size_t)t * in_stride + b] * k[t];
-      dst[b] = clip8(s);
-    }
-  }
+  v_rows(v_row_avx512, row_bytes, in, in_stride, out_h, out, out_stride, bounds, coeffs, taps);
 }
 #else
 void loupe_u8_resample_h_rgb__avx2(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
@@ -310,11 +331,8 @@ void loupe_u8_resample_v__avx512(size_t row_bytes, const uint8_t* in, size_t in_
 #endif
 
 static loupe_isa cached_isa(void) {
-  /* Cached on first call; racing first calls store the same value (relaxed atomics). */
   static int cached = -1;
-  int isa = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (isa < 0) { isa = (int)loupe_detect_isa(); __atomic_store_n(&cached, isa, __ATOMIC_RELAXED); }
-  return (loupe_isa)isa;
+  return loupe_cached_isa(&cached);
 }
 
 typedef void (*h_fn)(size_t, size_t, const uint8_t*, size_t, size_t, uint8_t*, size_t, const int32_t*, const int32_t*, size_t);

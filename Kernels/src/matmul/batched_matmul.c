@@ -80,16 +80,9 @@ void loupe_f32_batched_matmul__neon(const loupe_f32_batched_matmul_params* param
   batched(loupe_f32_matmul__neon, params, a, b, c, row_begin, row_end);
 }
 
+/* loupe_f32_matmul picks the variant for the running CPU (cached), so each slice runs
+ * the same kernel the matching __isa entry point would. */
 void loupe_f32_batched_matmul(const loupe_f32_batched_matmul_params* params, const float* a, const float* b,
                               float* c, size_t row_begin, size_t row_end) {
-  static int cached = -1;
-  int isa = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (isa < 0) { isa = (int)loupe_detect_isa(); __atomic_store_n(&cached, isa, __ATOMIC_RELAXED); }
-  switch ((loupe_isa)isa) {
-    case loupe_isa_avx512: batched(loupe_f32_matmul__avx512, params, a, b, c, row_begin, row_end); return;
-    case loupe_isa_avx2: batched(loupe_f32_matmul__avx2, params, a, b, c, row_begin, row_end); return;
-    case loupe_isa_neon: batched(loupe_f32_matmul__neon, params, a, b, c, row_begin, row_end); return;
-    case loupe_isa_sse2: case loupe_isa_scalar:
-      batched(loupe_f32_matmul__scalar, params, a, b, c, row_begin, row_end); return;
-  }
+  batched(loupe_f32_matmul, params, a, b, c, row_begin, row_end);
 }

@@ -1,14 +1,5 @@
 #include <string.h>
-#include "loupe_kernels.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define LOUPE_X86 1
-#endif
-#if defined(__ARM_NEON) || defined(__ARM_NEON__)
-#include <arm_neon.h>
-#define LOUPE_NEON 1
-#endif
+#include "../common/isa_defs.h"
 
 void loupe_f32_matmul__scalar(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
                               size_t ldb, float* c, size_t ldc) {
@@ -231,9 +222,7 @@ void loupe_f32_matmul__neon(size_t m, size_t n, size_t k, const float* a, size_t
 void loupe_f32_matmul(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
                       float* c, size_t ldc) {
   static int cached = -1;
-  int isa = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (isa < 0) { isa = (int)loupe_detect_isa(); __atomic_store_n(&cached, isa, __ATOMIC_RELAXED); }
-  switch ((loupe_isa)isa) {
+  switch (loupe_cached_isa(&cached)) {
     case loupe_isa_avx512: loupe_f32_matmul__avx512(m, n, k, a, lda, b, ldb, c, ldc); return;
     case loupe_isa_avx2: loupe_f32_matmul__avx2(m, n, k, a, lda, b, ldb, c, ldc); return;
     case loupe_isa_neon: loupe_f32_matmul__neon(m, n, k, a, lda, b, ldb, c, ldc); return;

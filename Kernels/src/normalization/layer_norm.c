@@ -1,14 +1,5 @@
 #include <math.h>
-#include "loupe_kernels.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define LOUPE_X86 1
-#endif
-#if defined(__aarch64__) && (defined(__ARM_NEON) || defined(__ARM_NEON__))
-#include <arm_neon.h>
-#define LOUPE_NEON 1
-#endif
+#include "../common/hreduce_avx2.h"
 
 /* Each variant makes three passes over a row: the mean, the mean of squared deviations
  * from it (two-pass variance: no cancellation when |mean| >> std), then the affine map. */
@@ -33,14 +24,6 @@ void loupe_f32_layer_norm__scalar(size_t rows, size_t cols, const float* x, cons
 
 #if LOUPE_X86
 __attribute__((target("avx2,fma")))
-static inline float hsum_avx2(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-__attribute__((target("avx2,fma")))
 void loupe_f32_layer_norm__avx2(size_t rows, size_t cols, const float* x, const float* gamma,
                                 const float* beta, float epsilon, float* y) {
   const size_t rem = cols % 8;
@@ -54,7 +37,7 @@ void loupe_f32_layer_norm__avx2(size_t rows, size_t cols, const float* x, const 
     __m256 acc = _mm256_setzero_ps();
     for (size_t c = 0; c < body; c += 8) acc = _mm256_add_ps(acc, _mm256_loadu_ps(xr + c));
     if (rem) acc = _mm256_add_ps(acc, _mm256_maskload_ps(xr + body, tail));
-    const float mean = hsum_avx2(acc) / (float)cols;
+    const float mean = loupe_hsum_avx2(acc) / (float)cols;
     const __m256 vmean = _mm256_set1_ps(mean);
     acc = _mm256_setzero_ps();
     for (size_t c = 0; c < body; c += 8) {
@@ -65,7 +48,7 @@ void loupe_f32_layer_norm__avx2(size_t rows, size_t cols, const float* x, const 
       const __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(xr + body, tail), vmean), _mm256_castsi256_ps(tail));
       acc = _mm256_fmadd_ps(d, d, acc);
     }
-    const float rstd = 1.0f / sqrtf(hsum_avx2(acc) / (float)cols + epsilon);
+    const float rstd = 1.0f / sqrtf(loupe_hsum_avx2(acc) / (float)cols + epsilon);
     const __m256 vrstd = _mm256_set1_ps(rstd);
     /* Plain loads and stores for whole vectors (masked stores are slow on some cores). */
     for (size_t c = 0; c < body; c += 8) {
@@ -128,7 +111,7 @@ void loupe_f32_layer_norm__avx512(size_t rows, size_t cols, const float* x, cons
 }
 #endif
 
-#if LOUPE_NEON
+#if LOUPE_NEON_A64
 void loupe_f32_layer_norm__neon(size_t rows, size_t cols, const float* x, const float* gamma,
                                 const float* beta, float epsilon, float* y) {
   const size_t body = cols - cols % 4;
@@ -172,9 +155,7 @@ void loupe_f32_layer_norm__neon(size_t rows, size_t cols, const float* x, const 
 void loupe_f32_layer_norm(size_t rows, size_t cols, const float* x, const float* gamma, const float* beta,
                           float epsilon, float* y) {
   static int cached = -1;
-  int isa = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (isa < 0) { isa = (int)loupe_detect_isa(); __atomic_store_n(&cached, isa, __ATOMIC_RELAXED); }
-  switch ((loupe_isa)isa) {
+  switch (loupe_cached_isa(&cached)) {
     case loupe_isa_avx512: loupe_f32_layer_norm__avx512(rows, cols, x, gamma, beta, epsilon, y); return;
     case loupe_isa_avx2: loupe_f32_layer_norm__avx2(rows, cols, x, gamma, beta, epsilon, y); return;
     case loupe_isa_neon: loupe_f32_layer_norm__neon(rows, cols, x, gamma, beta, epsilon, y); return;

@@ -1,9 +1,4 @@
-#include "loupe_kernels.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define LOUPE_X86 1
-#endif
+#include "../common/isa_defs.h"
 
 void loupe_f32_global_max_pool_nhwc__scalar(size_t batch, size_t pixels, size_t channels,
                                             const float* in, float* out) {
@@ -50,9 +45,7 @@ void loupe_f32_global_max_pool_nhwc(size_t batch, size_t pixels, size_t channels
                                     const float* in, float* out) {
 #if LOUPE_X86
   static int cached = -1;
-  int level = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (level < 0) { level = loupe_isa_available(loupe_isa_avx2) ? 1 : 0; __atomic_store_n(&cached, level, __ATOMIC_RELAXED); }
-  if (level) { loupe_f32_global_max_pool_nhwc__avx2(batch, pixels, channels, in, out); return; }
+  if (loupe_cached_has_avx2(&cached)) { loupe_f32_global_max_pool_nhwc__avx2(batch, pixels, channels, in, out); return; }
 #endif
   loupe_f32_global_max_pool_nhwc__scalar(batch, pixels, channels, in, out);
 }

@@ -7,15 +7,7 @@
  * lookup costs the same whatever the function.
  */
 #include <string.h>
-#include "loupe_kernels.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define LOUPE_X86 1
-#endif
-#if defined(__aarch64__)
-#include <arm_neon.h>
-#endif
+#include "../common/isa_defs.h"
 
 void loupe_x8_lut__scalar(size_t n, const int8_t* x, int8_t* y, const uint8_t table[256]) {
   const uint8_t* in = (const uint8_t*)x;

@@ -1,12 +1,36 @@
-#include "loupe_kernels.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define LOUPE_X86 1
-#endif
+#include "../common/isa_defs.h"
 
 /* Both variants blend with the same expression, a + w * (b - a), per axis: a weight of 0
  * copies the first tap exactly, which the table builder uses for clamped edges. */
+
+/* Output row `row` (over batch * out_h) reads rows top and bottom of its image with
+ * vertical weight wy and writes dst. */
+typedef struct {
+  const float* top;
+  const float* bottom;
+  float wy;
+  float* dst;
+} source_rows;
+
+static inline source_rows source_rows_at(size_t row, size_t in_h, size_t in_w, size_t channels, size_t out_h,
+                                         size_t out_w, const uint32_t* y_index, const float* y_weight,
+                                         const float* in, float* out) {
+  const size_t b = row / out_h, oy = row % out_h;
+  const source_rows rows = {
+      .top = in + (b * in_h + y_index[2 * oy]) * in_w * channels,
+      .bottom = in + (b * in_h + y_index[2 * oy + 1]) * in_w * channels,
+      .wy = y_weight[oy],
+      .dst = out + row * out_w * channels,
+  };
+  return rows;
+}
+
+/* One output value from the taps l and r of both rows. */
+static inline float blend(const float* top, const float* bottom, size_t l, size_t r, float wx, float wy) {
+  const float t = top[l] + wx * (top[r] - top[l]);
+  const float u = bottom[l] + wx * (bottom[r] - bottom[l]);
+  return t + wy * (u - t);
+}
 
 void loupe_f32_resize_linear_nhwc__scalar(size_t batch, size_t in_h, size_t in_w, size_t channels,
                                           size_t out_h, size_t out_w, const uint32_t* y_index,
@@ -16,19 +40,12 @@ void loupe_f32_resize_linear_nhwc__scalar(size_t batch, size_t in_h, size_t in_w
   const size_t rows = batch * out_h;
   if (rows_end > rows) rows_end = rows;
   for (size_t row = rows_begin; row < rows_end; row++) {
-    const size_t b = row / out_h, oy = row % out_h;
-    const float* top = in + (b * in_h + y_index[2 * oy]) * in_w * channels;
-    const float* bottom = in + (b * in_h + y_index[2 * oy + 1]) * in_w * channels;
-    const float wy = y_weight[oy];
-    float* dst = out + row * out_w * channels;
+    const source_rows src = source_rows_at(row, in_h, in_w, channels, out_h, out_w, y_index, y_weight, in, out);
+    float* dst = src.dst;
     for (size_t ox = 0; ox < out_w; ox++) {
       const size_t l = (size_t)x_index[2 * ox] * channels, r = (size_t)x_index[2 * ox + 1] * channels;
       const float wx = x_weight[ox];
-      for (size_t c = 0; c < channels; c++) {
-        const float t = top[l + c] + wx * (top[r + c] - top[l + c]);
-        const float u = bottom[l + c] + wx * (bottom[r + c] - bottom[l + c]);
-        dst[c] = t + wy * (u - t);
-      }
+      for (size_t c = 0; c < channels; c++) dst[c] = blend(src.top, src.bottom, l + c, r + c, wx, src.wy);
       dst += channels;
     }
   }
@@ -44,12 +61,11 @@ void loupe_f32_resize_linear_nhwc__avx2(size_t batch, size_t in_h, size_t in_w, 
   const size_t rows = batch * out_h;
   if (rows_end > rows) rows_end = rows;
   for (size_t row = rows_begin; row < rows_end; row++) {
-    const size_t b = row / out_h, oy = row % out_h;
-    const float* top = in + (b * in_h + y_index[2 * oy]) * in_w * channels;
-    const float* bottom = in + (b * in_h + y_index[2 * oy + 1]) * in_w * channels;
-    const float wy = y_weight[oy];
+    const source_rows src = source_rows_at(row, in_h, in_w, channels, out_h, out_w, y_index, y_weight, in, out);
+    const float *top = src.top, *bottom = src.bottom;
+    const float wy = src.wy;
     const __m256 vwy = _mm256_set1_ps(wy);
-    float* dst = out + row * out_w * channels;
+    float* dst = src.dst;
     if (channels == 1) {
       /* Single-channel maps (masks, depth): vectorise over output columns with gathers. */
       size_t ox = 0;
@@ -68,11 +84,7 @@ void loupe_f32_resize_linear_nhwc__avx2(size_t batch, size_t in_h, size_t in_w, 
         _mm256_storeu_ps(dst + ox, _mm256_fmadd_ps(vwy, _mm256_sub_ps(u, t), t));
       }
       for (; ox < out_w; ox++) {
-        const size_t l = x_index[2 * ox], r = x_index[2 * ox + 1];
-        const float wx = x_weight[ox];
-        const float t = top[l] + wx * (top[r] - top[l]);
-        const float u = bottom[l] + wx * (bottom[r] - bottom[l]);
-        dst[ox] = t + wy * (u - t);
+        dst[ox] = blend(top, bottom, x_index[2 * ox], x_index[2 * ox + 1], x_weight[ox], wy);
       }
       continue;
     }
@@ -88,11 +100,7 @@ void loupe_f32_resize_linear_nhwc__avx2(size_t batch, size_t in_h, size_t in_w, 
         const __m256 u = _mm256_fmadd_ps(vwx, _mm256_sub_ps(br, bl), bl);
         _mm256_storeu_ps(dst + c, _mm256_fmadd_ps(vwy, _mm256_sub_ps(u, t), t));
       }
-      for (; c < channels; c++) {
-        const float t = top[l + c] + wx * (top[r + c] - top[l + c]);
-        const float u = bottom[l + c] + wx * (bottom[r + c] - bottom[l + c]);
-        dst[c] = t + wy * (u - t);
-      }
+      for (; c < channels; c++) dst[c] = blend(top, bottom, l + c, r + c, wx, wy);
       dst += channels;
     }
   }
@@ -114,9 +122,7 @@ void loupe_f32_resize_linear_nhwc(size_t batch, size_t in_h, size_t in_w, size_t
                                   size_t rows_begin, size_t rows_end) {
 #if LOUPE_X86
   static int cached = -1;
-  int level = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (level < 0) { level = loupe_isa_available(loupe_isa_avx2) ? 1 : 0; __atomic_store_n(&cached, level, __ATOMIC_RELAXED); }
-  if (level) {
+  if (loupe_cached_has_avx2(&cached)) {
     loupe_f32_resize_linear_nhwc__avx2(batch, in_h, in_w, channels, out_h, out_w, y_index, y_weight, x_index,
                                        x_weight, in, out, rows_begin, rows_end);
     return;

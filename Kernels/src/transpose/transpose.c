@@ -1,10 +1,5 @@
 #include <string.h>
-#include "loupe_kernels.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define LOUPE_X86 1
-#endif
+#include "../common/isa_defs.h"
 
 void loupe_x32_transpose2d__scalar(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
                                    uint32_t* out, size_t out_stride) {
@@ -20,32 +15,47 @@ static void transpose2d_block_scalar(size_t r0, size_t r1, size_t c0, size_t c1,
 }
 
 #if LOUPE_X86
+typedef void (*transpose_tile_fn)(const uint32_t* in, size_t in_stride, uint32_t* out, size_t out_stride);
+
+/* The SIMD variants' walk: tile x tile transposes over 64 x 64 cache blocks of the
+ * rows and columns that fill whole tiles, the edges in scalar code. Always inlined into
+ * each variant, so tile_fn is a constant there and its body is inlined in the loop. */
+static inline __attribute__((always_inline)) void transpose2d_tiled(size_t tile, transpose_tile_fn tile_fn,
+                                                                   size_t rows, size_t cols, const uint32_t* in,
+                                                                   size_t in_stride, uint32_t* out,
+                                                                   size_t out_stride) {
+  const size_t rows_t = rows & ~(tile - 1), cols_t = cols & ~(tile - 1);
+  const size_t block = 64;
+  for (size_t rb = 0; rb < rows_t; rb += block) {
+    const size_t re = rb + block < rows_t ? rb + block : rows_t;
+    for (size_t cb = 0; cb < cols_t; cb += block) {
+      const size_t ce = cb + block < cols_t ? cb + block : cols_t;
+      for (size_t r = rb; r < re; r += tile)
+        for (size_t c = cb; c < ce; c += tile)
+          tile_fn(in + r * in_stride + c, in_stride, out + c * out_stride + r, out_stride);
+    }
+  }
+  transpose2d_block_scalar(0, rows_t, cols_t, cols, in, in_stride, out, out_stride);
+  transpose2d_block_scalar(rows_t, rows, 0, cols, in, in_stride, out, out_stride);
+}
+
+__attribute__((target("sse2")))
+static inline void transpose4x4(const uint32_t* in, size_t in_stride, uint32_t* out, size_t out_stride) {
+  __m128 a = _mm_loadu_ps((const float*)(in + 0 * in_stride));
+  __m128 b = _mm_loadu_ps((const float*)(in + 1 * in_stride));
+  __m128 d = _mm_loadu_ps((const float*)(in + 2 * in_stride));
+  __m128 e = _mm_loadu_ps((const float*)(in + 3 * in_stride));
+  _MM_TRANSPOSE4_PS(a, b, d, e);
+  _mm_storeu_ps((float*)(out + 0 * out_stride), a);
+  _mm_storeu_ps((float*)(out + 1 * out_stride), b);
+  _mm_storeu_ps((float*)(out + 2 * out_stride), d);
+  _mm_storeu_ps((float*)(out + 3 * out_stride), e);
+}
+
 __attribute__((target("sse2")))
 void loupe_x32_transpose2d__sse2(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
                                  uint32_t* out, size_t out_stride) {
-  const size_t rows4 = rows & ~(size_t)3, cols4 = cols & ~(size_t)3;
-  const size_t block = 64;
-  for (size_t rb = 0; rb < rows4; rb += block) {
-    const size_t re = rb + block < rows4 ? rb + block : rows4;
-    for (size_t cb = 0; cb < cols4; cb += block) {
-      const size_t ce = cb + block < cols4 ? cb + block : cols4;
-      for (size_t r = rb; r < re; r += 4) {
-        for (size_t c = cb; c < ce; c += 4) {
-          __m128 a = _mm_loadu_ps((const float*)(in + (r + 0) * in_stride + c));
-          __m128 b = _mm_loadu_ps((const float*)(in + (r + 1) * in_stride + c));
-          __m128 d = _mm_loadu_ps((const float*)(in + (r + 2) * in_stride + c));
-          __m128 e = _mm_loadu_ps((const float*)(in + (r + 3) * in_stride + c));
-          _MM_TRANSPOSE4_PS(a, b, d, e);
-          _mm_storeu_ps((float*)(out + (c + 0) * out_stride + r), a);
-          _mm_storeu_ps((float*)(out + (c + 1) * out_stride + r), b);
-          _mm_storeu_ps((float*)(out + (c + 2) * out_stride + r), d);
-          _mm_storeu_ps((float*)(out + (c + 3) * out_stride + r), e);
-        }
-      }
-    }
-  }
-  transpose2d_block_scalar(0, rows4, cols4, cols, in, in_stride, out, out_stride);
-  transpose2d_block_scalar(rows4, rows, 0, cols, in, in_stride, out, out_stride);
+  transpose2d_tiled(4, transpose4x4, rows, cols, in, in_stride, out, out_stride);
 }
 
 __attribute__((target("avx2")))
@@ -79,19 +89,7 @@ static inline void transpose8x8(const uint32_t* in, size_t in_stride, uint32_t* 
 __attribute__((target("avx2")))
 void loupe_x32_transpose2d__avx2(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
                                  uint32_t* out, size_t out_stride) {
-  const size_t rows8 = rows & ~(size_t)7, cols8 = cols & ~(size_t)7;
-  const size_t block = 64;
-  for (size_t rb = 0; rb < rows8; rb += block) {
-    const size_t re = rb + block < rows8 ? rb + block : rows8;
-    for (size_t cb = 0; cb < cols8; cb += block) {
-      const size_t ce = cb + block < cols8 ? cb + block : cols8;
-      for (size_t r = rb; r < re; r += 8)
-        for (size_t c = cb; c < ce; c += 8)
-          transpose8x8(in + r * in_stride + c, in_stride, out + c * out_stride + r, out_stride);
-    }
-  }
-  transpose2d_block_scalar(0, rows8, cols8, cols, in, in_stride, out, out_stride);
-  transpose2d_block_scalar(rows8, rows, 0, cols, in, in_stride, out, out_stride);
+  transpose2d_tiled(8, transpose8x8, rows, cols, in, in_stride, out, out_stride);
 }
 #else
 void loupe_x32_transpose2d__sse2(size_t rows, size_t cols, const uint32_t* in, size_t in_stride,
@@ -125,9 +123,7 @@ void loupe_x32_transpose2d(size_t rows, size_t cols, const uint32_t* in, size_t 
   if (rows < 4) { transpose2d_few_rows(rows, cols, in, in_stride, out, out_stride); return; }
 #if LOUPE_X86
   static int cached = -1;
-  int level = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (level < 0) { level = loupe_isa_available(loupe_isa_avx2) ? 2 : 1; __atomic_store_n(&cached, level, __ATOMIC_RELAXED); }
-  if (level == 2) { loupe_x32_transpose2d__avx2(rows, cols, in, in_stride, out, out_stride); return; }
+  if (loupe_cached_has_avx2(&cached)) { loupe_x32_transpose2d__avx2(rows, cols, in, in_stride, out, out_stride); return; }
   loupe_x32_transpose2d__sse2(rows, cols, in, in_stride, out, out_stride);
 #else
   loupe_x32_transpose2d__scalar(rows, cols, in, in_stride, out, out_stride);
