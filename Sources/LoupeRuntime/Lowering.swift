@@ -1,5 +1,6 @@
 import CXNNPACK
 import LoupeIR
+import LoupeKernels
 
 /// A node the runtime cannot lower; `reason` says why (shown by `loupe inspect`).
 struct Unsupported: Error {
@@ -44,14 +45,16 @@ public enum Lowering {
             throw Unsupported("BatchNormalization must be folded into the preceding Conv (run the pass pipeline)")
         case .batchNormalizationTraining:
             throw Unsupported("training-mode BatchNormalization (batch statistics) runs only when constant folding removes it (over constant weights)")
-        case .layerNormalization:
-            throw Unsupported("LayerNormalization runs in a later issue (no runtime kernel yet)")
+        case .layerNormalization(let axis, let epsilon):
+            return try lowerLayerNormalization(node, graph, axis: axis, epsilon: epsilon, into: b)
         case .split:
-            throw Unsupported("Split runs in a later issue (no runtime lowering yet)")
+            throw Unsupported("Split has no runtime lowering yet")
         case .mod:
             throw Unsupported("Mod on non-constant data has no runtime lowering (shape computations fold)")
-        case .gelu:
-            throw Unsupported("Gelu runs in a later issue (no runtime kernel yet)")
+        case .gelu(let tanhApproximation):
+            return tanhApproximation
+                ? try emitKernelElementwise(node, graph, b, "loupe_f32_gelu_tanh") { n, x, y, _ in loupe_f32_gelu_tanh(n, x, y) }
+                : try emitKernelElementwise(node, graph, b, "loupe_f32_gelu") { n, x, y, _ in loupe_f32_gelu(n, x, y) }
         case .globalAveragePool(let layout): return try lowerGlobalPool(node, graph, layout: layout, max: false, into: b)
         case .globalMaxPool(let layout): return try lowerGlobalPool(node, graph, layout: layout, max: true, into: b)
         case .reduce(let op, let keepDims, let noop):

@@ -1,0 +1,49 @@
+import LoupeIR
+import LoupeKernels
+
+extension Lowering {
+    /// LayerNormalization over the trailing axes from `axis` → `loupe_f32_layer_norm` on a
+    /// rows × cols view (rows = product of the leading dims), split by rows across threads.
+    /// Scale and B must be constants with one value per normalized element (the transformer
+    /// case: shape [C] over the last axis); only Y is produced.
+    static func lowerLayerNormalization(_ node: Node, _ graph: Graph, axis: Int, epsilon: Float,
+                                        into b: PlanBuilder?) throws -> Placement {
+        let name = "loupe_f32_layer_norm"
+        let (x, xs) = try activation(node, graph, 0, "X")
+        guard node.outputs.dropFirst().allSatisfy(\.isEmpty) else {
+            throw Unsupported("the Mean and InvStdDev outputs are not computed (only Y)")
+        }
+        let a = axis < 0 ? axis + xs.count : axis
+        guard a >= 0, a < xs.count else { throw Unsupported("axis \(axis) is outside rank \(xs.count)") }
+        guard epsilon.isFinite, epsilon >= 0 else { throw Unsupported("epsilon \(epsilon) must be finite and non-negative") }
+        let rows = xs[..<a].reduce(1, *), cols = xs[a...].reduce(1, *)
+        func parameter(_ i: Int, _ what: String) throws -> [Float]? {
+            guard let v = node.input(i) else { return nil }
+            guard let t = graph.constant(v), t.dtype == .float32 else { throw Unsupported("\(what) must be a float32 constant") }
+            guard t.count == cols else {
+                throw Unsupported("\(what) \(t.shape) must hold one value per normalized element (\(cols))")
+            }
+            return t.floats
+        }
+        let scale = try parameter(1, "Scale"), bias = try parameter(2, "B")
+        let y = try expectOutput(node, graph, xs)
+        guard let b else { return .kernel(name) }
+        let owned = [scale, bias].compactMap { $0 }.map { values -> AlignedBuffer in
+            let buffer = AlignedBuffer(bytes: values.count * MemoryLayout<Float>.stride)
+            values.withUnsafeBytes { buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            return buffer
+        }
+        let gamma = scale == nil ? nil : UnsafePointer(owned[0].pointer.assumingMemoryBound(to: Float.self))
+        let beta = bias == nil ? nil : UnsafePointer(owned[owned.count - 1].pointer.assumingMemoryBound(to: Float.self))
+        let parts = chunks(rows, parts: threadsFor(elements: rows * cols, b.threads))
+        b.addStep(node, .kernel(name), reads: [x], writes: [y], owned: owned) { bind in
+            let px = bind.floats(x), py = bind.floats(y)
+            let task = ParallelTask(count: parts.count) { i in
+                let r = parts[i]
+                loupe_f32_layer_norm(r.count, cols, px + r.lowerBound * cols, gamma, beta, epsilon, py + r.lowerBound * cols)
+            }
+            return { pool in task.run(pool) }
+        }
+        return .kernel(name)
+    }
+}
