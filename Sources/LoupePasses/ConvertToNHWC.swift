@@ -35,7 +35,6 @@ public struct ConvertToNHWC: GraphPass {
         graph.nodes = state.nodes
         graph.initializers = state.graph.initializers
         graph.quantization = state.graph.quantization
-        graph.types = [:]
         try graph.inferTypes()
         return true
     }

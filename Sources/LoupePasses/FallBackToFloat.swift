@@ -69,7 +69,6 @@ public struct FallBackToFloat: GraphPass {
         }
         guard changed else { return false }
         graph.nodes = nodes
-        graph.types = [:]
         try graph.inferTypes()
         return true
     }

@@ -50,20 +50,17 @@ public struct FoldQuantization: GraphPass {
 
     public func run(on graph: inout Graph) throws -> Bool {
         guard graph.nodes.contains(where: { $0.op.isQuantize || $0.op.isDequantize }) else { return false }
-        graph.types = [:]
         try graph.inferTypes()
         var changed = normalizeUInt8(&graph)
         for _ in 0..<8 {
-            if changed { graph.types = [:]; try graph.inferTypes() }
+            if changed { try graph.inferTypes() }
             guard try moveConversions(&graph) else { break }
             changed = true
         }
-        graph.types = [:]
         try graph.inferTypes()
         changed = try foldOps(&graph) || changed
         changed = foldDequantizedConstants(&graph) || changed
         _ = try EliminateDeadCode().run(on: &graph)
-        graph.types = [:]
         try graph.inferTypes()
         PropagateQuantization.fill(&graph)
         let names = Set(graph.nodes.map(\.name))

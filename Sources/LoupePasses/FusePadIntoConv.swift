@@ -41,7 +41,6 @@ public struct FusePadIntoConv: GraphPass {
             changed = true
         }
         if changed {
-            graph.types = [:]
             try graph.inferTypes()
         }
         return changed
