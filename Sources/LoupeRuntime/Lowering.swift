@@ -47,8 +47,7 @@ public enum Lowering {
             throw Unsupported("training-mode BatchNormalization (batch statistics) runs only when constant folding removes it (over constant weights)")
         case .layerNormalization(let axis, let epsilon):
             return try lowerLayerNormalization(node, graph, axis: axis, epsilon: epsilon, into: b)
-        case .split:
-            throw Unsupported("Split has no runtime lowering yet")
+        case .split(let axis): return try lowerSplit(node, graph, axis: axis, into: b)
         case .mod:
             throw Unsupported("Mod on non-constant data has no runtime lowering (shape computations fold)")
         case .gelu(let tanhApproximation):

@@ -46,4 +46,23 @@ final class TransformerLoweringTests: XCTestCase {
             XCTAssertEqual(ex?.steps.first { $0.node == "y" }?.placement, .kernel(tanh ? "loupe_f32_gelu_tanh" : "loupe_f32_gelu"))
         }
     }
+
+    /// Split moves elements only: exact. Parts from the `split` input, and equal parts from
+    /// the output count alone (the last one shorter when the axis does not divide).
+    func testSplitAlongAnyAxis() throws {
+        let cases: [(shape: [Int], axis: Int, split: [Int]?, outputs: Int)] = [
+            ([3, 1, 4, 5, 6], 0, [1, 1, 1], 3), ([2, 3, 7], -1, [2, 5], 2), ([2, 9, 4], 1, nil, 3), ([2, 10], 1, nil, 3),
+        ]
+        for (i, c) in cases.enumerated() {
+            var b = G(seed: UInt64(730 + i))
+            let x = b.input("x", c.shape)
+            var ins = [x]
+            if let split = c.split { ins.append(b.ints("split", split)) }
+            let outs = (0..<c.outputs).map { "y\($0)" }
+            b.graph.nodes.append(Node(name: "split", op: .split(axis: c.axis), inputs: ins, outputs: outs))
+            let g = try b.finish(outs)
+            let ex = try checkAgainstReference(&b, g, .exact)
+            XCTAssertEqual(ex?.steps.first { $0.node == "split" }?.placement, .xnnpack("xnn_create_copy_nc_x32"), "case \(i)")
+        }
+    }
 }
