@@ -45,7 +45,7 @@ private struct Rewriter {
     let plan: QuantizationPlan
     var out: Graph
     var resolved: [String: Int8QuantParams] = [:]
-    private var reserved: Set<String>
+    private var names: ValueNames
     private var producers: [String: Int]
     /// What int8 consumers / float consumers read in place of an activation.
     private var int8Read: [String: String] = [:]
@@ -60,20 +60,12 @@ private struct Rewriter {
         self.graph = graph
         self.plan = plan
         self.out = graph
-        var names = Set(graph.initializers.keys)
-        for v in graph.inputs { names.insert(v.name) }
-        for v in graph.outputs { names.insert(v.name) }
-        for n in graph.nodes { names.formUnion(n.inputs); names.formUnion(n.outputs); names.insert(n.name) }
-        reserved = names
+        names = ValueNames(graph)
+        names.reserve(graph.nodes.map(\.name))
         producers = graph.producers()
     }
 
-    mutating func fresh(_ base: String) -> String {
-        var name = base, k = 1
-        while reserved.contains(name) { k += 1; name = "\(base)_\(k)" }
-        reserved.insert(name)
-        return name
-    }
+    mutating func fresh(_ base: String) -> String { names.fresh(base) }
 
     mutating func addConstant(_ t: Tensor, _ base: String) -> String {
         let name = fresh(base)

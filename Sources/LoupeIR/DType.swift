@@ -22,5 +22,18 @@ public enum DType: String, Sendable, Hashable, CaseIterable, CustomStringConvert
         }
     }
 
+    /// The values of an integer type that quantized tensors use as codes (ONNX
+    /// QuantizeLinear / DequantizeLinear); nil for the other types.
+    public var quantizedCodeRange: ClosedRange<Int64>? {
+        switch self {
+        case .int8: return -128...127
+        case .uint8: return 0...255
+        case .int16: return -32768...32767
+        case .uint16: return 0...65535
+        case .int32: return Int64(Int32.min)...Int64(Int32.max)
+        case .float32, .float16, .float64, .int64, .uint32, .uint64, .bool: return nil
+        }
+    }
+
     public var description: String { rawValue }
 }

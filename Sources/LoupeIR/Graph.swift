@@ -36,6 +36,15 @@ public struct Node: Sendable, Hashable {
         i < inputs.count && !inputs[i].isEmpty ? inputs[i] : nil
     }
 
+    /// Entry `i` of `values`, which holds one entry per input (its type, its tensor) and nil
+    /// for an omitted one; throws `invalidInput` naming this node when that input is missing.
+    public func required<T>(_ i: Int, of values: [T?]) throws -> T {
+        guard i < values.count, let v = values[i] else {
+            throw LoupeError.invalidInput(reference, input: i, reason: "required input is missing")
+        }
+        return v
+    }
+
     /// A short reference for messages: `Conv node 12 'conv2d_3'`.
     public var reference: NodeReference {
         NodeReference(index: origin?.index, name: name, opType: origin?.opType ?? op.onnxName, opset: origin?.opset)

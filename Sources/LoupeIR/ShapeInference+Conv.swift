@@ -184,10 +184,7 @@ extension ShapeContext {
 
     func conv(_ a: ConvAttributes) throws -> TensorType {
         let x = try floatOrInt8(0)
-        let xs = logical(try shape(0), a.layout)
-        let ws = try shape(1)
-        guard a.group > 0 && a.group < 1 << 31 else { throw LoupeError.invalidAttribute(ref, attribute: "group", reason: "\(a.group) must be positive") }
-        let g = try a.geometry(node: ref, input: xs, weight: ws, transposed: false)
+        let (xs, ws, g) = try convOperands(a, transposed: false)
         guard xs[1] == ws[1] * a.group else {
             throw LoupeError.invalidInput(ref, input: 1, reason: "weight shape \(ws) with group \(a.group) expects \(ws[1] * a.group) input channels, input has \(xs[1])")
         }
@@ -200,16 +197,22 @@ extension ShapeContext {
 
     func convTranspose(_ a: ConvAttributes) throws -> TensorType {
         let x = try float(0)
-        let xs = logical(try shape(0), a.layout)
-        let ws = try shape(1)
-        guard a.group > 0 && a.group < 1 << 31 else { throw LoupeError.invalidAttribute(ref, attribute: "group", reason: "\(a.group) must be positive") }
-        let g = try a.geometry(node: ref, input: xs, weight: ws, transposed: true)
+        let (xs, ws, g) = try convOperands(a, transposed: true)
         guard xs[1] == ws[0], ws[0] % a.group == 0 else {
             throw LoupeError.invalidInput(ref, input: 1, reason: "weight shape \(ws) (C×M/group×k) does not match \(xs[1]) input channels with group \(a.group)")
         }
         let outC = ws[1] * a.group
         try checkBias(channels: outC)
         return TensorType(x.dtype, shape: physical([xs[0], outC] + g.output, a.layout))
+    }
+
+    /// The logical NCHW input shape and the weight shape of a Conv or ConvTranspose, with
+    /// the window's geometry, once the group is known to be positive.
+    private func convOperands(_ a: ConvAttributes, transposed: Bool) throws -> (input: [Int], weight: [Int], geometry: WindowGeometry) {
+        let xs = logical(try shape(0), a.layout)
+        let ws = try shape(1)
+        guard a.group > 0 && a.group < 1 << 31 else { throw LoupeError.invalidAttribute(ref, attribute: "group", reason: "\(a.group) must be positive") }
+        return (xs, ws, try a.geometry(node: ref, input: xs, weight: ws, transposed: transposed))
     }
 
     private func checkBias(channels: Int) throws {

@@ -194,12 +194,7 @@ struct ShapeContext {
     func present(_ i: Int) -> Bool { i < inputTypes.count && inputTypes[i] != nil }
 
     /// The type of required input `i`.
-    func type(_ i: Int) throws -> TensorType {
-        guard i < inputTypes.count, let t = inputTypes[i] else {
-            throw LoupeError.invalidInput(ref, input: i, reason: "required input is missing")
-        }
-        return t
-    }
+    func type(_ i: Int) throws -> TensorType { try node.required(i, of: inputTypes) }
 
     /// The static shape of required input `i`.
     func shape(_ i: Int) throws -> [Int] {

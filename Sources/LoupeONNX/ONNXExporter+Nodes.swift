@@ -8,24 +8,15 @@ struct NodeWriter {
     private(set) var nodes: [Onnx_NodeProto] = []
     /// Constants the writer generates (clamp bounds, reshape targets), in creation order.
     private(set) var constants: [(String, Tensor)] = []
-    private var reserved: Set<String>
+    private var names: ValueNames
 
     init(graph: Graph) {
         self.graph = graph
-        var names = Set(graph.initializers.keys)
-        for v in graph.inputs { names.insert(v.name) }
-        for v in graph.outputs { names.insert(v.name) }
-        for n in graph.nodes { names.formUnion(n.inputs); names.formUnion(n.outputs) }
-        reserved = names
+        names = ValueNames(graph)
     }
 
     /// A value name not used anywhere in the graph, based on `base`.
-    mutating func fresh(_ base: String) -> String {
-        var name = base, k = 1
-        while reserved.contains(name) { k += 1; name = "\(base)_\(k)" }
-        reserved.insert(name)
-        return name
-    }
+    mutating func fresh(_ base: String) -> String { names.fresh(base) }
 
     mutating func constant(_ t: Tensor, _ base: String) -> String {
         let name = fresh(base)

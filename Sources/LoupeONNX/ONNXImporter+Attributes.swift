@@ -214,6 +214,24 @@ struct NodeContext {
         try spatial("pads", count: 2 * count, default: 0, minimum: 0)
     }
 
+    /// `kernel_shape` when present, checked to hold at least one size and only positive ones.
+    func kernelShape() throws -> [Int]? {
+        guard let k = try ints("kernel_shape") else { return nil }
+        guard !k.isEmpty, k.allSatisfy({ $0 >= 1 }) else {
+            throw invalid("kernel_shape", "expected positive sizes, got \(k)")
+        }
+        return k
+    }
+
+    /// The window attributes Conv, ConvTranspose and the pools share, over `count` spatial
+    /// axes: strides and dilations (1 when absent), pads (0 when absent) and auto_pad.
+    func window(spatialRank count: Int) throws -> (strides: [Int], dilations: [Int], pads: [Int], autoPad: AutoPad) {
+        (strides: try spatial("strides", count: count, default: 1, minimum: 1),
+         dilations: try spatial("dilations", count: count, default: 1, minimum: 1),
+         pads: try pads(spatialRank: count),
+         autoPad: try autoPad())
+    }
+
     func autoPad() throws -> AutoPad {
         let s = try string("auto_pad", default: "NOTSET")
         // Some exporters write an empty string for the default.

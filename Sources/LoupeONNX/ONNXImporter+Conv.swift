@@ -12,10 +12,7 @@ extension ONNXImporter {
             throw LoupeError.invalidInput(n.reference, input: 1, reason: "weight '\(weight)' has rank \(rank); expected 3 or more")
         }
         let kernelShape: [Int]
-        if let k = try n.ints("kernel_shape") {
-            guard !k.isEmpty, k.allSatisfy({ $0 >= 1 }) else {
-                throw n.invalid("kernel_shape", "expected positive sizes, got \(k)")
-            }
+        if let k = try n.kernelShape() {
             kernelShape = k
         } else if let w = b.spatialDims(of: weight) {
             kernelShape = w
@@ -29,13 +26,9 @@ extension ONNXImporter {
             throw n.invalid("kernel_shape", "\(kernelShape) does not match weight '\(weight)' of spatial size \(w)")
         }
         let k = kernelShape.count
-        var attrs = ConvAttributes(
-            kernelShape: kernelShape,
-            strides: try n.spatial("strides", count: k, default: 1, minimum: 1),
-            dilations: try n.spatial("dilations", count: k, default: 1, minimum: 1),
-            pads: try n.pads(spatialRank: k),
-            autoPad: try n.autoPad(),
-            group: try n.int("group", default: 1))
+        let w = try n.window(spatialRank: k)
+        var attrs = ConvAttributes(kernelShape: kernelShape, strides: w.strides, dilations: w.dilations, pads: w.pads,
+                                   autoPad: w.autoPad, group: try n.int("group", default: 1))
         guard attrs.group >= 1 else { throw n.invalid("group", "must be at least 1, got \(attrs.group)") }
         guard transposed else { return [n.node(.conv(attrs))] }
 

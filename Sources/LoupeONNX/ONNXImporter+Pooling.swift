@@ -6,19 +6,12 @@ extension ONNXImporter {
     /// sets the spatial rank. MaxPool's optional Indices output is dropped when unused.
     static func mapPool(_ n: NodeContext, _ b: GraphBuilder, max: Bool) throws -> [Node] {
         try n.requireArity(inputs: 1...1, outputs: max ? 1...2 : 1...1)
-        guard let kernel = try n.ints("kernel_shape") else {
+        guard let kernel = try n.kernelShape() else {
             throw n.invalid("kernel_shape", "is required")
         }
-        guard !kernel.isEmpty, kernel.allSatisfy({ $0 >= 1 }) else {
-            throw n.invalid("kernel_shape", "expected positive sizes, got \(kernel)")
-        }
-        let k = kernel.count
+        let w = try n.window(spatialRank: kernel.count)
         let attrs = PoolAttributes(
-            kernelShape: kernel,
-            strides: try n.spatial("strides", count: k, default: 1, minimum: 1),
-            dilations: try n.spatial("dilations", count: k, default: 1, minimum: 1),
-            pads: try n.pads(spatialRank: k),
-            autoPad: try n.autoPad(),
+            kernelShape: kernel, strides: w.strides, dilations: w.dilations, pads: w.pads, autoPad: w.autoPad,
             ceilMode: try n.bool("ceil_mode", default: false),
             countIncludePad: max ? false : try n.bool("count_include_pad", default: false))
         guard max else { return [n.node(.averagePool(attrs))] }

@@ -208,22 +208,10 @@ extension ONNXImporter {
            zShape != scaleShape && !(zShape.count <= 1 && scaleShape.count <= 1 && zShape.reduce(1, *) == 1 && scaleShape.reduce(1, *) == 1) {
             throw LoupeError.invalidInput(n.reference, input: 2, reason: "zero point shape \(zShape) differs from the scale's \(scaleShape)")
         }
-        if let t = b.graph.initializers[zeroPoint], case .int(let values) = t.storage, let range = codeRange(t.dtype),
+        if let t = b.graph.initializers[zeroPoint], case .int(let values) = t.storage, let range = t.dtype.quantizedCodeRange,
            let bad = values.firstIndex(where: { !range.contains($0) }) {
             throw LoupeError.invalidInput(
                 n.reference, input: 2, reason: "zero point element \(bad) is \(values[bad]), outside \(t.dtype)'s range \(range)")
-        }
-    }
-
-    /// The values of an integer code type.
-    static func codeRange(_ d: DType) -> ClosedRange<Int64>? {
-        switch d {
-        case .int8: return -128...127
-        case .uint8: return 0...255
-        case .int16: return -32768...32767
-        case .uint16: return 0...65535
-        case .int32: return Int64(Int32.min)...Int64(Int32.max)
-        case .float32, .float16, .float64, .int64, .uint32, .uint64, .bool: return nil
         }
     }
 }

@@ -51,14 +51,14 @@ public struct CanonicalizeGemm: GraphPass {
             let y = node.outputs[0]
             func fresh(_ suffix: String) -> String { graph.freshName("\(node.name)::\(suffix)") }
             func reserve(_ name: String) { graph.types[name] = TensorType(.float32, []) }
-
-            var lhs = a
-            if attrs.transA {
-                let t = fresh("a_t")
+            func transposed(_ v: String, _ suffix: String) -> String {
+                let t = fresh(suffix)
                 reserve(t)
-                out.append(Node(name: t, op: .transpose(perm: [1, 0]), inputs: [a], outputs: [t], origin: node.origin))
-                lhs = t
+                out.append(Node(name: t, op: .transpose(perm: [1, 0]), inputs: [v], outputs: [t], origin: node.origin))
+                return t
             }
+
+            let lhs = attrs.transA ? transposed(a, "a_t") : a
             let keepC = bConstant && cPerColumn && c != nil
             let needAdd = c != nil && !keepC
             let product = needAdd ? fresh("product") : y
@@ -70,13 +70,7 @@ public struct CanonicalizeGemm: GraphPass {
                 out.append(Node(name: node.name, op: .gemm(g), inputs: keepC ? [lhs, b, c!] : [lhs, b],
                                 outputs: [product], origin: node.origin))
             } else {
-                var rhs = b
-                if attrs.transB {
-                    let t = fresh("b_t")
-                    reserve(t)
-                    out.append(Node(name: t, op: .transpose(perm: [1, 0]), inputs: [b], outputs: [t], origin: node.origin))
-                    rhs = t
-                }
+                let rhs = attrs.transB ? transposed(b, "b_t") : b
                 let mm = attrs.alpha == 1 ? product : fresh("matmul")
                 if attrs.alpha != 1 { reserve(mm) }
                 out.append(Node(name: node.name, op: .matMul, inputs: [lhs, rhs], outputs: [mm], origin: node.origin))

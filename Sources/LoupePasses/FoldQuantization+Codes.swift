@@ -93,7 +93,7 @@ extension FoldQuantization {
             i += 1
             guard m.op.isDataMovement, m.outputs.count == 1, let d = m.input(0), let p = producers[d],
                   graph.nodes[p].op.isDequantize,
-                  m.inputs.dropFirst().allSatisfy({ $0.isEmpty || graph.initializers[$0] != nil }),
+                  graph.hasConstantOperands(m),
                   let params = try? graph.affineParams(of: graph.nodes[p]) else { continue }
             let codes = graph.nodes[p].inputs[0]
             let y = m.outputs[0]
@@ -113,8 +113,7 @@ extension FoldQuantization {
                                           inputs: [name, params.scaleName] + zp, outputs: [y], origin: m.origin)
             } else {
                 guard params.isPerTensor else { continue }
-                let yq = graph.freshName("\(y)::q")
-                graph.types[yq] = TensorType(params.codeType, [])  // reserves the name
+                let yq = graph.reserveFreshName("\(y)::q", type: TensorType(params.codeType, []))
                 var moved = m
                 moved.inputs[0] = codes
                 moved.outputs = [yq]
@@ -148,11 +147,10 @@ extension FoldQuantization {
             guard q.op.isQuantize, let y = q.input(0), let p = producers[y], graph.nodes[p].op.isDataMovement,
                   graph.hasSingleNodeUse(y), let x = graph.nodes[p].input(0), let px = producers[x],
                   !graph.nodes[px].op.isDequantize, !graph.nodes[px].op.isQuantize,
-                  graph.nodes[p].inputs.dropFirst().allSatisfy({ $0.isEmpty || graph.initializers[$0] != nil }),
+                  graph.hasConstantOperands(graph.nodes[p]),
                   let params = try? graph.affineParams(of: q), params.isPerTensor else { continue }
             let m = graph.nodes[p]
-            let xq = graph.freshName("\(x)::q")
-            graph.types[xq] = TensorType(params.codeType, [])  // reserves the name
+            let xq = graph.reserveFreshName("\(x)::q", type: TensorType(params.codeType, []))
             var quantize = q
             quantize.inputs[0] = x
             quantize.outputs = [xq]

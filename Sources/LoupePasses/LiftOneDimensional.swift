@@ -23,11 +23,7 @@ public struct LiftOneDimensional: GraphPass {
                 out.append(node)
                 continue
             }
-            func fresh(_ s: String) -> String {
-                let n = graph.freshName("\(node.name)::\(s)")
-                graph.types[n] = TensorType(.float32, [])
-                return n
-            }
+            func fresh(_ s: String) -> String { graph.reserveFreshName("\(node.name)::\(s)") }
             var inputs = node.inputs
             let x4 = fresh("x2d")
             let xShape = fresh("x2d_shape")
@@ -60,24 +56,21 @@ public struct LiftOneDimensional: GraphPass {
         return changed
     }
 
+    /// The window with a leading spatial axis of size 1: no stride, dilation or padding on it.
+    private func liftWindow<A: SlidingWindowAttributes>(_ a: A) -> A {
+        var w = a
+        w.kernelShape = [1] + a.kernelShape
+        w.strides = [1] + a.strides
+        w.dilations = [1] + a.dilations
+        if a.pads.count == 2 { w.pads = [0, a.pads[0], 0, a.pads[1]] }
+        return w
+    }
+
     private func lift(_ a: ConvAttributes) -> ConvAttributes {
-        var c = a
-        c.kernelShape = [1] + a.kernelShape
-        c.strides = [1] + a.strides
-        c.dilations = [1] + a.dilations
-        if a.pads.count == 2 { c.pads = [0, a.pads[0], 0, a.pads[1]] }
+        var c = liftWindow(a)
         if a.outputPadding.count == 1 { c.outputPadding = [0] + a.outputPadding }
         if let s = a.outputShape, s.count == 1 { c.outputShape = [1] + s }
         return c
-    }
-
-    private func lift(_ a: PoolAttributes) -> PoolAttributes {
-        var p = a
-        p.kernelShape = [1] + a.kernelShape
-        p.strides = [1] + a.strides
-        p.dilations = [1] + a.dilations
-        if a.pads.count == 2 { p.pads = [0, a.pads[0], 0, a.pads[1]] }
-        return p
     }
 
     /// The 2-D form of a 1-D node, or nil when the node is not a liftable 1-D op.
@@ -89,8 +82,8 @@ public struct LiftOneDimensional: GraphPass {
         if case .convTranspose(let a) = node.op, oneD(a.kernelShape), node.input(1).flatMap({ graph.initializers[$0] }) != nil {
             return .convTranspose(lift(a))
         }
-        if case .averagePool(let a) = node.op, oneD(a.kernelShape) { return .averagePool(lift(a)) }
-        if case .maxPool(let a) = node.op, oneD(a.kernelShape), node.outputs.count == 1 { return .maxPool(lift(a)) }
+        if case .averagePool(let a) = node.op, oneD(a.kernelShape) { return .averagePool(liftWindow(a)) }
+        if case .maxPool(let a) = node.op, oneD(a.kernelShape), node.outputs.count == 1 { return .maxPool(liftWindow(a)) }
         return nil
     }
 }

@@ -43,6 +43,19 @@ extension Graph {
         return "\(base)_\(k)"
     }
 
+    /// A fresh name (see `freshName`) given a placeholder `type` at once, so that it stays
+    /// taken while the pass adds more values before types are inferred again.
+    mutating func reserveFreshName(_ base: String, type: TensorType = TensorType(.float32, [])) -> String {
+        let name = freshName(base)
+        types[name] = type
+        return name
+    }
+
+    /// True when every input of `node` after the first (shape, axes, …) is omitted or a constant.
+    func hasConstantOperands(_ node: Node) -> Bool {
+        node.inputs.dropFirst().allSatisfy { $0.isEmpty || initializers[$0] != nil }
+    }
+
     /// Scalar value of a constant input, if it is a one-element initializer.
     func scalarConstant(_ value: String) -> Float? {
         guard let t = initializers[value], t.count == 1 else { return nil }

@@ -25,7 +25,7 @@ extension Kernel {
         let x = try floats(0)
         let shape = try input(0).shape
         let outType = outputTypes[0].dtype
-        guard let range = quantizedRange(outType) else {
+        guard let range = outType.quantizedCodeRange else {
             throw LoupeError.invalidInput(ref, input: 2, reason: "zero point type \(outType) is not an integer code type")
         }
         let p = try quantizationParameters(shape: shape, axis: axis, codes: outType)
@@ -49,7 +49,7 @@ extension Kernel {
 
     func dequantizeLinear(axis: Int) throws -> Tensor {
         let t = try input(0)
-        guard case .int(let x) = t.storage, quantizedRange(t.dtype) != nil else {
+        guard case .int(let x) = t.storage, t.dtype.quantizedCodeRange != nil else {
             throw LoupeError.invalidInput(ref, input: 0, reason: "dtype \(t.dtype): expected int8, uint8, int16, uint16 or int32 codes")
         }
         let p = try quantizationParameters(shape: t.shape, axis: axis, codes: t.dtype)
@@ -68,7 +68,7 @@ extension Kernel {
         var zeroPoints = [Int64](repeating: 0, count: scales.count)
         if present(2) {
             let z = try input(2)
-            guard case .int(let v) = z.storage, z.dtype == codes, let range = quantizedRange(z.dtype) else {
+            guard case .int(let v) = z.storage, z.dtype == codes, let range = z.dtype.quantizedCodeRange else {
                 throw LoupeError.invalidInput(ref, input: 2, reason: "zero point is \(z.dtype): expected \(codes)")
             }
             guard v.count == scales.count else {
@@ -91,18 +91,6 @@ extension Kernel {
         }
         let inner = shape[(a + 1)...].reduce(1, *)
         return QuantizationParameters(scales: scales, zeroPoints: zeroPoints, inner: inner, count: scales.count)
-    }
-
-    /// The values of an integer code type; nil for other types.
-    private func quantizedRange(_ d: DType) -> ClosedRange<Int64>? {
-        switch d {
-        case .int8: return -128...127
-        case .uint8: return 0...255
-        case .int16: return -32768...32767
-        case .uint16: return 0...65535
-        case .int32: return Int64(Int32.min)...Int64(Int32.max)
-        case .float32, .float16, .float64, .int64, .uint32, .uint64, .bool: return nil
-        }
     }
 }
 

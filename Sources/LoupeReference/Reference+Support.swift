@@ -14,12 +14,7 @@ struct Kernel {
 
     func present(_ i: Int) -> Bool { i < inputs.count && inputs[i] != nil }
 
-    func input(_ i: Int) throws -> Tensor {
-        guard i < inputs.count, let t = inputs[i] else {
-            throw LoupeError.invalidInput(ref, input: i, reason: "required input is missing")
-        }
-        return t
-    }
+    func input(_ i: Int) throws -> Tensor { try node.required(i, of: inputs) }
 
     /// Elements of a floating-point input.
     func floats(_ i: Int) throws -> [Float] {

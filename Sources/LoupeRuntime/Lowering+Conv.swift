@@ -99,21 +99,14 @@ extension Lowering {
     /// → `xnn_create_convolution2d_nhwc_f32` with weights repacked OIHW → OHWI.
     static func lowerConv(_ node: Node, _ graph: Graph, _ a: ConvAttributes, into b: PlanBuilder?) throws -> Placement {
         let name = "xnn_create_convolution2d_nhwc_f32"
-        try requireNHWC(a.layout)
-        let (x, xs) = try activation(node, graph, 0, "X")
-        guard xs.count == 4 else { throw Unsupported("only 2-D convolution (NHWC rank 4) is supported, X is \(xs)") }
-        let wName = try input(node, 1, "W")
+        let (x, xs, wName) = try convOperands(node, graph, a, "convolution")
         guard let w = graph.constant(wName) else { throw Unsupported("weights must be constant (non-constant W is not supported)") }
         guard w.dtype == .float32, w.shape.count == 4 else { throw Unsupported("weights must be float32 OIHW, got \(w.type)") }
         let geo = try ConvGeometry(a, input: xs, weights: w.shape)
         let (n, h, wd, c, o, ig, kh, kw, g, win) = (geo.n, geo.h, geo.w, geo.c, geo.o, geo.ig, geo.kh, geo.kw, geo.g, geo.window)
         let (oh, ow) = (geo.oh, geo.ow)
         let y = try expectOutput(node, graph, [n, oh, ow, o])
-        var bias: [Float]? = nil
-        if let bn = node.input(2) {
-            guard let bt = graph.constant(bn), bt.count == o else { throw Unsupported("bias must be a constant of \(o) values") }
-            bias = bt.floats
-        }
+        let bias = try constantBias(node, graph, channels: o)
         try checkRange(a.outputMin, a.outputMax)
         guard let b else { return .xnnpack(name) }
 
@@ -142,10 +135,7 @@ extension Lowering {
     /// full result (negative end padding) a larger adjustment (its rows get only the bias).
     static func lowerConvTranspose(_ node: Node, _ graph: Graph, _ a: ConvAttributes, into b: PlanBuilder?) throws -> Placement {
         let name = "xnn_create_deconvolution2d_nhwc_f32"
-        try requireNHWC(a.layout)
-        let (x, xs) = try activation(node, graph, 0, "X")
-        guard xs.count == 4 else { throw Unsupported("only 2-D ConvTranspose (NHWC rank 4) is supported, X is \(xs)") }
-        let wName = try input(node, 1, "W")
+        let (x, xs, wName) = try convOperands(node, graph, a, "ConvTranspose")
         guard let w = graph.constant(wName), w.dtype == .float32, w.shape.count == 4 else {
             throw Unsupported("weights must be a constant float32 [C_in, C_out/group, kH, kW] tensor")
         }
@@ -201,11 +191,7 @@ extension Lowering {
         let ow = s[1] * (wd - 1) + adjustment[1] + ek[1] - pads[1] - pads[3]
         guard oh > 0, ow > 0 else { throw Unsupported("padding leaves an empty output (\(oh)x\(ow))") }
         _ = try expectOutput(node, graph, [n, oh, ow, o])
-        var bias: [Float]? = nil
-        if let bn = node.input(2) {
-            guard let bt = graph.constant(bn), bt.count == o else { throw Unsupported("bias must be a constant of \(o) values") }
-            bias = bt.floats
-        }
+        let bias = try constantBias(node, graph, channels: o)
         try checkRange(a.outputMin, a.outputMax)
         guard let b else { return .xnnpack(name) }
 
@@ -241,5 +227,22 @@ extension Lowering {
                               "xnn_setup_deconvolution2d_nhwc_f32", node)
         }
         return .xnnpack(name)
+    }
+
+    /// The activation X of a float Conv or ConvTranspose (`what`, for messages), which must
+    /// be NHWC of rank 4 as XNNPACK's 2-D operators take it, and the name of its weight W.
+    static func convOperands(_ node: Node, _ graph: Graph, _ a: ConvAttributes, _ what: String) throws -> (x: String, shape: [Int], weight: String) {
+        try requireNHWC(a.layout)
+        let (x, xs) = try activation(node, graph, 0, "X")
+        guard xs.count == 4 else { throw Unsupported("only 2-D \(what) (NHWC rank 4) is supported, X is \(xs)") }
+        return (x, xs, try input(node, 1, "W"))
+    }
+
+    /// The optional bias (input 2) of a float conv: nil when omitted, else a constant of one
+    /// value per output channel.
+    static func constantBias(_ node: Node, _ graph: Graph, channels o: Int) throws -> [Float]? {
+        guard let bn = node.input(2) else { return nil }
+        guard let bt = graph.constant(bn), bt.count == o else { throw Unsupported("bias must be a constant of \(o) values") }
+        return bt.floats
     }
 }

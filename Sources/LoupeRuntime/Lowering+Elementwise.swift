@@ -109,15 +109,20 @@ extension Lowering {
     typealias SetupNC = (_ op: xnn_operator_t, _ batch: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                          _ pool: pthreadpool_t?) -> xnn_status
 
+    /// A tensor of shape `xs` as XNNPACK's `_nc_` operators take it: `batch` rows of
+    /// `channels` (the last dim), and the row stride that output `y` is written with.
+    static func ncRows(_ xs: [Int], output y: String, _ b: PlanBuilder) -> (channels: Int, batch: Int, outStride: Int) {
+        let channels = xs.last ?? 1
+        return (channels, xs.dropLast().reduce(1, *), b.outputStride(y, channels: channels))
+    }
+
     /// An elementwise op as an XNNPACK `_nc_f32` operator over [rest, last dim].
     static func emitUnaryNC(_ node: Node, _ graph: Graph, _ b: PlanBuilder?, _ name: String,
                             create: CreateNC, setup: @escaping SetupNC) throws -> Placement {
         let (x, xs) = try activation(node, graph, 0, "X")
         let y = try expectOutput(node, graph, xs)
         guard let b else { return .xnnpack(name) }
-        let channels = xs.last ?? 1
-        let batch = xs.dropLast().reduce(1, *)
-        let outStride = b.outputStride(y, channels: channels)
+        let (channels, batch, outStride) = ncRows(xs, output: y, b)
         let op = try XNNOperator.create(name, node) { create(channels, channels, outStride, $0) }
         let setupName = name.replacingOccurrences(of: "create", with: "setup")
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
@@ -169,9 +174,7 @@ extension Lowering {
         let (x, xs) = try activation(node, graph, 0, "X")
         let y = try expectOutput(node, graph, xs)
         guard let b else { return .xnnpack(name) }
-        let channels = xs.last ?? 1
-        let batch = xs.dropLast().reduce(1, *)
-        let outStride = b.outputStride(y, channels: channels)
+        let (channels, batch, outStride) = ncRows(xs, output: y, b)
         let below = try XNNOperator.create("xnn_create_clamp_nc_f32", node) {
             xnn_create_clamp_nc_f32(channels, channels, outStride, -.infinity, hi, 0, $0)
         }
