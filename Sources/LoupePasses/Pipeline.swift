@@ -64,6 +64,11 @@ public enum Pipeline {
         // Gemm forms XNNPACK cannot take become Transpose/MatMul/Add, before FuseActivations
         // could put a clamp on a Gemm that is then followed by an Add.
         .always(CanonicalizeGemm()),
+        // Written-out LayerNorm and GELU (exports before opsets 17 and 20) into one node each:
+        // after folding (their constants must be known), before RecognizeGlobalPooling could
+        // take a LayerNorm's ReduceMean, and before FoldQuantization (one int8 form each).
+        .always(RecognizeLayerNormalization()),
+        .always(RecognizeGelu()),
         // Spatial ReduceMean/Max become global pools (constant axes needed, so after
         // folding; before FoldQuantization, which has an int8 form for the pool only).
         .always(RecognizeGlobalPooling()),
