@@ -33,6 +33,10 @@ extension Graph {
                     "graph input '\(input.name)' has type \(input.type) with a dynamic dimension; "
                     + "give a static input shape (e.g. \(input.name)=1,3,224,224)")
             }
+            guard input.type.byteCount != nil else {
+                throw LoupeError.badInput(
+                    "graph input '\(input.name)' has type \(input.type), whose size overflows a 64-bit byte count")
+            }
             inferred[input.name] = input.type
         }
         for node in nodes {
@@ -54,6 +58,12 @@ extension Graph {
             }
             let outputTypes = try inferOutputTypes(node: node, inputTypes: inputTypes, constants: constants)
             for (name, type) in zip(node.outputs, outputTypes) where !name.isEmpty {
+                // Checked here for every op, so no rule can hand a later stage a shape whose
+                // size overflows (the constant check below multiplies the dimensions too).
+                if type.staticShape != nil && type.byteCount == nil {
+                    throw LoupeError.shapeInference(
+                        node.reference, reason: "output '\(name)' would have type \(type), whose size overflows a 64-bit byte count")
+                }
                 inferred[name] = type
             }
             // Constant propagation, for shape computations only: small tensors.
@@ -63,7 +73,7 @@ extension Graph {
                 known[output] = Tensor(shape: [range.count], ints: range.map { Int64(shape[$0]) })
             } else if let evaluate = constantEvaluator, !node.inputs.isEmpty,
                       zip(node.inputs, constants).allSatisfy({ $0.0.isEmpty || $0.1 != nil }),
-                      outputTypes.allSatisfy({ ($0.staticShape?.reduce(1, *) ?? .max) <= 4096 }) {
+                      outputTypes.allSatisfy({ ($0.staticShape.flatMap(checkedElementCount) ?? .max) <= 4096 }) {
                 if case .unsupported = node.op {} else {
                     let values = try evaluate(node, constants)
                     for (name, value) in zip(node.outputs, values) where !name.isEmpty {
