@@ -1,0 +1,38 @@
+import Foundation
+import LoupeIR
+
+/// The most memory a compiled model may take, checked before anything is allocated: a tiny
+/// file can declare a tensor of terabytes, and allocating it would abort the process.
+public enum MemoryCeiling {
+    /// Half the machine's physical memory, leaving the rest for weights, decoded photos and
+    /// everything else running beside the model.
+    public static var defaultBytes: Int {
+        Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
+    }
+
+    /// Throws `LoupeError.memoryLimit` naming the first graph input or node output that alone
+    /// needs more than `limit` bytes (or whose size overflows), so that no later stage
+    /// multiplies an unchecked shape. Values without a static shape are left to the stages
+    /// that require one.
+    public static func checkValues(of graph: Graph, limit: Int) throws {
+        func check(_ name: String, _ type: TensorType, _ node: NodeReference?, _ what: String) throws {
+            guard type.staticShape != nil else { return }
+            guard let bytes = type.byteCount else {
+                throw LoupeError.memoryLimit(node, reason: "\(what) '\(name)' of type \(type) has a size that overflows a 64-bit byte count")
+            }
+            if bytes > limit {
+                throw LoupeError.memoryLimit(
+                    node, reason: "\(what) '\(name)' of type \(type) needs \(formatByteCount(bytes)), "
+                        + "over the memory limit of \(formatByteCount(limit))")
+            }
+        }
+        for input in graph.inputs where graph.constant(input.name) == nil {
+            try check(input.name, input.type, nil, "graph input")
+        }
+        for node in graph.nodes {
+            for output in node.outputs where !output.isEmpty {
+                if let t = graph.type(of: output) { try check(output, t, node.reference, "output") }
+            }
+        }
+    }
+}
