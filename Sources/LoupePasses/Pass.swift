@@ -27,6 +27,16 @@ extension Graph {
         return n
     }
 
+    /// Node inputs reading each value, for every value at once: passes that ask per node
+    /// build this once instead of calling `useCount` (which walks the whole graph).
+    func nodeUseCounts() -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for node in nodes {
+            for v in node.inputs where !v.isEmpty { counts[v, default: 0] += 1 }
+        }
+        return counts
+    }
+
     /// True when `value` is read by exactly one node input and is not a graph output.
     func hasSingleNodeUse(_ value: String) -> Bool {
         !isGraphOutput(value) && useCount(value) == 1

@@ -1,0 +1,58 @@
+import Foundation
+import LoupeIR
+import LoupePasses
+import XCTest
+
+/// Passes are linear in the graph: a pass that rebuilt graph-wide maps per node took
+/// minutes on a chain of 20,000 nodes. The bounds are generous (a shared, loaded machine);
+/// a quadratic pass misses them by far.
+final class LongGraphTests: XCTestCase {
+    /// `x → Conv → Relu × count → y`.
+    func convThenReluChain(_ count: Int) -> Graph {
+        var g = Graph(inputs: [ValueInfo(name: "x", type: TensorType(.float32, shape: [1, 1, 2, 2]))],
+                      outputs: [ValueInfo(name: "r\(count - 1)", type: TensorType(.float32, shape: [1, 1, 2, 2]))])
+        g.initializers["w"] = Tensor(shape: [1, 1, 1, 1], floats: [2])
+        g.nodes = [Node(name: "conv", op: .conv(convAttrs(kernel: 1, pad: 0)), inputs: ["x", "w"], outputs: ["c"])]
+        for i in 0..<count {
+            g.nodes.append(Node(name: "relu\(i)", op: .unary(.relu), inputs: [i == 0 ? "c" : "r\(i - 1)"], outputs: ["r\(i)"]))
+        }
+        return g
+    }
+
+    func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = Date()
+        try body()
+        return Date().timeIntervalSince(start)
+    }
+
+    func testFuseActivationsOnALongChainIsLinear() throws {
+        let count = 20_000
+        var g = convThenReluChain(count)
+        try g.inferTypes()
+        var changed = false
+        let t = try seconds { changed = try FuseActivations().run(on: &g) }
+        XCTAssertLessThan(t, 20, "FuseActivations took \(t) s on \(count) nodes")
+        // Every Relu folds into the conv, one after another: the maps stay right as it rewrites.
+        XCTAssertTrue(changed)
+        XCTAssertEqual(opNames(g), ["Conv"])
+        XCTAssertEqual(g.nodes[0].outputs, ["r\(count - 1)"])
+        guard case .conv(let a) = g.nodes[0].op else { return XCTFail("\(g.nodes[0].op)") }
+        XCTAssertEqual(a.outputMin, 0)
+        try g.verify()
+    }
+
+    func testPipelineOnALongReluChain() throws {
+        let count = 20_000
+        var g = Graph(inputs: [ValueInfo(name: "x", type: TensorType(.float32, shape: [1, 4]))],
+                      outputs: [ValueInfo(name: "r\(count - 1)", type: TensorType(.float32, shape: [1, 4]))])
+        for i in 0..<count {
+            g.nodes.append(Node(name: "relu\(i)", op: .unary(.relu), inputs: [i == 0 ? "x" : "r\(i - 1)"], outputs: ["r\(i)"]))
+        }
+        var o = Graph()
+        let t = try seconds { o = try Pipeline.optimize(g) }
+        XCTAssertLessThan(t, 60, "the pipeline took \(t) s on \(count) nodes")
+        XCTAssertEqual(o.nodes.count, count)
+        var rng = Rng(5)
+        try assertSameOutputs(g, o, inputs: ["x": rng.tensor([1, 4])], seed: 5)
+    }
+}
