@@ -41,6 +41,31 @@ final class LongGraphTests: XCTestCase {
         try g.verify()
     }
 
+    func testRemoveIdentityOnALongChainIsLinear() throws {
+        // x → Identity × count → Relu → %r → Identity → y (a graph output), and %r read again
+        // after that Identity: the Relu is renamed to write y, and the later reader follows.
+        let count = 50_000
+        let shape = TensorType(.float32, shape: [1, 4])
+        var g = Graph(inputs: [ValueInfo(name: "x", type: shape)],
+                      outputs: [ValueInfo(name: "y", type: shape), ValueInfo(name: "z", type: shape)])
+        for i in 0..<count {
+            g.nodes.append(Node(name: "id\(i)", op: .identity, inputs: [i == 0 ? "x" : "i\(i - 1)"], outputs: ["i\(i)"]))
+        }
+        g.nodes += [Node(name: "relu", op: .unary(.relu), inputs: ["i\(count - 1)"], outputs: ["r"]),
+                    Node(name: "out", op: .identity, inputs: ["r"], outputs: ["y"]),
+                    Node(name: "neg", op: .unary(.neg), inputs: ["r"], outputs: ["z"])]
+        try g.inferTypes()
+        var o = g
+        let t = try seconds { _ = try RemoveIdentity().run(on: &o) }
+        XCTAssertLessThan(t, 20, "RemoveIdentity took \(t) s on \(count) nodes")
+        XCTAssertEqual(o.nodes.map(\.name), ["relu", "neg"])
+        XCTAssertEqual(o.nodes.map(\.inputs), [["x"], ["y"]])
+        XCTAssertEqual(o.nodes.map(\.outputs), [["y"], ["z"]])
+        try o.verify()
+        var rng = Rng(6)
+        try assertSameOutputs(g, o, inputs: ["x": rng.tensor([1, 4])], seed: 6)
+    }
+
     func testPipelineOnALongReluChain() throws {
         let count = 20_000
         var g = Graph(inputs: [ValueInfo(name: "x", type: TensorType(.float32, shape: [1, 4]))],
