@@ -9,7 +9,7 @@ public struct CompileOptions: Sendable {
     public var inputShapes: [String: [Int]]
     /// Bytes the compiled model may allocate for activations and constants; compiling a
     /// model that needs more throws `LoupeError.memoryLimit` before allocating. Defaults to
-    /// `MemoryCeiling.defaultBytes` (half the physical memory).
+    /// `MemoryCeiling.defaultBytes` (the physical memory).
     public var memoryLimit: Int
 
     public init(threads: Int = 1, inputShapes: [String: [Int]] = [:], memoryLimit: Int = MemoryCeiling.defaultBytes) {

@@ -4,10 +4,12 @@ import LoupeIR
 /// The most memory a compiled model may take, checked before anything is allocated: a tiny
 /// file can declare a tensor of terabytes, and allocating it would abort the process.
 public enum MemoryCeiling {
-    /// Half the machine's physical memory, leaving the rest for weights, decoded photos and
-    /// everything else running beside the model.
+    /// The machine's physical memory: the arena is zero-filled when it is allocated, so one
+    /// larger than the memory can never be resident, while a smaller one may fit (capturing
+    /// every activation for calibration takes gigabytes). Callers that share the machine
+    /// set a lower `CompileOptions.memoryLimit`.
     public static var defaultBytes: Int {
-        Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
+        Int(clamping: ProcessInfo.processInfo.physicalMemory)
     }
 
     /// Throws `LoupeError.memoryLimit` naming the first graph input or node output that alone
