@@ -66,6 +66,63 @@ final class LongGraphTests: XCTestCase {
         try assertSameOutputs(g, o, inputs: ["x": rng.tensor([1, 4])], seed: 6)
     }
 
+    func testFoldBatchNormOnALongChainIsLinear() throws {
+        // x → Conv → BN → BN → … (all fold into the conv, one after another), then BNs
+        // with no conv before them (they become Mul + Add).
+        let folded = 5_000, loose = 5_000
+        let shape = TensorType(.float32, shape: [1, 1, 2, 2])
+        var g = Graph(inputs: [ValueInfo(name: "x", type: shape)])
+        g.initializers["w"] = Tensor(shape: [1, 1, 1, 1], floats: [2])
+        for (k, v) in [("s", 1.5), ("t", 0.25), ("m", 0.5), ("v", 4)] as [(String, Float)] {
+            g.initializers[k] = Tensor(shape: [1], floats: [v])
+        }
+        g.nodes = [Node(name: "conv", op: .conv(convAttrs(kernel: 1, pad: 0)), inputs: ["x", "w"], outputs: ["b0"])]
+        for i in 0..<folded {
+            g.nodes.append(Node(name: "bn\(i)", op: .batchNormalization(epsilon: 0, layout: .nchw),
+                                inputs: ["b\(i)", "s", "t", "m", "v"], outputs: ["b\(i + 1)"]))
+        }
+        g.nodes.append(Node(name: "sig", op: .unary(.sigmoid), inputs: ["b\(folded)"], outputs: ["l0"]))
+        for i in 0..<loose {
+            g.nodes.append(Node(name: "lbn\(i)", op: .batchNormalization(epsilon: 0, layout: .nchw),
+                                inputs: ["l\(i)", "s", "t", "m", "v"], outputs: ["l\(i + 1)"]))
+        }
+        g.outputs = [ValueInfo(name: "l\(loose)", type: shape)]
+        try g.inferTypes()
+        var o = g
+        let t = try seconds { _ = try FoldBatchNorm().run(on: &o) }
+        XCTAssertLessThan(t, 20, "FoldBatchNorm took \(t) s on \(folded + loose) nodes")
+        XCTAssertEqual(o.nodes.count, 2 + 2 * loose)
+        XCTAssertEqual(o.nodes[0].outputs, ["b\(folded)"])
+        XCTAssertEqual(Set(opNames(o).dropFirst(2)), ["Mul", "Add"])
+        try o.verify()
+    }
+
+    func testRecognizeHardActivationsOnALongChainIsLinear() throws {
+        // x → HardSwish written out (Add, Clip, Mul, Div) × count.
+        let count = 5_000
+        let shape = TensorType(.float32, shape: [1, 4])
+        var g = Graph(inputs: [ValueInfo(name: "x", type: shape)],
+                      outputs: [ValueInfo(name: "h\(count)", type: shape)])
+        g.initializers["three"] = scalar(3)
+        g.initializers["zero"] = scalar(0)
+        g.initializers["six"] = scalar(6)
+        for i in 0..<count {
+            let x = i == 0 ? "x" : "h\(i)"
+            g.nodes += [Node(name: "a\(i)", op: .binary(.add), inputs: [x, "three"], outputs: ["a\(i)"]),
+                        Node(name: "c\(i)", op: .clip, inputs: ["a\(i)", "zero", "six"], outputs: ["c\(i)"]),
+                        Node(name: "m\(i)", op: .binary(.mul), inputs: [x, "c\(i)"], outputs: ["m\(i)"]),
+                        Node(name: "d\(i)", op: .binary(.div), inputs: ["m\(i)", "six"], outputs: ["h\(i + 1)"])]
+        }
+        try g.inferTypes()
+        var o = g
+        let t = try seconds { _ = try RecognizeHardActivations().run(on: &o) }
+        XCTAssertLessThan(t, 20, "RecognizeHardActivations took \(t) s on \(4 * count) nodes")
+        XCTAssertEqual(opNames(o), [String](repeating: "HardSwish", count: count))
+        try o.verify()
+        var rng = Rng(7)
+        try assertSameOutputs(g, o, inputs: ["x": rng.tensor([1, 4], -5, 5)], seed: 7)
+    }
+
     func testPipelineOnALongReluChain() throws {
         let count = 20_000
         var g = Graph(inputs: [ValueInfo(name: "x", type: TensorType(.float32, shape: [1, 4]))],
