@@ -7,10 +7,15 @@ public struct CompileOptions: Sendable {
     /// Static shapes for inputs whose declared shape is symbolic or that should be
     /// overridden, by input name.
     public var inputShapes: [String: [Int]]
+    /// Bytes the compiled model may allocate for activations and constants; compiling a
+    /// model that needs more throws `LoupeError.memoryLimit` before allocating. Defaults to
+    /// `MemoryCeiling.defaultBytes` (the physical memory).
+    public var memoryLimit: Int
 
-    public init(threads: Int = 1, inputShapes: [String: [Int]] = [:]) {
+    public init(threads: Int = 1, inputShapes: [String: [Int]] = [:], memoryLimit: Int = MemoryCeiling.defaultBytes) {
         self.threads = threads
         self.inputShapes = inputShapes
+        self.memoryLimit = memoryLimit
     }
 }
 
@@ -48,7 +53,7 @@ public final class Model {
         try g.inferTypes(constantEvaluator: ReferenceInterpreter.evaluate)
         self.imported = g
         self.optimized = try Model.optimize(g)
-        self.executor = try Executor(graph: optimized, threads: max(1, options.threads))
+        self.executor = try Executor(graph: optimized, threads: max(1, options.threads), memoryLimit: options.memoryLimit)
     }
 
     /// Runs the pass pipeline for the XNNPACK runtime, once. A quantized (QDQ) model whose
@@ -138,7 +143,7 @@ public final class Model {
             g.outputs.append(ValueInfo(name: v, type: t))
         }
         let optimized = try Model.optimize(g)
-        let executor = try Executor(graph: optimized, threads: executor.threads)
+        let executor = try Executor(graph: optimized, threads: executor.threads, memoryLimit: executor.memoryLimit)
         captureCache = (values, executor)
         return executor
     }

@@ -43,6 +43,9 @@ public enum LoupeError: Error, Sendable, CustomStringConvertible, Equatable {
     case badImage(path: String, reason: String)
     /// XNNPACK or a kernel refused an operator.
     case backend(NodeReference?, reason: String)
+    /// Compiling the model would take more memory than the ceiling allows (checked before
+    /// anything is allocated); the reason says how many bytes were needed and for what.
+    case memoryLimit(NodeReference?, reason: String)
 
     public var description: String {
         switch self {
@@ -58,6 +61,9 @@ public enum LoupeError: Error, Sendable, CustomStringConvertible, Equatable {
         case .backend(let n, let r):
             if let n { return "backend error at \(n): \(r)" }
             return "backend error: \(r)"
+        case .memoryLimit(let n, let r):
+            if let n { return "memory limit exceeded at \(n): \(r)" }
+            return "memory limit exceeded: \(r)"
         }
     }
 }

@@ -160,6 +160,16 @@ extension PoolAttributes {
         guard input.count >= 3 else {
             throw LoupeError.shapeInference(node, reason: "input shape \(input) must have rank ≥ 3")
         }
+        // ONNX requires each explicit pad to be smaller than the kernel: a window lying wholly
+        // in the padding has no element to take (−inf from a max pool, 0/0 from an average).
+        let r = kernelShape.count
+        if autoPad == .notSet && pads.count == 2 * r {
+            for i in 0..<r where pads[i] >= kernelShape[i] || pads[i + r] >= kernelShape[i] {
+                throw LoupeError.invalidAttribute(
+                    node, attribute: "pads", reason: "\(pads) has a pad of \(max(pads[i], pads[i + r])) on spatial axis \(i), "
+                        + "not smaller than the kernel size \(kernelShape[i]) (ONNX requires pads < kernel_shape)")
+            }
+        }
         return try WindowGeometry.forward(node: node, input: Array(input[2...]), kernel: kernelShape, strides: strides,
                                           dilations: dilations, pads: pads, autoPad: autoPad, ceilMode: ceilMode)
     }

@@ -30,6 +30,10 @@ extension Graph {
                 "graph input '\(input.name)' has type \(input.type) with a dynamic dimension; "
                 + "give a static input shape (e.g. \(input.name)=1,3,224,224)")
         }
+        for input in inputs where input.type.byteCount == nil {
+            throw LoupeError.badInput(
+                "graph input '\(input.name)' has type \(input.type), whose size overflows a 64-bit byte count")
+        }
         types = try walkTypes(evaluate: { node, constants in try constantEvaluator?(node, constants) },
                               onGap: { node, gap in throw gap.error(node) })
     }
@@ -88,6 +92,13 @@ extension Graph {
                 continue
             }
             for (name, type) in zip(node.outputs, outputTypes) where !name.isEmpty {
+                // Checked here for every op, so no rule can hand a later stage a shape whose
+                // size overflows (the constant check below multiplies the dimensions too).
+                if type.staticShape != nil && type.byteCount == nil {
+                    try onGap(node, .failed(.shapeInference(
+                        node.reference, reason: "output '\(name)' would have type \(type), whose size overflows a 64-bit byte count")))
+                    continue walk
+                }
                 inferred[name] = type
             }
             // Constant propagation, for shape computations only: small tensors.

@@ -111,3 +111,8 @@ public struct Tensor: Sendable, Hashable, CustomStringConvertible {
         return "\(type){\(head)\(n > 6 ? ", …" : "")}"
     }
 }
+
+/// The largest constant (in elements) that constant folding computes ahead of time; larger
+/// results stay at run time so a model file's size does not explode. `FoldConstants`'s
+/// default, and what the runtime's messages quote.
+public let defaultMaxFoldedElements = 1 << 24

@@ -20,12 +20,8 @@ public enum NumPy {
 
     /// Reads the `.npy` file at `path`.
     public static func read(contentsOf path: String) throws -> Tensor {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw LoupeError.io("cannot read \(path): \(error.localizedDescription)")
-        }
+        // A FIFO or a device is refused by name instead of blocking or reading forever.
+        let data = try RegularFile.read(path, what: ".npy file")
         do {
             return try read(data: data)
         } catch LoupeError.badInput(let message) {

@@ -180,7 +180,8 @@ extension ONNXImporter {
     }
 
     /// Reads `bytes` bytes of external data. The location must be a relative path inside
-    /// the model's directory (no absolute paths, no `..`), as ONNX's checker requires.
+    /// the model's directory (no absolute paths, no `..`), as ONNX's checker requires, and
+    /// must resolve, symbolic links followed, to a regular file inside that directory.
     static func externalData(of p: Onnx_TensorProto, what: String, bytes: Int, baseDirectory: URL?) throws -> Data {
         var entries: [String: String] = [:]
         for e in p.externalData { entries[e.key] = e.value }
@@ -207,19 +208,15 @@ extension ONNXImporter {
             throw LoupeError.malformedModel("\(what) needs \(bytes) bytes but its external data length is \(length)")
         }
         let url = base.appendingPathComponent(location)
-        let handle: FileHandle
-        do {
-            handle = try FileHandle(forReadingFrom: url)
-        } catch {
-            throw LoupeError.io("cannot open external data '\(url.path)' of \(what): \(error.localizedDescription)")
-        }
+        let file = try resolveExternalData(url.path, location: location, base: base, what: what)
+        let handle = try RegularFile.open(file, what: "external data of \(what)")
         defer { try? handle.close() }
         do {
             let size = try handle.seekToEnd()
             let (end, overflow) = offset.addingReportingOverflow(bytes)
             guard !overflow, UInt64(end) <= size else {
                 throw LoupeError.malformedModel(
-                    "\(what) needs bytes \(offset)..<\(offset &+ bytes) of '\(location)', which has \(size) bytes")
+                    "\(what) needs \(bytes) bytes at offset \(offset) of '\(location)', which has \(size) bytes")
             }
             try handle.seek(toOffset: UInt64(offset))
             let data = try handle.read(upToCount: bytes) ?? Data()
@@ -232,6 +229,23 @@ extension ONNXImporter {
         } catch {
             throw LoupeError.io("cannot read external data '\(url.path)' of \(what): \(error.localizedDescription)")
         }
+    }
+
+    /// The real path of external data `path`: symbolic links (of the file or of a folder on
+    /// the way) may not lead outside the model's directory, itself taken by its real path.
+    static func resolveExternalData(_ path: String, location: String, base: URL, what: String) throws -> String {
+        guard let root = RegularFile.realPath(base.path) else {
+            throw LoupeError.io("cannot resolve the model's directory '\(base.path)' for the external data of \(what)")
+        }
+        guard let real = RegularFile.realPath(path) else {
+            throw LoupeError.io("cannot open external data '\(path)' of \(what): \(RegularFile.errnoDescription)")
+        }
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        guard real.hasPrefix(prefix) else {
+            throw LoupeError.malformedModel(
+                "\(what) has external data location '\(location)', which resolves to '\(real)' outside the model's directory '\(root)'")
+        }
+        return real
     }
 
     // MARK: - Tensor → TensorProto

@@ -19,6 +19,8 @@ public struct CanonicalizeGemm: GraphPass {
     public func run(on graph: inout Graph) throws -> Bool {
         var changed = false
         var out: [Node] = []
+        // `graph.nodes` is only replaced after the loop, so one map serves every Gemm.
+        let producers = graph.producers()
         for node in graph.nodes {
             guard case .gemm(let attrs) = node.op, attrs.outputMin == -.infinity, attrs.outputMax == .infinity,
                   let a = node.input(0), let b = node.input(1),
@@ -28,7 +30,6 @@ public struct CanonicalizeGemm: GraphPass {
                 continue
             }
             let n = attrs.transB ? bShape[0] : bShape[1]
-            let producers = graph.producers()
             func isConstant(_ v: String) -> Bool {
                 if graph.initializers[v] != nil { return true }
                 guard let p = producers[v], case .dequantizeLinear = graph.nodes[p].op else { return false }

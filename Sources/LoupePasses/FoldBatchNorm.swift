@@ -15,51 +15,69 @@ public struct FoldBatchNorm: GraphPass {
     public init() {}
 
     public func run(on graph: inout Graph) throws -> Bool {
+        // One walk building the new node list; the producer map, use counts and used names
+        // are made once, so the pass is linear in the graph.
+        var names = FreshNames(graph)
+        let uses = graph.nodeUseCounts()
+        var producers: [String: Int] = [:]
+        var out: [Node] = []
+        out.reserveCapacity(graph.nodes.count)
         var changed = false
-        var i = 0
-        while i < graph.nodes.count {
-            let bn = graph.nodes[i]
-            guard case .batchNormalization(let eps, let layout) = bn.op, layout == .nchw,
-                  let x = bn.input(0),
-                  let s = bn.input(1).flatMap({ graph.initializers[$0] }),
-                  let t = bn.input(2).flatMap({ graph.initializers[$0] }),
-                  let m = bn.input(3).flatMap({ graph.initializers[$0] }),
-                  let v = bn.input(4).flatMap({ graph.initializers[$0] }) else {
-                i += 1
+        for bn in graph.nodes {
+            guard let (x, sc, sh) = Self.parameters(of: bn, graph) else {
+                for v in bn.outputs where !v.isEmpty { producers[v] = out.count }
+                out.append(bn)
                 continue
             }
-            let c = s.count
-            guard t.count == c, m.count == c, v.count == c else { i += 1; continue }
-            let sc = (0..<c).map { Double(s.floats[$0]) / (Double(v.floats[$0]) + Double(eps)).squareRoot() }
-            let sh = (0..<c).map { Double(t.floats[$0]) - Double(m.floats[$0]) * sc[$0] }
-
-            if let p = graph.producers()[x], try foldIntoConv(convIndex: p, scale: sc, shift: sh, bn: bn, in: &graph) {
-                graph.nodes.remove(at: i)  // the conv (p < i) now writes the BN output
+            if let p = producers[x], foldIntoConv(&out[p], scale: sc, shift: sh, bn: bn, uses: uses, names: &names, in: &graph) {
                 changed = true
+                producers[x] = nil
+                producers[bn.outputs[0]] = p  // the conv (before the BN) now writes its output
                 continue
             }
             // No conv to fold into: y = x·scale + shift, per channel (axis 1).
-            guard let rank = graph.type(of: x)?.rank, rank >= 2 else { i += 1; continue }
-            let cshape = [c] + [Int](repeating: 1, count: rank - 2)
-            let scaleName = graph.freshName("\(bn.name)::scale")
-            graph.initializers[scaleName] = Tensor(shape: cshape, floats: sc.map { Float($0) })
-            let shiftName = graph.freshName("\(bn.name)::shift")
-            graph.initializers[shiftName] = Tensor(shape: cshape, floats: sh.map { Float($0) })
-            let mid = graph.freshName("\(bn.name)::scaled")
-            let mul = Node(name: "\(bn.name)::mul", op: .binary(.mul), inputs: [x, scaleName], outputs: [mid], origin: bn.origin)
-            let add = Node(name: "\(bn.name)::add", op: .binary(.add), inputs: [mid, shiftName], outputs: [bn.outputs[0]], origin: bn.origin)
-            graph.nodes.replaceSubrange(i...i, with: [mul, add])
+            guard let rank = graph.type(of: x)?.rank, rank >= 2 else {
+                for v in bn.outputs where !v.isEmpty { producers[v] = out.count }
+                out.append(bn)
+                continue
+            }
             changed = true
-            i += 2
+            let cshape = [sc.count] + [Int](repeating: 1, count: rank - 2)
+            let scaleName = names.make("\(bn.name)::scale")
+            graph.initializers[scaleName] = Tensor(shape: cshape, floats: sc.map { Float($0) })
+            let shiftName = names.make("\(bn.name)::shift")
+            graph.initializers[shiftName] = Tensor(shape: cshape, floats: sh.map { Float($0) })
+            let mid = names.make("\(bn.name)::scaled")
+            producers[mid] = out.count
+            out.append(Node(name: "\(bn.name)::mul", op: .binary(.mul), inputs: [x, scaleName], outputs: [mid], origin: bn.origin))
+            producers[bn.outputs[0]] = out.count
+            out.append(Node(name: "\(bn.name)::add", op: .binary(.add), inputs: [mid, shiftName], outputs: [bn.outputs[0]],
+                            origin: bn.origin))
         }
+        graph.nodes = out
         return changed
     }
 
-    private func foldIntoConv(convIndex p: Int, scale: [Double], shift: [Double], bn: Node,
-                              in graph: inout Graph) throws -> Bool {
-        let conv = graph.nodes[p]
+    /// The input and the per-channel scale and shift of an inference-mode NCHW
+    /// BatchNormalization with constant parameters; nil for any other node.
+    private static func parameters(of bn: Node, _ graph: Graph) -> (String, [Double], [Double])? {
+        guard case .batchNormalization(let eps, let layout) = bn.op, layout == .nchw,
+              let x = bn.input(0),
+              let s = bn.input(1).flatMap({ graph.initializers[$0] }),
+              let t = bn.input(2).flatMap({ graph.initializers[$0] }),
+              let m = bn.input(3).flatMap({ graph.initializers[$0] }),
+              let v = bn.input(4).flatMap({ graph.initializers[$0] }) else { return nil }
+        let c = s.count
+        guard t.count == c, m.count == c, v.count == c else { return nil }
+        let sc = (0..<c).map { Double(s.floats[$0]) / (Double(v.floats[$0]) + Double(eps)).squareRoot() }
+        let sh = (0..<c).map { Double(t.floats[$0]) - Double(m.floats[$0]) * sc[$0] }
+        return (x, sc, sh)
+    }
+
+    private func foldIntoConv(_ conv: inout Node, scale: [Double], shift: [Double], bn: Node, uses: [String: Int],
+                              names: inout FreshNames, in graph: inout Graph) -> Bool {
         guard case .conv(let attrs) = conv.op, attrs.layout == .nchw, !attrs.hasFusedClamp,
-              let out = conv.outputs.first, graph.hasSingleNodeUse(out),
+              let out = conv.outputs.first, uses[out] == 1, !graph.isGraphOutput(out),
               let w = conv.input(1).flatMap({ graph.initializers[$0] }),
               w.shape.first == scale.count else { return false }
         let bias: [Float]
@@ -75,14 +93,12 @@ public struct FoldBatchNorm: GraphPass {
             for k in 0..<perOut { wf[o * perOut + k] = Float(Double(wf[o * perOut + k]) * scale[o]) }
         }
         let bf = (0..<scale.count).map { Float(Double(bias[$0]) * scale[$0] + shift[$0]) }
-        let wName = graph.freshName("\(conv.name)::w_bn")
+        let wName = names.make("\(conv.name)::w_bn")
         graph.initializers[wName] = Tensor(shape: w.shape, floats: wf)
-        let bName = graph.freshName("\(conv.name)::b_bn")
+        let bName = names.make("\(conv.name)::b_bn")
         graph.initializers[bName] = Tensor(shape: [scale.count], floats: bf)
-        var newConv = conv
-        newConv.inputs = [conv.inputs[0], wName, bName]
-        newConv.outputs = [bn.outputs[0]]
-        graph.nodes[p] = newConv
+        conv.inputs = [conv.inputs[0], wName, bName]
+        conv.outputs = [bn.outputs[0]]
         graph.types[out] = nil
         return true
     }

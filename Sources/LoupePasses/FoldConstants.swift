@@ -21,7 +21,7 @@ public struct FoldConstants: GraphPass {
     /// Largest tensor (in elements) this pass materialises.
     public var maxFoldedElements: Int
 
-    public init(maxFoldedElements: Int = 1 << 24) {
+    public init(maxFoldedElements: Int = defaultMaxFoldedElements) {
         self.maxFoldedElements = maxFoldedElements
     }
 

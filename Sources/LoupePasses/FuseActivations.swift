@@ -13,26 +13,28 @@ public struct FuseActivations: GraphPass {
     public init() {}
 
     public func run(on graph: inout Graph) throws -> Bool {
+        // The maps are built once and kept up to date, so the pass is linear in the graph.
+        var producers = graph.producers()
+        let uses = graph.nodeUseCounts()
+        var removed = [Bool](repeating: false, count: graph.nodes.count)
         var changed = false
-        var i = 0
-        while i < graph.nodes.count {
+        for i in graph.nodes.indices {
             let act = graph.nodes[i]
             guard let x = act.input(0), let range = clampRange(of: act, in: graph),
-                  let p = graph.producers()[x], graph.hasSingleNodeUse(x) else {
-                i += 1
-                continue
-            }
+                  let p = producers[x], uses[x] == 1, !graph.isGraphOutput(x) else { continue }
             var producer = graph.nodes[p]
-            guard let fused = Self.withClamp(producer.op, range) else {
-                i += 1
-                continue
-            }
+            guard producer.outputs.first == x, let fused = Self.withClamp(producer.op, range) else { continue }
             producer.op = fused
             producer.outputs[0] = act.outputs[0]
             graph.nodes[p] = producer
             graph.types[x] = nil
-            graph.nodes.remove(at: i)
+            producers[x] = nil
+            producers[act.outputs[0]] = p
+            removed[i] = true
             changed = true
+        }
+        if changed {
+            graph.nodes = graph.nodes.indices.filter { !removed[$0] }.map { graph.nodes[$0] }
         }
         return changed
     }

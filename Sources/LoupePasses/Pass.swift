@@ -27,20 +27,26 @@ extension Graph {
         return n
     }
 
+    /// Node inputs reading each value, for every value at once: passes that ask per node
+    /// build this once instead of calling `useCount` (which walks the whole graph).
+    func nodeUseCounts() -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for node in nodes {
+            for v in node.inputs where !v.isEmpty { counts[v, default: 0] += 1 }
+        }
+        return counts
+    }
+
     /// True when `value` is read by exactly one node input and is not a graph output.
     func hasSingleNodeUse(_ value: String) -> Bool {
         !isGraphOutput(value) && useCount(value) == 1
     }
 
-    /// A value name not used anywhere in the graph, derived from `base`.
+    /// A value name not used anywhere in the graph, derived from `base`. Walks the whole
+    /// graph: a pass that needs many names keeps one `FreshNames` instead.
     func freshName(_ base: String) -> String {
-        var used = Set(initializers.keys).union(types.keys)
-        for i in inputs { used.insert(i.name) }
-        for n in nodes { used.formUnion(n.outputs) }
-        if !used.contains(base) { return base }
-        var k = 1
-        while used.contains("\(base)_\(k)") { k += 1 }
-        return "\(base)_\(k)"
+        var names = FreshNames(self)
+        return names.make(base)
     }
 
     /// A fresh name (see `freshName`) given a placeholder `type` at once, so that it stays
@@ -60,5 +66,34 @@ extension Graph {
     func scalarConstant(_ value: String) -> Float? {
         guard let t = initializers[value], t.count == 1 else { return nil }
         return t.floats[0]
+    }
+}
+
+/// Hands out value names unused in a graph (initializers, types, inputs, node outputs) and
+/// not handed out before, from one set of used names built once.
+struct FreshNames {
+    private var used: Set<String>
+    /// Per base, the suffix to try next: names are only ever added, so every smaller one is
+    /// taken (a pass naming thousands of values after one node stays linear).
+    private var nextSuffix: [String: Int] = [:]
+
+    init(_ graph: Graph) {
+        used = Set(graph.initializers.keys).union(graph.types.keys)
+        for i in graph.inputs { used.insert(i.name) }
+        for n in graph.nodes { used.formUnion(n.outputs) }
+    }
+
+    /// `base`, or `base_k` with the smallest k ≥ 1 that is free; the name is then taken.
+    mutating func make(_ base: String) -> String {
+        var name = base
+        var k = nextSuffix[base] ?? 1
+        if used.contains(name) {
+            while used.contains("\(base)_\(k)") { k += 1 }
+            name = "\(base)_\(k)"
+            k += 1
+        }
+        nextSuffix[base] = k
+        used.insert(name)
+        return name
     }
 }

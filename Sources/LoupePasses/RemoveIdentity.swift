@@ -19,38 +19,59 @@ public struct RemoveIdentity: GraphPass {
     public init() {}
 
     public func run(on graph: inout Graph) throws -> Bool {
-        var changed = false
-        var i = 0
-        while i < graph.nodes.count {
-            let node = graph.nodes[i]
-            guard isPassThrough(node, graph), let x = node.input(0), let y = node.outputs.first else {
-                i += 1
-                continue
-            }
-            // Dropout's optional mask output must be unused.
-            if node.outputs.count > 1, node.outputs[1...].contains(where: { !$0.isEmpty && graph.useCount($0) > 0 }) {
-                i += 1
-                continue
-            }
-            if graph.isGraphOutput(y) {
-                let producers = graph.producers()
-                guard let p = producers[x], !graph.isGraphOutput(x),
-                      !graph.inputs.contains(where: { $0.name == x }) else {
-                    i += 1
-                    continue
-                }
-                for k in graph.nodes[p].outputs.indices where graph.nodes[p].outputs[k] == x {
-                    graph.nodes[p].outputs[k] = y
-                }
-                graph.replaceUses(of: x, with: y)
-                graph.types[y] = graph.types[x]
-            } else {
-                graph.replaceUses(of: y, with: x)
-            }
-            graph.nodes.remove(at: i)
-            changed = true
+        // One walk in order: a removed node's output becomes a rename applied to the inputs
+        // of the nodes after it, instead of a rewrite of the whole graph per removed node.
+        let uses = graph.nodeUseCounts()
+        var rename: [String: String] = [:]
+        func resolve(_ v: String) -> String {
+            var v = v
+            while let r = rename[v] { v = r }
+            return v
         }
+        var kept: [Node] = []
+        kept.reserveCapacity(graph.nodes.count)
+        var producers: [String: Int] = [:]
+        var changed = false
+        for var node in graph.nodes {
+            for j in node.inputs.indices { node.inputs[j] = resolve(node.inputs[j]) }
+            if remove(node, &graph, &kept, &producers, &rename, uses) {
+                changed = true
+                continue
+            }
+            for v in node.outputs where !v.isEmpty { producers[v] = kept.count }
+            kept.append(node)
+        }
+        graph.nodes = kept
         return changed
+    }
+
+    /// Removes `node` when it passes its input through, recording what its readers must read
+    /// instead. `kept` holds the nodes before it (inputs already renamed).
+    private func remove(_ node: Node, _ graph: inout Graph, _ kept: inout [Node], _ producers: inout [String: Int],
+                        _ rename: inout [String: String], _ uses: [String: Int]) -> Bool {
+        guard isPassThrough(node, graph), let x = node.input(0), let y = node.outputs.first else { return false }
+        // Dropout's optional mask output must be unused.
+        if node.outputs.count > 1,
+           node.outputs[1...].contains(where: { !$0.isEmpty && (uses[$0, default: 0] > 0 || graph.isGraphOutput($0)) }) {
+            return false
+        }
+        guard graph.isGraphOutput(y) else {
+            rename[y] = x
+            return true
+        }
+        guard let p = producers[x], !graph.isGraphOutput(x), !graph.inputs.contains(where: { $0.name == x }) else {
+            return false
+        }
+        for k in kept[p].outputs.indices where kept[p].outputs[k] == x { kept[p].outputs[k] = y }
+        // Readers of %x between its producer and here; those after read it through `rename`.
+        for k in (p + 1)..<kept.count {
+            for j in kept[k].inputs.indices where kept[k].inputs[j] == x { kept[k].inputs[j] = y }
+        }
+        producers[x] = nil
+        producers[y] = p
+        rename[x] = y
+        graph.types[y] = graph.types[x]
+        return true
     }
 
     private func isPassThrough(_ node: Node, _ graph: Graph) -> Bool {

@@ -14,6 +14,8 @@ public final class Executor {
     public let graph: Graph
     /// Threads in the shared pool (1 = caller's thread only).
     public let threads: Int
+    /// Bytes the arena and constants may take (see `MemoryCeiling`).
+    public let memoryLimit: Int
     private let pool: ThreadPool
     private let plan: PlanBuilder
     private let arena: AlignedBuffer
@@ -30,11 +32,15 @@ public final class Executor {
 
     /// Lowers and plans `graph`. Throws `LoupeError.unsupportedOp` naming the first node that
     /// cannot run (see `Lowering.placement(of:in:)` for the reason of every node) and
-    /// `LoupeError.backend` when XNNPACK refuses an operator.
-    public init(graph: Graph, threads: Int = 1) throws {
+    /// `LoupeError.backend` when XNNPACK refuses an operator, and `LoupeError.memoryLimit`
+    /// before allocating when a value or the arena would take more than `memoryLimit` bytes.
+    public init(graph: Graph, threads: Int = 1, memoryLimit: Int = MemoryCeiling.defaultBytes) throws {
         try Backend.initialize()
+        // Before the plan builder multiplies any shape.
+        try MemoryCeiling.checkValues(of: graph, limit: memoryLimit)
         self.graph = graph
         self.threads = max(threads, 1)
+        self.memoryLimit = memoryLimit
         pool = ThreadPool(threads: self.threads)
 
         var inShapes: [String: [Int]] = [:]
@@ -87,13 +93,44 @@ public final class Executor {
         }
         for o in graph.outputs { touch(o.name, end) }
         let sizes = builder.bufferBytes.map { $0 + xnnExtraBytes }
+        try Self.checkArenaSum(sizes)
         let (offsets, total) = MemoryPlanner.plan(sizes: sizes, lifetimes: lifetimes)
+        try Self.checkArena(total: total, builder: builder, limit: memoryLimit)
         arena = AlignedBuffer(bytes: total)
         bindings = Bindings(arena: arena.pointer, pool: pool.pool, threads: self.threads,
                             views: builder.views, bufferOffsets: offsets, constants: builder.constants)
         var runs: [(pthreadpool_t?) -> Void] = []
         for s in builder.steps { runs.append(try s.bind(bindings)) }
         self.runs = runs
+    }
+
+    /// The planner's offsets stay below the sum of the aligned buffer sizes, so once that sum
+    /// is known not to overflow, neither can the arena's size.
+    private static func checkArenaSum(_ sizes: [Int]) throws {
+        var sum = 0
+        for size in sizes {
+            let (next, overflow) = sum.addingReportingOverflow(MemoryPlanner.align(size))
+            guard !overflow else {
+                throw LoupeError.memoryLimit(nil, reason: "the activation buffers' sizes overflow a 64-bit byte count")
+            }
+            sum = next
+        }
+    }
+
+    private static func checkArena(total: Int, builder: PlanBuilder, limit: Int) throws {
+        let constants = builder.constants.values.reduce(0) { $0 + $1.bytes }
+        guard total > limit - constants else { return }
+        var largest = ""
+        var largestBytes = 0
+        for (value, view) in builder.views.sorted(by: { $0.key < $1.key })
+            where view.byteOffset == 0 && builder.bufferBytes[view.buffer] > largestBytes {
+            largest = value
+            largestBytes = builder.bufferBytes[view.buffer]
+        }
+        throw LoupeError.memoryLimit(
+            nil, reason: "the activation arena needs \(formatByteCount(total)) beside \(formatByteCount(constants)) of "
+                + "constants, over the memory limit of \(formatByteCount(limit)); its largest buffer holds '\(largest)' "
+                + "(\(formatByteCount(largestBytes)))")
     }
 
     /// Runs the graph. Inputs must match the graph inputs by name, dtype (float32) and exact

@@ -69,8 +69,7 @@ public enum Lowering {
         case .slice: return try lowerSlice(node, graph, int8: false, into: b)
         case .depthSpace(let a): return try lowerDepthSpace(node, graph, a, int8: false, into: b)
         case .gather(let axis): return try lowerGather(node, graph, axis: axis, int8: false, into: b)
-        case .shape, .cast, .constantOfShape, .expand:
-            throw Unsupported("\(node.op.onnxName) on non-constant data should have been folded (static shapes); it has no runtime lowering")
+        case .shape, .cast, .constantOfShape, .expand: throw Unsupported(unfolded(node, graph))
         case .identity, .dropout:
             // RemoveIdentity leaves only those it cannot rewire (a graph input passed straight
             // to a graph output): a one-input concat is exactly a copy.
@@ -90,6 +89,19 @@ public enum Lowering {
         }
         b?.addElided(node, .constant)
         return .constant
+    }
+
+    /// Why a Shape, Cast, ConstantOfShape or Expand is left at run time, where it has no
+    /// lowering: on constant inputs, only because its result is larger than folding makes.
+    static func unfolded(_ node: Node, _ graph: Graph) -> String {
+        let constantInputs = node.inputs.allSatisfy { $0.isEmpty || graph.constant($0) != nil }
+        let limit = defaultMaxFoldedElements
+        if constantInputs, let y = node.outputs.first, let t = graph.type(of: y), let shape = t.staticShape {
+            let size = checkedElementCount(shape).map { "\($0) elements" } ?? "more elements than a 64-bit count holds"
+            return "its constant output \(t) (\(size)) is larger than constant folding makes (\(limit) elements), "
+                + "and \(node.op.onnxName) has no runtime lowering"
+        }
+        return "\(node.op.onnxName) on non-constant data should have been folded (static shapes); it has no runtime lowering"
     }
 
     // MARK: helpers shared by the families

@@ -38,26 +38,35 @@ struct Inspect: ParsableCommand {
         if problem == nil && !imported {
             do {
                 shown = try Model.optimize(g)
+                try MemoryCeiling.checkValues(of: shown, limit: MemoryCeiling.defaultBytes)
             } catch {
                 problem = "\(error)"
             }
         }
+        // Placements describe the optimized graph: on one that did not get there, layout-
+        // sensitive nodes would all blame the layout. Only unsupported ops are placed, as
+        // those never run whatever the passes do.
+        let placeable = imported || problem == nil
         var rows: [[String]] = []
         var counts: [String: Int] = [:]
         var unsupported: [String] = []
         // Placement and MACs once per node: the table and the float32 list below both read them.
-        let placements = shown.nodes.map { Lowering.placement(of: $0, in: shown) }
+        let placements: [Placement?] = shown.nodes.map { node in
+            if case .unsupported = node.op { return Lowering.placement(of: node, in: shown) }
+            return placeable ? Lowering.placement(of: node, in: shown) : nil
+        }
         let nodeMACs = shown.nodes.map { shown.types.isEmpty ? 0 : $0.macs(in: shown) }
         let macs = nodeMACs.reduce(0, +)
         for (i, node) in shown.nodes.enumerated() {
             let shape = node.outputs.first.flatMap { shown.type(of: $0)?.description } ?? "?"
             let where_: String
             switch placements[i] {
-            case .xnnpack(let op): where_ = op; counts["XNNPACK", default: 0] += 1
-            case .kernel(let k): where_ = k; counts["Loupe kernels", default: 0] += 1
-            case .alias: where_ = "alias (no copy)"; counts["aliases", default: 0] += 1
-            case .constant: where_ = "constant"; counts["constants", default: 0] += 1
-            case .unsupported(let reason):
+            case nil: where_ = "not placed (see below)"; counts["not placed", default: 0] += 1
+            case .xnnpack(let op)?: where_ = op; counts["XNNPACK", default: 0] += 1
+            case .kernel(let k)?: where_ = k; counts["Loupe kernels", default: 0] += 1
+            case .alias?: where_ = "alias (no copy)"; counts["aliases", default: 0] += 1
+            case .constant?: where_ = "constant"; counts["constants", default: 0] += 1
+            case .unsupported(let reason)?:
                 where_ = "CANNOT RUN: \(reason)"
                 counts["cannot run", default: 0] += 1
                 unsupported.append("\(node.reference): \(reason)")
@@ -87,8 +96,8 @@ struct Inspect: ParsableCommand {
             for (i, node) in shown.nodes.enumerated() where !node.op.isQuantize && !node.op.isDequantize && !node.name.contains("::") {
                 guard let out = node.outputs.first, shown.type(of: out)?.dtype == .float32 else { continue }
                 switch placements[i] {
-                case .alias, .constant, .unsupported: continue
-                case .xnnpack, .kernel: break
+                case nil, .alias?, .constant?, .unsupported?: continue
+                case .xnnpack?, .kernel?: break
                 }
                 let reason = kept[node.name] ?? shown.floatIslands[node.name]
                     ?? "float32 in the file: no QuantizeLinear/DequantizeLinear around it"

@@ -110,6 +110,22 @@ final class NumPyTests: XCTestCase {
         }
     }
 
+    func testFIFOAndDeviceAreNamedNotBlockedOn() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-npy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fifo = dir.appendingPathComponent("x.npy").path
+        guard mkfifo(fifo, 0o600) == 0 else { throw XCTSkip("mkfifo failed: errno \(errno)") }
+        // Opening a FIFO for reading blocks until a writer appears: a regression hangs here.
+        for (path, kind) in [(fifo, "a FIFO (named pipe)"), ("/dev/zero", "a character device"), (dir.path, "a directory")] {
+            XCTAssertThrowsError(try NumPy.read(contentsOf: path)) { error in
+                guard case LoupeError.io(let message) = error else { return XCTFail("expected LoupeError.io, got \(error)") }
+                XCTAssertTrue(message.contains("'\(path)' is \(kind), not a regular file"), message)
+                XCTAssertFalse(message.contains("permission"), message)
+            }
+        }
+    }
+
     // MARK: Writing
 
     func testWriteMatchesNumPyBytes() throws {

@@ -21,3 +21,33 @@ final class HostileShapeTests: XCTestCase {
                                  constants: [1: ints([0]), 2: ints([Int64.max]), 3: ints([0]), 4: ints([Int64.max])]).staticShape, [1])
     }
 }
+
+/// Sizes that overflow a 64-bit byte count are refused while types are inferred, for the
+/// graph inputs and for every node output, so no later stage multiplies them.
+final class OverflowingSizeTests: XCTestCase {
+    func testGraphInputWhoseSizeOverflowsIsRefused() {
+        let big = 1 << 31
+        var g = Graph(inputs: [ValueInfo(name: "x", type: TensorType(.float32, shape: [big, big, big]))],
+                      nodes: [Node(name: "relu", op: .unary(.relu), inputs: ["x"], outputs: ["y"])])
+        assertThrows(["graph input 'x'", "overflows a 64-bit byte count"]) { try g.inferTypes() }
+    }
+
+    func testNodeOutputWhoseSizeOverflowsIsRefused() {
+        // Both inputs fit (2⁴⁰ elements each); their product does not.
+        let big = 1 << 40
+        var g = Graph(inputs: [ValueInfo(name: "a", type: TensorType(.float32, shape: [big, 1])),
+                               ValueInfo(name: "b", type: TensorType(.float32, shape: [1, big]))],
+                      nodes: [Node(name: "mm", op: .matMul, inputs: ["a", "b"], outputs: ["y"])])
+        assertThrows(["MatMul node", "'mm'", "output 'y'", "overflows a 64-bit byte count"]) { try g.inferTypes() }
+    }
+
+    func testByteCount() {
+        XCTAssertEqual(TensorType(.float32, shape: [2, 3]).byteCount, 24)
+        XCTAssertEqual(TensorType(.int8, shape: []).byteCount, 1)
+        XCTAssertNil(TensorType(.float32, shape: [1 << 62]).byteCount, "bytes overflow though elements fit")
+        XCTAssertNil(TensorType(.float32, shape: [1 << 32, 1 << 32]).byteCount)
+        XCTAssertNil(TensorType(.float32, [.value(2), .param("n")]).byteCount)
+        XCTAssertEqual(formatByteCount(3 << 30), "3221225472 bytes (3.0 GiB)")
+        XCTAssertEqual(formatByteCount(100), "100 bytes")
+    }
+}

@@ -17,6 +17,22 @@ final class ShapeInferencePoolingTests: XCTestCase {
                        [1, 1, 2, 2])
     }
 
+    func testPadsNotSmallerThanTheKernelAreRejected() throws {
+        // A window wholly in the padding has nothing to pool: ONNX requires pads < kernel_shape.
+        for p in [[2, 0, 0, 0], [0, 0, 0, 3], [0, 5, 0, 0]] {
+            assertThrows(["AveragePool node", "'n'", "pads", "not smaller than the kernel size"]) {
+                _ = try infer(.averagePool(pool([2, 3], s: [1, 1], p: p)), [[1, 1, 8, 8]])
+            }
+            assertThrows(["MaxPool node", "pads", "not smaller than the kernel size"]) {
+                _ = try infer(.maxPool(pool([2, 3], s: [1, 1], p: p)), [[1, 1, 8, 8]])
+            }
+        }
+        // The largest legal pads, and SAME padding (computed, may reach the dilated window), pass.
+        XCTAssertEqual(try infer(.averagePool(pool([2, 3], s: [1, 1], p: [1, 2, 1, 2])), [[1, 1, 8, 8]]).staticShape, [1, 1, 9, 10])
+        XCTAssertEqual(try infer(.maxPool(pool([2, 2], s: [1, 1], d: [3, 3], auto: .sameUpper)), [[1, 1, 8, 8]]).staticShape,
+                       [1, 1, 8, 8])
+    }
+
     func testDilationAndAutoPad() throws {
         // Window (3−1)·2 + 1 = 5: (9 − 5)/1 + 1 = 5.
         XCTAssertEqual(try infer(.maxPool(pool([3, 3], s: [1, 1], d: [2, 2])), [[1, 2, 9, 9]]).staticShape, [1, 2, 5, 5])

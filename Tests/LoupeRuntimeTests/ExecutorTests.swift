@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import LoupeIR
 @testable import LoupeRuntime
@@ -45,6 +46,35 @@ final class ExecutorTests: XCTestCase {
                 }
             }
         }
+    }
+
+    func testPlannerIndexMatchesPairwiseSearch() {
+        var rng = SeededRandom(seed: 911)
+        for trial in 0..<50 {
+            let n = 40
+            let sizes = (0..<n).map { _ in Int(rng.next() % 1000) + 1 }
+            let lifetimes: [MemoryPlanner.Interval?] = (0..<n).map { _ in
+                if rng.next() % 8 == 0 { return nil }
+                let a = Int(rng.next() % 30), b = Int(rng.next() % 30)
+                return .init(first: min(a, b), last: max(a, b))
+            }
+            let indexed = MemoryPlanner.plan(sizes: sizes, lifetimes: lifetimes)
+            let pairwise = MemoryPlanner.plan(sizes: sizes, lifetimes: lifetimes, indexBudget: 0)
+            XCTAssertEqual(indexed.offsets, pairwise.offsets, "trial \(trial) seed 911")
+            XCTAssertEqual(indexed.total, pairwise.total, "trial \(trial) seed 911")
+        }
+    }
+
+    func testPlannerIsLinearOnALongChain() {
+        // 100,000 values each live for two steps: comparing every pair took minutes.
+        let n = 100_000
+        let start = Date()
+        let (offsets, total) = MemoryPlanner.plan(sizes: [Int](repeating: 100, count: n),
+                                                  lifetimes: (0..<n).map { .init(first: $0, last: $0 + 1) })
+        let seconds = Date().timeIntervalSince(start)
+        XCTAssertLessThan(seconds, 20, "planning \(n) buffers took \(seconds) s")
+        XCTAssertEqual(total, 2 * 128, "two buffers of 128 aligned bytes alternate")
+        XCTAssertEqual(Set(offsets), [0, 128])
     }
 
     func testInputsAreValidated() throws {

@@ -44,6 +44,24 @@ final class PoolingTests: XCTestCase {
         }
     }
 
+    func testPoolsAgreeWithTheReferenceAtTheLargestLegalPads() throws {
+        // ONNX allows pads up to kernel − 1: the edge windows then hold a single element.
+        let cases: [(PoolAttributes, Bool)] = [
+            (pool([3, 3], pads: [2, 2, 2, 2]), false),
+            (pool([3, 3], pads: [2, 2, 2, 2], countPad: true), false),
+            (pool([3, 2], strides: [2, 1], pads: [2, 1, 2, 1], ceil: true), false),
+            (pool([2, 2], pads: [1, 1, 1, 1]), true),
+            (pool([3, 2], strides: [2, 2], pads: [2, 1, 2, 1], ceil: true), true),
+        ]
+        for (i, (a, isMax)) in cases.enumerated() {
+            var b = G(seed: UInt64(760 + i))
+            let x = b.input("x", [1, 5, 6, 3])
+            b.node(isMax ? .maxPool(a) : .averagePool(a), [x], "y")
+            let g = try b.finish(["y"])
+            try checkAgainstReference(&b, g, isMax ? .exact : .elementwise(abs: 1e-6, rel: 1e-5))
+        }
+    }
+
     func testGlobalPoolsAndSpatialReductions() throws {
         var b = G(seed: 740)
         let x = b.input("x", [2, 5, 6, 10])
