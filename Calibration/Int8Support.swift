@@ -9,15 +9,15 @@ public enum NodeRole: Sendable, Hashable {
     /// bias (input `bias`, when present) int32 at input scale × weight scale. Output range
     /// calibrated.
     case weighted(weight: Int, weightAxis: Int, bias: Int?)
-    /// Add, Mul, Concat, GlobalAveragePool, AveragePool, lookup-table activations (Relu, Clip,
-    /// HardSwish, HardSigmoid, LeakyRelu, Elu, Tanh, Gelu): these inputs int8, output range
+    /// Ops whose `Op.int8Form` is `.elementwise`, `.lookupTable`, `.average` or `.concat` (Add,
+    /// Mul, every activation, the average pools, Concat): these inputs int8, output range
     /// calibrated.
     case calibratedOutput(inputs: [Int])
     /// Sigmoid: XNNPACK's qs8 sigmoid takes exactly these output parameters.
     case fixedOutput(Int8QuantParams)
-    /// MaxPool, Reshape, Flatten, Transpose, SpaceToDepth, DepthToSpace, Squeeze, Unsqueeze,
-    /// Identity, Slice and Gather (constant bounds, indices), nearest Resize: the output reuses
-    /// input 0's parameters (no requantization; max-pool of codes is max-pool of values).
+    /// Ops whose `Op.int8Form` is `.sameParameters` (views, MaxPool, nearest Resize; their other
+    /// inputs constant): the output reuses input 0's parameters (no requantization; max-pool of
+    /// codes is max-pool of values).
     case sameAsInput
     /// Runs in float: explicit converts around it. `reason` is shown by `loupe inspect` and
     /// reported by the quantizer.

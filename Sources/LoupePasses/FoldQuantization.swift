@@ -20,9 +20,9 @@ import LoupeIR
 /// quantization: %xq scale 0.02 zp -3; %w per-axis(0) %sw; %b per-axis(0) 0.02·%sw; %cq 0.05 zp -128
 /// ```
 ///
-/// Guards, for each op of the int8 set (Conv, Gemm and MatMul with constant weights, Add,
-/// Mul, GlobalAveragePool, AveragePool, MaxPool, unary activations, Clip, LeakyRelu, Elu,
-/// HardSigmoid, Concat, data movement):
+/// Guards, for each op with an int8 form in the op catalogue (`Op.int8Form`: Conv, Gemm and
+/// MatMul with constant weights, Add, Mul, the average pools, MaxPool, every activation,
+/// Concat, data movement):
 /// - each activation input comes from a per-tensor DequantizeLinear of int8 codes;
 /// - weights come from a DequantizeLinear of an int8 constant with zero points 0, per tensor
 ///   or per output channel (axis 0 of an OIHW conv weight; the N axis of a Gemm B, 0 when
