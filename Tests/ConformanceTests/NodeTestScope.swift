@@ -75,6 +75,7 @@ enum NodeTestScope {
         InScopeOp(name: "Identity", testPrefixes: ["identity"], tolerance: .exact),
         InScopeOp(name: "Dropout", testPrefixes: ["dropout", "training_dropout"], tolerance: .exact),
         InScopeOp(name: "Transpose", testPrefixes: ["transpose"], tolerance: .exact),
+        InScopeOp(name: "Split", testPrefixes: ["split"], tolerance: .exact),
         InScopeOp(name: "Slice", testPrefixes: ["slice"], tolerance: .exact),
         InScopeOp(name: "Gather", testPrefixes: ["gather"], tolerance: .exact),
         InScopeOp(name: "SpaceToDepth", testPrefixes: ["spacetodepth"], tolerance: .exact),
