@@ -345,6 +345,10 @@ void loupe_f32_layer_norm__neon(size_t rows, size_t cols, const float* x, const 
                                 const float* beta, float epsilon, float* y);
 void loupe_f32_layer_norm(size_t rows, size_t cols, const float* x, const float* gamma, const float* beta,
                           float epsilon, float* y);
+/* Per row: mean[r] and inv_std_dev[r] = 1 / sqrt(var + epsilon), in double (either may be
+ * NULL): LayerNormalization's optional outputs. Scalar. */
+void loupe_f32_layer_norm_statistics(size_t rows, size_t cols, const float* x, float epsilon, float* mean,
+                                     float* inv_std_dev);
 
 /* Exact GELU: y = x / 2 * (1 + erf(x / sqrt(2))), evaluated as x / 2 * erfc(-x / sqrt(2))
  * for x < 0 so small negative outputs keep their relative accuracy. The scalar reference

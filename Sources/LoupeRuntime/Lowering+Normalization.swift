@@ -5,14 +5,12 @@ extension Lowering {
     /// LayerNormalization over the trailing axes from `axis` → `loupe_f32_layer_norm` on a
     /// rows × cols view (rows = product of the leading dims), split by rows across threads.
     /// Scale and B must be constants with one value per normalized element (the transformer
-    /// case: shape [C] over the last axis); only Y is produced.
+    /// case: shape [C] over the last axis). The optional Mean and InvStdDev outputs, when a
+    /// graph reads them, come from `loupe_f32_layer_norm_statistics` (scalar) on the same rows.
     static func lowerLayerNormalization(_ node: Node, _ graph: Graph, axis: Int, epsilon: Float,
                                         into b: PlanBuilder?) throws -> Placement {
         let name = "loupe_f32_layer_norm"
         let (x, xs) = try activation(node, graph, 0, "X")
-        guard node.outputs.dropFirst().allSatisfy(\.isEmpty) else {
-            throw Unsupported("the Mean and InvStdDev outputs are not computed (only Y)")
-        }
         let a = axis < 0 ? axis + xs.count : axis
         guard a >= 0, a < xs.count else { throw Unsupported("axis \(axis) is outside rank \(xs.count)") }
         guard epsilon.isFinite, epsilon >= 0 else { throw Unsupported("epsilon \(epsilon) must be finite and non-negative") }
@@ -26,7 +24,18 @@ extension Lowering {
             return t.floats
         }
         let scale = try parameter(1, "Scale"), bias = try parameter(2, "B")
-        let y = try expectOutput(node, graph, xs)
+        // Y's shape checked here: `expectOutput` refuses nodes with more than one output.
+        guard let y = node.outputs.first, !y.isEmpty, try shape(y, graph, "Y") == xs else {
+            throw Unsupported("output Y must have X's shape \(xs)")
+        }
+        let statsShape = Array(xs[..<a]) + [Int](repeating: 1, count: xs.count - a)
+        var statistics: [String?] = [nil, nil]
+        for k in 1..<min(node.outputs.count, 3) where !node.outputs[k].isEmpty {
+            guard try shape(node.outputs[k], graph, k == 1 ? "Mean" : "InvStdDev") == statsShape else {
+                throw Unsupported("output \(k) must have shape \(statsShape)")
+            }
+            statistics[k - 1] = node.outputs[k]
+        }
         guard let b else { return .kernel(name) }
         let owned = [scale, bias].compactMap { $0 }.map { values -> AlignedBuffer in
             let buffer = AlignedBuffer(bytes: values.count * MemoryLayout<Float>.stride)
@@ -36,11 +45,16 @@ extension Lowering {
         let gamma = scale == nil ? nil : UnsafePointer(owned[0].pointer.assumingMemoryBound(to: Float.self))
         let beta = bias == nil ? nil : UnsafePointer(owned[owned.count - 1].pointer.assumingMemoryBound(to: Float.self))
         let parts = chunks(rows, parts: threadsFor(elements: rows * cols, b.threads))
-        b.addStep(node, .kernel(name), reads: [x], writes: [y], owned: owned) { bind in
+        b.addStep(node, .kernel(name), reads: [x], writes: [y] + statistics.compactMap { $0 }, owned: owned) { bind in
             let px = bind.floats(x), py = bind.floats(y)
+            let pMean = statistics[0].map { bind.floats($0) }, pInv = statistics[1].map { bind.floats($0) }
             let task = ParallelTask(count: parts.count) { i in
                 let r = parts[i]
                 loupe_f32_layer_norm(r.count, cols, px + r.lowerBound * cols, gamma, beta, epsilon, py + r.lowerBound * cols)
+                if pMean != nil || pInv != nil {
+                    loupe_f32_layer_norm_statistics(r.count, cols, px + r.lowerBound * cols, epsilon,
+                                                    pMean.map { $0 + r.lowerBound }, pInv.map { $0 + r.lowerBound })
+                }
             }
             return { pool in task.run(pool) }
         }

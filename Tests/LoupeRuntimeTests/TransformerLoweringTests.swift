@@ -25,6 +25,17 @@ final class TransformerLoweringTests: XCTestCase {
         }
     }
 
+    /// The optional Mean and InvStdDev outputs (kept dims), as ONNX's node tests read them.
+    func testLayerNormalizationStatisticsOutputs() throws {
+        var b = G(seed: 705)
+        let x = b.input("x", [3, 4, 10])
+        b.graph.nodes.append(Node(name: "ln", op: .layerNormalization(axis: 1, epsilon: 1e-5),
+                                  inputs: [x, b.constant("scale", [4, 10])], outputs: ["y", "mean", "inv"]))
+        let g = try b.finish(["y", "mean", "inv"])
+        XCTAssertEqual(g.type(of: "mean")?.staticShape, [3, 1, 1])
+        try checkAgainstReference(&b, g, .elementwise(abs: 1e-5, rel: 1e-5))
+    }
+
     func testLayerNormalizationRefusesWhatItCannotRun() throws {
         var b = G(seed: 710)
         let x = b.input("x", [2, 3, 8])

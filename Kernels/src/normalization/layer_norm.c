@@ -22,6 +22,23 @@ void loupe_f32_layer_norm__scalar(size_t rows, size_t cols, const float* x, cons
   }
 }
 
+/* The statistics LayerNormalization may also output, per row, in double as the scalar kernel
+ * computes them: the mean and 1 / sqrt(variance + epsilon). Scalar only: inference graphs
+ * rarely read them. */
+void loupe_f32_layer_norm_statistics(size_t rows, size_t cols, const float* x, float epsilon, float* mean,
+                                     float* inv_std_dev) {
+  for (size_t r = 0; r < rows; r++) {
+    const float* xr = x + r * cols;
+    double sum = 0.0;
+    for (size_t c = 0; c < cols; c++) sum += xr[c];
+    const double m = sum / (double)cols;
+    double sq = 0.0;
+    for (size_t c = 0; c < cols; c++) sq += ((double)xr[c] - m) * ((double)xr[c] - m);
+    if (mean) mean[r] = (float)m;
+    if (inv_std_dev) inv_std_dev[r] = (float)(1.0 / sqrt(sq / (double)cols + (double)epsilon));
+  }
+}
+
 #if LOUPE_X86
 __attribute__((target("avx2,fma")))
 void loupe_f32_layer_norm__avx2(size_t rows, size_t cols, const float* x, const float* gamma,
