@@ -5,7 +5,9 @@ FP32, at 1 and 2 threads: medians of interleaved runs, side by side in one run.
     python3 Bench/scripts/transformers/encoder_block_bench.py [--loupe .build/release/loupe]
         [--tokens 197] [--dim 384] [--heads 6] [--mlp 1536] [--rounds 3] [--runs 30]
 
-The defaults are one block of vit_small_patch16_224 (12 of them make the encoder).
+The defaults are one block of vit_small_patch16_224 (12 of them make the encoder);
+`--vit 12` measures the whole ViT-S/16 at 224x224 (patch embedding, class token, 12 blocks,
+head of 1000 classes) instead.
 """
 import argparse
 import json
@@ -53,10 +55,12 @@ def main():
     ap.add_argument("--mlp", type=int, default=1536)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--vit", type=int, default=0, metavar="DEPTH")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, os.path.join(ROOT, "Tests", "Tools", "transformers", "encoder_block.py"), tmp,
-                        "--tokens", str(a.tokens), "--dim", str(a.dim), "--heads", str(a.heads), "--mlp", str(a.mlp)],
+                        "--tokens", str(a.tokens), "--dim", str(a.dim), "--heads", str(a.heads), "--mlp", str(a.mlp)]
+                       + (["--vit", str(a.vit), "--classes", "1000"] if a.vit else []),
                        check=True)
         path = os.path.join(tmp, "model.onnx")
         x = np.load(os.path.join(tmp, "x.npy"))
@@ -67,7 +71,8 @@ def main():
                 lo.append(loupe_median_ms(a.loupe, path, threads, a.runs))
                 ox.append(ort_median_ms(path, x, threads, a.runs))
             rows.append((threads, statistics.median(lo), statistics.median(ox)))
-    print(f"encoder block: {a.tokens} tokens, dim {a.dim}, {a.heads} heads, MLP {a.mlp}; onnxruntime {ort.__version__}")
+    what = f"ViT, {a.vit} blocks, 224x224" if a.vit else f"encoder block: {a.tokens} tokens"
+    print(f"{what}, dim {a.dim}, {a.heads} heads, MLP {a.mlp}; onnxruntime {ort.__version__}")
     print("| threads | Loupe ms | ONNX Runtime ms | Loupe / ORT |")
     print("|---|---|---|---|")
     for t, l, o in rows:
