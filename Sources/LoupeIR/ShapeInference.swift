@@ -145,14 +145,13 @@ public func inferOutputTypes(node: Node, inputTypes: [TensorType?], constants: [
     case .binary(let b): types = [try c.binary(b)]
     case .unary(let u): types = [try c.unary(u)]
     case .clip: types = [try c.clip()]
-    case .leakyRelu, .elu, .hardSigmoid: types = [try c.floatOrInt8(0)]
+    case .leakyRelu, .elu, .hardSigmoid, .gelu: types = [try c.floatOrInt8(0)]
     case .prelu: types = [try c.prelu()]
     case .batchNormalization(_, let layout): types = [try c.batchNormalization(layout: layout)]
     case .batchNormalizationTraining: types = [try c.batchNormalizationTraining()]
     case .layerNormalization(let axis, _): types = try c.layerNormalization(axis: axis)
     case .split(let axis): types = try c.split(axis: axis, outputs: node.outputs.count)
     case .mod(let fmod): types = [try c.mod(fmod: fmod)]
-    case .gelu: types = [try c.sameAsInput(floatOnly: true)]
     case .globalAveragePool(let layout), .globalMaxPool(let layout): types = [try c.globalPool(layout: layout)]
     case .reduce(_, let keepDims, let noop): types = [try c.reduce(keepDims: keepDims, noopWithEmptyAxes: noop)]
     case .averagePool(let a): types = [try c.pool(a)]
