@@ -20,6 +20,24 @@ final class TransformerBlockTests: XCTestCase {
         return embed + depth * block + dim * classes
     }
 
+    /// Swin's shifted-window attention: roll as Slice+Concat, 6-D window transposes, the
+    /// relative position bias and the window mask.
+    func testSwinWindowAttentionMatchesONNXRuntime() throws {
+        let script = FixtureLocation.repoRoot.appendingPathComponent("Tests/Tools/transformers/swin_block.py").path
+        try TemporaryDirectory.with(prefix: "loupe-swin") { dir in
+            try Python.guarded([script, dir.path], requires: "onnx, numpy, onnxruntime")
+            let x = try NumPy.read(contentsOf: dir.appendingPathComponent("x.npy").path)
+            let want = try NumPy.read(contentsOf: dir.appendingPathComponent("y.npy").path).floats
+            for threads in [1, 2] {
+                let model = try Model(contentsOf: dir.appendingPathComponent("model.onnx").path,
+                                      options: CompileOptions(threads: threads))
+                let got = try XCTUnwrap(model.run(["x": x])["y"]).floats
+                let worst = zip(got, want).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity
+                XCTAssertLessThanOrEqual(worst, 1e-4, "\(threads) thread(s)")
+            }
+        }
+    }
+
     /// ViT-S/16 at 224: 4.60 G MACs, as torch's flop counter gives for vit_small_patch16_224.
     func testViTSmallMACsAndPlacement() throws {
         let script = FixtureLocation.repoRoot.appendingPathComponent("Tests/Tools/transformers/encoder_block.py").path
