@@ -4,17 +4,25 @@
 /* Each variant makes three passes over a row: the mean, the mean of squared deviations
  * from it (two-pass variance: no cancellation when |mean| >> std), then the affine map. */
 
+/* One row's mean and 1 / sqrt(variance + epsilon), in double: the scalar kernel and the
+ * statistics below share it. */
+static void row_moments(const float* xr, size_t cols, float epsilon, double* mean, double* rstd) {
+  double sum = 0.0;
+  for (size_t c = 0; c < cols; c++) sum += xr[c];
+  const double m = sum / (double)cols;
+  double sq = 0.0;
+  for (size_t c = 0; c < cols; c++) sq += ((double)xr[c] - m) * ((double)xr[c] - m);
+  *mean = m;
+  *rstd = 1.0 / sqrt(sq / (double)cols + (double)epsilon);
+}
+
 void loupe_f32_layer_norm__scalar(size_t rows, size_t cols, const float* x, const float* gamma,
                                   const float* beta, float epsilon, float* y) {
   for (size_t r = 0; r < rows; r++) {
     const float* xr = x + r * cols;
     float* yr = y + r * cols;
-    double sum = 0.0;
-    for (size_t c = 0; c < cols; c++) sum += xr[c];
-    const double mean = sum / (double)cols;
-    double sq = 0.0;
-    for (size_t c = 0; c < cols; c++) sq += ((double)xr[c] - mean) * ((double)xr[c] - mean);
-    const double rstd = 1.0 / sqrt(sq / (double)cols + (double)epsilon);
+    double mean, rstd;
+    row_moments(xr, cols, epsilon, &mean, &rstd);
     for (size_t c = 0; c < cols; c++) {
       const double d = ((double)xr[c] - mean) * rstd;
       yr[c] = (float)(d * (gamma ? (double)gamma[c] : 1.0) + (beta ? (double)beta[c] : 0.0));
@@ -28,14 +36,10 @@ void loupe_f32_layer_norm__scalar(size_t rows, size_t cols, const float* x, cons
 void loupe_f32_layer_norm_statistics(size_t rows, size_t cols, const float* x, float epsilon, float* mean,
                                      float* inv_std_dev) {
   for (size_t r = 0; r < rows; r++) {
-    const float* xr = x + r * cols;
-    double sum = 0.0;
-    for (size_t c = 0; c < cols; c++) sum += xr[c];
-    const double m = sum / (double)cols;
-    double sq = 0.0;
-    for (size_t c = 0; c < cols; c++) sq += ((double)xr[c] - m) * ((double)xr[c] - m);
+    double m, rstd;
+    row_moments(x + r * cols, cols, epsilon, &m, &rstd);
     if (mean) mean[r] = (float)m;
-    if (inv_std_dev) inv_std_dev[r] = (float)(1.0 / sqrt(sq / (double)cols + (double)epsilon));
+    if (inv_std_dev) inv_std_dev[r] = (float)rstd;
   }
 }
 
