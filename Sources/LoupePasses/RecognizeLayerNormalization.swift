@@ -79,11 +79,11 @@ public struct RecognizeLayerNormalization: GraphPass {
         var gamma: String?, beta: String?
         // Optional `Mul(%n, γ)` then `Add(·, β)`, each the only reader of what it reads.
         if let (k, mul) = single(out, consumers, graph), mul.op == .binary(.mul),
-           let c = otherOperand(mul, out), affine(c, count, graph) {
+           let c = otherOperand(mul, out), affine(c, normalized, graph) {
             gamma = c; dead.append(root); root = k; out = mul.outputs[0]
         }
         if let (k, add) = single(out, consumers, graph), add.op == .binary(.add),
-           let c = otherOperand(add, out), affine(c, count, graph) {
+           let c = otherOperand(add, out), affine(c, normalized, graph) {
             beta = c; dead.append(root); root = k; out = add.outputs[0]
         }
         var g = graph
@@ -112,10 +112,11 @@ public struct RecognizeLayerNormalization: GraphPass {
         return node.inputs[0] == v ? node.inputs[1] : node.inputs[1] == v ? node.inputs[0] : nil
     }
 
-    /// A float constant with one value, or one per normalized element (any leading 1s).
-    private func affine(_ v: String, _ count: Int, _ graph: Graph) -> Bool {
+    /// A float constant with one value, or shaped like the normalized axes (leading 1s aside),
+    /// so that it broadcasts over the rows only.
+    private func affine(_ v: String, _ normalized: [Int], _ graph: Graph) -> Bool {
         guard let t = graph.initializers[v], t.dtype == .float32 else { return false }
-        return t.count == 1 || (t.count == count && t.shape.drop { $0 == 1 }.reduce(1, *) == count)
+        return t.count == 1 || Array(t.shape.drop { $0 == 1 }) == Array(normalized.drop { $0 == 1 })
     }
 
     /// The constant `v` as a tensor shaped like the normalized axes.

@@ -50,6 +50,13 @@ final class RecognizeTransformerOpsTests: XCTestCase {
         let y = layerNorm(&b, axes: [1], gamma: nil, beta: nil)
         try assertLeavesAlone(RecognizeLayerNormalization(), try b.finish(y), "the reduced axis is not the last")
 
+        var w = GraphBuilder(seed: 904)
+        w.input("x", [2, 8, 8])
+        let v = layerNorm(&w, axes: [-1], gamma: Tensor(shape: [8, 1], floats: (0..<8).map { Float($0) }), beta: nil)
+        // γ of shape [8, 1] scales rows, not the normalized columns: it stays a Mul after the LayerNorm.
+        try assertRewrites(RecognizeLayerNormalization(), try w.finish(v), into: ["LayerNormalization", "Mul"],
+                           tolerance: tolerance, seed: 904)
+
         var c = GraphBuilder(seed: 903)
         c.input("x", [2, 5, 8])
         let z = layerNorm(&c, axes: [-1], gamma: nil, beta: nil)
