@@ -50,7 +50,14 @@ struct RunModel: ParsableCommand {
                 guard graph.inputs.contains(where: { $0.name == name }) else {
                     throw LoupeError.badInput("the model has no input '\(name)'; its inputs are: \(graph.inputs.map(\.name).joined(separator: ", "))")
                 }
-                feeds[name] = try NumPy.read(contentsOf: file)
+                let array = try NumPy.read(contentsOf: file)
+                if let declared = graph.inputs.first(where: { $0.name == name })?.type.dtype, array.dtype != declared {
+                    // NumPy makes float64 arrays unless told otherwise: say how to save what the model takes.
+                    throw LoupeError.badInput(
+                        "\(file) holds \(array.dtype) but input '\(name)' takes \(declared); in NumPy save it as "
+                        + "np.save('\(file)', x.astype(np.\(declared)))")
+                }
+                feeds[name] = array
             }
             var compile = try options.compileOptions(graph: graph, preset: sizing.preset)
             // Symbolic input dims take the fed array's shape.

@@ -65,6 +65,24 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.err.contains("odd_one") && r.err.contains("Hardmax"), r.err)
     }
 
+    /// NumPy's default float64 array fed to a float32 input: the message says how to save it.
+    func testFloat64InputSaysHowToSaveFloat32() throws {
+        try python("""
+        import onnx, numpy as np
+        from onnx import helper, TensorProto
+        x = helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 4])
+        y = helper.make_tensor_value_info('y', TensorProto.FLOAT, [1, 4])
+        m = helper.make_model(helper.make_graph([helper.make_node('Relu', ['x'], ['y'])], 'g', [x], [y]),
+                              opset_imports=[helper.make_opsetid('', 17)])
+        onnx.save(m, out + '/relu.onnx')
+        np.save(out + '/x64.npy', np.zeros((1, 4)))
+        """)
+        let r = try run(["run", path("relu.onnx"), "--input", path("x64.npy"), "--output", path("y.npy")])
+        XCTAssertEqual(r.status, 1, r.err)
+        XCTAssertTrue(r.err.contains("holds float64 but input 'x' takes float32"), r.err)
+        XCTAssertTrue(r.err.contains("x.astype(np.float32)"), r.err)
+    }
+
     func testRunWritesOutputsAndComparesWithReference() throws {
         try python("""
         import onnx, numpy as np
