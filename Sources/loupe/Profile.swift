@@ -49,14 +49,27 @@ struct Profile: ParsableCommand {
     @Option(help: "MAC budget in GMACs (e.g. 50): exit with code 2 when the model exceeds it.")
     var budget: Double?
 
-    @Option(help: "Write the report as JSON to this path.")
+    @Option(help: "Write the report as JSON to this path (- for standard output).")
     var json: String?
 
-    @Option(help: "Write the per-layer table as CSV to this path.")
+    @Option(help: "Write the per-layer table as CSV to this path (- for standard output).")
     var csv: String?
 
-    @Option(help: "Write a self-contained HTML report with charts to this path.")
+    @Option(help: "Write a self-contained HTML report with charts to this path (- for standard output).")
     var html: String?
+
+    /// A report written to standard output (`-`) keeps it clean: the human tables go to stderr.
+    var machineOutputOnStdout: Bool { [json, csv, html].contains("-") }
+
+    /// Prints a line for people: stdout, or stderr when a report goes to stdout.
+    func say(_ line: String) {
+        if machineOutputOnStdout {
+            var stderr = StandardError()
+            print(line, to: &stderr)
+        } else {
+            print(line)
+        }
+    }
 
     @Flag(name: .customLong("max-resolution"), help: "With --budget: the largest input (same aspect ratio, sides multiples of 32) whose MACs fit. Static only.")
     var maxResolution = false
@@ -71,6 +84,9 @@ struct Profile: ParsableCommand {
     var staticOnly = false
 
     func validate() throws {
+        guard [json, csv, html].filter({ $0 == "-" }).count <= 1 else {
+            throw ValidationError("only one of --json, --csv and --html can write to standard output (-)")
+        }
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be non-negative") }
         if let budget, !(budget > 0) { throw ValidationError("--budget must be a positive number of GMACs") }
@@ -114,7 +130,7 @@ struct Profile: ParsableCommand {
         } catch {
             fail(error)
         }
-        print(Self.text(report))
+        say(Self.text(report))
         if let budget {
             let limit = Int((budget * 1e9).rounded())
             if report.macs > limit {
@@ -133,7 +149,7 @@ struct Profile: ParsableCommand {
                       to: &stderr)
                 throw ExitCode(Self.incompleteExitCode)
             }
-            print("\nwithin budget: \(formatCount(report.macs)) MACs <= \(budget) G")
+            say("\nwithin budget: \(formatCount(report.macs)) MACs <= \(budget) G")
         }
     }
 
@@ -167,11 +183,15 @@ struct Profile: ParsableCommand {
                   to: &stderr)
             throw ExitCode(Self.overBudgetExitCode)
         }
-        print("largest input within \(budget) GMACs (aspect ratio of \(reference[2])x\(reference[3]), sides multiples of 32): "
+        say("largest input within \(budget) GMACs (aspect ratio of \(reference[2])x\(reference[3]), sides multiples of 32): "
               + "\(reference[0])x\(reference[1])x\(result.height)x\(result.width), \(formatCount(result.macs)) MACs")
     }
 
     private func write(_ data: Data, to path: String) throws {
+        if path == "-" {
+            FileHandle.standardOutput.write(data)
+            return
+        }
         do {
             try data.write(to: URL(fileURLWithPath: path))
         } catch {

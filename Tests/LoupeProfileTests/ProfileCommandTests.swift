@@ -32,6 +32,17 @@ final class ProfileCommandTests: XCTestCase {
         XCTAssertTrue(named[0].contains("270.950 M MACs"), String(named[0]))
     }
 
+    /// `--json -`: the report alone on stdout (parseable), the tables on stderr, no file named "-".
+    func testJSONToStandardOutput() throws {
+        let r = try run(["profile", try baseline, "--static", "--budget", "50", "--json", "-"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any], r.out)
+        XCTAssertEqual(report["macs"] as? Int, 3_924_975_616)
+        XCTAssertTrue(r.err.contains("within budget"), r.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "-"))
+        XCTAssertEqual(try run(["profile", try baseline, "--static", "--json", "-", "--csv", "-"]).status, 64)
+    }
+
     func testWithinBudgetExitsZeroAndWritesFiles() throws {
         let json = dir.appendingPathComponent("p.json").path
         let csv = dir.appendingPathComponent("p.csv").path
