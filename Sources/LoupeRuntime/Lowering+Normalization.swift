@@ -37,11 +37,7 @@ extension Lowering {
             statistics[k - 1] = node.outputs[k]
         }
         guard let b else { return .kernel(name) }
-        let owned = [scale, bias].compactMap { $0 }.map { values -> AlignedBuffer in
-            let buffer = AlignedBuffer(bytes: values.count * MemoryLayout<Float>.stride)
-            values.withUnsafeBytes { buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            return buffer
-        }
+        let owned = [scale, bias].compactMap { $0 }.map { PlanBuilder.store($0) }
         let gamma = scale == nil ? nil : UnsafePointer(owned[0].pointer.assumingMemoryBound(to: Float.self))
         let beta = bias == nil ? nil : UnsafePointer(owned[owned.count - 1].pointer.assumingMemoryBound(to: Float.self))
         let parts = chunks(rows, parts: threadsFor(elements: rows * cols, b.threads))
