@@ -67,6 +67,23 @@ extension Graph {
         guard let t = initializers[value], t.count == 1 else { return nil }
         return t.floats[0]
     }
+
+    /// `(%v, c)` when `node` is `binary(op)` of a non-constant value and a scalar constant c:
+    /// `op(%v, c)`, or `op(c, %v)` too for the commutative Add and Mul.
+    func operandAndScalar(_ node: Node, _ op: BinaryOp) -> (String, Float)? {
+        guard case .binary(let b) = node.op, b == op, let l = node.input(0), let r = node.input(1) else { return nil }
+        if let c = scalarConstant(r), initializers[l] == nil { return (l, c) }
+        if op == .add || op == .mul, let c = scalarConstant(l), initializers[r] == nil { return (r, c) }
+        return nil
+    }
+
+    /// The node that alone reads `value`, once, when `value` is not a graph output
+    /// (`consumers` as `Graph.consumers()` gives it).
+    func soleReader(of value: String, _ consumers: [String: [Int]]) -> (Int, Node)? {
+        guard !isGraphOutput(value), let c = consumers[value], c.count == 1,
+              nodes[c[0]].inputs.filter({ $0 == value }).count == 1 else { return nil }
+        return (c[0], nodes[c[0]])
+    }
 }
 
 /// Hands out value names unused in a graph (initializers, types, inputs, node outputs) and

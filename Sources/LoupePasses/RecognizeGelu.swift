@@ -30,19 +30,9 @@ public struct RecognizeGelu: GraphPass {
 
     private func firstMatch(_ graph: Graph) -> (Int, String, [Int])? {
         let producers = graph.producers(), consumers = graph.consumers()
-        func single(_ v: String) -> (Int, Node)? {
-            guard !graph.isGraphOutput(v), let c = consumers[v], c.count == 1,
-                  graph.nodes[c[0]].inputs.filter({ $0 == v }).count == 1 else { return nil }
-            return (c[0], graph.nodes[c[0]])
-        }
+        func single(_ v: String) -> (Int, Node)? { graph.soleReader(of: v, consumers) }
         func near(_ a: Float, _ b: Float) -> Bool { abs(a - b) <= 1e-4 * abs(b) }
-        /// `(%v, c)` for `op(%v, c)` (either order for Add and Mul) with a scalar constant c.
-        func operand(_ node: Node, _ op: BinaryOp) -> (String, Float)? {
-            guard node.op == .binary(op), let l = node.input(0), let r = node.input(1) else { return nil }
-            if let c = graph.scalarConstant(r), graph.initializers[l] == nil { return (l, c) }
-            if op != .div, let c = graph.scalarConstant(l), graph.initializers[r] == nil { return (r, c) }
-            return nil
-        }
+        func operand(_ node: Node, _ op: BinaryOp) -> (String, Float)? { graph.operandAndScalar(node, op) }
         for (ei, erf) in graph.nodes.enumerated() where erf.op == .unary(.erf) {
             // %e = Erf(%x / √2) or Erf(%x · 1/√2)
             guard let s = erf.input(0), let si = producers[s], single(s)?.0 == ei else { continue }

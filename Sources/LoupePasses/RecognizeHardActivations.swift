@@ -72,21 +72,12 @@ public struct RecognizeHardActivations: GraphPass {
         return progress
     }
 
-    /// `(%v, c)` when `node` is `binary(op)` of a value and the scalar constant c, either order
-    /// (only the given order for non-commutative ops).
-    private func operandAndConstant(_ node: Node, _ op: BinaryOp, _ graph: Graph) -> (String, Float)? {
-        guard case .binary(let b) = node.op, b == op, let l = node.input(0), let r = node.input(1) else { return nil }
-        if let c = graph.scalarConstant(r), graph.initializers[l] == nil { return (l, c) }
-        if op == .add || op == .mul, let c = graph.scalarConstant(l), graph.initializers[r] == nil { return (r, c) }
-        return nil
-    }
-
     private func near(_ a: Float, _ b: Float) -> Bool { abs(a - b) <= 1e-6 * max(1, abs(b)) }
 
     /// Matches `%y = v / 6` or `v * (1/6)`; returns `v`.
     private func divBySix(_ node: Node, _ graph: Graph) -> String? {
-        if let (v, c) = operandAndConstant(node, .div, graph), near(c, 6) { return v }
-        if let (v, c) = operandAndConstant(node, .mul, graph), near(c, 1.0 / 6.0) { return v }
+        if let (v, c) = graph.operandAndScalar(node, .div), near(c, 6) { return v }
+        if let (v, c) = graph.operandAndScalar(node, .mul), near(c, 1.0 / 6.0) { return v }
         return nil
     }
 
@@ -98,7 +89,7 @@ public struct RecognizeHardActivations: GraphPass {
               let lo = clip.input(1).flatMap({ graph.scalarConstant($0) }), lo == 0,
               let hi = clip.input(2).flatMap({ graph.scalarConstant($0) }), hi == 6,
               lookup.single(a), let ai = lookup.producers[a],
-              let (x, three) = operandAndConstant(graph.nodes[ai], .add, graph), three == 3 else { return nil }
+              let (x, three) = graph.operandAndScalar(graph.nodes[ai], .add), three == 3 else { return nil }
         return (x, [ci, ai])
     }
 

@@ -54,13 +54,11 @@ public struct RecognizeLayerNormalization: GraphPass {
                        _ consumers: [String: [Int]]) -> Match? {
         guard div.op == .binary(.div), let d = div.input(0), let r = div.input(1) else { return nil }
         func producer(_ v: String) -> (Int, Node)? { producers[v].map { ($0, graph.nodes[$0]) } }
-        func onlyReader(_ v: String, _ k: Int) -> Bool {
-            !graph.isGraphOutput(v) && consumers[v] == [k] && graph.nodes[k].inputs.filter { $0 == v }.count == 1
-        }
+        func onlyReader(_ v: String, _ k: Int) -> Bool { graph.soleReader(of: v, consumers)?.0 == k }
         // %r = Sqrt(Add(%v, ε))
         guard let (ri, sqrt) = producer(r), sqrt.op == .unary(.sqrt), onlyReader(r, i),
               let a = sqrt.input(0), let (ai, add) = producer(a), onlyReader(a, ri),
-              case .binary(.add) = add.op, let (v, epsilon) = valueAndScalar(add, graph), epsilon >= 0,
+              let (v, epsilon) = graph.operandAndScalar(add, .add), epsilon >= 0,
               let (vi, meanOfSquares) = producer(v), onlyReader(v, ai),
               let axes = trailingMeanAxes(meanOfSquares, graph),
               let s = meanOfSquares.input(0), let (si, square) = producer(s), onlyReader(s, vi),
@@ -78,11 +76,11 @@ public struct RecognizeLayerNormalization: GraphPass {
         var root = i, out = div.outputs[0]
         var gamma: String?, beta: String?
         // Optional `Mul(%n, γ)` then `Add(·, β)`, each the only reader of what it reads.
-        if let (k, mul) = single(out, consumers, graph), mul.op == .binary(.mul),
+        if let (k, mul) = graph.soleReader(of: out, consumers), mul.op == .binary(.mul),
            let c = otherOperand(mul, out), affine(c, normalized, graph) {
             gamma = c; dead.append(root); root = k; out = mul.outputs[0]
         }
-        if let (k, add) = single(out, consumers, graph), add.op == .binary(.add),
+        if let (k, add) = graph.soleReader(of: out, consumers), add.op == .binary(.add),
            let c = otherOperand(add, out), affine(c, normalized, graph) {
             beta = c; dead.append(root); root = k; out = add.outputs[0]
         }
@@ -98,13 +96,6 @@ public struct RecognizeLayerNormalization: GraphPass {
         node.inputs = [x, scale] + (bias.map { [$0] } ?? [])
         node.outputs = [out]
         return Match(root: root, node: node, dead: dead, constants: g.initializers.filter { graph.initializers[$0.key] == nil })
-    }
-
-    /// The node that alone reads `v` (once), when `v` is not a graph output.
-    private func single(_ v: String, _ consumers: [String: [Int]], _ graph: Graph) -> (Int, Node)? {
-        guard !graph.isGraphOutput(v), let c = consumers[v], c.count == 1,
-              graph.nodes[c[0]].inputs.filter({ $0 == v }).count == 1 else { return nil }
-        return (c[0], graph.nodes[c[0]])
     }
 
     private func otherOperand(_ node: Node, _ v: String) -> String? {
@@ -128,14 +119,6 @@ public struct RecognizeLayerNormalization: GraphPass {
         let name = graph.freshName("\(v)::layer_norm")
         graph.initializers[name] = Tensor(shape: normalized, floats: values)
         return name
-    }
-
-    /// `(%v, c)` for `Add(%v, c)` or `Add(c, %v)` with a scalar float constant c.
-    private func valueAndScalar(_ node: Node, _ graph: Graph) -> (String, Float)? {
-        guard let l = node.input(0), let r = node.input(1) else { return nil }
-        if let c = graph.scalarConstant(r), graph.initializers[l] == nil { return (l, c) }
-        if let c = graph.scalarConstant(l), graph.initializers[r] == nil { return (r, c) }
-        return nil
     }
 
     /// `Pow(%d, 2)` or `Mul(%d, %d)`.
