@@ -448,6 +448,33 @@ void loupe_f32_batched_matmul__neon(const loupe_f32_batched_matmul_params* param
 void loupe_f32_batched_matmul(const loupe_f32_batched_matmul_params* params, const float* a, const float* b,
                               float* c, size_t row_begin, size_t row_end);
 
+/* ---- Where and comparisons (select/) -------------------------------------------------- */
+
+/* Where: out = cond ? x : y over an output of `rank` (1 ≤ rank ≤ LOUPE_MAX_DIMS) dims `shape`,
+ * contiguous; each input is read through its element strides (0 along broadcast axes).
+ * Writes outer rows [row_begin, row_end) (a row = the last dim). Elements of
+ * `element_size` bytes (1, 2, 4 or 8) move as they are; cond holds bools as bytes. */
+void loupe_where__scalar(size_t element_size, size_t rank, const size_t* shape, const uint8_t* cond,
+                         const size_t* cond_strides, const void* x, const size_t* x_strides, const void* y,
+                         const size_t* y_strides, void* out, size_t row_begin, size_t row_end);
+
+typedef enum {
+    loupe_compare_equal,
+    loupe_compare_less,
+    loupe_compare_less_or_equal,
+    loupe_compare_greater,
+    loupe_compare_greater_or_equal,
+} loupe_compare;
+
+/* Element types loupe_compare reads (bools compare as u8). */
+typedef enum { loupe_compare_f32, loupe_compare_s32, loupe_compare_s64, loupe_compare_u8 } loupe_compare_type;
+
+/* out = a <op> b as bytes 0/1 (NaN compares false), with loupe_where's shape, strides and
+ * row range. */
+void loupe_compare__scalar(loupe_compare op, loupe_compare_type type, size_t rank, const size_t* shape,
+                           const void* a, const size_t* a_strides, const void* b, const size_t* b_strides,
+                           uint8_t* out, size_t row_begin, size_t row_end);
+
 #ifdef __cplusplus
 }
 #endif

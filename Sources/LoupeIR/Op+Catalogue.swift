@@ -113,6 +113,8 @@ extension Op {
         case .binary(let b):
             return OpTraits(.elementwise, int8: b == .add || b == .mul ? .elementwise : nil, values: .all, inputs: 2...2)
         case .unary: return OpTraits(.elementwise, int8: .lookupTable)
+        case .compare: return OpTraits(.elementwise, values: .all, inputs: 2...2)
+        case .select: return OpTraits(.elementwise, values: .all, inputs: 3...3)
         case .clip: return OpTraits(.elementwise, int8: .lookupTable, inputs: 1...3)
         case .leakyRelu, .elu, .hardSigmoid, .gelu: return OpTraits(.elementwise, int8: .lookupTable)
         case .prelu: return OpTraits(.elementwise, inputs: 2...2)

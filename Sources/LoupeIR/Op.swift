@@ -203,6 +203,24 @@ public enum BinaryOp: String, Sendable, Hashable, CaseIterable {
     case add = "Add", sub = "Sub", mul = "Mul", div = "Div", pow = "Pow", max = "Max", min = "Min"
 }
 
+/// Element-wise comparisons with numpy-style broadcasting; the output is bool. The raw value
+/// is the ONNX name.
+public enum CompareOp: String, Sendable, Hashable, CaseIterable {
+    case equal = "Equal", less = "Less", lessOrEqual = "LessOrEqual", greater = "Greater"
+    case greaterOrEqual = "GreaterOrEqual"
+
+    /// The comparison on two values of one type.
+    public func holds<T: Comparable>(_ a: T, _ b: T) -> Bool {
+        switch self {
+        case .equal: return a == b
+        case .less: return a < b
+        case .lessOrEqual: return a <= b
+        case .greater: return a > b
+        case .greaterOrEqual: return a >= b
+        }
+    }
+}
+
 /// Element-wise unary ops without parameters; the raw value is the ONNX name, which is all
 /// the importer and exporter need.
 public enum UnaryOp: String, Sendable, Hashable, CaseIterable {
@@ -254,6 +272,11 @@ public enum Op: Sendable, Hashable {
     case binary(BinaryOp)
     /// Inputs: X.
     case unary(UnaryOp)
+    /// Equal, Less, … with broadcasting; bool output (attention masks, shape checks).
+    case compare(CompareOp)
+    /// ONNX Where(condition, X, Y): X where the bool condition holds, else Y, all three
+    /// broadcast together.
+    case select
     /// Inputs: X, min?, max?
     case clip
     case leakyRelu(alpha: Float)
@@ -343,6 +366,8 @@ public enum Op: Sendable, Hashable {
         case .matMul: return "MatMul"
         case .binary(let b): return b.rawValue
         case .unary(let u): return u.rawValue
+        case .compare(let c): return c.rawValue
+        case .select: return "Where"
         case .clip: return "Clip"
         case .leakyRelu: return "LeakyRelu"
         case .elu: return "Elu"

@@ -28,6 +28,27 @@ extension ShapeContext {
         return TensorType(ta.dtype, shape: out)
     }
 
+    /// Equal, Less, …: equal input dtypes, broadcasting, bool output.
+    func compare() throws -> TensorType {
+        TensorType(.bool, try binary(.add).dims)
+    }
+
+    /// Where(condition, X, Y): a bool condition; X and Y of one dtype; all three broadcast.
+    func select() throws -> TensorType {
+        let tc = try type(0), tx = try type(1), ty = try type(2)
+        guard tc.dtype == .bool else {
+            throw LoupeError.invalidInput(ref, input: 0, reason: "condition must be bool, got \(tc.dtype)")
+        }
+        guard tx.dtype == ty.dtype else {
+            throw LoupeError.invalidInput(ref, input: 2, reason: "dtype \(ty.dtype) differs from input 1's \(tx.dtype)")
+        }
+        let sc = try shape(0), sx = try shape(1), sy = try shape(2)
+        guard let xy = broadcastShape(sx, sy), let out = broadcastShape(sc, xy) else {
+            throw fail("shapes \(sc), \(sx) and \(sy) do not broadcast")
+        }
+        return TensorType(tx.dtype, shape: out)
+    }
+
     /// Mod: equal dtypes, broadcasting; floats need `fmod=1` (ONNX).
     func mod(fmod: Bool) throws -> TensorType {
         let t = try binary(.sub)

@@ -144,6 +144,8 @@ public func inferOutputTypes(node: Node, inputTypes: [TensorType?], constants: [
     case .matMul: types = [try c.matMul()]
     case .binary(let b): types = [try c.binary(b)]
     case .unary(let u): types = [try c.unary(u)]
+    case .compare: types = [try c.compare()]
+    case .select: types = [try c.select()]
     case .clip: types = [try c.clip()]
     case .leakyRelu, .elu, .hardSigmoid, .gelu: types = [try c.floatOrInt8(0)]
     case .prelu: types = [try c.prelu()]

@@ -68,7 +68,7 @@ struct NodeWriter {
             if a.transA { attrs.append(.int("transA", 1)) }
             if a.transB { attrs.append(.int("transB", 1)) }
             try writeClamped(node, type, attrs, min: a.outputMin, max: a.outputMax)
-        case .matMul, .binary, .unary, .clip, .prelu, .expand, .identity:
+        case .matMul, .binary, .unary, .compare, .select, .clip, .prelu, .expand, .identity:
             emit(type, node.name, node.inputs, node.outputs)
         case .leakyRelu(let alpha), .elu(let alpha):
             emit(type, node.name, node.inputs, node.outputs, [.float("alpha", alpha)])

@@ -148,11 +148,13 @@ public enum ONNXImporter {
             return [n.unsupported("opset \(n.opset) is outside the supported range \(supportedOpsets.lowerBound)...\(supportedOpsets.upperBound)")]
         }
         if let u = UnaryOp(rawValue: n.opType) { return try n.simple(.unary(u), inputs: 1...1) }
+        if let c = CompareOp(rawValue: n.opType) { return try n.simple(.compare(c), inputs: 2...2) }
         switch n.opType {
         case "Conv": return try mapConv(n, &b, transposed: false)
         case "ConvTranspose": return try mapConv(n, &b, transposed: true)
         case "Gemm": return try mapGemm(n)
         case "MatMul": return try n.simple(.matMul, inputs: 2...2)
+        case "Where": return try n.simple(.select, inputs: 3...3)
         case "BatchNormalization": return try mapBatchNormalization(n, b)
         case "LayerNormalization": return try mapLayerNormalization(n)
         case "Add": return try n.simple(.binary(.add), inputs: 2...2)

@@ -237,7 +237,7 @@ public struct ConvertToNHWC: GraphPass {
                 ins[0] = try needNHWC(x)
                 emitNHWC(node, op: .depthSpace(a), inputs: ins)
                 return true
-            case .gemm, .matMul, .flatten, .reshape, .squeeze, .unsqueeze, .shape,
+            case .compare, .select, .gemm, .matMul, .flatten, .reshape, .squeeze, .unsqueeze, .shape,
                  .cast, .constantOfShape, .expand, .identity, .dropout, .batchNormalizationTraining,
                  .layerNormalization, .split, .mod, .gelu, .unsupported:
                 emitPlain(node)

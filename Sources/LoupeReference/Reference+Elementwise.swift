@@ -56,6 +56,36 @@ extension Kernel {
         return output(floats: y)
     }
 
+    /// Equal, Less, …: integers compared as integers, floats as floats (NaN compares false).
+    func compare(_ op: CompareOp) throws -> Tensor {
+        let a = try input(0), b = try input(1)
+        let srcA = broadcastSources(output: outShape, input: a.shape)
+        let srcB = broadcastSources(output: outShape, input: b.shape)
+        let y: [Int64]
+        if case .int(let av) = a.storage, case .int(let bv) = b.storage {
+            y = zip(srcA, srcB).map { op.holds(av[$0.0], bv[$0.1]) ? 1 : 0 }
+        } else {
+            let av = a.floats, bv = b.floats
+            y = zip(srcA, srcB).map { op.holds(av[$0.0], bv[$0.1]) ? 1 : 0 }
+        }
+        return Tensor(shape: outShape, ints: y, dtype: .bool)
+    }
+
+    /// Where(condition, X, Y), all three broadcast to the output.
+    func select() throws -> Tensor {
+        let c = try input(0), x = try input(1), y = try input(2)
+        let srcC = broadcastSources(output: outShape, input: c.shape)
+        let srcX = broadcastSources(output: outShape, input: x.shape)
+        let srcY = broadcastSources(output: outShape, input: y.shape)
+        let cv = c.ints
+        let take = srcC.indices.map { cv[srcC[$0]] != 0 }
+        if case .int(let xv) = x.storage, case .int(let yv) = y.storage {
+            return Tensor(shape: outShape, ints: take.indices.map { take[$0] ? xv[srcX[$0]] : yv[srcY[$0]] }, dtype: x.dtype)
+        }
+        let xv = x.floats, yv = y.floats
+        return Tensor(shape: outShape, floats: take.indices.map { take[$0] ? xv[srcX[$0]] : yv[srcY[$0]] }, dtype: x.dtype)
+    }
+
     /// Double → Int64 for integer results; NaN or out-of-range values throw.
     func toInt(_ v: Double) throws -> Int64 {
         guard let i = Int64(exactly: v.rounded(.towardZero)) else {

@@ -78,6 +78,8 @@ public enum ReferenceInterpreter {
         case .matMul: return [try k.matMul()]
         case .binary(let b): return [try k.binary(b)]
         case .unary(let u): return [try k.unary(u)]
+        case .compare(let c): return [try k.compare(c)]
+        case .select: return [try k.select()]
         case .clip: return [try k.clip()]
         case .leakyRelu(let alpha): return [try k.map { $0 >= 0 ? $0 : Double(alpha) * $0 }]
         case .elu(let alpha): return [try k.map { $0 > 0 ? $0 : Double(alpha) * (exp($0) - 1) }]

@@ -21,8 +21,12 @@ public final class Executor {
     private let arena: AlignedBuffer
     private let bindings: Bindings
     private let runs: [(pthreadpool_t?) -> Void]
-    private let inputShapes: [String: [Int]]
-    private let outputShapes: [String: [Int]]
+    private let inputTypes: [String: (dtype: DType, shape: [Int])]
+    private let outputTypes: [String: (dtype: DType, shape: [Int])]
+
+    /// Element types a graph input or output may have: float32 photos and features, int64
+    /// and int32 token ids, bool masks, int8/uint8 codes.
+    static let ioTypes: Set<DType> = [.float32, .int64, .int32, .bool, .int8, .uint8]
 
     /// Bytes of the activation arena (inputs, intermediates, outputs; constants excluded).
     public var arenaBytes: Int { arena.bytes }
@@ -43,22 +47,23 @@ public final class Executor {
         self.memoryLimit = memoryLimit
         pool = ThreadPool(threads: self.threads)
 
-        var inShapes: [String: [Int]] = [:]
+        let kinds = Self.ioTypes.map(\.rawValue).sorted().joined(separator: ", ")
+        var ins: [String: (dtype: DType, shape: [Int])] = [:]
         for i in graph.inputs where graph.constant(i.name) == nil {
-            guard i.type.dtype == .float32, let s = i.type.staticShape else {
-                throw LoupeError.badInput("graph input '\(i.name)' must be float32 with a static shape, got \(i.type)")
+            guard Self.ioTypes.contains(i.type.dtype), let s = i.type.staticShape else {
+                throw LoupeError.badInput("graph input '\(i.name)' must be one of \(kinds) with a static shape, got \(i.type)")
             }
-            inShapes[i.name] = s
+            ins[i.name] = (i.type.dtype, s)
         }
-        var outShapes: [String: [Int]] = [:]
+        var outs: [String: (dtype: DType, shape: [Int])] = [:]
         for o in graph.outputs {
-            guard let t = graph.type(of: o.name), t.dtype == .float32, let s = t.staticShape else {
-                throw LoupeError.verification("graph output '\(o.name)' must be float32 with a static shape")
+            guard let t = graph.type(of: o.name), Self.ioTypes.contains(t.dtype), let s = t.staticShape else {
+                throw LoupeError.verification("graph output '\(o.name)' must be one of \(kinds) with a static shape")
             }
-            outShapes[o.name] = s
+            outs[o.name] = (t.dtype, s)
         }
-        inputShapes = inShapes
-        outputShapes = outShapes
+        inputTypes = ins
+        outputTypes = outs
 
         let builder = PlanBuilder(graph: graph, threads: self.threads)
         for i in graph.inputs where graph.constant(i.name) == nil { builder.view(of: i.name) }
@@ -133,8 +138,8 @@ public final class Executor {
                 + "(\(formatByteCount(largestBytes)))")
     }
 
-    /// Runs the graph. Inputs must match the graph inputs by name, dtype (float32) and exact
-    /// shape; returns every graph output as a float32 tensor.
+    /// Runs the graph. Inputs must match the graph inputs by name, dtype and exact shape;
+    /// returns every graph output in its dtype.
     public func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
         try copyIn(inputs)
         for r in runs { r(pool.pool) }
@@ -159,35 +164,55 @@ public final class Executor {
     public var executedSteps: [StepInfo] { plan.steps.map(\.info) }
 
     private func copyIn(_ inputs: [String: Tensor]) throws {
-        for name in inputs.keys where inputShapes[name] == nil {
-            throw LoupeError.badInput("unknown input '\(name)'; expected \(inputShapes.keys.sorted())")
+        for name in inputs.keys where inputTypes[name] == nil {
+            throw LoupeError.badInput("unknown input '\(name)'; expected \(inputTypes.keys.sorted())")
         }
-        for (name, shape) in inputShapes {
+        for (name, type) in inputTypes {
             guard let t = inputs[name] else { throw LoupeError.badInput("missing input '\(name)'") }
-            guard t.dtype == .float32 else {
-                throw LoupeError.badInput("input '\(name)' is \(t.dtype); expected float32")
+            guard t.dtype == type.dtype else {
+                throw LoupeError.badInput("input '\(name)' is \(t.dtype); expected \(type.dtype)")
             }
-            guard t.shape == shape else {
-                throw LoupeError.badInput("input '\(name)' has shape \(t.shape); expected \(shape)")
+            guard t.shape == type.shape else {
+                throw LoupeError.badInput("input '\(name)' has shape \(t.shape); expected \(type.shape)")
             }
-            guard case .float(let values) = t.storage else {
-                throw LoupeError.badInput("input '\(name)' holds integer data")
-            }
-            values.withUnsafeBytes { bindings.pointer(name).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            try Self.store(t, name: name, at: bindings.pointer(name))
+        }
+    }
+
+    /// Writes a tensor's elements in the arena's representation of its dtype.
+    private static func store(_ t: Tensor, name: String, at p: UnsafeMutableRawPointer) throws {
+        func write<T>(_ values: [T]) { values.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+        switch (t.dtype, t.storage) {
+        case (.float32, .float(let v)): write(v)
+        case (.int64, .int(let v)): write(v)
+        case (.int32, .int(let v)): write(v.map { Int32(truncatingIfNeeded: $0) })
+        case (.int8, .int(let v)): write(v.map { Int8(truncatingIfNeeded: $0) })
+        case (.uint8, .int(let v)), (.bool, .int(let v)): write(v.map { UInt8(truncatingIfNeeded: $0) })
+        default:
+            throw LoupeError.badInput("input '\(name)' is \(t.dtype) but holds \(t.dtype.isFloat ? "integer" : "floating-point") data")
         }
     }
 
     private func copyOut() -> [String: Tensor] {
         var out: [String: Tensor] = [:]
         for o in graph.outputs {
-            let shape = outputShapes[o.name]!
+            let (dtype, shape) = outputTypes[o.name]!
             if let c = graph.constant(o.name) {
-                out[o.name] = Tensor(shape: shape, floats: c.floats)
+                out[o.name] = dtype.isFloat ? Tensor(shape: shape, floats: c.floats, dtype: dtype)
+                                            : Tensor(shape: shape, ints: c.ints, dtype: dtype)
                 continue
             }
             let n = shape.reduce(1, *)
-            let p = bindings.floats(o.name)
-            out[o.name] = Tensor(shape: shape, floats: Array(UnsafeBufferPointer(start: p, count: n)))
+            let p = UnsafeRawPointer(bindings.pointer(o.name))
+            func read<T>(_: T.Type) -> [T] { Array(UnsafeBufferPointer(start: p.assumingMemoryBound(to: T.self), count: n)) }
+            switch dtype {
+            case .int64: out[o.name] = Tensor(shape: shape, ints: read(Int64.self), dtype: dtype)
+            case .int32: out[o.name] = Tensor(shape: shape, ints: read(Int32.self).map(Int64.init), dtype: dtype)
+            case .int8: out[o.name] = Tensor(shape: shape, ints: read(Int8.self).map(Int64.init), dtype: dtype)
+            case .uint8, .bool: out[o.name] = Tensor(shape: shape, ints: read(UInt8.self).map(Int64.init), dtype: dtype)
+            case .float32, .float16, .float64, .int16, .uint16, .uint32, .uint64:
+                out[o.name] = Tensor(shape: shape, floats: read(Float.self))
+            }
         }
         return out
     }

@@ -26,7 +26,7 @@ extension Lowering {
         case .conv, .convTranspose, .gemm, .matMul, .clip, .leakyRelu, .elu, .globalAveragePool, .averagePool, .maxPool:
             return true
         case .unary(let u): return u.lowersToXNNPACK
-        case .binary, .hardSigmoid, .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization,
+        case .binary, .compare, .select, .hardSigmoid, .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization,
              .split, .mod, .gelu, .globalMaxPool, .reduce, .flatten, .reshape, .squeeze,
              .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .depthSpace, .shape, .gather, .slice, .cast,
              .constantOfShape,

@@ -74,7 +74,7 @@ extension Lowering {
         case .depthSpace(let a): return try lowerDepthSpace(node, graph, a, int8: true, into: b)
         case .prelu:
             throw Unsupported("int8 PRelu: a per-channel slope is not one lookup table; \(inFloat)")
-        case .convTranspose, .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod,
+        case .compare, .select, .convTranspose, .batchNormalization, .batchNormalizationTraining, .layerNormalization, .split, .mod,
              .globalMaxPool, .reduce, .pad, .softmax, .shape, .cast,
              .constantOfShape, .expand:
             throw Unsupported("int8 \(node.op.onnxName) \(inFloat)")

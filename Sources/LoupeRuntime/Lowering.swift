@@ -36,6 +36,8 @@ public enum Lowering {
         case .matMul: return try lowerMatMul(node, graph, into: b)
         case .binary(let op): return try lowerBinary(node, graph, op, into: b)
         case .unary(let op): return try lowerUnary(node, graph, op, into: b)
+        case .compare(let op): return try lowerCompare(node, graph, op, into: b)
+        case .select: return try lowerSelect(node, graph, into: b)
         case .clip: return try lowerClip(node, graph, into: b)
         case .leakyRelu(let alpha): return try lowerLeakyRelu(node, graph, alpha: alpha, into: b)
         case .elu(let alpha): return try lowerElu(node, graph, alpha: alpha, into: b)
@@ -69,7 +71,8 @@ public enum Lowering {
         case .slice: return try lowerSlice(node, graph, int8: false, into: b)
         case .depthSpace(let a): return try lowerDepthSpace(node, graph, a, int8: false, into: b)
         case .gather(let axis): return try lowerGather(node, graph, axis: axis, int8: false, into: b)
-        case .shape, .cast, .constantOfShape, .expand: throw Unsupported(unfolded(node, graph))
+        case .expand: return try lowerExpand(node, graph, into: b)
+        case .shape, .cast, .constantOfShape: throw Unsupported(unfolded(node, graph))
         case .identity, .dropout:
             // RemoveIdentity leaves only those it cannot rewire (a graph input passed straight
             // to a graph output): a one-input concat is exactly a copy.

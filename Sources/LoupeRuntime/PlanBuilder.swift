@@ -142,6 +142,20 @@ final class PlanBuilder {
         }
     }
 
+    /// Registers a constant under its own name in the representation its dtype has in the
+    /// arena (int64 as 8-byte integers, bool as bytes, …), for kernels that move elements of
+    /// any type rather than compute on float32.
+    func constantInArenaForm(_ value: String) {
+        guard constants[value] == nil, let t = graph.constant(value) else { return }
+        switch t.dtype {
+        case .float32, .float16, .float64: constants[value] = Self.store(t.floats)
+        case .int64, .uint64: constants[value] = Self.store(t.ints)
+        case .int32, .uint32: constants[value] = Self.store(t.ints.map { Int32(truncatingIfNeeded: $0) })
+        case .int16, .uint16: constants[value] = Self.store(t.ints.map { Int16(truncatingIfNeeded: $0) })
+        case .int8, .uint8, .bool: constants[value] = Self.store(t.ints.map { UInt8(truncatingIfNeeded: $0) })
+        }
+    }
+
     /// Registers derived int8 data (e.g. a requantized constant) under a private name.
     func constant(named name: String, int8 data: [Int8]) {
         constants[name] = Self.store(data)

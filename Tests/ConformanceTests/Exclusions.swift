@@ -123,6 +123,64 @@ enum NodeTestExclusions {
             "uint8 tensors: Loupe's FP32 path runs float32 Sub; integer arithmetic is not in scope",
         "test_wrap_pad":
             "int32 tensors: Loupe's FP32 path runs float32 Pad; integer arithmetic is not in scope",
+        "test_clip_default_int8_max_expanded":
+            "int8 tensors: Loupe's int8 values are quantized codes with a scale; plain int8 arithmetic is not in scope",
+        "test_clip_default_int8_min_expanded":
+            "int8 tensors: Loupe's int8 values are quantized codes with a scale; plain int8 arithmetic is not in scope",
+        "test_equal_int16":
+            "int16 tensors: Equal runs on float32, int32, int64, uint8 and bool (masks and token ids); int16 is not in scope",
+        "test_equal_int8":
+            "int8 tensors: Loupe's int8 values are quantized codes with a scale; plain int8 Equal is not in scope",
+        "test_equal_string":
+            "string tensors: Loupe graphs hold numbers only",
+        "test_equal_string_broadcast":
+            "string tensors: Loupe graphs hold numbers only",
+        "test_equal_uint16":
+            "uint16 tensors: Equal runs on float32, int32, int64, uint8 and bool (masks and token ids); uint16 is not in scope",
+        "test_equal_uint32":
+            "uint32 tensors: Equal runs on float32, int32, int64, uint8 and bool (masks and token ids); uint32 is not in scope",
+        "test_equal_uint64":
+            "uint64 tensors: Equal runs on float32, int32, int64, uint8 and bool (masks and token ids); uint64 is not in scope",
+        "test_greater_equal_int16":
+            "int16 tensors: GreaterOrEqual runs on float32, int32, int64, uint8 and bool (masks and token ids); int16 is not in scope",
+        "test_greater_equal_int8":
+            "int8 tensors: Loupe's int8 values are quantized codes with a scale; plain int8 GreaterOrEqual is not in scope",
+        "test_greater_equal_uint16":
+            "uint16 tensors: GreaterOrEqual runs on float32, int32, int64, uint8 and bool (masks and token ids); uint16 is not in scope",
+        "test_greater_equal_uint32":
+            "uint32 tensors: GreaterOrEqual runs on float32, int32, int64, uint8 and bool (masks and token ids); uint32 is not in scope",
+        "test_greater_equal_uint64":
+            "uint64 tensors: GreaterOrEqual runs on float32, int32, int64, uint8 and bool (masks and token ids); uint64 is not in scope",
+        "test_greater_int16":
+            "int16 tensors: Greater runs on float32, int32, int64, uint8 and bool (masks and token ids); int16 is not in scope",
+        "test_greater_int8":
+            "int8 tensors: Loupe's int8 values are quantized codes with a scale; plain int8 Greater is not in scope",
+        "test_greater_uint16":
+            "uint16 tensors: Greater runs on float32, int32, int64, uint8 and bool (masks and token ids); uint16 is not in scope",
+        "test_greater_uint32":
+            "uint32 tensors: Greater runs on float32, int32, int64, uint8 and bool (masks and token ids); uint32 is not in scope",
+        "test_greater_uint64":
+            "uint64 tensors: Greater runs on float32, int32, int64, uint8 and bool (masks and token ids); uint64 is not in scope",
+        "test_less_equal_int16":
+            "int16 tensors: LessOrEqual runs on float32, int32, int64, uint8 and bool (masks and token ids); int16 is not in scope",
+        "test_less_equal_int8":
+            "int8 tensors: Loupe's int8 values are quantized codes with a scale; plain int8 LessOrEqual is not in scope",
+        "test_less_equal_uint16":
+            "uint16 tensors: LessOrEqual runs on float32, int32, int64, uint8 and bool (masks and token ids); uint16 is not in scope",
+        "test_less_equal_uint32":
+            "uint32 tensors: LessOrEqual runs on float32, int32, int64, uint8 and bool (masks and token ids); uint32 is not in scope",
+        "test_less_equal_uint64":
+            "uint64 tensors: LessOrEqual runs on float32, int32, int64, uint8 and bool (masks and token ids); uint64 is not in scope",
+        "test_less_int16":
+            "int16 tensors: Less runs on float32, int32, int64, uint8 and bool (masks and token ids); int16 is not in scope",
+        "test_less_int8":
+            "int8 tensors: Loupe's int8 values are quantized codes with a scale; plain int8 Less is not in scope",
+        "test_less_uint16":
+            "uint16 tensors: Less runs on float32, int32, int64, uint8 and bool (masks and token ids); uint16 is not in scope",
+        "test_less_uint32":
+            "uint32 tensors: Less runs on float32, int32, int64, uint8 and bool (masks and token ids); uint32 is not in scope",
+        "test_less_uint64":
+            "uint64 tensors: Less runs on float32, int32, int64, uint8 and bool (masks and token ids); uint64 is not in scope",
         "test_training_dropout":
             "Dropout with training_mode=true (random masking): Loupe runs inference graphs",
         "test_training_dropout_default":

@@ -79,6 +79,13 @@ enum NodeTestScope {
         InScopeOp(name: "Split", testPrefixes: ["split"], tolerance: .exact),
         InScopeOp(name: "Slice", testPrefixes: ["slice"], tolerance: .exact),
         InScopeOp(name: "Gather", testPrefixes: ["gather"], tolerance: .exact),
+        InScopeOp(name: "Where", testPrefixes: ["where"], tolerance: .exact),
+        InScopeOp(name: "Equal", testPrefixes: ["equal"], tolerance: .exact),
+        InScopeOp(name: "Less", testPrefixes: ["less"], tolerance: .exact),
+        InScopeOp(name: "LessOrEqual", testPrefixes: ["less_equal"], tolerance: .exact),
+        InScopeOp(name: "Greater", testPrefixes: ["greater"], tolerance: .exact),
+        InScopeOp(name: "GreaterOrEqual", testPrefixes: ["greater_equal"], tolerance: .exact),
+        InScopeOp(name: "Expand", testPrefixes: ["expand"], tolerance: .exact),
         InScopeOp(name: "SpaceToDepth", testPrefixes: ["spacetodepth"], tolerance: .exact),
         InScopeOp(name: "DepthToSpace", testPrefixes: ["depthtospace"], tolerance: .exact),
         // INT8: codes are integers and dequantized values one float32 rounding of
@@ -93,7 +100,8 @@ enum NodeTestScope {
     /// Ops whose non-first operands the runner keeps as run-time inputs; for every other op
     /// they become initializers, as in exported models (conv and GEMM weights, PRelu slopes,
     /// BatchNorm parameters, Clip bounds, Pad/Resize/Reshape/... parameters).
-    static let runtimeOperandOps: Set<String> = ["Add", "Sub", "Mul", "Div", "Concat"]
+    static let runtimeOperandOps: Set<String> = ["Add", "Sub", "Mul", "Div", "Concat", "Where", "Equal", "Less",
+                                                  "LessOrEqual", "Greater", "GreaterOrEqual"]
 
     static let byName: [String: InScopeOp] = Dictionary(uniqueKeysWithValues: ops.map { ($0.name, $0) })
 
