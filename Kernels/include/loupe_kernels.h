@@ -85,6 +85,27 @@ size_t loupe_strided_copy_rows(size_t rank, const size_t* shape);
 void loupe_strided_copy(size_t rank, const size_t* shape, const ptrdiff_t* in_strides, size_t element_size,
                         const void* in, void* out, size_t row_begin, size_t row_end);
 
+/* Element types of loupe_convert. */
+typedef enum {
+    loupe_element_f32,
+    loupe_element_s32,
+    loupe_element_s64,
+    loupe_element_s8,
+    loupe_element_u8,
+    loupe_element_bool,
+} loupe_element;
+
+/* Cast of n elements: float → integer truncates toward zero and saturates (NaN → 0),
+ * anything → bool is "not zero". */
+void loupe_convert(loupe_element from, loupe_element to, size_t n, const void* in, void* out);
+
+/* Gather along one axis with run-time indices (int64, or int32 when indices_are_64bit is 0):
+ * data is [outer, axis_length, inner] elements of element_size bytes, out is
+ * [outer, count, inner]. Negative indices count from the end; an index still out of range
+ * gives a zero slab and is counted in the return value (0 when all are valid). */
+size_t loupe_gather(size_t element_size, size_t outer, size_t axis_length, size_t inner, const void* data,
+                    const void* indices, int indices_are_64bit, size_t count, void* out);
+
 /* ---- Activations (activation/) ----------------------------------------------------- */
 
 /* y[i] = tanh(x[i]). Scalar reference uses libm tanhf; SIMD variants a clamped rational
@@ -169,6 +190,9 @@ void loupe_f32_global_max_pool_nhwc__avx2(size_t batch, size_t pixels, size_t ch
                                           const float* in, float* out);
 void loupe_f32_global_max_pool_nhwc(size_t batch, size_t pixels, size_t channels,
                                     const float* in, float* out);
+
+/* ReduceSum of [batch, pixels, channels] over pixels → [batch, channels]. */
+void loupe_f32_global_sum_pool_nwc(size_t batch, size_t pixels, size_t channels, const float* x, float* y);
 
 /* ---- Resize, linear (resize/) ------------------------------------------------------- */
 

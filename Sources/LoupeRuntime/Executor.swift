@@ -143,6 +143,7 @@ public final class Executor {
     public func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
         try copyIn(inputs)
         for r in runs { r(pool.pool) }
+        if let fault = plan.faults.take() { throw LoupeError.badInput(fault) }
         return copyOut()
     }
 
@@ -157,6 +158,7 @@ public final class Executor {
             r(pool.pool)
             timings.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
         }
+        if let fault = plan.faults.take() { throw LoupeError.badInput(fault) }
         return copyOut()
     }
 

@@ -120,9 +120,11 @@ extension Lowering {
     /// Reshape/Flatten/Squeeze/Unsqueeze: the output is the input's buffer.
     static func lowerAlias(_ node: Node, _ graph: Graph, into b: PlanBuilder?) throws -> Placement {
         let x = try input(node, 0, "data")
-        let xs = try shape(x, graph, "data")
+        // Token ids and masks (int64, bool) are reshaped as freely as float activations.
+        let dtype = graph.type(of: x).map(\.dtype).flatMap { broadcastTypes.contains($0) ? $0 : nil } ?? .float32
+        let xs = try shape(x, graph, "data", dtype: dtype)
         let y = try output(node)
-        let ys = try shape(y, graph, "output")
+        let ys = try shape(y, graph, "output", dtype: dtype)
         guard xs.reduce(1, *) == ys.reduce(1, *) else { throw Unsupported("\(xs) and \(ys) differ in element count") }
         if graph.constant(x) != nil {
             throw Unsupported("\(node.op.onnxName) of a constant should have been folded")

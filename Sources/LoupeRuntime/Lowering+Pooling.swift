@@ -44,8 +44,8 @@ extension Lowering {
     static func lowerReduce(_ node: Node, _ graph: Graph, _ op: ReduceOp, keepDims: Bool, noopWithEmptyAxes: Bool,
                             into b: PlanBuilder?) throws -> Placement {
         let (x, xs) = try activation(node, graph, 0, "X")
-        guard op == .mean || op == .max else {
-            throw Unsupported("\(node.op.onnxName) has no lowering (only ReduceMean/ReduceMax)")
+        guard op == .mean || op == .max || op == .sum else {
+            throw Unsupported("\(node.op.onnxName) has no lowering (only ReduceMean/ReduceMax/ReduceSum)")
         }
         var axes = try constantInts(node, graph, 1, "axes") ?? []
         if axes.isEmpty {
@@ -69,6 +69,15 @@ extension Lowering {
             }
         }
         let y = try expectOutput(node, graph, ys)
+        if op == .sum {
+            let name = "loupe_f32_global_sum_pool_nwc"
+            guard let b else { return .kernel(name) }
+            b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
+                let px = bind.floats(x), py = bind.floats(y)
+                return { _ in loupe_f32_global_sum_pool_nwc(outer, reduced, inner, px, py) }
+            }
+            return .kernel(name)
+        }
         return try emitGlobalPool(node, b, x: x, y: y, batch: outer, pixels: reduced, channels: inner, max: op == .max)
     }
 

@@ -70,10 +70,16 @@ public enum Lowering {
         case .transpose(let perm): return try lowerTranspose(node, graph, perm: perm, into: b)
         case .slice: return try lowerSlice(node, graph, int8: false, into: b)
         case .depthSpace(let a): return try lowerDepthSpace(node, graph, a, int8: false, into: b)
-        case .gather(let axis): return try lowerGather(node, graph, axis: axis, int8: false, into: b)
+        case .gather(let axis):
+            if let i = node.input(1), graph.constant(i) == nil { return try lowerGatherAtRunTime(node, graph, axis: axis, into: b) }
+            return try lowerGather(node, graph, axis: axis, int8: false, into: b)
         case .expand: return try lowerExpand(node, graph, into: b)
-        case .shape, .cast, .constantOfShape: throw Unsupported(unfolded(node, graph))
+        case .cast(let to): return try lowerCast(node, graph, to: to, into: b)
+        case .shape, .constantOfShape: throw Unsupported(unfolded(node, graph))
         case .identity, .dropout:
+            if let x = node.inputs.first, let t = graph.type(of: x), t.dtype != .float32 {
+                return try lowerTypedCopy(node, graph, into: b)
+            }
             // RemoveIdentity leaves only those it cannot rewire (a graph input passed straight
             // to a graph output): a one-input concat is exactly a copy.
             return try lowerConcat(node, graph, axis: 0, into: b)

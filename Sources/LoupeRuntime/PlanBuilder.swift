@@ -1,3 +1,4 @@
+import Foundation
 import CXNNPACK
 import LoupeIR
 
@@ -9,6 +10,26 @@ struct View: Hashable {
 }
 
 /// What every bound step needs: the pool and pointers for values.
+/// What a step found wrong in the data of one run (an index out of range): steps run inside
+/// the pool and cannot throw, so they record it here and `Executor.run` throws after the run.
+final class RunFaults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var first: String?
+
+    func record(_ message: String) {
+        lock.lock()
+        if first == nil { first = message }
+        lock.unlock()
+    }
+
+    /// The first fault since the last call, cleared.
+    func take() -> String? {
+        lock.lock()
+        defer { first = nil; lock.unlock() }
+        return first
+    }
+}
+
 final class Bindings {
     let arena: UnsafeMutableRawPointer
     let pool: pthreadpool_t?
@@ -79,6 +100,8 @@ final class PlanBuilder {
     private(set) var views: [String: View] = [:]
     /// Constant operands that steps read through pointers, with XNN_EXTRA_BYTES slack.
     private(set) var constants: [String: AlignedBuffer] = [:]
+    /// Faults steps record while running (see ``RunFaults``).
+    let faults = RunFaults()
     /// Concat inputs written in place: value → pixel stride (elements) of the concat buffer.
     private(set) var stridedOutputs: [String: Int] = [:]
     /// Concats whose inputs `Lowering.concatPlan` placed in slices.
