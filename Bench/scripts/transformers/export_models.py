@@ -15,6 +15,7 @@ Models (timm unless said):
   swin_tiny_dynamo         the same through torch.export (dynamo=True)
   swin_base_384            swin_base_patch4_window12_384, opset 17
   vit_small                vit_small_patch16_224, opset 17 (LayerNormalization op)
+  vit_small_features       the same without its classifier: the pooled 384-d feature (INT8 fidelity)
   vit_small_opset13        the same at opset 13 (LayerNorm and GELU written out of elementary ops)
   clip_vit_b16             vit_base_patch16_clip_quickgelu_224 (CLIP ViT-B/16 image tower, QuickGELU)
   deit_tiny_distilled      deit_tiny_distilled_patch16_224 (two tokens, two heads averaged)
@@ -89,6 +90,8 @@ def spec(name):
         "swin_tiny_dynamo": (lambda: timm_model("swin_tiny_patch4_window7_224"), [(1, 3, 224, 224)], one, 18, True),
         "swin_base_384": (lambda: timm_model("swin_base_patch4_window12_384"), [(1, 3, 384, 384)], one, 17, False),
         "vit_small": (lambda: timm_model("vit_small_patch16_224"), [(1, 3, 224, 224)], one, 17, False),
+        "vit_small_features": (lambda: timm_model("vit_small_patch16_224", num_classes=0), [(1, 3, 224, 224)], one, 17,
+                               False),
         "vit_small_opset13": (lambda: timm_model("vit_small_patch16_224", fused_attention=False), [(1, 3, 224, 224)], one, 13, False),
         "clip_vit_b16": (lambda: timm_model("vit_base_patch16_clip_quickgelu_224"), [(1, 3, 224, 224)], one, 17, False),
         "deit_tiny_distilled": (lambda: timm_model("deit_tiny_distilled_patch16_224"), [(1, 3, 224, 224)], one, 17, False),
@@ -99,7 +102,7 @@ def spec(name):
     return table[name]
 
 
-NAMES = ["swin_tiny", "swin_tiny_dynamo", "swin_base_384", "vit_small", "vit_small_opset13", "clip_vit_b16",
+NAMES = ["swin_tiny", "swin_tiny_dynamo", "swin_base_384", "vit_small", "vit_small_features", "vit_small_opset13", "clip_vit_b16",
          "deit_tiny_distilled", "mobilevit_s", "sjtu", "mnv3_transformer"]
 
 
