@@ -322,6 +322,7 @@ typedef enum loupe_lut_function {
   loupe_lut_gelu_tanh,     /* x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))) / 2 */
   loupe_lut_softplus,      /* ln(1 + e^x) */
   loupe_lut_mish,          /* x * tanh(softplus(x)) */
+  loupe_lut_swish,         /* x * sigmoid(p0 * x) */
   loupe_lut_function_count /* not a function: the number of them (new ones go above) */
 } loupe_lut_function;
 /* f(x) in double precision (activation/function.c): the definition the tables are built from. */
@@ -350,6 +351,15 @@ void loupe_x8_transpose__scalar(size_t rank, const size_t* shape, const size_t* 
  * the running CPU once. Tests call the variants directly after loupe_isa_available.
  * No over-read: tails use masked or stack-buffered accesses.
  */
+
+/* Swish: y = x * sigmoid(alpha * x) = x / (1 + exp(-alpha * x)) (CLIP's QuickGELU at
+ * alpha = 1.702). The scalar reference uses libm expf; the SIMD variants exp_simd.h's
+ * polynomial (within a few ulp, tests). In-place allowed. */
+void loupe_f32_swish__scalar(size_t n, const float* x, float* y, float alpha);
+void loupe_f32_swish__avx2(size_t n, const float* x, float* y, float alpha);
+void loupe_f32_swish__avx512(size_t n, const float* x, float* y, float alpha);
+void loupe_f32_swish__neon(size_t n, const float* x, float* y, float alpha);
+void loupe_f32_swish(size_t n, const float* x, float* y, float alpha);
 
 /* Layer normalization over the last axis of a rows x cols row-major matrix:
  *   y[r, c] = (x[r, c] - mean_r) / sqrt(var_r + epsilon) * gamma[c] + beta[c]

@@ -116,7 +116,7 @@ extension Op {
         case .compare: return OpTraits(.elementwise, values: .all, inputs: 2...2)
         case .select: return OpTraits(.elementwise, values: .all, inputs: 3...3)
         case .clip: return OpTraits(.elementwise, int8: .lookupTable, inputs: 1...3)
-        case .leakyRelu, .elu, .hardSigmoid, .gelu: return OpTraits(.elementwise, int8: .lookupTable)
+        case .leakyRelu, .elu, .hardSigmoid, .gelu, .swish: return OpTraits(.elementwise, int8: .lookupTable)
         case .prelu: return OpTraits(.elementwise, inputs: 2...2)
         case .batchNormalization, .batchNormalizationTraining: return OpTraits(.elementwise, inputs: 5...5)
         case .layerNormalization: return OpTraits(.elementwise, inputs: 2...3, outputs: 1...3)

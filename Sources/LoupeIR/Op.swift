@@ -306,6 +306,8 @@ public enum Op: Sendable, Hashable {
     case mod(fmod: Bool)
     /// GELU (opset 20): x·Φ(x); `tanhApproximation` is `approximate="tanh"`.
     case gelu(tanhApproximation: Bool)
+    /// x·sigmoid(alpha·x) (ONNX Swish, opset 24): CLIP's QuickGELU at alpha 1.702.
+    case swish(alpha: Float)
     case globalAveragePool(layout: Layout)
     case globalMaxPool(layout: Layout)
     /// Inputs: X, axes?
@@ -378,6 +380,7 @@ public enum Op: Sendable, Hashable {
         case .split: return "Split"
         case .mod: return "Mod"
         case .gelu: return "Gelu"
+        case .swish: return "Swish"
         case .globalAveragePool: return "GlobalAveragePool"
         case .globalMaxPool: return "GlobalMaxPool"
         case .reduce(let r, _, _):

@@ -147,7 +147,7 @@ public func inferOutputTypes(node: Node, inputTypes: [TensorType?], constants: [
     case .compare: types = [try c.compare()]
     case .select: types = [try c.select()]
     case .clip: types = [try c.clip()]
-    case .leakyRelu, .elu, .hardSigmoid, .gelu: types = [try c.floatOrInt8(0)]
+    case .leakyRelu, .elu, .hardSigmoid, .gelu, .swish: types = [try c.floatOrInt8(0)]
     case .prelu: types = [try c.prelu()]
     case .batchNormalization(_, let layout): types = [try c.batchNormalization(layout: layout)]
     case .batchNormalizationTraining: types = [try c.batchNormalizationTraining()]

@@ -70,7 +70,7 @@ struct NodeWriter {
             try writeClamped(node, type, attrs, min: a.outputMin, max: a.outputMax)
         case .matMul, .binary, .unary, .compare, .select, .clip, .prelu, .expand, .identity:
             emit(type, node.name, node.inputs, node.outputs)
-        case .leakyRelu(let alpha), .elu(let alpha):
+        case .leakyRelu(let alpha), .elu(let alpha), .swish(let alpha):
             emit(type, node.name, node.inputs, node.outputs, [.float("alpha", alpha)])
         case .hardSigmoid(let alpha, let beta):
             emit(type, node.name, node.inputs, node.outputs, [.float("alpha", alpha), .float("beta", beta)])

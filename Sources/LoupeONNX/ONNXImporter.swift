@@ -166,6 +166,9 @@ public enum ONNXImporter {
         case "Max": return try mapVariadic(n, .max, &b)
         case "Min": return try mapVariadic(n, .min, &b)
         case "Gelu": return try mapGelu(n)
+        case "Swish":
+            guard n.opset >= 24 else { return [n.unsupported("Swish is an ONNX op from opset 24; the model imports opset \(n.opset)")] }
+            return try n.simple(.swish(alpha: n.float("alpha", default: 1)), inputs: 1...1)
         case "Clip": return try mapClip(n, &b)
         case "LeakyRelu": return try n.simple(.leakyRelu(alpha: n.float("alpha", default: 0.01)), inputs: 1...1)
         case "Elu": return try n.simple(.elu(alpha: n.float("alpha", default: 1)), inputs: 1...1)

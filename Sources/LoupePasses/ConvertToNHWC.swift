@@ -189,7 +189,7 @@ public struct ConvertToNHWC: GraphPass {
                 }
                 emitNHWC(node, op: node.op, inputs: node.inputs)
                 return true
-            case .unary, .clip, .leakyRelu, .elu, .hardSigmoid:
+            case .unary, .clip, .leakyRelu, .elu, .hardSigmoid, .swish:
                 guard let x, nhwc.contains(x) else { emitPlain(node); return false }
                 emitNHWC(node, op: node.op, inputs: node.inputs)
                 return true

@@ -94,6 +94,7 @@ public enum ReferenceInterpreter {
         case .split(let axis): return try k.split(axis: axis)
         case .mod(let fmod): return [try k.mod(fmod: fmod)]
         case .gelu(let tanh): return [try k.gelu(tanhApproximation: tanh)]
+        case .swish(let alpha): return [try k.map { $0 / (1 + exp(-Double(alpha) * $0)) }]
         case .globalAveragePool(let layout):
             if layout == .nhwc { return try k.viaNCHW { .globalAveragePool(layout: .nchw) } }
             return [try k.globalPool(average: true)]

@@ -27,7 +27,7 @@ extension Lowering {
             return true
         case .unary(let u): return u.lowersToXNNPACK
         case .binary, .compare, .select, .hardSigmoid, .prelu, .batchNormalization, .batchNormalizationTraining, .layerNormalization,
-             .split, .mod, .gelu, .globalMaxPool, .reduce, .flatten, .reshape, .squeeze,
+             .split, .mod, .gelu, .swish, .globalMaxPool, .reduce, .flatten, .reshape, .squeeze,
              .unsqueeze, .concat, .pad, .resize, .softmax, .transpose, .depthSpace, .shape, .gather, .slice, .cast,
              .constantOfShape,
              .expand, .identity, .dropout, .quantizeLinear, .dequantizeLinear, .unsupported:

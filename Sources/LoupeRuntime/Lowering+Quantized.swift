@@ -61,6 +61,9 @@ extension Lowering {
             return try emitLUT(node, graph, b, label: "HardSigmoid", loupe_lut_hardsigmoid, Double(alpha), Double(beta))
         case .gelu(let tanhApproximation):
             return try emitLUT(node, graph, b, label: "Gelu", tanhApproximation ? loupe_lut_gelu_tanh : loupe_lut_gelu, 0, 0)
+        case .swish(let alpha):
+            guard alpha.isFinite else { throw Unsupported("Swish alpha \(alpha) is not finite") }
+            return try emitLUT(node, graph, b, label: "Swish", loupe_lut_swish, Double(alpha), 0)
         case .globalAveragePool(let layout): return try lowerGlobalAveragePoolQS8(node, graph, layout: layout, into: b)
         case .maxPool(let a): return try lowerMaxPoolS8(node, graph, a, into: b)
         case .averagePool(let a): return try lowerAveragePoolS8(node, graph, a, into: b)

@@ -56,6 +56,8 @@ public enum Lowering {
             return tanhApproximation
                 ? try emitKernelElementwise(node, graph, b, "loupe_f32_gelu_tanh") { n, x, y, _ in loupe_f32_gelu_tanh(n, x, y) }
                 : try emitKernelElementwise(node, graph, b, "loupe_f32_gelu") { n, x, y, _ in loupe_f32_gelu(n, x, y) }
+        case .swish(let alpha):
+            return try emitKernelElementwise(node, graph, b, "loupe_f32_swish") { n, x, y, _ in loupe_f32_swish(n, x, y, alpha) }
         case .globalAveragePool(let layout): return try lowerGlobalPool(node, graph, layout: layout, max: false, into: b)
         case .globalMaxPool(let layout): return try lowerGlobalPool(node, graph, layout: layout, max: true, into: b)
         case .reduce(let op, let keepDims, let noop):

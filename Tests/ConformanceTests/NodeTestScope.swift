@@ -4,7 +4,7 @@
 /// |---|---|---|
 /// | exact | re-plumbing (Slice, Gather, SpaceToDepth, DepthToSpace too), Relu, Clip, MaxPool, Pad | every element equal (NaN matches NaN) |
 /// | elementwise | Add/Sub/Mul/Div, LeakyRelu, PRelu, HardSigmoid, HardSwish, BatchNormalization, Resize | \|Δ\| ≤ 1e-6 + 1e-5·\|y\| per element |
-/// | transcendental | Sigmoid, Tanh, Elu, Softplus, Mish, Gelu, LayerNormalization, Softmax | \|Δ\| ≤ 1e-6 + 1e-4·\|y\| per element |
+/// | transcendental | Sigmoid, Tanh, Elu, Softplus, Mish, Gelu, Swish, LayerNormalization, Softmax | \|Δ\| ≤ 1e-6 + 1e-4·\|y\| per element |
 /// | accumulation | Conv, ConvTranspose, Gemm, MatMul, GlobalAveragePool, ReduceMean, AveragePool | NMSE = Σ(Δ²)/Σ(y²) ≤ 1e-9 and max \|Δ\| ≤ 1e-4·max(1, max \|y\|) |
 ///
 /// A test whose model holds several ops is held to the loosest class among them. The
@@ -57,6 +57,7 @@ enum NodeTestScope {
         InScopeOp(name: "Softplus", testPrefixes: ["softplus"], tolerance: .transcendental),
         InScopeOp(name: "Mish", testPrefixes: ["mish"], tolerance: .transcendental),
         InScopeOp(name: "Gelu", testPrefixes: ["gelu"], tolerance: .transcendental),
+        InScopeOp(name: "Swish", testPrefixes: ["swish"], tolerance: .transcendental),
         InScopeOp(name: "LayerNormalization", testPrefixes: ["layer_normalization"], tolerance: .transcendental),
         InScopeOp(name: "HardSigmoid", testPrefixes: ["hardsigmoid"], tolerance: .elementwise),
         InScopeOp(name: "HardSwish", testPrefixes: ["hardswish"], tolerance: .elementwise),

@@ -8,7 +8,7 @@ final class CatalogueTests: XCTestCase {
     func testLookupTableOpsTypeInt8Codes() throws {
         var ops: [Op] = UnaryOp.allCases.map { .unary($0) }
         ops += [.clip, .leakyRelu(alpha: 0.1), .elu(alpha: 1), .hardSigmoid(alpha: 0.2, beta: 0.5),
-                .gelu(tanhApproximation: false), .gelu(tanhApproximation: true)]
+                .gelu(tanhApproximation: false), .gelu(tanhApproximation: true), .swish(alpha: 1.702)]
         for op in ops {
             XCTAssertEqual(op.int8Form, .lookupTable, op.onnxName)
             let t = try infer(op, [[1, 4, 5]], dtypes: [.int8])

@@ -97,4 +97,29 @@ final class RecognizeTransformerOpsTests: XCTestCase {
         let z = gelu(&c, halfFirst: false, mulByInverse: false)
         try assertLeavesAlone(RecognizeGelu(), try c.finish(z, "e"), "the erf is a graph output")
     }
+
+    /// CLIP's QuickGELU, the scale on either side of its Mul, becomes one Swish; SiLU
+    /// (no inner scale) and a shared sigmoid stay as they are.
+    func testQuickGeluBecomesSwish() throws {
+        for (i, scaleFirst) in [false, true].enumerated() {
+            var b = GraphBuilder(seed: 930 + UInt64(i))
+            b.input("x", [3, 40])
+            let c = b.constant("c", 1.702)
+            let t = b.node("t", .binary(.mul), scaleFirst ? [c, "x"] : ["x", c])
+            let y = b.node("y", .binary(.mul), [b.node("s", .unary(.sigmoid), [t]), "x"])
+            let o = try assertRewrites(RecognizeGelu(), try b.finish(y), into: ["Swish"], tolerance: tolerance, seed: 930 + UInt64(i))
+            XCTAssertEqual(o.nodes[0].op, .swish(alpha: 1.702))
+            XCTAssertEqual(o.nodes[0].inputs, ["x"])
+        }
+        var b = GraphBuilder(seed: 932)
+        b.input("x", [3, 40])
+        let y = b.node("y", .binary(.mul), ["x", b.node("s", .unary(.sigmoid), ["x"])])
+        try assertLeavesAlone(RecognizeGelu(), try b.finish(y), "SiLU has no inner scale")
+
+        var c = GraphBuilder(seed: 933)
+        c.input("x", [3, 40])
+        let s = c.node("s", .unary(.sigmoid), [c.node("t", .binary(.mul), ["x", c.constant("c", 1.702)])])
+        let z = c.node("y", .binary(.mul), ["x", s])
+        try assertLeavesAlone(RecognizeGelu(), try c.finish(z, "s"), "the sigmoid is a graph output")
+    }
 }

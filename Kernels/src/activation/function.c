@@ -37,6 +37,10 @@ double loupe_activation_eval(loupe_lut_function f, double x, double p0, double p
     case loupe_lut_gelu_tanh: return 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
     case loupe_lut_softplus: return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x));
     case loupe_lut_mish: return x * tanh(x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x)));
+    case loupe_lut_swish: {
+      const double u = p0 * x, e = exp(-fabs(u));
+      return x * (u >= 0.0 ? 1.0 : e) / (1.0 + e);
+    }
     case loupe_lut_function_count: break;
   }
   return NAN;

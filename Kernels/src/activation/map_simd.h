@@ -47,6 +47,49 @@ static inline void loupe_map_neon(size_t n, const float* x, float* y, float32x4_
 }
 #endif
 
+/* The same drivers for a map with one parameter p, broadcast to every lane. */
+#if LOUPE_X86
+__attribute__((target("avx2,fma"), always_inline))
+static inline void loupe_map1_avx2(size_t n, const float* x, float* y, float p, __m256 (*f)(__m256, __m256)) {
+  const __m256 vp = _mm256_set1_ps(p);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, f(_mm256_loadu_ps(x + i), vp));
+  if (i < n) {
+    float buf[8] = {0};
+    memcpy(buf, x + i, (n - i) * sizeof(float));
+    _mm256_storeu_ps(buf, f(_mm256_loadu_ps(buf), vp));
+    memcpy(y + i, buf, (n - i) * sizeof(float));
+  }
+}
+
+__attribute__((target("avx512f"), always_inline))
+static inline void loupe_map1_avx512(size_t n, const float* x, float* y, float p, __m512 (*f)(__m512, __m512)) {
+  const __m512 vp = _mm512_set1_ps(p);
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, f(_mm512_loadu_ps(x + i), vp));
+  if (i < n) {
+    const __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
+    _mm512_mask_storeu_ps(y + i, m, f(_mm512_maskz_loadu_ps(m, x + i), vp));
+  }
+}
+#endif
+
+#if LOUPE_NEON
+__attribute__((always_inline))
+static inline void loupe_map1_neon(size_t n, const float* x, float* y, float p,
+                                   float32x4_t (*f)(float32x4_t, float32x4_t)) {
+  const float32x4_t vp = vdupq_n_f32(p);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) vst1q_f32(y + i, f(vld1q_f32(x + i), vp));
+  if (i < n) {
+    float buf[4] = {0};
+    memcpy(buf, x + i, (n - i) * sizeof(float));
+    vst1q_f32(buf, f(vld1q_f32(buf), vp));
+    memcpy(y + i, buf, (n - i) * sizeof(float));
+  }
+}
+#endif
+
 typedef void (*loupe_unary_fn)(size_t, const float*, float*);
 
 /* The variant of an element-wise kernel for the running CPU, chosen at the first call and
