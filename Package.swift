@@ -37,7 +37,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("png"), .linkedLibrary("turbojpeg")]),
         .target(name: "LoupeImaging", dependencies: ["LoupeIR", "LoupeKernels", "LoupeCodecs"]),
         .target(name: "LoupeIQA", dependencies: ["Loupe", "LoupeImaging"]),
-        .target(name: "LoupeProfile", dependencies: ["Loupe", "LoupeImaging"]),
+        .target(name: "LoupeProfile", dependencies: ["Loupe", "LoupeImaging", "LoupeKernels"]),
         // INT8 post-training quantization: observers, calibrators, quantizer.
         .target(name: "LoupeCalibration", dependencies: ["LoupeIR", "Loupe"], path: "Calibration",
                 exclude: ["README.md"]),

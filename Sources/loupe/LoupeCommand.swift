@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Loupe
+import LoupeProfile
 
 /// `loupe`: compile, inspect, run and benchmark photo-quality models on XNNPACK.
 ///
@@ -23,6 +24,15 @@ struct LoupeCommand: ParsableCommand {
             """,
         subcommands: [Inspect.self, RunModel.self, Bench.self, Profile.self, Score.self, Eval.self, Rank.self,
                       Calibrate.self, QuantReport.self, Merge.self])
+
+    @Flag(help: "Print Loupe's version, the XNNPACK library and package it runs on, the CPU and the instruction sets in use.")
+    var version = false
+
+    func run() throws {
+        guard version else { throw CleanExit.helpRequest(self) }
+        print("loupe \(LoupeVersion.current)")
+        for line in MachineInfo.current().lines { print(line) }
+    }
 }
 
 /// Prints a library error and exits with code 1: the only place errors become exit codes.
