@@ -148,7 +148,7 @@ struct Score: ParsableCommand {
 /// Model, preset, input shapes and threads: shared by `score` and `eval`.
 struct ScoringOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "ONNX scoring model (default: \(DefaultModel.relativePath), looked up next to the loupe executable and its parent folders, then in the current folder).",
+        "ONNX scoring model (default: $\(DefaultModel.environmentVariable) if set, else <prefix>/\(DefaultModel.installedPath) for <prefix>/bin/loupe, else \(DefaultModel.relativePath) of the checkout holding the loupe executable, else of the current folder).",
         valueName: "FILE"))
     var model: String?
 
@@ -161,9 +161,15 @@ struct ScoringOptions: ParsableArguments {
 
     func makeScorer() throws -> Scorer {
         guard let path = model ?? DefaultModel.path() else {
-            throw LoupeError.io("the default model \(DefaultModel.relativePath) was not found next to the loupe executable or in the current folder; give --model FILE")
+            throw LoupeError.io(DefaultModel.notFoundMessage())
         }
-        let graph = try ONNXImporter.load(contentsOf: path)
+        let graph: Graph
+        do {
+            graph = try ONNXImporter.load(contentsOf: path)
+        } catch LoupeError.malformedModel(let reason) where model == nil {
+            // The user did not name this file: say which one was found.
+            throw LoupeError.malformedModel("default model \(path): \(reason)")
+        }
         return try Scorer(graph: graph, preset: preset, threads: threadOptions.threads, inputShapes: try shapes.shapes(for: graph))
     }
 }
