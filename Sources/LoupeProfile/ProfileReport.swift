@@ -79,17 +79,27 @@ public struct ProfileReport: Codable, Sendable, Equatable {
     /// Milliseconds per photo split into decode, preprocess and inference, when a photo and
     /// a preset were given (`Profiler.profileImage`); nil (JSON `null`) otherwise.
     public var image: ImageTiming? = nil
+    /// Loupe's version, the XNNPACK package, the CPU and the kernels' ISA of the machine
+    /// that made the report (JSON `machine`).
+    public var machine: MachineInfo? = nil
 
-    /// Median, minimum and maximum milliseconds.
+    /// Median, minimum, maximum and tail percentiles of milliseconds.
     public struct Timing: Codable, Sendable, Equatable {
         public var median: Double
         public var min: Double
         public var max: Double
+        /// 90th and 99th percentiles (nearest rank: the smallest sample with at least p% of
+        /// the samples at or below it, as onnxruntime_perf_test reports them); with fewer
+        /// than 100 runs p99 is the maximum. Nil when not measured from samples.
+        public var p90: Double?
+        public var p99: Double?
 
-        public init(median: Double, min: Double, max: Double) {
+        public init(median: Double, min: Double, max: Double, p90: Double? = nil, p99: Double? = nil) {
             self.median = median
             self.min = min
             self.max = max
+            self.p90 = p90
+            self.p99 = p99
         }
 
         /// Statistics of `samples` (milliseconds); nil when empty.
@@ -100,6 +110,15 @@ public struct ProfileReport: Codable, Sendable, Equatable {
             median = n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
             min = s[0]
             max = s[n - 1]
+            p90 = Self.percentile(s, 90)
+            p99 = Self.percentile(s, 99)
+        }
+
+        /// Nearest-rank percentile of sorted, non-empty `s`.
+        public static func percentile(_ s: [Double], _ p: Int) -> Double {
+            // ceil(p * n / 100) in integers: exact, no floating-point rounding at the boundary.
+            let rank = (p * s.count + 99) / 100
+            return s[Swift.max(rank, 1) - 1]
         }
     }
 
@@ -172,7 +191,7 @@ public struct ProfileReport: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, conventions, graph, params, macs, ms, threads, runs, warmup, unsupported, untyped, layers, memory, image
+        case model, conventions, graph, params, macs, ms, threads, runs, warmup, unsupported, untyped, layers, memory, image, machine
         case inputShapes = "input_shapes", paramsBatchNorm = "params_batchnorm", paramsTrainable = "params_trainable"
         case paramsRuntime = "params_runtime"
         case macsOther = "macs_other", weightsBytes = "weights_bytes", arenaBytes = "arena_bytes"
@@ -213,6 +232,7 @@ extension ProfileReport {
         try c.encode(layers, forKey: .layers)
         try c.encode(memory, forKey: .memory)
         try c.encode(image, forKey: .image)
+        try c.encode(machine, forKey: .machine)
     }
 }
 

@@ -29,15 +29,39 @@ public enum Profiler {
         public var timed: Bool
         /// Seed of the random inputs (uniform in [-1, 1)).
         public var seed: UInt64
+        /// Why a profile with `timed == false` is static: the report's `notTimed`.
+        public var staticReason: String
+        /// Called as the profile goes through its stages (compiling, warm-up, each timed
+        /// run), for a progress display; nil: nothing is called.
+        public var progress: (@Sendable (Progress) -> Void)?
 
         public init(threads: Int = 1, runs: Int = 20, warmup: Int = 3, inputShapes: [String: [Int]] = [:],
-                    timed: Bool = true, seed: UInt64 = 0) {
+                    timed: Bool = true, seed: UInt64 = 0,
+                    staticReason: String = "static profile (--static): not compiled, not timed",
+                    progress: (@Sendable (Progress) -> Void)? = nil) {
             self.threads = threads
             self.runs = runs
             self.warmup = warmup
             self.inputShapes = inputShapes
             self.timed = timed
             self.seed = seed
+            self.staticReason = staticReason
+            self.progress = progress
+        }
+    }
+
+    /// Where a profile or benchmark is: a stage and, for repeated runs, how many are done.
+    public struct Progress: Sendable, Equatable {
+        /// "compiling", "warm-up", "timed runs", "photo warm-up", "photo runs".
+        public var stage: String
+        /// Runs of the stage done and in all (0 and 0 for a stage without runs).
+        public var done: Int
+        public var total: Int
+
+        public init(stage: String, done: Int = 0, total: Int = 0) {
+            self.stage = stage
+            self.done = done
+            self.total = total
         }
     }
 
@@ -66,7 +90,7 @@ public enum Profiler {
         var costGraph = shaped
         var graphName = "imported"
         var untyped: [String] = []
-        var notTimed: String? = options.timed ? nil : "static profile (--static): not compiled, not timed"
+        var notTimed: String? = options.timed ? nil : options.staticReason
         var executor: Executor?
         do {
             try costGraph.inferTypes(constantEvaluator: ReferenceInterpreter.evaluate)
@@ -74,6 +98,7 @@ public enum Profiler {
                 costGraph = try Pipeline.optimize(costGraph)
                 graphName = "optimized"
                 if options.timed {
+                    options.progress?(Progress(stage: "compiling"))
                     do {
                         executor = try Executor(graph: costGraph, threads: options.threads)
                     } catch {
@@ -130,6 +155,7 @@ public enum Profiler {
             try time(executor, graph: costGraph, options: options, into: &report)
         }
         report.peakRSSBytes = peakResidentBytes()
+        report.machine = MachineInfo.current()
         return report
     }
 
@@ -172,12 +198,16 @@ public enum Profiler {
     static func time(_ executor: Executor, graph: Graph, options: Options, into report: inout ProfileReport) throws {
         let feeds = benchmarkInputs(for: graph, seed: options.seed)
         let stepNodes = stepNodeIndices(executor, graph)
-        for _ in 0..<options.warmup { _ = try executor.run(feeds) }
+        for i in 0..<options.warmup {
+            options.progress?(Progress(stage: "warm-up", done: i, total: options.warmup))
+            _ = try executor.run(feeds)
+        }
         var endToEnd: [Double] = []
         var perNode = [[Double]](repeating: [], count: graph.nodes.count)
         var timings: [Double] = []
         var stepTotals: [Double] = []
-        for _ in 0..<max(options.runs, 1) {
+        for i in 0..<max(options.runs, 1) {
+            options.progress?(Progress(stage: "timed runs", done: i, total: max(options.runs, 1)))
             let t0 = DispatchTime.now().uptimeNanoseconds
             _ = try executor.run(feeds)
             endToEnd.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)

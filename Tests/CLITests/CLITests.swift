@@ -183,7 +183,12 @@ final class CLITests: XCTestCase {
         let r = try run(["bench", path("dyn.onnx"), "--input-shape", "4x8", "--runs", "3", "--warmup", "1", "--json"])
         XCTAssertEqual(r.status, 0, r.err)
         let obj = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
-        for k in ["median_ms", "min_ms", "max_ms", "arena_bytes"] { XCTAssertNotNil(obj?[k], "missing \(k) in \(r.out)") }
+        for k in ["median_ms", "min_ms", "max_ms", "p90_ms", "p99_ms", "arena_bytes", "loupe_version", "machine"] {
+            XCTAssertNotNil(obj?[k], "missing \(k) in \(r.out)")
+        }
+        let machine = try XCTUnwrap(obj?["machine"] as? [String: Any], r.out)
+        for k in ["cpu", "kernel_isa", "xnnpack_package", "cpu_features"] { XCTAssertNotNil(machine[k], "missing machine.\(k) in \(r.out)") }
+        XCTAssertLessThanOrEqual(try XCTUnwrap(obj?["p90_ms"] as? Double), try XCTUnwrap(obj?["max_ms"] as? Double))
         let median = try XCTUnwrap(obj?["median_ms"] as? Double)
         let mn = try XCTUnwrap(obj?["min_ms"] as? Double)
         XCTAssertLessThanOrEqual(mn, median)

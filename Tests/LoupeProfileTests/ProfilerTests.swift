@@ -196,6 +196,19 @@ final class ProfilerTests: XCTestCase {
 
     // MARK: formats
 
+    /// Nearest-rank percentiles, as onnxruntime_perf_test reports them.
+    func testTailPercentiles() throws {
+        let hundred = (1...100).map(Double.init).shuffled()
+        let t = try XCTUnwrap(ProfileReport.Timing(hundred))
+        XCTAssertEqual(t.p90, 90)
+        XCTAssertEqual(t.p99, 99)
+        XCTAssertEqual(t.median, 50.5)
+        let ten = try XCTUnwrap(ProfileReport.Timing((1...10).map(Double.init)))
+        XCTAssertEqual(ten.p90, 9)
+        XCTAssertEqual(ten.p99, 10, "under 100 runs p99 is the maximum")
+        XCTAssertEqual(ProfileReport.Timing([7])?.p90, 7)
+    }
+
     func testJSONCSVAndHTML() throws {
         let report = try Profiler.profile(graph: Self.convModel(), options: .init(runs: 2, warmup: 0))
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: report.jsonData()) as? [String: Any])
@@ -203,7 +216,10 @@ final class ProfilerTests: XCTestCase {
             XCTAssertNotNil(object[key], "missing key \(key)")
         }
         let ms = try XCTUnwrap(object["ms"] as? [String: Any])
-        XCTAssertEqual(Set(ms.keys), ["median", "min", "max"])
+        XCTAssertEqual(Set(ms.keys), ["median", "min", "max", "p90", "p99"])
+        let machine = try XCTUnwrap(object["machine"] as? [String: Any])
+        XCTAssertEqual(machine["loupe_version"] as? String, LoupeVersion.current)
+        XCTAssertNotNil(machine["kernel_isa"] as? String)
         let layers = try XCTUnwrap(object["layers"] as? [[String: Any]])
         XCTAssertEqual(layers.count, report.layers.count)
         for key in ["name", "op", "macs", "params", "ms"] { XCTAssertNotNil(layers[0][key], "layer key \(key)") }
