@@ -46,6 +46,20 @@ func fail(_ error: Error) -> Never {
     LoupeCommand.exit(withError: ExitCode(1))
 }
 
+/// The output-file name that means standard output, for every option that writes a file.
+let standardOutputName = "-"
+
+/// Prints a line meant for people: on stdout, or on stderr when the verb's output file is
+/// standard output (`-`), so that what is piped stays exactly the file.
+func say(_ line: String, stdoutTaken: Bool) {
+    if stdoutTaken {
+        var stderr = StandardError()
+        print(line, to: &stderr)
+    } else {
+        print(line)
+    }
+}
+
 struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {
         FileHandle.standardError.write(string.data(using: .utf8)!)

@@ -41,7 +41,7 @@ struct Score: ParsableCommand {
 
     @OptionGroup var scoring: ScoringOptions
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write scores to a .csv or .jsonl file.", valueName: "FILE"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write scores to a .csv or .jsonl file (- for CSV on standard output).", valueName: "FILE"))
     var output: String?
 
     @Flag(help: "Keep the output file and skip photos already scored in it.")
@@ -60,7 +60,7 @@ struct Score: ParsableCommand {
         guard photos.isEmpty != (list == nil) else { throw ValidationError("give photos and folders, or --list FILE (one of the two)") }
         if shard != nil && shards != nil { throw ValidationError("give --shard K/N or --shards N, not both") }
         if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
-        if resume && output == nil { throw ValidationError("--resume needs -o FILE") }
+        if resume && (output == nil || output == ScoreWriter.standardOutput) { throw ValidationError("--resume needs -o FILE") }
         if let output { do { _ = try ScoreFileFormat(path: output) } catch { throw ValidationError("\(error)") } }
         if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError("\(error)") } }
     }
@@ -137,7 +137,7 @@ struct Score: ParsableCommand {
         if !failures.isEmpty {
             print("\(failures.count) photo(s) could not be scored:", to: &stderr)
             for (path, reason) in failures { print("  \(path): \(reason)", to: &stderr) }
-            if let output, (try? ScoreFileFormat(path: output)) == .csv {
+            if let output, output != ScoreWriter.standardOutput, (try? ScoreFileFormat(path: output)) == .csv {
                 print("(also listed in \(ScoreWriter.errorsPath(for: output)))", to: &stderr)
             }
             throw ExitCode(3)

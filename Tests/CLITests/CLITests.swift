@@ -65,6 +65,29 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.err.contains("odd_one") && r.err.contains("Hardmax"), r.err)
     }
 
+    /// `--output -`: the .npy goes to stdout, nothing else does, and no file named "-" appears.
+    func testRunOutputToStandardOutput() throws {
+        try python("""
+        import onnx, numpy as np
+        from onnx import helper, TensorProto
+        x = helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 4])
+        y = helper.make_tensor_value_info('y', TensorProto.FLOAT, [1, 4])
+        m = helper.make_model(helper.make_graph([helper.make_node('Relu', ['x'], ['y'])], 'g', [x], [y]),
+                              opset_imports=[helper.make_opsetid('', 17)])
+        onnx.save(m, out + '/relu.onnx')
+        np.save(out + '/x.npy', np.array([[-1, 2, -3, 4]], np.float32))
+        """)
+        let file = try run(["run", path("relu.onnx"), "--input", path("x.npy"), "--output", path("y.npy")])
+        XCTAssertEqual(file.status, 0, file.err)
+        let r = try run(["run", path("relu.onnx"), "--input", path("x.npy"), "--output", "-", "--compare-reference"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.prefix(16).contains("NUMPY"), "not an .npy: \(r.out.prefix(16))")
+        let written = try Data(contentsOf: dir.appendingPathComponent("y.npy"))
+        XCTAssertEqual(r.out, String(decoding: written, as: UTF8.self), "stdout is exactly the .npy --output FILE writes")
+        XCTAssertTrue(r.err.contains("vs reference interpreter"), r.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "-"))
+    }
+
     /// NumPy's default float64 array fed to a float32 input: the message says how to save it.
     func testFloat64InputSaysHowToSaveFloat32() throws {
         try python("""

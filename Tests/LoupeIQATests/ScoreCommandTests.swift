@@ -74,6 +74,36 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertEqual(try run(["score", folder.path, "--shard", "4/3"]).status, 64)
     }
 
+    /// `score -o -` and `merge -o -`: CSV rows on stdout (nothing else there), failures on
+    /// stderr, no file named "-"; --resume cannot go with it.
+    func testScoreAndMergeToStandardOutput() throws {
+        let dir = try makeTemporaryDirectory(self)
+        let model = try TinyModels.make("single", in: dir)
+        let folder = dir.appendingPathComponent("photos")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let kodak = repositoryRoot.appendingPathComponent("Tests/Data/kodak")
+        for n in ["kodim01.jpg", "kodim02.jpg"] {
+            try FileManager.default.copyItem(at: kodak.appendingPathComponent(n), to: folder.appendingPathComponent(n))
+        }
+        try Data().write(to: folder.appendingPathComponent("zero.jpg"))
+        let r = try run(["score", folder.path, "--model", model, "-o", "-"])
+        XCTAssertEqual(r.status, 3, r.err)
+        let lines = r.out.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "path,score,ms")
+        XCTAssertEqual(lines.count, 3, r.out)
+        XCTAssertTrue(lines.dropFirst().allSatisfy { $0.hasPrefix(folder.path + "/kodim0") }, r.out)
+        XCTAssertTrue(r.err.contains("zero.jpg: empty file (0 bytes)"), r.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "-"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ScoreWriter.errorsPath(for: "-")))
+        XCTAssertEqual(try run(["score", folder.path, "--model", model, "-o", "-", "--resume"]).status, 64)
+
+        let shard = dir.appendingPathComponent("a.csv")
+        try Data(r.out.utf8).write(to: shard)
+        let merged = try run(["merge", shard.path, "-o", "-"])
+        XCTAssertEqual(merged.status, 0, merged.err)
+        XCTAssertEqual(Set(merged.out.split(separator: "\n").map(String.init).dropFirst()), Set(lines[1...]), merged.out)
+    }
+
     /// The README's main command: `loupe score` with no --model scores with the bundled
     /// trained scorer and ranks every clean sample photo above its own blurred, noisy and
     /// heavily JPEG-compressed copies (the samples are held-out photos: never trained on).
