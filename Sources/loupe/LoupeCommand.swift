@@ -7,7 +7,8 @@ import LoupeProfile
 ///
 /// Exit codes: 0 success; 1 the model or an input was rejected (the message names the
 /// node or file; `calibrate` then writes nothing); 2 `profile --budget`: over budget; 3
-/// partly done (`score`/`eval`/`quant-report`: some photos failed and are listed;
+/// partly done (`score`/`eval`/`quant-report`: some photos failed and are listed, the
+/// others were scored; when none could be, the exit code is 1;
 /// `calibrate`: the model was written but some photos could not be decoded and were
 /// skipped; `profile --budget`: the MAC count is only a lower bound); 64 bad command-line
 /// usage.
@@ -19,7 +20,7 @@ struct LoupeCommand: ParsableCommand {
         discussion: """
             Exit codes: 0 success; 1 model or input rejected (the message names the node or file; \
             calibrate writes nothing); 2 profile --budget: over budget; 3 partly done (score/eval/quant-report: \
-            some photos failed and are listed; calibrate: model written, undecodable photos skipped and listed; \
+            some photos failed and are listed, the others done; none done is 1; calibrate: model written, undecodable photos skipped and listed; \
             profile --budget: MACs only a lower bound); 64 usage error.
             """,
         subcommands: [Inspect.self, RunModel.self, Bench.self, Profile.self, Score.self, Eval.self, Rank.self,

@@ -8,7 +8,8 @@ import LoupeIQA
 ///
 /// Exit codes: 0 every photo scored; 3 some photos could not be decoded (they are listed,
 /// the others are scored and written); 1 fatal (model rejected, output not writable, an
-/// argument that does not exist, no photos found); 64 usage error.
+/// argument that does not exist, no photos found, none of the photos could be scored);
+/// 64 usage error.
 struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score photos (JPEG, PNG) and folders of photos with a quality model.",
@@ -33,7 +34,8 @@ struct Score: ParsableCommand {
             (there {%}, the slot, is the same as {#}). Join the outputs with loupe merge.
             --threads N: the model runs on N threads; with N > 1 the next photo is decoded meanwhile on \
             CPU time the model leaves idle (SCHED_IDLE), with N = 1 between photos.
-            Exit codes: 0 all photos scored, 3 some photos failed (listed on stderr), 1 fatal error, 64 usage error.
+            Exit codes: 0 all photos scored, 3 some photos failed (listed on stderr), 1 fatal error (also when none \
+            could be scored), 64 usage error.
             """)
 
     @Argument(help: "Photos and folders of photos (or --list).")
@@ -69,6 +71,8 @@ struct Score: ParsableCommand {
         var stderr = StandardError()
         var failures: [(String, String)] = []
         var results: [ScoreResult] = []
+        // Photos with a score: this run's and, with --resume, those already in the output.
+        var scoredCount = 0
         do {
             var shardChoice = try shard.map { try Shard(parsing: $0) }
             if let shards {
@@ -101,6 +105,7 @@ struct Score: ParsableCommand {
             if let writer, resume {
                 let before = inputs.count
                 inputs = inputs.filter { !writer.alreadyScored.contains($0.path) }
+                scoredCount = before - inputs.count
                 print("resume: \(before - inputs.count) photos already scored in \(writer.path), \(inputs.count) to go", to: &stderr)
             }
             for entry in found.failed {
@@ -114,6 +119,7 @@ struct Score: ParsableCommand {
             try BatchScorer(scorer: scorer).run(inputs.map(\.path)) { event in
                 switch event {
                 case .scored(let r):
+                    scoredCount += 1
                     try writer?.write(r)
                     if writer == nil { results.append(r) }
                 case .failed(let path, let reason):
@@ -139,6 +145,11 @@ struct Score: ParsableCommand {
             for (path, reason) in failures { print("  \(path): \(reason)", to: &stderr) }
             if let output, output != ScoreWriter.standardOutput, (try? ScoreFileFormat(path: output)) == .csv {
                 print("(also listed in \(ScoreWriter.errorsPath(for: output)))", to: &stderr)
+            }
+            // Nothing done is a failure, not a partial success.
+            if scoredCount == 0 {
+                print("error: none of the \(failures.count) photo(s) could be scored", to: &stderr)
+                throw ExitCode(1)
             }
             throw ExitCode(3)
         }

@@ -161,7 +161,7 @@ final class ScoreCommandTests: XCTestCase {
             .write(to: predictions, atomically: true, encoding: .utf8)
         let r = try run(["eval", "--uhd-iqa", root.path, "--split", "test", "--predictions", predictions.path, "--json"])
         XCTAssertEqual(r.status, 0, r.err)
-        XCTAssertTrue(r.err.contains("1 of 4 photos of the split have no prediction"), r.err)
+        XCTAssertTrue(r.err.contains("1 of 4 photos of the test split have no prediction"), r.err)
         let json = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
         XCTAssertEqual(json["n"] as? Int, 3)
         let expected = try Metrics(predicted: [0.58, 0.75, 0.60], truth: [0.61, 0.72, 0.55])
@@ -170,6 +170,100 @@ final class ScoreCommandTests: XCTestCase {
         let exclusive = try run(["eval", "--uhd-iqa", root.path, "--split", "test", "--exclusive", "--predictions", predictions.path])
         XCTAssertTrue(exclusive.out.contains("n       2"), exclusive.out)
         XCTAssertEqual(try run(["eval", "--uhd-iqa", root.path, "--split", "dev", "--predictions", predictions.path]).status, 64)
+    }
+
+    /// The metadata without the photos' folder: one error naming the folder before any
+    /// model is compiled (it printed a failure per photo, then a metrics error).
+    func testEvalChecksThePhotosFolderFirst() throws {
+        let root = try makeTemporaryDirectory(self)
+        let model = try TinyModels.make("single", in: root)
+        try """
+            "image_name","quality_mos","set","subset","orig_width","orig_height","views"
+            "1.jpg",0.61,"validation","",1,1,1
+            "2.jpg",0.72,"validation","",1,1,1
+
+            """.write(to: root.appendingPathComponent("uhd-iqa-metadata.csv"), atomically: true, encoding: .utf8)
+        let r = try run(["eval", "--uhd-iqa", root.path, "--model", model])
+        XCTAssertEqual(r.status, 1, r.err)
+        XCTAssertTrue(r.err.contains(root.appendingPathComponent("validation").path) && r.err.contains("does not exist"), r.err)
+        XCTAssertFalse(r.err.contains("failed:"), r.err)
+        XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
+
+        // The folder is there but holds none of the photos: the same, naming the first.
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("validation"), withIntermediateDirectories: true)
+        let empty = try run(["eval", "--uhd-iqa", root.path, "--model", model])
+        XCTAssertEqual(empty.status, 1, empty.err)
+        XCTAssertTrue(empty.err.contains("none of the 2 photos"), empty.err)
+    }
+
+    /// Every photo failing is a failure (exit 1), not a partial success (exit 3), for
+    /// score and eval alike.
+    func testNothingScoredExitsOne() throws {
+        let root = try makeTemporaryDirectory(self)
+        let model = try TinyModels.make("single", in: root)
+        let folder = root.appendingPathComponent("validation")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for n in ["1.jpg", "2.jpg"] { try Data([0xFF, 0xD8, 0xFF, 0xE0, 0, 0]).write(to: folder.appendingPathComponent(n)) }
+        let score = try run(["score", folder.path, "--model", model])
+        XCTAssertEqual(score.status, 1, score.err)
+        XCTAssertTrue(score.err.contains("none of the 2 photo(s) could be scored"), score.err)
+
+        try """
+            "image_name","quality_mos","set","subset","orig_width","orig_height","views"
+            "1.jpg",0.61,"validation","",1,1,1
+            "2.jpg",0.72,"validation","",1,1,1
+
+            """.write(to: root.appendingPathComponent("uhd-iqa-metadata.csv"), atomically: true, encoding: .utf8)
+        let eval = try run(["eval", "--uhd-iqa", root.path, "--model", model])
+        XCTAssertEqual(eval.status, 1, eval.err)
+        XCTAssertTrue(eval.err.contains("none of the 2 photos of the validation split could be scored"), eval.err)
+
+        // One good photo among bad ones stays a partial success.
+        try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("Tests/Data/kodak/kodim01.jpg"),
+                                         to: folder.appendingPathComponent("3.jpg"))
+        XCTAssertEqual(try run(["score", folder.path, "--model", model]).status, 3)
+    }
+
+    /// A set labelled by any CSV (KonIQ-, SPAQ-like), columns named or found, against
+    /// predictions and against a model.
+    func testEvalOnALabelledCSV() throws {
+        let root = try makeTemporaryDirectory(self)
+        let photos = root.appendingPathComponent("photos")
+        try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+        let kodak = repositoryRoot.appendingPathComponent("Tests/Data/kodak")
+        for i in 1...4 {
+            try FileManager.default.copyItem(at: kodak.appendingPathComponent(String(format: "kodim%02d.jpg", i)),
+                                             to: photos.appendingPathComponent("\(i).jpg"))
+        }
+        let labels = root.appendingPathComponent("koniq.csv")
+        try "Image name,c1,MOS_zscore,Mean\n1.jpg,0,10,3.1\n2.jpg,0,20,2.2\n3.jpg,0,30,4.0\n4.jpg,0,40,1.5\n"
+            .write(to: labels, atomically: true, encoding: .utf8)
+        let predictions = root.appendingPathComponent("p.csv")
+        try "path,score,ms\n/x/1.jpg,0.3,1\n/x/2.jpg,0.25,1\n/x/3.jpg,0.5,1\n/x/4.jpg,0.1,1\n".write(to: predictions, atomically: true, encoding: .utf8)
+
+        // No column the defaults know: the error names the option.
+        let unnamed = try run(["eval", "--labels", labels.path, "--images", photos.path, "--predictions", predictions.path])
+        XCTAssertEqual(unnamed.status, 1, unnamed.err)
+        XCTAssertTrue(unnamed.err.contains("--name-column"), unnamed.err)
+
+        let r = try run(["eval", "--labels", labels.path, "--images", photos.path, "--name-column", "Image name",
+                         "--score-column", "Mean", "--predictions", predictions.path, "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any], r.out)
+        let expected = try Metrics(predicted: [0.3, 0.25, 0.5, 0.1], truth: [3.1, 2.2, 4.0, 1.5])
+        XCTAssertEqual(json["n"] as? Int, 4)
+        XCTAssertEqual(try XCTUnwrap(json["plcc"] as? Double), expected.plcc, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(json["srcc"] as? Double), 1, accuracy: 1e-12)
+
+        let model = try TinyModels.make("single", in: root)
+        try "image_name,mos\n1.jpg,3.1\n2.jpg,2.2\n3.jpg,4.0\n4.jpg,1.5\n".write(to: labels, atomically: true, encoding: .utf8)
+        let scored = try run(["eval", "--labels", labels.path, "--images", photos.path, "--model", model, "--json"])
+        XCTAssertEqual(scored.status, 0, scored.err)
+        let m = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(scored.out.utf8)) as? [String: Any], scored.out)
+        XCTAssertEqual(m["n"] as? Int, 4)
+        XCTAssertEqual(try run(["eval", "--labels", labels.path, "--model", model]).status, 64, "--labels needs --images")
+        XCTAssertEqual(try run(["eval", "--labels", labels.path, "--images", root.appendingPathComponent("none").path,
+                                "--model", model]).status, 1)
     }
 
     /// A model exported at a fixed size whose convolutions take any size: `--input-shape`
