@@ -15,7 +15,8 @@ struct Score: ParsableCommand {
         abstract: "Score photos (JPEG, PNG) and folders of photos with a quality model.",
         discussion: """
             Folders are walked recursively in sorted order; files are recognised by their first bytes \
-            (or a .jpg/.jpeg/.png name, so that a broken photo is reported rather than skipped).
+            (or a .jpg/.jpeg/.png name, so that a broken photo is reported rather than skipped). Images in \
+            other formats (WebP, TIFF, HEIF, AVIF, GIF, BMP, JPEG XL, camera raw) are listed as skipped with the reason.
             Output: without -o a table ranked by score on stdout; -o scores.csv writes rows path,score,ms \
             (failures in scores.errors.csv); -o scores.jsonl adds decode_ms, preprocess_ms, inference_ms \
             and writes failures as {"path","error"} rows. Each row is flushed when its photo is done.
@@ -91,6 +92,7 @@ struct Score: ParsableCommand {
             } else {
                 found = try PhotoCollection.discover(photos)
                 guard !found.photos.isEmpty || !found.failed.isEmpty else {
+                    for entry in found.skipped { print("skipped: \(entry.path): \(entry.reason)", to: &stderr) }
                     throw LoupeError.io("no JPEG or PNG photos found in \(photos.joined(separator: " "))")
                 }
                 if let s = shardChoice {

@@ -172,6 +172,29 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertEqual(try run(["eval", "--uhd-iqa", root.path, "--split", "dev", "--predictions", predictions.path]).status, 64)
     }
 
+    /// `loupe score` names the WebP and TIFF files of a folder it does not score.
+    func testScoreListsUnsupportedFormatsAsSkipped() throws {
+        let dir = try makeTemporaryDirectory(self)
+        let model = try TinyModels.make("single", in: dir)
+        let folder = dir.appendingPathComponent("photos")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("Tests/Data/kodak/kodim01.jpg"),
+                                         to: folder.appendingPathComponent("a.jpg"))
+        try Data("RIFF\u{0}\u{0}\u{0}\u{0}WEBPVP8 ".utf8).write(to: folder.appendingPathComponent("b.webp"))
+        try Data([0x4D, 0x4D, 0x00, 0x2A, 0, 0, 0, 8, 0, 0, 0, 0]).write(to: folder.appendingPathComponent("c.tiff"))
+        let r = try run(["score", folder.path, "--model", model])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.err.contains("skipped: \(folder.path)/b.webp: WebP is not decoded"), r.err)
+        XCTAssertTrue(r.err.contains("skipped: \(folder.path)/c.tiff: TIFF is not decoded"), r.err)
+        // Only unsupported files: they are listed before the error.
+        let only = dir.appendingPathComponent("webp-only")
+        try FileManager.default.createDirectory(at: only, withIntermediateDirectories: true)
+        try Data("RIFF\u{0}\u{0}\u{0}\u{0}WEBPVP8 ".utf8).write(to: only.appendingPathComponent("x.webp"))
+        let none = try run(["score", only.path, "--model", model])
+        XCTAssertEqual(none.status, 1, none.err)
+        XCTAssertTrue(none.err.contains("x.webp: WebP is not decoded"), none.err)
+    }
+
     /// The metadata without the photos' folder: one error naming the folder before any
     /// model is compiled (it printed a failure per photo, then a metrics error).
     func testEvalChecksThePhotosFolderFirst() throws {
