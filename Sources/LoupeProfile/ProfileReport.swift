@@ -82,6 +82,9 @@ public struct ProfileReport: Codable, Sendable, Equatable {
     /// Loupe's version, the XNNPACK package, the CPU and the kernels' ISA of the machine
     /// that made the report (JSON `machine`).
     public var machine: MachineInfo? = nil
+    /// The MAC budget in GMACs the report was checked against (`loupe profile --budget`);
+    /// nil when none was given.
+    public var budgetGMACs: Double? = nil
 
     /// Median, minimum, maximum and tail percentiles of milliseconds.
     public struct Timing: Codable, Sendable, Equatable {
@@ -127,9 +130,12 @@ public struct ProfileReport: Codable, Sendable, Equatable {
         public var name: String
         /// The ONNX op type the node came from (`Conv`).
         public var op: String
-        /// Output shape as the graph types it (physical NHWC after the layout pass); empty
-        /// when unknown.
+        /// Output shape in ONNX's logical layout (NCHW, as Netron and the exporter show it);
+        /// empty when unknown.
         public var outputShape: [Int]
+        /// The output's shape as the runtime lays it out (NHWC after the layout pass) when it
+        /// differs from ``outputShape``; nil otherwise.
+        public var physicalShape: [Int]? = nil
         public var macs: Int
         /// Non-MAC arithmetic in elements (see `ProfileReport.macsOther`).
         public var macsOther: Int
@@ -162,7 +168,8 @@ public struct ProfileReport: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case name, op, macs, params, ms, share, placement
-            case outputShape = "output_shape", macsOther = "macs_other", gmacPerSecond = "gmac_per_s"
+            case outputShape = "output_shape", physicalShape = "output_shape_physical"
+            case macsOther = "macs_other", gmacPerSecond = "gmac_per_s"
         }
     }
 
@@ -192,6 +199,7 @@ public struct ProfileReport: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case model, conventions, graph, params, macs, ms, threads, runs, warmup, unsupported, untyped, layers, memory, image, machine
+        case budgetGMACs = "budget_gmacs"
         case inputShapes = "input_shapes", paramsBatchNorm = "params_batchnorm", paramsTrainable = "params_trainable"
         case paramsRuntime = "params_runtime"
         case macsOther = "macs_other", weightsBytes = "weights_bytes", arenaBytes = "arena_bytes"
@@ -233,6 +241,7 @@ extension ProfileReport {
         try c.encode(memory, forKey: .memory)
         try c.encode(image, forKey: .image)
         try c.encode(machine, forKey: .machine)
+        try c.encode(budgetGMACs, forKey: .budgetGMACs)
     }
 }
 
@@ -242,6 +251,7 @@ extension ProfileReport.Layer {
         try c.encode(name, forKey: .name)
         try c.encode(op, forKey: .op)
         try c.encode(outputShape, forKey: .outputShape)
+        try c.encode(physicalShape, forKey: .physicalShape)
         try c.encode(macs, forKey: .macs)
         try c.encode(macsOther, forKey: .macsOther)
         try c.encode(params, forKey: .params)

@@ -113,6 +113,7 @@ public enum Profiler {
             if notTimed == nil { notTimed = "shape inference stopped: \(error)" }
         }
 
+        let logicalShapes = graphName == "optimized" ? Self.logicalShapes(typed: shaped) : [:]
         var layers: [ProfileReport.Layer] = []
         var unsupported: [String] = []
         for node in costGraph.nodes {
@@ -127,11 +128,15 @@ public enum Profiler {
             } else {
                 placement = "not compiled"
             }
-            layers.append(ProfileReport.Layer(
-                name: node.name, op: node.reference.opType,
-                outputShape: node.outputs.first.flatMap { costGraph.type(of: $0)?.staticShape } ?? [],
+            let physical = node.outputs.first.flatMap { costGraph.type(of: $0)?.staticShape } ?? []
+            var logical = physical
+            if let l = logicalShapes[node.name], l.count == physical.count, l.reduce(1, *) == physical.reduce(1, *) { logical = l }
+            var layer = ProfileReport.Layer(
+                name: node.name, op: node.reference.opType, outputShape: logical,
                 macs: node.macs(in: costGraph), macsOther: node.elementwiseOps(in: costGraph),
-                params: constantElements(of: node, in: costGraph), placement: placement))
+                params: constantElements(of: node, in: costGraph), placement: placement)
+            if logical != physical { layer.physicalShape = physical }
+            layers.append(layer)
         }
 
         var report = ProfileReport(
@@ -157,6 +162,21 @@ public enum Profiler {
         report.peakRSSBytes = peakResidentBytes()
         report.machine = MachineInfo.current()
         return report
+    }
+
+    /// First-output shapes by node name of the graph optimized without the layout pass:
+    /// ONNX's NCHW, which the report shows (the runtime's NHWC shapes are kept apart). The
+    /// NHWC graph's nodes keep their names through the layout pass; the transposes it adds
+    /// have none here and keep their physical shape. Empty when that optimization fails.
+    static func logicalShapes(typed graph: Graph) -> [String: [Int]] {
+        var g = graph
+        guard (try? g.inferTypes(constantEvaluator: ReferenceInterpreter.evaluate)) != nil,
+              let nchw = try? Pipeline.optimize(g, options: .init(convertToNHWC: false)) else { return [:] }
+        var shapes: [String: [Int]] = [:]
+        for n in nchw.nodes where !n.name.isEmpty {
+            if let v = n.outputs.first, let s = nchw.type(of: v)?.staticShape, shapes[n.name] == nil { shapes[n.name] = s }
+        }
+        return shapes
     }
 
     /// Float constant elements that nodes (or graph outputs) of `graph` read, each once.

@@ -135,6 +135,7 @@ struct Profile: ParsableCommand {
                     : "--budget decides from the MAC count: not compiled, not timed (add --timed to time it)",
                 progress: progress.callback))
             r.model = options.model
+            r.budgetGMACs = budget
             if let image, let photoPreset {
                 r.image = try Profiler.profileImage(graph: graph, imagePath: image, preset: photoPreset, options: Profiler.Options(
                     threads: compile.threads, runs: runs, warmup: warmup, inputShapes: compile.inputShapes,

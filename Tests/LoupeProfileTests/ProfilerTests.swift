@@ -118,7 +118,10 @@ final class ProfilerTests: XCTestCase {
         let conv = try XCTUnwrap(report.layers.first { $0.op == "Conv" })
         XCTAssertEqual(conv.macs, 884_736)
         XCTAssertEqual(conv.params, 224)
-        XCTAssertEqual(conv.outputShape, [1, 64, 64, 8], "physical NHWC after the layout pass")
+        XCTAssertEqual(conv.outputShape, [1, 8, 64, 64], "NCHW, as ONNX and Netron show it")
+        XCTAssertEqual(conv.physicalShape, [1, 64, 64, 8], "the runtime's NHWC, apart")
+        let gap = try XCTUnwrap(report.layers.first { $0.op == "GlobalAveragePool" })
+        XCTAssertEqual(gap.outputShape, [1, 8, 1, 1])
         XCTAssertNotNil(conv.ms)
         // The arena is the planner's; liveness gives its lower bound.
         var g = Self.convModel()
@@ -196,6 +199,25 @@ final class ProfilerTests: XCTestCase {
 
     // MARK: formats
 
+    /// Stages come from the module paths of PyTorch node names, at the shallowest depth
+    /// where no group holds half the MACs; a nameless node joins the group before it.
+    func testStagesFromModulePaths() throws {
+        var report = try Profiler.profile(graph: Self.convModel(), options: .init(timed: false))
+        func layer(_ name: String, _ macs: Int) -> ProfileReport.Layer {
+            ProfileReport.Layer(name: name, op: "Conv", outputShape: [], macs: macs, macsOther: 0, params: 0, placement: "")
+        }
+        report.layers = [layer("input::nhwc", 0), layer("/features/features.0/Conv", 10), layer("/features/features.0/act/HardSwish", 0),
+                         layer("/features/features.1/block/Conv", 30), layer("fused_copy", 0), layer("/features/features.2/Conv", 20),
+                         layer("/features/features.3/Conv", 25), layer("/classifier/classifier.0/Gemm", 5)]
+        report.macs = 90
+        let stages = report.stages()
+        XCTAssertEqual(stages.map(\.name), ["(other)", "/features/features.0", "/features/features.1", "/features/features.2",
+                                            "/features/features.3", "/classifier/classifier.0"])
+        XCTAssertEqual(stages.map(\.macs), [0, 10, 30, 20, 25, 5])
+        XCTAssertEqual(stages[2].layers, 2, "the nameless node joins the block before it")
+        XCTAssertEqual(report.stages(minimum: 8), [], "no depth gives 8 groups")
+    }
+
     /// Nearest-rank percentiles, as onnxruntime_perf_test reports them.
     func testTailPercentiles() throws {
         let hundred = (1...100).map(Double.init).shuffled()
@@ -235,7 +257,22 @@ final class ProfilerTests: XCTestCase {
 
         let html = report.html()
         XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>"))
-        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 3, "ms vs MACs, GMAC/s per op, memory")
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 5,
+                       "MACs against the budget, ms per op type, ms vs MACs, GMAC/s per op, memory")
+        // The verdict against the challenge's 50 GMACs when no budget was given.
+        XCTAssertTrue(html.contains("within budget: 884.7 kMACs ≤ 50 GMACs (the AIM 2024 UHD-IQA challenge budget)"), html)
+        XCTAssertTrue(html.contains("budget 50.000 G"), "the budget line is drawn")
+        // Time per op type lists the zero-MAC GlobalAveragePool with its ms.
+        let perOp = try XCTUnwrap(html.components(separatedBy: "<h2>time per op type</h2>").last?.components(separatedBy: "<h2>").first)
+        XCTAssertTrue(perOp.contains("GlobalAveragePool") && perOp.contains("no MACs"), perOp)
+        // Shapes as ONNX shows them, the machine, and a table that scrolls instead of overflowing.
+        XCTAssertTrue(html.contains("<td class=l>1×8×64×64"), "NCHW output of the conv")
+        XCTAssertTrue(html.contains("<th class=l>CPU</th>") && html.contains("<th class=l>Loupe</th>"))
+        XCTAssertTrue(html.contains("<div class=scroll><table class=layers>"))
+
+        var over = report
+        over.budgetGMACs = 0.0005
+        XCTAssertTrue(over.html().contains("OVER BUDGET: 884.7 kMACs &gt; 0.0005 GMACs (--budget)"))
         XCTAssertFalse(html.contains("<script"))
         XCTAssertFalse(html.contains("src="), "self-contained: no external resources")
     }
