@@ -144,6 +144,25 @@ final class ScoreCommandTests: XCTestCase {
                        ["1 A 2.00", "2 B 2.20", "2 C 2.20", "4 D 3.60"])
     }
 
+    /// `loupe rank` on the report's Table 1 as distributed (method column, baselines in the
+    /// table): --where section=team ranks the 8 teams, SJTU, GS-PIQA, CIPLAB first.
+    func testRankReproducesTheReport() throws {
+        let table1 = repositoryRoot.appendingPathComponent("Tests/Data/aim2024/table1_test.csv").path
+        let r = try run(["rank", table1, "--where", "section=team", "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]], r.out)
+        XCTAssertEqual(rows.count, 8)
+        XCTAssertEqual(rows.prefix(3).compactMap { $0["name"] as? String }, ["SJTU", "GS-PIQA", "CIPLAB"])
+        let table3 = repositoryRoot.appendingPathComponent("Tests/Data/aim2024/table3_test_exclusive.csv").path
+        let exclusive = try run(["rank", table3, "--where", "section=team"])
+        XCTAssertEqual(exclusive.status, 0, exclusive.err)
+        XCTAssertTrue(exclusive.out.split(separator: "\n")[3].hasPrefix("2      CIPLAB"), exclusive.out)
+        let all = try run(["rank", table1, "--json"])
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(all.out.utf8)) as? [Any])?.count, 15, "without --where every row")
+        XCTAssertEqual(try run(["rank", table1, "--where", "section=nobody"]).status, 1)
+        XCTAssertEqual(try run(["rank", table1, "--where", "section"]).status, 64)
+    }
+
     func testEvalJoinsPredictionsOnImageName() throws {
         let root = try makeTemporaryDirectory(self)
         try """
