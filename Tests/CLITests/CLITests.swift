@@ -65,6 +65,16 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.err.contains("odd_one") && r.err.contains("Hardmax"), r.err)
     }
 
+    /// The `loupe-bench` product names itself and says where the benchmarks are.
+    func testLoupeBenchNamesItself() throws {
+        let exe = try Subprocess.loupeExecutable().deletingLastPathComponent().appendingPathComponent("loupe-bench")
+        guard FileManager.default.isExecutableFile(atPath: exe.path) else { throw XCTSkip("loupe-bench not built") }
+        let r = try Subprocess.run(exe, [])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.hasPrefix("loupe-bench: "), r.out)
+        XCTAssertTrue(r.out.contains("loupe bench MODEL"), r.out)
+    }
+
     /// `--output -`: the .npy goes to stdout, nothing else does, and no file named "-" appears.
     func testRunOutputToStandardOutput() throws {
         try python("""
