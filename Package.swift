@@ -6,7 +6,7 @@ import PackageDescription
 let package = Package(
     name: "Loupe",
     products: [
-        .library(name: "Loupe", targets: ["Loupe", "LoupeNumPy", "LoupeImaging", "LoupeIQA", "LoupeProfile"]),
+        .library(name: "Loupe", targets: ["Loupe", "LoupeNumPy", "LoupeImaging", "LoupeIQA", "LoupeProfile", "LoupeCalibration"]),
         .executable(name: "loupe", targets: ["loupe"]),
         .executable(name: "loupe-bench", targets: ["LoupeBench"]),
     ],
