@@ -20,7 +20,10 @@ struct Profile: ParsableCommand {
         and torch.utils.flop_counter/2 convention); other arithmetic is counted apart. Costs come \
         from the optimized graph (folded BatchNorm and fused activations keep the conv's MACs). \
         A model that cannot compile gets a static profile (MACs and parameters, no timing) and \
-        exit code 0.
+        exit code 0. --budget decides from the MAC count alone (no compilation, no timing; add \
+        --timed for both). Shapes are NCHW as in ONNX (the runtime's NHWC is output_shape_physical \
+        in the JSON); ms are median, p90, p99, min and max; the JSON and HTML record the machine \
+        (CPU, ISA, XNNPACK package) and Loupe's version.
 
         --image PATH --preset NAME also times one photo end to end, each of --runs runs (after \
         --warmup) decoding the file, preprocessing it with the preset and running the model on \
