@@ -123,7 +123,7 @@ extension ProfileReport {
                 + Self.line(memory.map { Double($0.liveBytes) / 1e6 }, labels: memory.map(\.node),
                             limit: arenaBytes.map { Double($0) / 1e6 }, yLabel: "MB")
         }
-        h += "<h2>layers</h2><div class=scroll><table class=layers><tr><th>#</th><th class=l>node</th><th class=l>op</th><th class=l>output (NCHW)</th><th>MACs</th><th>params</th><th>ms</th><th>share</th><th>GMAC/s</th><th class=l>runs on</th></tr>"
+        h += "<h2>layers</h2><p class=note>Output shapes NCHW as in ONNX and Netron, with the runtime's NHWC in parentheses; the transposes the layout pass adds (names with ::) show the runtime's layout.</p><div class=scroll><table class=layers><tr><th>#</th><th class=l>node</th><th class=l>op</th><th class=l>output (NCHW)</th><th>MACs</th><th>params</th><th>ms</th><th>share</th><th>GMAC/s</th><th class=l>runs on</th></tr>"
         for (i, l) in layers.enumerated() {
             let physical = l.physicalShape.map { " <span class=note title=\"as the runtime lays it out\">(\(shape($0)) NHWC)</span>" } ?? ""
             h += "<tr><td>\(i)</td><td class=\"l w\">\(esc(l.name))</td><td class=l>\(esc(l.op))</td><td class=l>\(shape(l.outputShape))\(physical)</td>"

@@ -168,7 +168,7 @@ public enum Profiler {
     /// ONNX's NCHW, which the report shows (the runtime's NHWC shapes are kept apart). The
     /// NHWC graph's nodes keep their names through the layout pass; the transposes it adds
     /// have none here and keep their physical shape. Empty when that optimization fails.
-    static func logicalShapes(typed graph: Graph) -> [String: [Int]] {
+    public static func logicalShapes(typed graph: Graph) -> [String: [Int]] {
         var g = graph
         guard (try? g.inferTypes(constantEvaluator: ReferenceInterpreter.evaluate)) != nil,
               let nchw = try? Pipeline.optimize(g, options: .init(convertToNHWC: false)) else { return [:] }

@@ -233,7 +233,10 @@ struct Profile: ParsableCommand {
                          l.gmacPerSecond.map { String(format: "%.1f", $0) } ?? "", l.placement])
         }
         lines.append("")
-        lines.append(formatTable(["#", "node", "op", "output", "MACs", "params", "ms", "share", "GMAC/s", "runs on"], rows))
+        lines.append(formatTable(["#", "node", "op", "output (NCHW)", "MACs", "params", "ms", "share", "GMAC/s", "runs on"], rows))
+        if r.layers.contains(where: { $0.physicalShape != nil }) {
+            lines.append("(output shapes NCHW as in ONNX; the transposes the layout pass adds, named with '::', show the runtime's NHWC)")
+        }
         lines.append("")
         lines.append("costs from the \(r.graph) graph")
         lines.append("MACs (conv, convtranspose, gemm, matmul): \(formatCount(r.macs))  (\(r.macs))")

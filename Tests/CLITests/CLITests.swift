@@ -65,6 +65,25 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.err.contains("odd_one") && r.err.contains("Hardmax"), r.err)
     }
 
+    /// `inspect` shows output shapes as ONNX does (NCHW), not the runtime's NHWC.
+    func testInspectShowsNCHWShapes() throws {
+        try python("""
+        import onnx, numpy as np
+        from onnx import helper, TensorProto, numpy_helper
+        x = helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 3, 16, 20])
+        y = helper.make_tensor_value_info('y', TensorProto.FLOAT, [1, 8, 8, 10])
+        w = numpy_helper.from_array(np.ones((8, 3, 3, 3), np.float32), 'w')
+        conv = helper.make_node('Conv', ['x', 'w'], ['y'], name='conv', strides=[2, 2], pads=[1, 1, 1, 1])
+        m = helper.make_model(helper.make_graph([conv], 'g', [x], [y], [w]), opset_imports=[helper.make_opsetid('', 17)])
+        onnx.save(m, out + '/conv.onnx')
+        """)
+        let r = try run(["inspect", path("conv.onnx")])
+        XCTAssertEqual(r.status, 0, r.err)
+        let row = try XCTUnwrap(r.out.split(separator: "\n").first { $0.contains(" conv ") || $0.hasSuffix("conv") || $0.contains("conv  ") }, r.out)
+        XCTAssertTrue(row.contains("float32[1x8x8x10]"), "NCHW: \(row)")
+        XCTAssertFalse(r.out.contains("float32[1x8x10x8]"), r.out)
+    }
+
     /// The `loupe-bench` product names itself and says where the benchmarks are.
     func testLoupeBenchNamesItself() throws {
         let exe = try Subprocess.loupeExecutable().deletingLastPathComponent().appendingPathComponent("loupe-bench")
