@@ -85,6 +85,19 @@ final class ProfileCommandTests: XCTestCase {
         XCTAssertEqual(benchQuiet.err, "", benchQuiet.err)
     }
 
+    /// On a terminal (a pseudo-terminal from util-linux `script`) the progress line is drawn
+    /// in place and cleared before the results.
+    func testProgressRedrawnOnATerminal() throws {
+        let script = "/usr/bin/script"
+        guard FileManager.default.isExecutableFile(atPath: script) else { throw XCTSkip("no \(script) to make a terminal") }
+        let loupe = try Subprocess.loupeExecutable().path
+        let r = try Subprocess.run(URL(fileURLWithPath: script),
+                                   ["-qc", "'\(loupe)' bench '\(try baseline)' --runs 2 --warmup 0", "/dev/null"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("\r\u{1B}[Kbench: timed runs 0/2"), r.out)
+        XCTAssertTrue(r.out.contains("\r\u{1B}[Kmodel: "), "the line is cleared before the results: \(r.out)")
+    }
+
     func testWithinBudgetExitsZeroAndWritesFiles() throws {
         let json = dir.appendingPathComponent("p.json").path
         let csv = dir.appendingPathComponent("p.csv").path
