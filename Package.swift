@@ -6,7 +6,7 @@ import PackageDescription
 let package = Package(
     name: "Loupe",
     products: [
-        .library(name: "Loupe", targets: ["Loupe", "LoupeNumPy", "LoupeImaging", "LoupeIQA", "LoupeProfile"]),
+        .library(name: "Loupe", targets: ["Loupe", "LoupeNumPy", "LoupeImaging", "LoupeIQA", "LoupeProfile", "LoupeCalibration"]),
         .executable(name: "loupe", targets: ["loupe"]),
         .executable(name: "loupe-bench", targets: ["LoupeBench"]),
     ],
@@ -37,7 +37,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("png"), .linkedLibrary("turbojpeg")]),
         .target(name: "LoupeImaging", dependencies: ["LoupeIR", "LoupeKernels", "LoupeCodecs"]),
         .target(name: "LoupeIQA", dependencies: ["Loupe", "LoupeImaging"]),
-        .target(name: "LoupeProfile", dependencies: ["Loupe", "LoupeImaging"]),
+        .target(name: "LoupeProfile", dependencies: ["Loupe", "LoupeImaging", "LoupeKernels"]),
         // INT8 post-training quantization: observers, calibrators, quantizer.
         .target(name: "LoupeCalibration", dependencies: ["LoupeIR", "Loupe"], path: "Calibration",
                 exclude: ["README.md"]),

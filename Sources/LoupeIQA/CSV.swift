@@ -129,10 +129,19 @@ public struct CSVTable: Sendable {
 }
 
 extension ChallengeRank {
+    /// Column names taken as the entry's name, in this order (case-insensitive): `name`,
+    /// or `method` and `team` as the challenge report's tables have it.
+    public static let nameColumns = ["name", "method", "team"]
+
     /// Reads a results table with columns `name,srcc,plcc,krcc,mae,rmse` (any order, any
-    /// case; an optional `n` column; other columns ignored).
+    /// case; the name column may be called `method` or `team`; an optional `n` column;
+    /// other columns ignored).
     public static func entries(_ table: CSVTable) throws -> [Entry] {
-        let name = try table.column("name")
+        guard let name = nameColumns.lazy.compactMap({ c in
+            table.header.firstIndex { $0.caseInsensitiveCompare(c) == .orderedSame }
+        }).first else {
+            throw LoupeError.badInput("\(table.source): missing column 'name' (or 'method', 'team'; columns: \(table.header.joined(separator: ", ")))")
+        }
         let cols = try ["srcc", "plcc", "krcc", "mae", "rmse"].map { try table.column($0) }
         let nCol = table.header.firstIndex { $0.caseInsensitiveCompare("n") == .orderedSame }
         return try table.rows.map { row in

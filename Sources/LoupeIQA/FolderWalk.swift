@@ -92,7 +92,14 @@ struct Walker {
                         subfolders.append(childRel)
                     }
                 } else if PhotoCollection.isRegular(st) {
-                    guard photoName || PhotoCollection.hasPhotoSignature(cPath) else { continue }
+                    guard photoName || PhotoCollection.hasPhotoSignature(cPath) else {
+                        // An image in a format Loupe does not decode is listed, so that it is not missed
+                        // without a word; other files (READMEs, sidecars) are passed over.
+                        if let format = PhotoCollection.unsupportedImageFormat(name: nameText, path: cPath) {
+                            skipped.append(PhotoProblem(path: display, key: childRel, reason: PhotoCollection.unsupportedReason(format)))
+                        }
+                        continue
+                    }
                     if isUTF8 {
                         candidates.append(Candidate(path: display, key: childRel, id: FileID(st), isLink: isLink))
                     } else {

@@ -60,8 +60,10 @@ public enum PhotoCollection {
     /// system order); hidden files and folders (name starting with `.`) are passed over.
     /// Inside folders a regular file is taken when its first bytes are a JPEG or PNG
     /// signature, or when its extension is jpg/jpeg/jpe/png (a misnamed or corrupt photo is
-    /// then reported by the decoder rather than silently skipped); other files (READMEs,
-    /// sidecars) are passed over without a word.
+    /// then reported by the decoder rather than silently skipped); an image in a format
+    /// Loupe does not decode (WebP, TIFF, HEIF, AVIF, GIF, BMP, JPEG XL, camera raw; by
+    /// extension or first bytes) goes to ``PhotoDiscovery/skipped`` with the reason; other
+    /// files (READMEs, sidecars) are passed over without a word.
     ///
     /// Links are followed, but each folder is walked once and each file taken once,
     /// whatever the number of paths to it (identified by device and inode): a link to a
@@ -154,6 +156,40 @@ public enum PhotoCollection {
         let n = read(fd, &head, 8)
         guard n >= 3 else { return false }
         return head.starts(with: [0xFF, 0xD8, 0xFF]) || (n == 8 && head == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+    }
+
+    /// Image formats Loupe does not decode, by extension (lower case).
+    static let unsupportedExtensions: [String: String] = [
+        "webp": "WebP", "tif": "TIFF", "tiff": "TIFF", "heic": "HEIF", "heif": "HEIF", "avif": "AVIF",
+        "gif": "GIF", "bmp": "BMP", "jxl": "JPEG XL", "jp2": "JPEG 2000", "dng": "camera raw (DNG)",
+        "cr2": "camera raw (CR2)", "cr3": "camera raw (CR3)", "nef": "camera raw (NEF)", "arw": "camera raw (ARW)",
+        "orf": "camera raw (ORF)", "rw2": "camera raw (RW2)", "raf": "camera raw (RAF)",
+    ]
+
+    /// The name of the image format of a file Loupe does not decode, from its first bytes
+    /// (WebP, TIFF, GIF, HEIF/AVIF) or its extension; nil for anything else (not an image,
+    /// or JPEG/PNG).
+    static func unsupportedImageFormat(name: String, path: [CChar]) -> String? {
+        if let format = unsupportedExtensions[(name as NSString).pathExtension.lowercased()] { return format }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: 12)
+        guard read(fd, &head, 12) == 12 else { return nil }
+        if head[0..<4].elementsEqual("RIFF".utf8) && head[8..<12].elementsEqual("WEBP".utf8) { return "WebP" }
+        if head[0..<4].elementsEqual([0x49, 0x49, 0x2A, 0x00]) || head[0..<4].elementsEqual([0x4D, 0x4D, 0x00, 0x2A]) { return "TIFF" }
+        if head[0..<4].elementsEqual("GIF8".utf8) { return "GIF" }
+        if head[4..<8].elementsEqual("ftyp".utf8) {
+            let brand = String(decoding: head[8..<12], as: UTF8.self)
+            if ["heic", "heix", "mif1", "heim", "heis"].contains(brand) { return "HEIF" }
+            if ["avif", "avis"].contains(brand) { return "AVIF" }
+        }
+        return nil
+    }
+
+    /// Why a file of `format` is skipped, with what to do about it.
+    static func unsupportedReason(_ format: String) -> String {
+        "\(format) is not decoded (Loupe reads JPEG and PNG); convert it to score it"
     }
 
     /// `bytes` as text: UTF-8 where valid, other bytes as `\xNN`.

@@ -18,8 +18,12 @@ import Loupe
 public enum ScoreFileFormat: String, Sendable, CaseIterable {
     case csv, jsonl
 
-    /// The format of `path`, from its extension.
+    /// The format of `path`, from its extension; CSV for ``ScoreWriter/standardOutput``.
     public init(path: String) throws {
+        if path == ScoreWriter.standardOutput {
+            self = .csv
+            return
+        }
         switch (path as NSString).pathExtension.lowercased() {
         case "csv": self = .csv
         case "jsonl", "ndjson": self = .jsonl
@@ -105,6 +109,14 @@ public final class ScoreWriter {
     private let handle: FileHandle
     private var errorHandle: FileHandle?
 
+    /// The path that means standard output: rows go down the pipe as they are made, a CSV
+    /// gets no `.errors.csv` beside it (failures are for the caller to list), and there is
+    /// nothing to resume.
+    public static let standardOutput = "-"
+
+    /// Whether rows go to standard output.
+    public var isStandardOutput: Bool { path == Self.standardOutput }
+
     /// `<out>.errors.csv` for a CSV output `<out>.csv`.
     public static func errorsPath(for path: String) -> String {
         (path as NSString).deletingPathExtension + ".errors.csv"
@@ -116,6 +128,13 @@ public final class ScoreWriter {
     public init(path: String, format: ScoreFileFormat? = nil, resume: Bool = false) throws {
         self.path = path
         self.format = try format ?? ScoreFileFormat(path: path)
+        if path == Self.standardOutput {
+            guard !resume else { throw LoupeError.badInput("cannot resume standard output: give -o FILE") }
+            alreadyScored = []
+            handle = FileHandle.standardOutput
+            if self.format == .csv { try append("path,score,ms\n") }
+            return
+        }
         let fm = FileManager.default
         var done = Set<String>()
         var needsHeader = true
@@ -140,7 +159,10 @@ public final class ScoreWriter {
         }
     }
 
-    deinit { try? handle.close(); try? errorHandle?.close() }
+    deinit {
+        if !isStandardOutput { try? handle.close() }
+        try? errorHandle?.close()
+    }
 
     /// Appends one scored photo.
     public func write(_ r: ScoreResult) throws {
@@ -175,6 +197,7 @@ public final class ScoreWriter {
         case .jsonl:
             try append("{\"path\":\(Self.json(photo)),\"error\":\(Self.json(reason))}\n")
         case .csv:
+            if isStandardOutput { return }
             if errorHandle == nil {
                 let errors = Self.errorsPath(for: path)
                 guard FileManager.default.createFile(atPath: errors, contents: Data("path,error\n".utf8)),

@@ -183,32 +183,76 @@ public final class Scorer {
 
 /// Where the default scoring model lives.
 ///
-/// The default is ``relativePath`` (`tools/models/loupe_iqa.onnx`, the challenge-baseline
-/// architecture trained by synthetic-distortion learning, input [1,3,720,1280], preset
-/// `baseline`; its INT8 twin `loupe_iqa.int8.onnx` lies beside it; see
-/// tools/models/MODEL_CARD.md), looked up relative to the running executable and its
-/// parent folders (so a `swift build` product in `.build/<config>/` finds the repository's
-/// copy, and an install can put the file next to the binary under the same relative path),
-/// then relative to the current directory.
+/// The default is `loupe_iqa.onnx` (the challenge-baseline architecture trained by
+/// synthetic-distortion learning, input [1,3,720,1280], preset `baseline`; its INT8 twin
+/// `loupe_iqa.int8.onnx` lies beside it; see tools/models/MODEL_CARD.md). It is looked up,
+/// first found wins:
+/// 1. the file named by the environment variable ``environmentVariable``
+///    (`LOUPE_DEFAULT_MODEL`), which overrides the rest (and fails when it names nothing);
+/// 2. ``installedPath`` under the prefix of the running executable's real path (links
+///    resolved): `<prefix>/bin/loupe` finds `<prefix>/share/loupe/models/loupe_iqa.onnx`,
+///    where an install puts it;
+/// 3. ``relativePath`` (`tools/models/loupe_iqa.onnx`) in the folder of the executable's
+///    real path and its parent folders: a `swift build` product in `.build/<config>/`, or a
+///    link to it anywhere, finds the checkout's copy;
+/// 4. ``relativePath`` in the current folder.
 public enum DefaultModel {
-    /// The one place the default model's location is written.
+    /// The model's place in a source checkout.
     public static let relativePath = "tools/models/loupe_iqa.onnx"
+    /// The model's place under an install prefix (`/usr`, `/usr/local`, `~/.local`).
+    public static let installedPath = "share/loupe/models/loupe_iqa.onnx"
+    /// The environment variable naming a model file that replaces the default.
+    public static let environmentVariable = "LOUPE_DEFAULT_MODEL"
     /// The preset the default model expects.
     public static let preset = Preset.baseline
 
-    /// The first existing copy of ``relativePath`` next to `executable` or one of its
-    /// parent folders, else in the current directory; nil when there is none.
-    public static func path(executable: String = CommandLine.arguments.first ?? "") -> String? {
-        let fm = FileManager.default
-        var dir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+    /// The running executable's path with links resolved (/proc/self/exe on Linux, where
+    /// `argv[0]` may be a bare name found on the PATH or a link).
+    public static func executablePath() -> String {
+        let proc = "/proc/self/exe"
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink(proc, &buffer, buffer.count - 1)
+        if n > 0 {
+            return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        return Bundle.main.executablePath ?? CommandLine.arguments.first ?? ""
+    }
+
+    /// The places looked at, in order: the environment variable's file alone when it is
+    /// set, otherwise the install prefix, the checkout folders and the current folder.
+    public static func candidates(executable: String = executablePath(),
+                                  environment: [String: String] = ProcessInfo.processInfo.environment,
+                                  currentDirectory: String = FileManager.default.currentDirectoryPath) -> [String] {
+        if let given = environment[environmentVariable], !given.isEmpty { return [given] }
+        let exeDir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+        var out = [exeDir.deletingLastPathComponent().appendingPathComponent(installedPath).path]
+        var dir = exeDir
         for _ in 0..<8 {
-            let candidate = dir.appendingPathComponent(relativePath).path
-            if fm.fileExists(atPath: candidate) { return candidate }
+            out.append(dir.appendingPathComponent(relativePath).path)
             let parent = dir.deletingLastPathComponent()
             if parent.path == dir.path { break }
             dir = parent
         }
-        let local = URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent(relativePath).path
-        return fm.fileExists(atPath: local) ? local : nil
+        out.append(URL(fileURLWithPath: currentDirectory).appendingPathComponent(relativePath).path)
+        return out
+    }
+
+    /// The first existing file among ``candidates(executable:environment:currentDirectory:)``;
+    /// nil when there is none.
+    public static func path(executable: String = executablePath(),
+                            environment: [String: String] = ProcessInfo.processInfo.environment,
+                            currentDirectory: String = FileManager.default.currentDirectoryPath) -> String? {
+        candidates(executable: executable, environment: environment, currentDirectory: currentDirectory)
+            .first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// Why no default model was found, naming where it was looked for: for an error message.
+    public static func notFoundMessage(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let given = environment[environmentVariable], !given.isEmpty {
+            return "\(environmentVariable)=\(given) names no file; give --model FILE or unset it"
+        }
+        return "the default model was not found (looked for \(installedPath) under the loupe executable's prefix, "
+            + "\(relativePath) next to it and in its parent folders and in the current folder; "
+            + "or set \(environmentVariable)=FILE); give --model FILE"
     }
 }

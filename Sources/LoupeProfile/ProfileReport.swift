@@ -79,17 +79,30 @@ public struct ProfileReport: Codable, Sendable, Equatable {
     /// Milliseconds per photo split into decode, preprocess and inference, when a photo and
     /// a preset were given (`Profiler.profileImage`); nil (JSON `null`) otherwise.
     public var image: ImageTiming? = nil
+    /// Loupe's version, the XNNPACK package, the CPU and the kernels' ISA of the machine
+    /// that made the report (JSON `machine`).
+    public var machine: MachineInfo? = nil
+    /// The MAC budget in GMACs the report was checked against (`loupe profile --budget`);
+    /// nil when none was given.
+    public var budgetGMACs: Double? = nil
 
-    /// Median, minimum and maximum milliseconds.
+    /// Median, minimum, maximum and tail percentiles of milliseconds.
     public struct Timing: Codable, Sendable, Equatable {
         public var median: Double
         public var min: Double
         public var max: Double
+        /// 90th and 99th percentiles (nearest rank: the smallest sample with at least p% of
+        /// the samples at or below it, as onnxruntime_perf_test reports them); with fewer
+        /// than 100 runs p99 is the maximum. Nil when not measured from samples.
+        public var p90: Double?
+        public var p99: Double?
 
-        public init(median: Double, min: Double, max: Double) {
+        public init(median: Double, min: Double, max: Double, p90: Double? = nil, p99: Double? = nil) {
             self.median = median
             self.min = min
             self.max = max
+            self.p90 = p90
+            self.p99 = p99
         }
 
         /// Statistics of `samples` (milliseconds); nil when empty.
@@ -100,6 +113,15 @@ public struct ProfileReport: Codable, Sendable, Equatable {
             median = n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
             min = s[0]
             max = s[n - 1]
+            p90 = Self.percentile(s, 90)
+            p99 = Self.percentile(s, 99)
+        }
+
+        /// Nearest-rank percentile of sorted, non-empty `s`.
+        public static func percentile(_ s: [Double], _ p: Int) -> Double {
+            // ceil(p * n / 100) in integers: exact, no floating-point rounding at the boundary.
+            let rank = (p * s.count + 99) / 100
+            return s[Swift.max(rank, 1) - 1]
         }
     }
 
@@ -108,9 +130,12 @@ public struct ProfileReport: Codable, Sendable, Equatable {
         public var name: String
         /// The ONNX op type the node came from (`Conv`).
         public var op: String
-        /// Output shape as the graph types it (physical NHWC after the layout pass); empty
-        /// when unknown.
+        /// Output shape in ONNX's logical layout (NCHW, as Netron and the exporter show it);
+        /// empty when unknown.
         public var outputShape: [Int]
+        /// The output's shape as the runtime lays it out (NHWC after the layout pass) when it
+        /// differs from ``outputShape``; nil otherwise.
+        public var physicalShape: [Int]? = nil
         public var macs: Int
         /// Non-MAC arithmetic in elements (see `ProfileReport.macsOther`).
         public var macsOther: Int
@@ -143,7 +168,8 @@ public struct ProfileReport: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case name, op, macs, params, ms, share, placement
-            case outputShape = "output_shape", macsOther = "macs_other", gmacPerSecond = "gmac_per_s"
+            case outputShape = "output_shape", physicalShape = "output_shape_physical"
+            case macsOther = "macs_other", gmacPerSecond = "gmac_per_s"
         }
     }
 
@@ -172,7 +198,8 @@ public struct ProfileReport: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, conventions, graph, params, macs, ms, threads, runs, warmup, unsupported, untyped, layers, memory, image
+        case model, conventions, graph, params, macs, ms, threads, runs, warmup, unsupported, untyped, layers, memory, image, machine
+        case budgetGMACs = "budget_gmacs"
         case inputShapes = "input_shapes", paramsBatchNorm = "params_batchnorm", paramsTrainable = "params_trainable"
         case paramsRuntime = "params_runtime"
         case macsOther = "macs_other", weightsBytes = "weights_bytes", arenaBytes = "arena_bytes"
@@ -213,6 +240,8 @@ extension ProfileReport {
         try c.encode(layers, forKey: .layers)
         try c.encode(memory, forKey: .memory)
         try c.encode(image, forKey: .image)
+        try c.encode(machine, forKey: .machine)
+        try c.encode(budgetGMACs, forKey: .budgetGMACs)
     }
 }
 
@@ -222,6 +251,7 @@ extension ProfileReport.Layer {
         try c.encode(name, forKey: .name)
         try c.encode(op, forKey: .op)
         try c.encode(outputShape, forKey: .outputShape)
+        try c.encode(physicalShape, forKey: .physicalShape)
         try c.encode(macs, forKey: .macs)
         try c.encode(macsOther, forKey: .macsOther)
         try c.encode(params, forKey: .params)

@@ -78,6 +78,7 @@ extension Profiler {
                                     normalization: Normalization = .imagenet,
                                     decodeOptions: DecodeOptions = .init()) throws -> ProfileReport.ImageTiming {
         let shapes = preset.inputShapes(filling: graph).merging(options.inputShapes) { _, given in given }
+        options.progress?(Progress(stage: "compiling for the photo"))
         let model = try Model(graph: graph, options: CompileOptions(threads: options.threads, inputShapes: shapes))
         let expected = preset.inputShapes
         let inputs = model.inputs
@@ -96,6 +97,11 @@ extension Profiler {
         var size = (0, 0)
         let runs = max(options.runs, 1)
         for i in 0..<(max(options.warmup, 0) + runs) {
+            if i < options.warmup {
+                options.progress?(Progress(stage: "photo warm-up", done: i, total: options.warmup))
+            } else {
+                options.progress?(Progress(stage: "photo runs", done: i - options.warmup, total: runs))
+            }
             let t0 = DispatchTime.now().uptimeNanoseconds
             let image = try ImageDecoder.decode(contentsOf: imagePath, for: preset, options: decodeOptions)
             let t1 = DispatchTime.now().uptimeNanoseconds

@@ -29,15 +29,39 @@ public enum Profiler {
         public var timed: Bool
         /// Seed of the random inputs (uniform in [-1, 1)).
         public var seed: UInt64
+        /// Why a profile with `timed == false` is static: the report's `notTimed`.
+        public var staticReason: String
+        /// Called as the profile goes through its stages (compiling, warm-up, each timed
+        /// run), for a progress display; nil: nothing is called.
+        public var progress: (@Sendable (Progress) -> Void)?
 
         public init(threads: Int = 1, runs: Int = 20, warmup: Int = 3, inputShapes: [String: [Int]] = [:],
-                    timed: Bool = true, seed: UInt64 = 0) {
+                    timed: Bool = true, seed: UInt64 = 0,
+                    staticReason: String = "static profile (--static): not compiled, not timed",
+                    progress: (@Sendable (Progress) -> Void)? = nil) {
             self.threads = threads
             self.runs = runs
             self.warmup = warmup
             self.inputShapes = inputShapes
             self.timed = timed
             self.seed = seed
+            self.staticReason = staticReason
+            self.progress = progress
+        }
+    }
+
+    /// Where a profile or benchmark is: a stage and, for repeated runs, how many are done.
+    public struct Progress: Sendable, Equatable {
+        /// "compiling", "warm-up", "timed runs", "photo warm-up", "photo runs".
+        public var stage: String
+        /// Runs of the stage done and in all (0 and 0 for a stage without runs).
+        public var done: Int
+        public var total: Int
+
+        public init(stage: String, done: Int = 0, total: Int = 0) {
+            self.stage = stage
+            self.done = done
+            self.total = total
         }
     }
 
@@ -66,7 +90,7 @@ public enum Profiler {
         var costGraph = shaped
         var graphName = "imported"
         var untyped: [String] = []
-        var notTimed: String? = options.timed ? nil : "static profile (--static): not compiled, not timed"
+        var notTimed: String? = options.timed ? nil : options.staticReason
         var executor: Executor?
         do {
             try costGraph.inferTypes(constantEvaluator: ReferenceInterpreter.evaluate)
@@ -74,6 +98,7 @@ public enum Profiler {
                 costGraph = try Pipeline.optimize(costGraph)
                 graphName = "optimized"
                 if options.timed {
+                    options.progress?(Progress(stage: "compiling"))
                     do {
                         executor = try Executor(graph: costGraph, threads: options.threads)
                     } catch {
@@ -88,6 +113,7 @@ public enum Profiler {
             if notTimed == nil { notTimed = "shape inference stopped: \(error)" }
         }
 
+        let logicalShapes = graphName == "optimized" ? Self.logicalShapes(typed: shaped) : [:]
         var layers: [ProfileReport.Layer] = []
         var unsupported: [String] = []
         for node in costGraph.nodes {
@@ -102,11 +128,15 @@ public enum Profiler {
             } else {
                 placement = "not compiled"
             }
-            layers.append(ProfileReport.Layer(
-                name: node.name, op: node.reference.opType,
-                outputShape: node.outputs.first.flatMap { costGraph.type(of: $0)?.staticShape } ?? [],
+            let physical = node.outputs.first.flatMap { costGraph.type(of: $0)?.staticShape } ?? []
+            var logical = physical
+            if let l = logicalShapes[node.name], l.count == physical.count, l.reduce(1, *) == physical.reduce(1, *) { logical = l }
+            var layer = ProfileReport.Layer(
+                name: node.name, op: node.reference.opType, outputShape: logical,
                 macs: node.macs(in: costGraph), macsOther: node.elementwiseOps(in: costGraph),
-                params: constantElements(of: node, in: costGraph), placement: placement))
+                params: constantElements(of: node, in: costGraph), placement: placement)
+            if logical != physical { layer.physicalShape = physical }
+            layers.append(layer)
         }
 
         var report = ProfileReport(
@@ -130,7 +160,23 @@ public enum Profiler {
             try time(executor, graph: costGraph, options: options, into: &report)
         }
         report.peakRSSBytes = peakResidentBytes()
+        report.machine = MachineInfo.current()
         return report
+    }
+
+    /// First-output shapes by node name of the graph optimized without the layout pass:
+    /// ONNX's NCHW, which the report shows (the runtime's NHWC shapes are kept apart). The
+    /// NHWC graph's nodes keep their names through the layout pass; the transposes it adds
+    /// have none here and keep their physical shape. Empty when that optimization fails.
+    public static func logicalShapes(typed graph: Graph) -> [String: [Int]] {
+        var g = graph
+        guard (try? g.inferTypes(constantEvaluator: ReferenceInterpreter.evaluate)) != nil,
+              let nchw = try? Pipeline.optimize(g, options: .init(convertToNHWC: false)) else { return [:] }
+        var shapes: [String: [Int]] = [:]
+        for n in nchw.nodes where !n.name.isEmpty {
+            if let v = n.outputs.first, let s = nchw.type(of: v)?.staticShape, shapes[n.name] == nil { shapes[n.name] = s }
+        }
+        return shapes
     }
 
     /// Float constant elements that nodes (or graph outputs) of `graph` read, each once.
@@ -172,12 +218,16 @@ public enum Profiler {
     static func time(_ executor: Executor, graph: Graph, options: Options, into report: inout ProfileReport) throws {
         let feeds = benchmarkInputs(for: graph, seed: options.seed)
         let stepNodes = stepNodeIndices(executor, graph)
-        for _ in 0..<options.warmup { _ = try executor.run(feeds) }
+        for i in 0..<options.warmup {
+            options.progress?(Progress(stage: "warm-up", done: i, total: options.warmup))
+            _ = try executor.run(feeds)
+        }
         var endToEnd: [Double] = []
         var perNode = [[Double]](repeating: [], count: graph.nodes.count)
         var timings: [Double] = []
         var stepTotals: [Double] = []
-        for _ in 0..<max(options.runs, 1) {
+        for i in 0..<max(options.runs, 1) {
+            options.progress?(Progress(stage: "timed runs", done: i, total: max(options.runs, 1)))
             let t0 = DispatchTime.now().uptimeNanoseconds
             _ = try executor.run(feeds)
             endToEnd.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)

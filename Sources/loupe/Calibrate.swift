@@ -82,7 +82,7 @@ struct Calibrate: ParsableCommand {
 
     @OptionGroup var threadOptions: ThreadOptions
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Path of the INT8 QDQ ONNX model to write.", valueName: "FILE"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Path of the INT8 QDQ ONNX model to write (- for standard output).", valueName: "FILE"))
     var output: String
 
     func validate() throws {
@@ -178,14 +178,15 @@ struct Calibrate: ParsableCommand {
                 ["output", output],
             ]
             if !skipped.isEmpty { rows.insert(["skipped", "\(skipped.count) photo(s) not decodable, listed on stderr"], at: 3) }
-            print(formatTable(["calibration", ""], rows))
+            let toStdout = output == standardOutputName
+            say(formatTable(["calibration", ""], rows), stdoutTaken: toStdout)
             if let mixed = result.graph.metadata[Quantizer.MetadataKey.mixedPrecision] {
-                print("")
-                print("mixed precision: " + mixed.split(separator: ";").prefix(4).joined(separator: ";"))
+                say("", stdoutTaken: toStdout)
+                say("mixed precision: " + mixed.split(separator: ";").prefix(4).joined(separator: ";"), stdoutTaken: toStdout)
             }
             if !result.keptFP32.isEmpty {
-                print("")
-                print(formatTable(["kept FP32 node", "reason"], result.keptFP32.map { [$0.node, $0.reason] }))
+                say("", stdoutTaken: toStdout)
+                say(formatTable(["kept FP32 node", "reason"], result.keptFP32.map { [$0.node, $0.reason] }), stdoutTaken: toStdout)
             }
         } catch {
             fail(error)
@@ -365,6 +366,10 @@ struct OutputFile {
     /// folder or an unwritable file, or when it is the input `notSameAs`.
     init(path: String, notSameAs input: String) throws {
         let fm = FileManager.default
+        if path == standardOutputName {
+            self.path = path
+            return
+        }
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         var isDir: ObjCBool = false
@@ -384,6 +389,16 @@ struct OutputFile {
     /// Calls `body` with a temporary path next to the destination, then renames it into
     /// place; removes the temporary file when anything fails.
     func write(_ body: (String) throws -> Void) throws {
+        if path == standardOutputName {
+            // Written whole to a temporary file first, so that a failure sends nothing down the pipe.
+            let temp = FileManager.default.temporaryDirectory
+                .appendingPathComponent("loupe-output-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: temp) }
+            try body(temp)
+            guard let data = FileManager.default.contents(atPath: temp) else { throw LoupeError.io("cannot read back \(temp)") }
+            FileHandle.standardOutput.write(data)
+            return
+        }
         let url = URL(fileURLWithPath: path)
         let temp = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)").path

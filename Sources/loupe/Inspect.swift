@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Loupe
+import LoupeProfile
 
 /// `loupe inspect`: inputs, outputs, and where each node runs or why it cannot.
 struct Inspect: ParsableCommand {
@@ -57,8 +58,14 @@ struct Inspect: ParsableCommand {
         }
         let nodeMACs = shown.nodes.map { shown.types.isEmpty ? 0 : $0.macs(in: shown) }
         let macs = nodeMACs.reduce(0, +)
+        // Shapes as ONNX and Netron show them (NCHW), not as the runtime lays them out.
+        let logical = shown.nodes.isEmpty || imported || problem != nil ? [:] : Profiler.logicalShapes(typed: g)
         for (i, node) in shown.nodes.enumerated() {
-            let shape = node.outputs.first.flatMap { shown.type(of: $0)?.description } ?? "?"
+            var shape = node.outputs.first.flatMap { shown.type(of: $0)?.description } ?? "?"
+            if let t = node.outputs.first.flatMap({ shown.type(of: $0) }), let physical = t.staticShape,
+               let l = logical[node.name], l != physical, l.count == physical.count, l.reduce(1, *) == physical.reduce(1, *) {
+                shape = "\(t.dtype)[" + l.map(String.init).joined(separator: "x") + "]"
+            }
             let where_: String
             switch placements[i] {
             case nil: where_ = "not placed (see below)"; counts["not placed", default: 0] += 1
@@ -74,7 +81,10 @@ struct Inspect: ParsableCommand {
             rows.append([String(i), node.name, node.op.onnxName, shape, nodeMACs[i] > 0 ? formatCount(nodeMACs[i]) : "", where_])
         }
         print("")
-        print(formatTable(["#", "node", "op", "output", "MACs", "runs on"], rows))
+        print(formatTable(["#", "node", "op", "output (NCHW)", "MACs", "runs on"], rows))
+        if !logical.isEmpty {
+            print("(output shapes NCHW as in ONNX; the transposes the layout pass adds, named with '::', show the runtime's NHWC)")
+        }
         // Weights of a quantized model are int8 codes and its biases int32: count them too.
         let params = shown.initializers.values.filter { $0.dtype.isFloat || $0.dtype == .int8 || $0.dtype == .int32 }
             .reduce(0) { $0 + $1.count }

@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
 import Loupe
+import LoupeProfile
 
 /// `loupe`: compile, inspect, run and benchmark photo-quality models on XNNPACK.
 ///
 /// Exit codes: 0 success; 1 the model or an input was rejected (the message names the
 /// node or file; `calibrate` then writes nothing); 2 `profile --budget`: over budget; 3
-/// partly done (`score`/`eval`/`quant-report`: some photos failed and are listed;
+/// partly done (`score`/`eval`/`quant-report`: some photos failed and are listed, the
+/// others were scored; when none could be, the exit code is 1;
 /// `calibrate`: the model was written but some photos could not be decoded and were
 /// skipped; `profile --budget`: the MAC count is only a lower bound); 64 bad command-line
 /// usage.
@@ -18,11 +20,20 @@ struct LoupeCommand: ParsableCommand {
         discussion: """
             Exit codes: 0 success; 1 model or input rejected (the message names the node or file; \
             calibrate writes nothing); 2 profile --budget: over budget; 3 partly done (score/eval/quant-report: \
-            some photos failed and are listed; calibrate: model written, undecodable photos skipped and listed; \
+            some photos failed and are listed, the others done; none done is 1; calibrate: model written, undecodable photos skipped and listed; \
             profile --budget: MACs only a lower bound); 64 usage error.
             """,
         subcommands: [Inspect.self, RunModel.self, Bench.self, Profile.self, Score.self, Eval.self, Rank.self,
                       Calibrate.self, QuantReport.self, Merge.self])
+
+    @Flag(help: "Print Loupe's version, the XNNPACK library and package it runs on, the CPU and the instruction sets in use.")
+    var version = false
+
+    func run() throws {
+        guard version else { throw CleanExit.helpRequest(self) }
+        print("loupe \(LoupeVersion.current)")
+        for line in MachineInfo.current().lines { print(line) }
+    }
 }
 
 /// Prints a library error and exits with code 1: the only place errors become exit codes.
@@ -34,6 +45,20 @@ func fail(_ error: Error) -> Never {
         print("error: \(error)", to: &stderr)
     }
     LoupeCommand.exit(withError: ExitCode(1))
+}
+
+/// The output-file name that means standard output, for every option that writes a file.
+let standardOutputName = "-"
+
+/// Prints a line meant for people: on stdout, or on stderr when the verb's output file is
+/// standard output (`-`), so that what is piped stays exactly the file.
+func say(_ line: String, stdoutTaken: Bool) {
+    if stdoutTaken {
+        var stderr = StandardError()
+        print(line, to: &stderr)
+    } else {
+        print(line)
+    }
 }
 
 struct StandardError: TextOutputStream {

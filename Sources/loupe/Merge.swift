@@ -26,7 +26,7 @@ struct Merge: ParsableCommand {
     @Argument(help: "Score files (.csv, .jsonl) of the shards.")
     var inputs: [String] = []
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the joined scores to a .csv or .jsonl file.", valueName: "FILE"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the joined scores to a .csv or .jsonl file (- for CSV on standard output).", valueName: "FILE"))
     var output: String?
 
     @Option(help: ArgumentHelp("The photo list or folder that was scored: list the photos in no input.", valueName: "LIST|DIR"))
@@ -34,6 +34,7 @@ struct Merge: ParsableCommand {
 
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give at least one score file") }
+        guard !inputs.contains("-") else { throw ValidationError("score files are read from paths; - means standard output only for -o") }
         for path in inputs + [output].compactMap({ $0 }) {
             do { _ = try ScoreFileFormat(path: path) } catch { throw ValidationError("\(error)") }
         }

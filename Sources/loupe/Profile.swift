@@ -20,7 +20,10 @@ struct Profile: ParsableCommand {
         and torch.utils.flop_counter/2 convention); other arithmetic is counted apart. Costs come \
         from the optimized graph (folded BatchNorm and fused activations keep the conv's MACs). \
         A model that cannot compile gets a static profile (MACs and parameters, no timing) and \
-        exit code 0.
+        exit code 0. --budget decides from the MAC count alone (no compilation, no timing; add \
+        --timed for both). Shapes are NCHW as in ONNX (the runtime's NHWC is output_shape_physical \
+        in the JSON); ms are median, p90, p99, min and max; the JSON and HTML record the machine \
+        (CPU, ISA, XNNPACK package) and Loupe's version.
 
         --image PATH --preset NAME also times one photo end to end, each of --runs runs (after \
         --warmup) decoding the file, preprocessing it with the preset and running the model on \
@@ -46,8 +49,17 @@ struct Profile: ParsableCommand {
     @Option(help: "Untimed warm-up runs.")
     var warmup: Int = 3
 
-    @Option(help: "MAC budget in GMACs (e.g. 50): exit with code 2 when the model exceeds it.")
+    @Option(help: "MAC budget in GMACs (e.g. 50): exit with code 2 when the model exceeds it. Decided from the static MAC count: the model is not compiled or timed unless --timed is given.")
     var budget: Double?
+
+    @Flag(name: .customLong("timed"), help: "With --budget: also compile and time the model.")
+    var timedWithBudget = false
+
+    @OptionGroup var progressOptions: ProgressOptions
+
+    /// Whether the model is compiled and timed: not with --static, and with --budget only
+    /// when --timed (or --image) asks for it, since the verdict needs only the MAC count.
+    var timed: Bool { !staticOnly && (budget == nil || timedWithBudget || image != nil) }
 
     @Option(help: "Write the report as JSON to this path (- for standard output).")
     var json: String?
@@ -91,6 +103,8 @@ struct Profile: ParsableCommand {
         guard warmup >= 0 else { throw ValidationError("--warmup must be non-negative") }
         if let budget, !(budget > 0) { throw ValidationError("--budget must be a positive number of GMACs") }
         if maxResolution && budget == nil { throw ValidationError("--max-resolution needs --budget G") }
+        if timedWithBudget && budget == nil { throw ValidationError("--timed goes with --budget (without --budget the profile is timed anyway)") }
+        if timedWithBudget && staticOnly { throw ValidationError("--timed and --static contradict each other") }
         if preset != nil && image == nil { throw ValidationError("--preset needs --image PATH") }
         if image != nil && (staticOnly || maxResolution) {
             throw ValidationError("--image times the model: it cannot go with --static or --max-resolution")
@@ -115,14 +129,22 @@ struct Profile: ParsableCommand {
         }
         let report: ProfileReport
         do {
+            let progress = progressOptions.make("profile")
+            defer { progress.finish() }
             var r = try Profiler.profile(graph: graph, options: Profiler.Options(
                 threads: compile.threads, runs: runs, warmup: warmup, inputShapes: compile.inputShapes,
-                timed: !staticOnly))
+                timed: timed,
+                staticReason: staticOnly ? "static profile (--static): not compiled, not timed"
+                    : "--budget decides from the MAC count: not compiled, not timed (add --timed to time it)",
+                progress: progress.callback))
             r.model = options.model
+            r.budgetGMACs = budget
             if let image, let photoPreset {
                 r.image = try Profiler.profileImage(graph: graph, imagePath: image, preset: photoPreset, options: Profiler.Options(
-                    threads: compile.threads, runs: runs, warmup: warmup, inputShapes: compile.inputShapes))
+                    threads: compile.threads, runs: runs, warmup: warmup, inputShapes: compile.inputShapes,
+                    progress: progress.callback))
             }
+            progress.finish()
             report = r
             if let json { try write(try report.jsonData(), to: json) }
             if let csv { try write(Data(report.csv().utf8), to: csv) }
@@ -211,7 +233,10 @@ struct Profile: ParsableCommand {
                          l.gmacPerSecond.map { String(format: "%.1f", $0) } ?? "", l.placement])
         }
         lines.append("")
-        lines.append(formatTable(["#", "node", "op", "output", "MACs", "params", "ms", "share", "GMAC/s", "runs on"], rows))
+        lines.append(formatTable(["#", "node", "op", "output (NCHW)", "MACs", "params", "ms", "share", "GMAC/s", "runs on"], rows))
+        if r.layers.contains(where: { $0.physicalShape != nil }) {
+            lines.append("(output shapes NCHW as in ONNX; the transposes the layout pass adds, named with '::', show the runtime's NHWC)")
+        }
         lines.append("")
         lines.append("costs from the \(r.graph) graph")
         lines.append("MACs (conv, convtranspose, gemm, matmul): \(formatCount(r.macs))  (\(r.macs))")
@@ -229,8 +254,8 @@ struct Profile: ParsableCommand {
         if let pl = r.peakLiveBytes { lines.append("peak live activations (liveness): \(ProfileReport.bytes(pl))") }
         if let rss = r.peakRSSBytes { lines.append("peak RSS (process, VmHWM): \(ProfileReport.bytes(rss))") }
         if let ms = r.ms {
-            lines.append(String(format: "ms per inference (%d runs after %d warm-up, %d thread(s)): median %.2f, min %.2f, max %.2f",
-                                r.runs ?? 0, r.warmup ?? 0, r.threads ?? 1, ms.median, ms.min, ms.max))
+            lines.append(String(format: "ms per inference (%d runs after %d warm-up, %d thread(s)): median %.2f, p90 %.2f, p99 %.2f, min %.2f, max %.2f",
+                                r.runs ?? 0, r.warmup ?? 0, r.threads ?? 1, ms.median, ms.p90 ?? ms.max, ms.p99 ?? ms.max, ms.min, ms.max))
             if let s = r.layersMsSum {
                 lines.append(String(format: "sum of per-layer medians: %.2f ms (%.1f%% of the end-to-end median)", s, s / ms.median * 100))
             }
@@ -240,6 +265,10 @@ struct Profile: ParsableCommand {
             }
         }
         if let n = r.notTimed { lines.append("not timed: \(n)") }
+        if let m = r.machine {
+            lines.append("machine: loupe \(m.loupeVersion); CPU \(m.cpu ?? "unknown"), \(m.logicalCPUs) logical CPU(s); kernels \(m.kernelISA); "
+                         + "XNNPACK \(m.xnnpackPackage ?? "package version unknown")")
+        }
         if let im = r.image {
             func t(_ x: ProfileReport.Timing) -> String { String(format: "median %.2f, min %.2f, max %.2f", x.median, x.min, x.max) }
             lines.append("ms per image: \(im.path), preset \(im.preset) (\(im.views) view(s)), decoded \(im.decodedWidth)x\(im.decodedHeight), "

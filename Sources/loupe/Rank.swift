@@ -8,7 +8,8 @@ struct Rank: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Rank entries by the AIM 2024 UHD-IQA final score (mean of the five metric ranks).",
         discussion: """
-            The CSV has columns name,srcc,plcc,krcc,mae,rmse (any order; more columns ignored). Each entry is \
+            The CSV has columns name (or method, team),srcc,plcc,krcc,mae,rmse (any order, any case; more columns \
+            ignored); --where COLUMN=VALUE ranks only the rows with that value (the report's tables: --where section=team). Each entry is \
             ranked on each metric (1 = best: highest SRCC, PLCC, KRCC, lowest MAE, RMSE); the final score is the \
             mean of the five ranks, lower is better. Ties within a metric share the mean of their ranks \
             (--ties average) or the best rank (--ties min); equal final scores share a place.
@@ -22,12 +23,27 @@ struct Rank: ParsableCommand {
     @Option(help: "Rank of tied metric values: average or min.")
     var ties: Ties = .average
 
+    @Option(name: .customLong("where"), help: ArgumentHelp("Rank only the rows whose COLUMN holds VALUE (repeatable: all must hold).", valueName: "COLUMN=VALUE"))
+    var filters: [String] = []
+
+    func validate() throws {
+        for f in filters where !f.contains("=") { throw ValidationError("--where takes COLUMN=VALUE, got '\(f)'") }
+    }
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
     func run() throws {
         do {
-            let list = try ChallengeRank.entries(try CSVTable(contentsOf: entries))
+            var table = try CSVTable(contentsOf: entries)
+            for f in filters {
+                let eq = f.firstIndex(of: "=")!
+                let column = try table.column(String(f[..<eq]))
+                let value = String(f[f.index(after: eq)...])
+                table.rows = table.rows.filter { $0.fields[column] == value }
+            }
+            guard !table.rows.isEmpty else { throw LoupeError.badInput("\(entries): no rows to rank\(filters.isEmpty ? "" : " where " + filters.joined(separator: " and "))") }
+            let list = try ChallengeRank.entries(table)
             let ranked = try ChallengeRank.rank(list, ties: ties == .min ? .min : .average)
             if json {
                 let rows = ranked.map { r -> String in

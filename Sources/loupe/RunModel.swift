@@ -17,7 +17,7 @@ struct RunModel: ParsableCommand {
         "An input as NAME=file.npy, or file.npy when the model has one input. Repeatable.", valueName: "[NAME=]FILE"))
     var inputs: [String] = []
 
-    @Option(name: .customLong("output"), help: "Write the (single) output to this .npy file.")
+    @Option(name: .customLong("output"), help: "Write the (single) output to this .npy file (- for standard output).")
     var output: String?
 
     @Option(name: .customLong("output-dir"), help: "Write every output to DIR/<output name>.npy.")
@@ -71,15 +71,20 @@ struct RunModel: ParsableCommand {
                 for o in model.outputs {
                     guard let a = results[o.name], let b = ref[o.name] else { continue }
                     let (absErr, relErr) = maxErrors(a.floats, b.floats)
-                    print("\(o.name): max |Δ| = \(absErr), max rel = \(relErr) (vs reference interpreter)")
+                    say("\(o.name): max |Δ| = \(absErr), max rel = \(relErr) (vs reference interpreter)",
+                        stdoutTaken: output == standardOutputName)
                 }
             }
             if let output {
                 guard model.outputs.count == 1 else {
                     throw LoupeError.badInput("the model has \(model.outputs.count) outputs; use --output-dir")
                 }
-                try NumPy.write(results[model.outputs[0].name]!, to: output)
-                print("wrote \(output)")
+                if output == standardOutputName {
+                    FileHandle.standardOutput.write(try NumPy.encode(results[model.outputs[0].name]!))
+                } else {
+                    try NumPy.write(results[model.outputs[0].name]!, to: output)
+                    print("wrote \(output)")
+                }
             } else if let outputDir {
                 try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
                 for o in model.outputs {

@@ -8,13 +8,15 @@ import LoupeIQA
 ///
 /// Exit codes: 0 every photo scored; 3 some photos could not be decoded (they are listed,
 /// the others are scored and written); 1 fatal (model rejected, output not writable, an
-/// argument that does not exist, no photos found); 64 usage error.
+/// argument that does not exist, no photos found, none of the photos could be scored);
+/// 64 usage error.
 struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score photos (JPEG, PNG) and folders of photos with a quality model.",
         discussion: """
             Folders are walked recursively in sorted order; files are recognised by their first bytes \
-            (or a .jpg/.jpeg/.png name, so that a broken photo is reported rather than skipped).
+            (or a .jpg/.jpeg/.png name, so that a broken photo is reported rather than skipped). Images in \
+            other formats (WebP, TIFF, HEIF, AVIF, GIF, BMP, JPEG XL, camera raw) are listed as skipped with the reason.
             Output: without -o a table ranked by score on stdout; -o scores.csv writes rows path,score,ms \
             (failures in scores.errors.csv); -o scores.jsonl adds decode_ms, preprocess_ms, inference_ms \
             and writes failures as {"path","error"} rows. Each row is flushed when its photo is done.
@@ -33,7 +35,8 @@ struct Score: ParsableCommand {
             (there {%}, the slot, is the same as {#}). Join the outputs with loupe merge.
             --threads N: the model runs on N threads; with N > 1 the next photo is decoded meanwhile on \
             CPU time the model leaves idle (SCHED_IDLE), with N = 1 between photos.
-            Exit codes: 0 all photos scored, 3 some photos failed (listed on stderr), 1 fatal error, 64 usage error.
+            Exit codes: 0 all photos scored, 3 some photos failed (listed on stderr), 1 fatal error (also when none \
+            could be scored), 64 usage error.
             """)
 
     @Argument(help: "Photos and folders of photos (or --list).")
@@ -41,7 +44,7 @@ struct Score: ParsableCommand {
 
     @OptionGroup var scoring: ScoringOptions
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write scores to a .csv or .jsonl file.", valueName: "FILE"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write scores to a .csv or .jsonl file (- for CSV on standard output).", valueName: "FILE"))
     var output: String?
 
     @Flag(help: "Keep the output file and skip photos already scored in it.")
@@ -60,7 +63,7 @@ struct Score: ParsableCommand {
         guard photos.isEmpty != (list == nil) else { throw ValidationError("give photos and folders, or --list FILE (one of the two)") }
         if shard != nil && shards != nil { throw ValidationError("give --shard K/N or --shards N, not both") }
         if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
-        if resume && output == nil { throw ValidationError("--resume needs -o FILE") }
+        if resume && (output == nil || output == ScoreWriter.standardOutput) { throw ValidationError("--resume needs -o FILE") }
         if let output { do { _ = try ScoreFileFormat(path: output) } catch { throw ValidationError("\(error)") } }
         if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError("\(error)") } }
     }
@@ -69,6 +72,8 @@ struct Score: ParsableCommand {
         var stderr = StandardError()
         var failures: [(String, String)] = []
         var results: [ScoreResult] = []
+        // Photos with a score: this run's and, with --resume, those already in the output.
+        var scoredCount = 0
         do {
             var shardChoice = try shard.map { try Shard(parsing: $0) }
             if let shards {
@@ -87,6 +92,7 @@ struct Score: ParsableCommand {
             } else {
                 found = try PhotoCollection.discover(photos)
                 guard !found.photos.isEmpty || !found.failed.isEmpty else {
+                    for entry in found.skipped { print("skipped: \(entry.path): \(entry.reason)", to: &stderr) }
                     throw LoupeError.io("no JPEG or PNG photos found in \(photos.joined(separator: " "))")
                 }
                 if let s = shardChoice {
@@ -101,6 +107,7 @@ struct Score: ParsableCommand {
             if let writer, resume {
                 let before = inputs.count
                 inputs = inputs.filter { !writer.alreadyScored.contains($0.path) }
+                scoredCount = before - inputs.count
                 print("resume: \(before - inputs.count) photos already scored in \(writer.path), \(inputs.count) to go", to: &stderr)
             }
             for entry in found.failed {
@@ -114,6 +121,7 @@ struct Score: ParsableCommand {
             try BatchScorer(scorer: scorer).run(inputs.map(\.path)) { event in
                 switch event {
                 case .scored(let r):
+                    scoredCount += 1
                     try writer?.write(r)
                     if writer == nil { results.append(r) }
                 case .failed(let path, let reason):
@@ -137,8 +145,13 @@ struct Score: ParsableCommand {
         if !failures.isEmpty {
             print("\(failures.count) photo(s) could not be scored:", to: &stderr)
             for (path, reason) in failures { print("  \(path): \(reason)", to: &stderr) }
-            if let output, (try? ScoreFileFormat(path: output)) == .csv {
+            if let output, output != ScoreWriter.standardOutput, (try? ScoreFileFormat(path: output)) == .csv {
                 print("(also listed in \(ScoreWriter.errorsPath(for: output)))", to: &stderr)
+            }
+            // Nothing done is a failure, not a partial success.
+            if scoredCount == 0 {
+                print("error: none of the \(failures.count) photo(s) could be scored", to: &stderr)
+                throw ExitCode(1)
             }
             throw ExitCode(3)
         }
@@ -148,7 +161,7 @@ struct Score: ParsableCommand {
 /// Model, preset, input shapes and threads: shared by `score` and `eval`.
 struct ScoringOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "ONNX scoring model (default: \(DefaultModel.relativePath), looked up next to the loupe executable and its parent folders, then in the current folder).",
+        "ONNX scoring model (default: $\(DefaultModel.environmentVariable) if set, else <prefix>/\(DefaultModel.installedPath) for <prefix>/bin/loupe, else \(DefaultModel.relativePath) of the checkout holding the loupe executable, else of the current folder).",
         valueName: "FILE"))
     var model: String?
 
@@ -161,9 +174,15 @@ struct ScoringOptions: ParsableArguments {
 
     func makeScorer() throws -> Scorer {
         guard let path = model ?? DefaultModel.path() else {
-            throw LoupeError.io("the default model \(DefaultModel.relativePath) was not found next to the loupe executable or in the current folder; give --model FILE")
+            throw LoupeError.io(DefaultModel.notFoundMessage())
         }
-        let graph = try ONNXImporter.load(contentsOf: path)
+        let graph: Graph
+        do {
+            graph = try ONNXImporter.load(contentsOf: path)
+        } catch LoupeError.malformedModel(let reason) where model == nil {
+            // The user did not name this file: say which one was found.
+            throw LoupeError.malformedModel("default model \(path): \(reason)")
+        }
         return try Scorer(graph: graph, preset: preset, threads: threadOptions.threads, inputShapes: try shapes.shapes(for: graph))
     }
 }

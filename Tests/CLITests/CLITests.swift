@@ -65,6 +65,58 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.err.contains("odd_one") && r.err.contains("Hardmax"), r.err)
     }
 
+    /// `inspect` shows output shapes as ONNX does (NCHW), not the runtime's NHWC.
+    func testInspectShowsNCHWShapes() throws {
+        try python("""
+        import onnx, numpy as np
+        from onnx import helper, TensorProto, numpy_helper
+        x = helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 3, 16, 20])
+        y = helper.make_tensor_value_info('y', TensorProto.FLOAT, [1, 8, 8, 10])
+        w = numpy_helper.from_array(np.ones((8, 3, 3, 3), np.float32), 'w')
+        conv = helper.make_node('Conv', ['x', 'w'], ['y'], name='conv', strides=[2, 2], pads=[1, 1, 1, 1])
+        m = helper.make_model(helper.make_graph([conv], 'g', [x], [y], [w]), opset_imports=[helper.make_opsetid('', 17)])
+        onnx.save(m, out + '/conv.onnx')
+        """)
+        let r = try run(["inspect", path("conv.onnx")])
+        XCTAssertEqual(r.status, 0, r.err)
+        let row = try XCTUnwrap(r.out.split(separator: "\n").first { $0.contains(" conv ") || $0.hasSuffix("conv") || $0.contains("conv  ") }, r.out)
+        XCTAssertTrue(row.contains("float32[1x8x8x10]"), "NCHW: \(row)")
+        XCTAssertFalse(r.out.contains("float32[1x8x10x8]"), r.out)
+    }
+
+    /// The `loupe-bench` product names itself and says where the benchmarks are.
+    func testLoupeBenchNamesItself() throws {
+        let exe = try Subprocess.loupeExecutable().deletingLastPathComponent().appendingPathComponent("loupe-bench")
+        guard FileManager.default.isExecutableFile(atPath: exe.path) else { throw XCTSkip("loupe-bench not built") }
+        let r = try Subprocess.run(exe, [])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.hasPrefix("loupe-bench: "), r.out)
+        XCTAssertTrue(r.out.contains("loupe bench MODEL"), r.out)
+    }
+
+    /// `--output -`: the .npy goes to stdout, nothing else does, and no file named "-" appears.
+    func testRunOutputToStandardOutput() throws {
+        try python("""
+        import onnx, numpy as np
+        from onnx import helper, TensorProto
+        x = helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 4])
+        y = helper.make_tensor_value_info('y', TensorProto.FLOAT, [1, 4])
+        m = helper.make_model(helper.make_graph([helper.make_node('Relu', ['x'], ['y'])], 'g', [x], [y]),
+                              opset_imports=[helper.make_opsetid('', 17)])
+        onnx.save(m, out + '/relu.onnx')
+        np.save(out + '/x.npy', np.array([[-1, 2, -3, 4]], np.float32))
+        """)
+        let file = try run(["run", path("relu.onnx"), "--input", path("x.npy"), "--output", path("y.npy")])
+        XCTAssertEqual(file.status, 0, file.err)
+        let r = try run(["run", path("relu.onnx"), "--input", path("x.npy"), "--output", "-", "--compare-reference"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.prefix(16).contains("NUMPY"), "not an .npy: \(r.out.prefix(16))")
+        let written = try Data(contentsOf: dir.appendingPathComponent("y.npy"))
+        XCTAssertEqual(r.out, String(decoding: written, as: UTF8.self), "stdout is exactly the .npy --output FILE writes")
+        XCTAssertTrue(r.err.contains("vs reference interpreter"), r.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "-"))
+    }
+
     /// NumPy's default float64 array fed to a float32 input: the message says how to save it.
     func testFloat64InputSaysHowToSaveFloat32() throws {
         try python("""
@@ -183,7 +235,12 @@ final class CLITests: XCTestCase {
         let r = try run(["bench", path("dyn.onnx"), "--input-shape", "4x8", "--runs", "3", "--warmup", "1", "--json"])
         XCTAssertEqual(r.status, 0, r.err)
         let obj = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
-        for k in ["median_ms", "min_ms", "max_ms", "arena_bytes"] { XCTAssertNotNil(obj?[k], "missing \(k) in \(r.out)") }
+        for k in ["median_ms", "min_ms", "max_ms", "p90_ms", "p99_ms", "arena_bytes", "loupe_version", "machine"] {
+            XCTAssertNotNil(obj?[k], "missing \(k) in \(r.out)")
+        }
+        let machine = try XCTUnwrap(obj?["machine"] as? [String: Any], r.out)
+        for k in ["cpu", "kernel_isa", "xnnpack_package", "cpu_features"] { XCTAssertNotNil(machine[k], "missing machine.\(k) in \(r.out)") }
+        XCTAssertLessThanOrEqual(try XCTUnwrap(obj?["p90_ms"] as? Double), try XCTUnwrap(obj?["max_ms"] as? Double))
         let median = try XCTUnwrap(obj?["median_ms"] as? Double)
         let mn = try XCTUnwrap(obj?["min_ms"] as? Double)
         XCTAssertLessThanOrEqual(mn, median)

@@ -103,6 +103,23 @@ extension CLITests {
         XCTAssertTrue(val.out.contains("validation split"), val.out)
     }
 
+    /// `-o -`: the INT8 model is the only thing on stdout (the summary goes to stderr) and
+    /// is byte for byte what `-o FILE` writes; no file named "-" appears.
+    func testCalibrateToStandardOutput() throws {
+        try makeTinyModel()
+        try copyKodak(3, to: "three")
+        let file = try run(["calibrate", path("tiny.onnx"), "--images", path("three"), "--count", "3", "-o", path("q.onnx")])
+        XCTAssertEqual(file.status, 0, file.err)
+        let piped = try run(["calibrate", path("tiny.onnx"), "--images", path("three"), "--count", "3", "-o", "-"])
+        XCTAssertEqual(piped.status, 0, piped.err)
+        XCTAssertTrue(piped.err.contains("tensors calibrated"), piped.err)
+        XCTAssertEqual(Data(piped.out.utf8).count > 0, true)
+        let written = try Data(contentsOf: URL(fileURLWithPath: path("q.onnx")))
+        // stdout is decoded as UTF-8 by the helper; compare through the same decoding.
+        XCTAssertEqual(piped.out, String(decoding: written, as: UTF8.self))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "-"))
+    }
+
     func testCalibrateBadInputIsAClearErrorAndWritesNothing() throws {
         try makeTinyModel()
         try copyKodak(3, to: "three")

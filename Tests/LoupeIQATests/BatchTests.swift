@@ -283,9 +283,4 @@ final class BatchTests: XCTestCase {
         XCTAssertGreaterThan(r.timings.decodeMs, 0)
         XCTAssertGreaterThan(r.timings.inferenceMs, 0)
     }
-
-    func testDefaultModelResolvesFromTheBuildFolder() throws {
-        let fake = repositoryRoot.appendingPathComponent(".build/debug/loupe").path
-        XCTAssertEqual(DefaultModel.path(executable: fake), repositoryRoot.appendingPathComponent(DefaultModel.relativePath).path)
-    }
 }

@@ -2,10 +2,55 @@ import Foundation
 import XCTest
 @testable import LoupeIQA
 
-/// The paper's Table 1 could not be read from this environment (no download; the search
-/// tool only returned the abstract), so these tests use a table constructed here, chosen
-/// so that the entry best on the correlations is not first overall.
+/// The rule on constructed tables (the entry best on the correlations is not first
+/// overall), then on the challenge report's own Tables 1 and 3 (Tests/Data/aim2024).
 final class ChallengeRankTests: XCTestCase {
+    static let report = repositoryRoot.appendingPathComponent("Tests/Data/aim2024")
+
+    /// The 8 ranked teams of one of the report's tables.
+    func teams(_ file: String) throws -> [ChallengeRank.Entry] {
+        var table = try CSVTable(contentsOf: Self.report.appendingPathComponent(file).path)
+        let section = try table.column("section")
+        table.rows = table.rows.filter { $0.fields[section] == "team" }
+        return try ChallengeRank.entries(table)
+    }
+
+    func assertClose(_ a: [Double], _ b: [Double], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, file: file, line: line)
+        for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-12, "\(a)", file: file, line: line) }
+    }
+
+    /// Table 1 (test split): SJTU wins, GS-PIQA is first runner-up, CIPLAB second
+    /// runner-up, as the report says, though CIPLAB has the best PLCC.
+    func testReportTable1Podium() throws {
+        let teams = try teams("table1_test.csv")
+        XCTAssertEqual(teams.count, 8)
+        for rule in [ChallengeRank.TieRule.average, .min] {
+            let ranked = try ChallengeRank.rank(teams, ties: rule)
+            XCTAssertEqual(ranked.prefix(3).map(\.entry.name), ["SJTU", "GS-PIQA", "CIPLAB"], "\(rule)")
+            XCTAssertEqual(ranked.map(\.place), Array(1...8), "no tied final scores")
+            assertClose(ranked.map(\.finalScore), [1.4, 2.4, 2.6, 3.6, 5.0, 6.0, 7.0, 8.0])
+        }
+    }
+
+    /// Table 3 (exclusive test photos): CIPLAB second. MAE 0.0328 is shared by EQCNet and
+    /// MobileNet-IQA: both take the mean of ranks 4 and 5 (average, the default: the rank
+    /// sum stays 36 as without ties) or both rank 4 (min); the places do not change.
+    func testReportTable3TieOnMAE() throws {
+        let teams = try teams("table3_test_exclusive.csv")
+        let average = try ChallengeRank.rank(teams)
+        XCTAssertEqual(average.map(\.entry.name), ["SJTU", "CIPLAB", "GS-PIQA", "EQCNet", "MobileNet-IQA", "NF-RegNets", "CLIP-IQA*", "ICL"])
+        func maeRank(_ ranked: [ChallengeRank.Ranked], _ name: String) -> Double { ranked.first { $0.entry.name == name }!.ranks[3] }
+        XCTAssertEqual(maeRank(average, "EQCNet"), 4.5)
+        XCTAssertEqual(maeRank(average, "MobileNet-IQA"), 4.5)
+        XCTAssertEqual(average.reduce(0) { $0 + $1.ranks[3] }, 36, "average ranks keep the rank sum")
+        assertClose(average.map(\.finalScore), [1.0, 2.0, 3.0, 4.1, 5.3, 5.6, 7.0, 8.0])
+        let min = try ChallengeRank.rank(teams, ties: .min)
+        XCTAssertEqual(maeRank(min, "EQCNet"), 4)
+        XCTAssertEqual(maeRank(min, "MobileNet-IQA"), 4)
+        XCTAssertEqual(min.map(\.entry.name), average.map(\.entry.name))
+    }
+
     func entry(_ name: String, _ s: Double, _ p: Double, _ k: Double, _ mae: Double, _ rmse: Double) -> ChallengeRank.Entry {
         .init(name: name, metrics: Metrics(n: 0, srcc: s, plcc: p, krcc: k, mae: mae, rmse: rmse))
     }

@@ -22,6 +22,24 @@ final class FolderWalkTests: XCTestCase {
         close(fd)
     }
 
+    /// Images Loupe does not decode are listed as skipped with the format and what to do,
+    /// found by extension or by their first bytes; other files are passed over silently.
+    func testUnsupportedImageFormatsAreListedAsSkipped() throws {
+        let root = try makeTemporaryDirectory(self).appendingPathComponent("photos")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try jpeg.write(to: root.appendingPathComponent("a.jpg"))
+        try Data("RIFF\u{0}\u{0}\u{0}\u{0}WEBPVP8 ".utf8).write(to: root.appendingPathComponent("b.webp"))
+        try Data("RIFF\u{0}\u{0}\u{0}\u{0}WEBPVP8 ".utf8).write(to: root.appendingPathComponent("webp-without-extension"))
+        try Data([0x49, 0x49, 0x2A, 0x00, 8, 0, 0, 0, 0, 0, 0, 0]).write(to: root.appendingPathComponent("c.TIF"))
+        try Data("just text, long enough".utf8).write(to: root.appendingPathComponent("notes.txt"))
+        let found = try PhotoCollection.discover([root.path])
+        XCTAssertEqual(found.photos.map(\.key), ["a.jpg"])
+        XCTAssertEqual(found.failed, [])
+        XCTAssertEqual(found.skipped.map(\.key), ["b.webp", "c.TIF", "webp-without-extension"])
+        XCTAssertEqual(found.skipped.map { $0.reason.components(separatedBy: " is not decoded").first! }, ["WebP", "TIFF", "WebP"])
+        XCTAssertTrue(found.skipped[0].reason.contains("Loupe reads JPEG and PNG"), found.skipped[0].reason)
+    }
+
     func testLinkLoopsAndRepeatedLinksWalkOnceAndScoreEachPhotoOnce() throws {
         let root = try makeTemporaryDirectory(self).appendingPathComponent("photos")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("a/b"), withIntermediateDirectories: true)

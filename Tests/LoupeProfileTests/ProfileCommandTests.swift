@@ -43,6 +43,61 @@ final class ProfileCommandTests: XCTestCase {
         XCTAssertEqual(try run(["profile", try baseline, "--static", "--json", "-", "--csv", "-"]).status, 64)
     }
 
+    /// `--budget` alone decides from the static MAC count (the timed profile of a large input
+    /// took minutes before the verdict); `--timed` adds the timing.
+    func testBudgetDecidesFromTheStaticCountUnlessTimedIsAsked() throws {
+        let r = try run(["profile", try baseline, "--budget", "50"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("within budget"), r.out)
+        XCTAssertFalse(r.out.contains("ms per inference"), r.out)
+        XCTAssertTrue(r.out.contains("not timed: --budget decides from the MAC count"), r.out)
+        let over = try run(["profile", try baseline, "--budget", "3"])
+        XCTAssertEqual(over.status, 2, over.err)
+        XCTAssertFalse(over.out.contains("ms per inference"), over.out)
+
+        let timed = try run(["profile", try baseline, "--budget", "50", "--timed", "--runs", "1", "--warmup", "0"])
+        XCTAssertEqual(timed.status, 0, timed.err)
+        XCTAssertTrue(timed.out.contains("ms per inference"), timed.out)
+        XCTAssertTrue(timed.out.contains("within budget"), timed.out)
+        XCTAssertEqual(try run(["profile", try baseline, "--timed"]).status, 64)
+        XCTAssertEqual(try run(["profile", try baseline, "--budget", "50", "--timed", "--static"]).status, 64)
+    }
+
+    /// Progress on stderr: off by default when stderr is not a terminal (here a pipe), plain
+    /// lines with --progress; the results on stdout are the same either way.
+    func testProgressOnlyWhenAskedOutsideATerminal() throws {
+        let quiet = try run(["profile", try baseline, "--runs", "2", "--warmup", "1"])
+        XCTAssertEqual(quiet.status, 0, quiet.err)
+        XCTAssertFalse(quiet.err.contains("profile: "), quiet.err)
+        let shown = try run(["profile", try baseline, "--runs", "2", "--warmup", "1", "--progress"])
+        XCTAssertEqual(shown.status, 0, shown.err)
+        for stage in ["profile: compiling", "profile: warm-up 0/1", "profile: timed runs 0/2"] {
+            XCTAssertTrue(shown.err.contains(stage), "missing '\(stage)' in \(shown.err)")
+        }
+        XCTAssertFalse(shown.err.contains("\u{1B}"), "no terminal escapes in a log: \(shown.err)")
+        XCTAssertTrue(shown.out.contains("ms per inference"), shown.out)
+
+        let bench = try run(["bench", try baseline, "--runs", "2", "--warmup", "0", "--progress", "--json"])
+        XCTAssertEqual(bench.status, 0, bench.err)
+        XCTAssertTrue(bench.err.contains("bench: timed runs 0/2"), bench.err)
+        XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(bench.out.utf8)), "stdout stays one JSON object")
+        let benchQuiet = try run(["bench", try baseline, "--runs", "1", "--warmup", "0"])
+        XCTAssertEqual(benchQuiet.err, "", benchQuiet.err)
+    }
+
+    /// On a terminal (a pseudo-terminal from util-linux `script`) the progress line is drawn
+    /// in place and cleared before the results.
+    func testProgressRedrawnOnATerminal() throws {
+        let script = "/usr/bin/script"
+        guard FileManager.default.isExecutableFile(atPath: script) else { throw XCTSkip("no \(script) to make a terminal") }
+        let loupe = try Subprocess.loupeExecutable().path
+        let r = try Subprocess.run(URL(fileURLWithPath: script),
+                                   ["-qc", "'\(loupe)' bench '\(try baseline)' --runs 2 --warmup 0", "/dev/null"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("\r\u{1B}[Kbench: timed runs 0/2"), r.out)
+        XCTAssertTrue(r.out.contains("\r\u{1B}[Kmodel: "), "the line is cleared before the results: \(r.out)")
+    }
+
     func testWithinBudgetExitsZeroAndWritesFiles() throws {
         let json = dir.appendingPathComponent("p.json").path
         let csv = dir.appendingPathComponent("p.csv").path

@@ -85,7 +85,7 @@ final class ProfileImageTests: XCTestCase {
         XCTAssertEqual(image["views"] as? Int, 1)
         for key in ["decode_ms", "preprocess_ms", "inference_ms", "total_ms"] {
             let t = try XCTUnwrap(image[key] as? [String: Double], key)
-            XCTAssertEqual(Set(t.keys), ["median", "min", "max"], key)
+            XCTAssertEqual(Set(t.keys), ["median", "min", "max", "p90", "p99"], key)
         }
         XCTAssertEqual(try JSONDecoder().decode(ProfileReport.self, from: report.jsonData()), report, "round trip")
         XCTAssertTrue(report.html().contains("ms decode"))

@@ -118,7 +118,10 @@ final class ProfilerTests: XCTestCase {
         let conv = try XCTUnwrap(report.layers.first { $0.op == "Conv" })
         XCTAssertEqual(conv.macs, 884_736)
         XCTAssertEqual(conv.params, 224)
-        XCTAssertEqual(conv.outputShape, [1, 64, 64, 8], "physical NHWC after the layout pass")
+        XCTAssertEqual(conv.outputShape, [1, 8, 64, 64], "NCHW, as ONNX and Netron show it")
+        XCTAssertEqual(conv.physicalShape, [1, 64, 64, 8], "the runtime's NHWC, apart")
+        let gap = try XCTUnwrap(report.layers.first { $0.op == "GlobalAveragePool" })
+        XCTAssertEqual(gap.outputShape, [1, 8, 1, 1])
         XCTAssertNotNil(conv.ms)
         // The arena is the planner's; liveness gives its lower bound.
         var g = Self.convModel()
@@ -196,6 +199,38 @@ final class ProfilerTests: XCTestCase {
 
     // MARK: formats
 
+    /// Stages come from the module paths of PyTorch node names, at the shallowest depth
+    /// where no group holds half the MACs; a nameless node joins the group before it.
+    func testStagesFromModulePaths() throws {
+        var report = try Profiler.profile(graph: Self.convModel(), options: .init(timed: false))
+        func layer(_ name: String, _ macs: Int) -> ProfileReport.Layer {
+            ProfileReport.Layer(name: name, op: "Conv", outputShape: [], macs: macs, macsOther: 0, params: 0, placement: "")
+        }
+        report.layers = [layer("input::nhwc", 0), layer("/features/features.0/Conv", 10), layer("/features/features.0/act/HardSwish", 0),
+                         layer("/features/features.1/block/Conv", 30), layer("fused_copy", 0), layer("/features/features.2/Conv", 20),
+                         layer("/features/features.3/Conv", 25), layer("/classifier/classifier.0/Gemm", 5)]
+        report.macs = 90
+        let stages = report.stages()
+        XCTAssertEqual(stages.map(\.name), ["(other)", "/features/features.0", "/features/features.1", "/features/features.2",
+                                            "/features/features.3", "/classifier/classifier.0"])
+        XCTAssertEqual(stages.map(\.macs), [0, 10, 30, 20, 25, 5])
+        XCTAssertEqual(stages[2].layers, 2, "the nameless node joins the block before it")
+        XCTAssertEqual(report.stages(minimum: 8), [], "no depth gives 8 groups")
+    }
+
+    /// Nearest-rank percentiles, as onnxruntime_perf_test reports them.
+    func testTailPercentiles() throws {
+        let hundred = (1...100).map(Double.init).shuffled()
+        let t = try XCTUnwrap(ProfileReport.Timing(hundred))
+        XCTAssertEqual(t.p90, 90)
+        XCTAssertEqual(t.p99, 99)
+        XCTAssertEqual(t.median, 50.5)
+        let ten = try XCTUnwrap(ProfileReport.Timing((1...10).map(Double.init)))
+        XCTAssertEqual(ten.p90, 9)
+        XCTAssertEqual(ten.p99, 10, "under 100 runs p99 is the maximum")
+        XCTAssertEqual(ProfileReport.Timing([7])?.p90, 7)
+    }
+
     func testJSONCSVAndHTML() throws {
         let report = try Profiler.profile(graph: Self.convModel(), options: .init(runs: 2, warmup: 0))
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: report.jsonData()) as? [String: Any])
@@ -203,7 +238,10 @@ final class ProfilerTests: XCTestCase {
             XCTAssertNotNil(object[key], "missing key \(key)")
         }
         let ms = try XCTUnwrap(object["ms"] as? [String: Any])
-        XCTAssertEqual(Set(ms.keys), ["median", "min", "max"])
+        XCTAssertEqual(Set(ms.keys), ["median", "min", "max", "p90", "p99"])
+        let machine = try XCTUnwrap(object["machine"] as? [String: Any])
+        XCTAssertEqual(machine["loupe_version"] as? String, LoupeVersion.current)
+        XCTAssertNotNil(machine["kernel_isa"] as? String)
         let layers = try XCTUnwrap(object["layers"] as? [[String: Any]])
         XCTAssertEqual(layers.count, report.layers.count)
         for key in ["name", "op", "macs", "params", "ms"] { XCTAssertNotNil(layers[0][key], "layer key \(key)") }
@@ -219,7 +257,22 @@ final class ProfilerTests: XCTestCase {
 
         let html = report.html()
         XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>"))
-        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 3, "ms vs MACs, GMAC/s per op, memory")
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 5,
+                       "MACs against the budget, ms per op type, ms vs MACs, GMAC/s per op, memory")
+        // The verdict against the challenge's 50 GMACs when no budget was given.
+        XCTAssertTrue(html.contains("within budget: 884.7 kMACs ≤ 50 GMACs (the AIM 2024 UHD-IQA challenge budget)"), html)
+        XCTAssertTrue(html.contains("budget 50.000 G"), "the budget line is drawn")
+        // Time per op type lists the zero-MAC GlobalAveragePool with its ms.
+        let perOp = try XCTUnwrap(html.components(separatedBy: "<h2>time per op type</h2>").last?.components(separatedBy: "<h2>").first)
+        XCTAssertTrue(perOp.contains("GlobalAveragePool") && perOp.contains("no MACs"), perOp)
+        // Shapes as ONNX shows them, the machine, and a table that scrolls instead of overflowing.
+        XCTAssertTrue(html.contains("<td class=l>1×8×64×64"), "NCHW output of the conv")
+        XCTAssertTrue(html.contains("<th class=l>CPU</th>") && html.contains("<th class=l>Loupe</th>"))
+        XCTAssertTrue(html.contains("<div class=scroll><table class=layers>"))
+
+        var over = report
+        over.budgetGMACs = 0.0005
+        XCTAssertTrue(over.html().contains("OVER BUDGET: 884.7 kMACs &gt; 0.0005 GMACs (--budget)"))
         XCTAssertFalse(html.contains("<script"))
         XCTAssertFalse(html.contains("src="), "self-contained: no external resources")
     }
