@@ -122,4 +122,24 @@ final class RecognizeTransformerOpsTests: XCTestCase {
         let z = c.node("y", .binary(.mul), ["x", s])
         try assertLeavesAlone(RecognizeGelu(), try c.finish(z, "s"), "the sigmoid is a graph output")
     }
+
+    /// nn.GELU(approximate="tanh") as torch writes it before opset 20 (cube as two Muls,
+    /// constants first), and with Pow(x, 3) and the halving first.
+    func testTanhGeluBecomesGelu() throws {
+        for (i, pow) in [false, true].enumerated() {
+            var b = GraphBuilder(seed: 940 + UInt64(i))
+            b.input("x", [3, 40])
+            let cube = pow ? b.node("cube", .binary(.pow), ["x", b.constant("three", 3)])
+                           : b.node("cube", .binary(.mul), ["x", b.node("sq", .binary(.mul), ["x", "x"])])
+            let m = b.node("m", .binary(.mul), [b.constant("c", 0.044715), cube])
+            let inner = b.node("inner", .binary(.add), ["x", m])
+            let u = b.node("u", .binary(.mul), [b.constant("k", 0.7978846), inner])
+            let a = b.node("a", .binary(.add), [b.constant("one", 1), b.node("t", .unary(.tanh), [u])])
+            let y = pow ? b.node("y", .binary(.mul), [b.node("h", .binary(.mul), ["x", b.constant("half", 0.5)]), a])
+                        : b.node("y", .binary(.mul), [b.constant("half", 0.5), b.node("xa", .binary(.mul), ["x", a])])
+            let o = try assertRewrites(RecognizeGelu(), try b.finish(y), into: ["Gelu"], tolerance: tolerance, seed: 940 + UInt64(i))
+            XCTAssertEqual(o.nodes[0].op, .gelu(tanhApproximation: true))
+            XCTAssertEqual(o.nodes[0].inputs, ["x"])
+        }
+    }
 }

@@ -67,6 +67,7 @@ def main():
     ap.add_argument("--evaluation", type=int, default=64)
     ap.add_argument("--loupe", default=str(ROOT / ".build" / "release" / "loupe"))
     ap.add_argument("--method", default=None, help="loupe calibrate --method")
+    ap.add_argument("--calibrate-arg", action="append", default=[], help="extra argument for loupe calibrate (repeatable)")
     ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
     photos = sorted(p for p in Path(a.photos).iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
@@ -85,7 +86,11 @@ def main():
                "--preset", "resize", "--output", str(int8)]
         if a.method:
             cmd += ["--method", a.method]
+        cmd += a.calibrate_arg
         subprocess.run(cmd, check=True, capture_output=True)
+        import onnx
+        meta = {p.key: p.value for p in onnx.load(str(int8), load_external_data=False).metadata_props}
+        kept = {k: v for k, v in meta.items() if "keep" in k or "fp32" in k.lower()}
         cos = []
         for p in eval_photos:
             for k, c in enumerate(crops(p)):
@@ -101,9 +106,12 @@ def main():
             fp32_ms.append(bench(a.loupe, a.model, 10))
             int8_ms.append(bench(a.loupe, int8, 10))
     print(f"model {Path(a.model).name}; calibration: {a.calibration} crops of {len(calib_photos)} photos; "
-          f"evaluation: {len(cos)} crops of {len(eval_photos)} other photos; method {a.method or 'default'}")
+          f"evaluation: {len(cos)} crops of {len(eval_photos)} other photos; method {a.method or 'default'} "
+          f"{' '.join(a.calibrate_arg)}")
     print(f"cosine(INT8, FP32): min {min(cos):.4f}, median {statistics.median(cos):.4f}, "
           f"{sum(c >= 0.99 for c in cos)}/{len(cos)} >= 0.99")
+    for k, v in sorted(kept.items()):
+        print(f"{k}: {v}")
     f, q = statistics.median(fp32_ms), statistics.median(int8_ms)
     print(f"loupe bench, 1 thread, medians of {a.rounds} interleaved rounds: FP32 {f:.1f} ms, INT8 {q:.1f} ms "
           f"(INT8/FP32 {q / f:.2f})")
