@@ -38,7 +38,11 @@ public final class Executor {
     /// cannot run (see `Lowering.placement(of:in:)` for the reason of every node) and
     /// `LoupeError.backend` when XNNPACK refuses an operator, and `LoupeError.memoryLimit`
     /// before allocating when a value or the arena would take more than `memoryLimit` bytes.
-    public init(graph: Graph, threads: Int = 1, memoryLimit: Int = MemoryCeiling.defaultBytes) throws {
+    ///
+    /// Steps with less work than `minimumParallelWork` (multiply-accumulates plus output
+    /// elements) run on the caller's thread even when `threads` > 1.
+    public init(graph: Graph, threads: Int = 1, memoryLimit: Int = MemoryCeiling.defaultBytes,
+                minimumParallelWork: Int = Executor.minimumParallelWork) throws {
         try Backend.initialize()
         // Before the plan builder multiplies any shape.
         try MemoryCeiling.checkValues(of: graph, limit: memoryLimit)
@@ -105,8 +109,35 @@ public final class Executor {
         bindings = Bindings(arena: arena.pointer, pool: pool.pool, threads: self.threads,
                             views: builder.views, bufferOffsets: offsets, constants: builder.constants)
         var runs: [(pthreadpool_t?) -> Void] = []
-        for s in builder.steps { runs.append(try s.bind(bindings)) }
+        for s in builder.steps {
+            let run = try s.bind(bindings)
+            // A small step runs on the caller's thread: handing it to the pool costs a wake-up
+            // and a barrier that waits for every worker, and on a busy machine a worker that
+            // is not scheduled holds the step for a whole time slice (a Swin with hundreds of
+            // small window ops ran 7× slower at 2 threads than at 1 under load).
+            if self.threads > 1 && Self.work(of: s.node, in: graph) < minimumParallelWork {
+                runs.append({ _ in run(nil) })
+            } else {
+                runs.append(run)
+            }
+        }
         self.runs = runs
+    }
+
+    /// Below this much work (multiply-accumulates plus output elements) a step runs on the
+    /// caller's thread alone. About 50 µs of one core's work: more than a pool dispatch
+    /// costs on a quiet machine. `LOUPE_MIN_PARALLEL_WORK` overrides it (benchmarks).
+    public static let minimumParallelWork: Int = {
+        if let s = ProcessInfo.processInfo.environment["LOUPE_MIN_PARALLEL_WORK"], let v = Int(s), v >= 0 { return v }
+        return 1 << 20
+    }()
+
+    /// A step's work: its node's multiply-accumulates plus its outputs' elements.
+    static func work(of node: Node, in graph: Graph) -> Int {
+        let elements = node.outputs.reduce(0) { sum, o in
+            sum + (graph.type(of: o)?.staticShape.flatMap { checkedElementCount($0) } ?? 0)
+        }
+        return node.macs(in: graph) &+ elements
     }
 
     /// The planner's offsets stay below the sum of the aligned buffer sizes, so once that sum

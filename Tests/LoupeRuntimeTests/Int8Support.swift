@@ -161,7 +161,7 @@ enum Int8Reference {
 /// Runs an int8 graph on the runtime and recovers each output's codes from its dequantized
 /// float values (exact: the convert multiplies a small integer by the scale).
 func runtimeCodes(_ g: Graph, _ feeds: [String: Tensor], threads: Int) throws -> (codes: [String: [Int64]], executor: Executor) {
-    let ex = try Executor(graph: g, threads: threads)
+    let ex = try Executor(graph: g, threads: threads, minimumParallelWork: 0)
     let out = try ex.run(feeds)
     var codes: [String: [Int64]] = [:]
     for o in g.outputs {

@@ -112,7 +112,8 @@ func checkAgainstReference(_ b: inout G, _ g: Graph, _ tol: Tolerance, threads: 
     let want = try ReferenceInterpreter.run(g, inputs: inputs)
     var last: Executor?
     for t in threads {
-        let ex = try Executor(graph: g, threads: t)
+        // Every step on the pool, however small, so the threaded paths of small test graphs run.
+        let ex = try Executor(graph: g, threads: t, minimumParallelWork: 0)
         let got = try ex.run(inputs)
         for o in g.outputs {
             compare(got[o.name]!, want[o.name]!, tol, "output '\(o.name)' threads=\(t) seed=\(b.seed)", file: file, line: line)
