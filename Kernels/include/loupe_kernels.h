@@ -318,6 +318,53 @@ int loupe_x8_lut_build(loupe_lut_function f, double p0, double p1, float input_s
  * int8 transposes are rare (the layout pass keeps them at float graph boundaries). */
 void loupe_x8_transpose__scalar(size_t rank, const size_t* shape, const size_t* perm, const int8_t* in, int8_t* out);
 
+/* ---- Int8 GEMM / pointwise convolution (gemm/) --------------------------------------- */
+
+/* y[r][c] = clamp(rne(float(acc) * scale[c]) + y_zero_point, y_min, y_max) with
+ * acc = bias[c] + sum_k (x[r][k] - x_zero_point) * w[c][k] in wrapping int32: XNNPACK's
+ * qs8 activations x qc8 weights "fp32" requantization, bit for bit (gemm/gemm_qc8w.c).
+ * scale[c] is input scale * weight scale[c] / output scale, computed in float. */
+typedef struct loupe_s8_gemm_qc8w_params {
+  int8_t y_zero_point;
+  int8_t y_min;
+  int8_t y_max;
+} loupe_s8_gemm_qc8w_params;
+
+/* Variants; VNNI and the others differ in what the CPU must support, not in results. */
+typedef enum loupe_s8_gemm_qc8w_isa {
+  loupe_s8_gemm_qc8w_scalar = 0,
+  loupe_s8_gemm_qc8w_avx2 = 1,        /* vpmovsxbw + vpmaddwd (exact 16-bit products) */
+  loupe_s8_gemm_qc8w_avx512vnni = 2,  /* vpdpbusd on x + 128, corrected in the packed bias */
+} loupe_s8_gemm_qc8w_isa;
+int loupe_s8_gemm_qc8w_isa_available(loupe_s8_gemm_qc8w_isa isa);
+loupe_s8_gemm_qc8w_isa loupe_s8_gemm_qc8w_best_isa(void);
+
+/* Packed weights for every variant: blocks of 16 output channels (biases folded with the
+ * input zero point, scales, weights in groups of 4 inputs). `packed` must be 64-byte
+ * aligned and loupe_s8_gemm_qc8w_packed_size(k, n) bytes. w is [n][k]; bias may be NULL. */
+size_t loupe_s8_gemm_qc8w_packed_size(size_t k, size_t n);
+size_t loupe_s8_gemm_qc8w_block_bytes(size_t k);
+void loupe_s8_gemm_qc8w_pack(size_t k, size_t n, const int8_t* w, const int32_t* bias, const float* scale,
+                             int8_t x_zero_point, void* packed);
+
+/* Rows [rows_begin, rows_end) of x ([rows][x_stride], k used) into y ([rows][y_stride],
+ * n written). Reads no byte of x past k in a row and writes only the n codes of a row. */
+void loupe_s8_gemm_qc8w__scalar(size_t rows_begin, size_t rows_end, size_t k, size_t n, const int8_t* x,
+                                size_t x_stride, const void* packed, int8_t* y, size_t y_stride,
+                                const loupe_s8_gemm_qc8w_params* params);
+#if defined(__x86_64__) || defined(__i386__)
+void loupe_s8_gemm_qc8w__avx2(size_t rows_begin, size_t rows_end, size_t k, size_t n, const int8_t* x,
+                              size_t x_stride, const void* packed, int8_t* y, size_t y_stride,
+                              const loupe_s8_gemm_qc8w_params* params);
+void loupe_s8_gemm_qc8w__avx512vnni(size_t rows_begin, size_t rows_end, size_t k, size_t n, const int8_t* x,
+                                    size_t x_stride, const void* packed, int8_t* y, size_t y_stride,
+                                    const loupe_s8_gemm_qc8w_params* params);
+#endif
+/* Runs one variant (scalar when `isa` is not compiled in); the caller checks availability. */
+void loupe_s8_gemm_qc8w__isa(loupe_s8_gemm_qc8w_isa isa, size_t rows_begin, size_t rows_end, size_t k, size_t n,
+                             const int8_t* x, size_t x_stride, const void* packed, int8_t* y, size_t y_stride,
+                             const loupe_s8_gemm_qc8w_params* params);
+
 /* ---- Transformer blocks: layer norm, GELU, erf, softmax, batched matmul ------------ */
 /*
  * Each op has __scalar (the reference, libm and double where noted), __avx2 (AVX2 + FMA),

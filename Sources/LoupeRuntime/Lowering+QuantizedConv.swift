@@ -19,6 +19,14 @@ extension Lowering {
         let bias = try qc8Bias(node.input(2), graph, channels: o, inputScale: qx.scale, weightScales: scales)
         let (lo, hi) = try codeRange(a.outputMin, a.outputMax, qy)
         try checkRequantization(node, qx, scales, qy)
+        let pointwise = win.kernel.h == 1 && win.kernel.w == 1 && win.stride.h == 1 && win.stride.w == 1
+            && win.pads.t == 0 && win.pads.l == 0 && win.pads.b == 0 && win.pads.r == 0 && g == 1
+        if pointwise, let path = try ownGemmPath(node) {
+            // A 1×1 convolution is a GEMM over the n·h·w pixels; OIHW codes are [O][C] rows.
+            guard let b else { return .kernel(gemmKernelName(path)) }
+            return try emitGemmQC8W(node, b, path, x: x, y: y, rows: n * h * wd, k: c, n: o, qx: qx, scales: scales,
+                                    weights: codes, bias: bias, qy: qy, lo: lo, hi: hi)
+        }
         guard let b else { return .xnnpack(qc8Name) }
 
         // OIHW → OHWI, as for float32.
@@ -89,8 +97,13 @@ extension Lowering {
                                                   weightScales: scales, multiplier: Double(a.beta))
         let (lo, hi) = try codeRange(a.outputMin, a.outputMax, qy)
         try checkRequantization(node, qx, scales, qy)
-        guard let b else { return .xnnpack(qc8Name) }
+        let path = try ownGemmPath(node)
+        guard let b else { return path.map { .kernel(gemmKernelName($0)) } ?? .xnnpack(qc8Name) }
         if !a.transB { codes = transposed(codes, rows: k, cols: nOut) }
+        if let path {
+            return try emitGemmQC8W(node, b, path, x: x, y: y, rows: m, k: k, n: nOut, qx: qx, scales: scales,
+                                    weights: codes, bias: bias, qy: qy, lo: lo, hi: hi)
+        }
         return try emitRowsQC8(node, b, x: x, y: y, rows: m, k: k, n: nOut, qx: qx, scales: scales, weights: codes,
                                bias: bias, qy: qy, lo: lo, hi: hi)
     }
@@ -110,7 +123,12 @@ extension Lowering {
         let (y, qy) = try int8Output(node, graph, Array(xs.dropLast()) + [nOut])
         let (codes, scales) = try qc8Weights(bName, graph, axis: 1, channels: nOut)
         try checkRequantization(node, qx, scales, qy)
-        guard let b else { return .xnnpack(qc8Name) }
+        let path = try ownGemmPath(node)
+        guard let b else { return path.map { .kernel(gemmKernelName($0)) } ?? .xnnpack(qc8Name) }
+        if let path {
+            return try emitGemmQC8W(node, b, path, x: x, y: y, rows: rows, k: k, n: nOut, qx: qx, scales: scales,
+                                    weights: transposed(codes, rows: k, cols: nOut), bias: nil, qy: qy, lo: -128, hi: 127)
+        }
         return try emitRowsQC8(node, b, x: x, y: y, rows: rows, k: k, n: nOut, qx: qx, scales: scales,
                                weights: transposed(codes, rows: k, cols: nOut), bias: nil, qy: qy, lo: -128, hi: 127)
     }

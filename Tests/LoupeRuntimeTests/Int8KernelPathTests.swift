@@ -1,0 +1,102 @@
+import Foundation
+import XCTest
+import LoupeIR
+@testable import LoupeRuntime
+import LoupeTestSupport
+
+/// Runs `body` with `LOUPE_INT8_KERNELS` set to `path` (nil: unset), then restores it.
+func withInt8Path<T>(_ path: String?, _ body: () throws -> T) rethrows -> T {
+    let name = Int8KernelPath.environmentVariable
+    let saved = getenv(name).map { String(cString: $0) }
+    if let path { setenv(name, path, 1) } else { unsetenv(name) }
+    defer { if let saved { setenv(name, saved, 1) } else { unsetenv(name) } }
+    return try body()
+}
+
+/// The paths this CPU can run, XNNPACK first (the one the others must equal).
+var availableInt8Paths: [Int8KernelPath] {
+    [.xnnpack] + Int8KernelPath.allCases.filter { $0 != .xnnpack && $0.isAvailable }
+}
+
+/// The int8 pointwise convolution / GEMM paths forced by `LOUPE_INT8_KERNELS`: each own
+/// kernel gives XNNPACK's codes exactly (same requantization), at 1 and 2 threads, and
+/// stays within one code of the reference interpreter's int8 semantics.
+final class Int8KernelPathTests: XCTestCase {
+    func conv1x1(min: Float = -.infinity, max: Float = .infinity) -> Op {
+        .conv(ConvAttributes(kernelShape: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], group: 1,
+                             outputMin: min, outputMax: max, layout: .nhwc))
+    }
+
+    /// Pointwise convolutions with odd channel counts and pixel counts around the kernels'
+    /// tiles, a clamped one, one without bias, and Gemm / MatMul lowered to the same kernel.
+    func makeGraph(seed: UInt64) -> Int8Builder {
+        var b = Int8Builder(seed: seed)
+        let qx = b.params(-2, 3)
+        let x = b.input("x", [2, 5, 7, 19], qx)
+        let s1 = b.weights("w1", [37, 19, 1, 1], axis: 0)
+        b.bias("b1", 37, inputScale: qx.scale, weightScales: s1)
+        let q1 = b.params(-4, 5)
+        b.node(conv1x1(), [x, "w1", "b1"], "c1", [2, 5, 7, 37], q1)
+        let s2 = b.weights("w2", [16, 37, 1, 1], axis: 0)
+        b.bias("b2", 16, inputScale: q1.scale, weightScales: s2)
+        b.node(conv1x1(min: 0, max: 6), ["c1", "w2", "b2"], "c2", [2, 5, 7, 16], b.params(0, 6))
+        b.weights("w3", [5, 16, 1, 1], axis: nil)
+        b.node(conv1x1(min: 0), ["c2", "w3"], "c3", [2, 5, 7, 5], b.params(0, 2))
+        let qa = b.params(-1, 1.5)
+        let a = b.input("a", [3, 67], qa)
+        let sg = b.weights("wg", [21, 67], axis: 0)
+        b.bias("bg", 21, inputScale: qa.scale, weightScales: sg)
+        b.node(.gemm(GemmAttributes(transB: true)), [a, "wg", "bg"], "g", [3, 21], b.params(-3, 3))
+        b.weights("wm", [67, 9], axis: 1)
+        b.node(.matMul, [a, "wm"], "m", [3, 9], b.params(-2, 2))
+        for v in ["c1", "c2", "c3", "g", "m"] { b.output(v) }
+        return b
+    }
+
+    func testEveryPathGivesXNNPACKsCodesAtOneAndTwoThreads() throws {
+        let b = makeGraph(seed: 71)
+        var baseline: [String: [Int64]]?
+        for path in availableInt8Paths {
+            for threads in [1, 2] {
+                let (codes, ex) = try withInt8Path(path.rawValue) { try runtimeCodes(b.graph, b.feeds, threads: threads) }
+                let placements = Dictionary(uniqueKeysWithValues: ex.steps.map { ($0.node, $0.placement) })
+                for v in ["c1", "c2", "c3", "g", "m"] {
+                    let want: Placement = path == .xnnpack ? .xnnpack("xnn_create_convolution2d_nhwc_qc8")
+                        : .kernel(Lowering.gemmKernelName(path))
+                    XCTAssertEqual(placements[v], want, "\(path) \(v)")
+                }
+                if let baseline {
+                    for (v, c) in codes {
+                        let differing = zip(c, baseline[v]!).filter { $0 != $1 }.count
+                        XCTAssertEqual(differing, 0, "\(path) threads=\(threads) '\(v)': \(differing) codes differ from XNNPACK's")
+                    }
+                } else {
+                    baseline = codes
+                }
+            }
+        }
+    }
+
+    func testOwnKernelsStayWithinOneCodeOfTheReference() throws {
+        // One code, as for XNNPACK (Int8OpTests): float requantization against the
+        // reference's double-precision real value.
+        for path in availableInt8Paths where path != .xnnpack {
+            let b = makeGraph(seed: 72)
+            try withInt8Path(path.rawValue) { _ = try checkInt8(b, tolerance: 1, "1×1 conv / Gemm / MatMul on \(path)") }
+        }
+    }
+
+    func testAutomaticPathAndRefusals() throws {
+        let b = makeGraph(seed: 73)
+        let auto = try withInt8Path(nil) { try Executor(graph: b.graph, threads: 1) }
+        let want: Placement = Int8KernelPath.automatic == .xnnpack ? .xnnpack("xnn_create_convolution2d_nhwc_qc8")
+            : .kernel(Lowering.gemmKernelName(Int8KernelPath.automatic))
+        XCTAssertEqual(auto.steps.first { $0.node == "c1" }?.placement, want)
+        XCTAssertThrowsError(try withInt8Path("sse9") { try Executor(graph: b.graph, threads: 1) }) { error in
+            XCTAssertTrue("\(error)".contains("LOUPE_INT8_KERNELS=sse9"), "\(error)")
+        }
+        for path in Int8KernelPath.allCases where !path.isAvailable {
+            XCTAssertThrowsError(try withInt8Path(path.rawValue) { try Executor(graph: b.graph, threads: 1) }, "\(path)")
+        }
+    }
+}
