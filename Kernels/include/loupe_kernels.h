@@ -365,6 +365,51 @@ void loupe_s8_gemm_qc8w__isa(loupe_s8_gemm_qc8w_isa isa, size_t rows_begin, size
                              const int8_t* x, size_t x_stride, const void* packed, int8_t* y, size_t y_stride,
                              const loupe_s8_gemm_qc8w_params* params);
 
+/* ---- Int8 depthwise convolution (conv/) --------------------------------------------- */
+
+/* NHWC depthwise convolution (one filter per channel, multiplier 1) with per-channel int8
+ * weights and the requantization of loupe_s8_gemm_qc8w (XNNPACK's qc8 "fp32", bit for bit):
+ * acc[c] = bias[c] + sum over the taps inside the input of (x - x_zero_point) * w[c][tap]
+ * (conv/dwconv_qc8w.c). At most 64 taps. */
+typedef struct loupe_s8_dwconv_geometry {
+  size_t batch, in_h, in_w, channels, out_h, out_w;
+  size_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+} loupe_s8_dwconv_geometry;
+
+typedef enum loupe_s8_dwconv_qc8w_isa {
+  loupe_s8_dwconv_qc8w_scalar = 0,
+  loupe_s8_dwconv_qc8w_avx2 = 1,    /* vpmovsxbd + vpmulld, 8 channels */
+  loupe_s8_dwconv_qc8w_avx512 = 2,  /* the same on 16 channels (AVX-512F/BW/VL) */
+} loupe_s8_dwconv_qc8w_isa;
+int loupe_s8_dwconv_qc8w_isa_available(loupe_s8_dwconv_qc8w_isa isa);
+
+/* Packed weights (every variant): biases folded with the input zero point, scales (input
+ * scale * weight scale / output scale, in float), int32 weights, and a row of x_zero_point
+ * bytes that padded taps read. w is [channels][taps] (OIHW with I = 1); bias may be NULL;
+ * `packed` 64-byte aligned, loupe_s8_dwconv_qc8w_packed_size bytes. */
+size_t loupe_s8_dwconv_qc8w_packed_size(size_t taps, size_t channels);
+void loupe_s8_dwconv_qc8w_pack(size_t taps, size_t channels, const int8_t* w, const int32_t* bias,
+                               const float* scale, int8_t x_zero_point, void* packed);
+
+/* Output rows [rows_begin, rows_end) of the batch * out_h rows; x is [batch][in_h][in_w]
+ * [channels], y has y_pixel_stride bytes per output pixel (channels written). No read past
+ * a pixel's channels, no write past them. */
+void loupe_s8_dwconv_qc8w_nhwc__scalar(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
+                                       const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
+                                       const loupe_s8_gemm_qc8w_params* params);
+#if defined(__x86_64__) || defined(__i386__)
+void loupe_s8_dwconv_qc8w_nhwc__avx2(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
+                                     const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
+                                     const loupe_s8_gemm_qc8w_params* params);
+void loupe_s8_dwconv_qc8w_nhwc__avx512(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
+                                       const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
+                                       const loupe_s8_gemm_qc8w_params* params);
+#endif
+/* Runs one variant (scalar when `isa` is not compiled in); the caller checks availability. */
+void loupe_s8_dwconv_qc8w_nhwc__isa(loupe_s8_dwconv_qc8w_isa isa, const loupe_s8_dwconv_geometry* g,
+                                    size_t rows_begin, size_t rows_end, const int8_t* x, const void* packed,
+                                    int8_t* y, size_t y_pixel_stride, const loupe_s8_gemm_qc8w_params* params);
+
 /* ---- Transformer blocks: layer norm, GELU, erf, softmax, batched matmul ------------ */
 /*
  * Each op has __scalar (the reference, libm and double where noted), __avx2 (AVX2 + FMA),

@@ -27,6 +27,12 @@ extension Lowering {
             return try emitGemmQC8W(node, b, path, x: x, y: y, rows: n * h * wd, k: c, n: o, qx: qx, scales: scales,
                                     weights: codes, bias: bias, qy: qy, lo: lo, hi: hi)
         }
+        let depthwise = g == c && g == o && win.kernel.h * win.kernel.w <= 64
+        if depthwise, let path = try ownGemmPath(node) {
+            guard let b else { return .kernel(dwconvKernelName(path)) }
+            return try emitDwConvQC8W(node, b, path, x: x, y: y, geometry: geo, window: win, qx: qx, scales: scales,
+                                      weights: codes, bias: bias, qy: qy, lo: lo, hi: hi)
+        }
         guard let b else { return .xnnpack(qc8Name) }
 
         // OIHW → OHWI, as for float32.

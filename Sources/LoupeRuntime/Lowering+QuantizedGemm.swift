@@ -51,4 +51,66 @@ extension Lowering {
         }
         return .kernel(name)
     }
+
+    /// The own depthwise kernel of a path: AVX-512 (F/BW/VL: no VNNI needed, the products
+    /// are 32-bit) on the VNNI path, AVX2 and scalar on theirs.
+    static func dwconvISA(_ path: Int8KernelPath) -> loupe_s8_dwconv_qc8w_isa {
+        switch path {
+        case .vnni512: return loupe_s8_dwconv_qc8w_avx512
+        case .avx2: return loupe_s8_dwconv_qc8w_avx2
+        case .scalar, .xnnpack: return loupe_s8_dwconv_qc8w_scalar
+        }
+    }
+
+    static func dwconvKernelName(_ path: Int8KernelPath) -> String {
+        switch path {
+        case .vnni512: return "loupe_s8_dwconv_qc8w_nhwc__avx512"
+        case .avx2: return "loupe_s8_dwconv_qc8w_nhwc__avx2"
+        case .scalar, .xnnpack: return "loupe_s8_dwconv_qc8w_nhwc__scalar"
+        }
+    }
+
+    /// Int8 depthwise convolution (groups = input = output channels) on
+    /// `loupe_s8_dwconv_qc8w_nhwc`: XNNPACK's QC8 codes (padding reads the input zero point,
+    /// the same requantization). Packed once here; the step splits output rows over the pool.
+    static func emitDwConvQC8W(_ node: Node, _ b: PlanBuilder, _ path: Int8KernelPath, x: String, y: String,
+                               geometry geo: ConvGeometry, window win: Window2D, qx: QuantParams, scales: [Float],
+                               weights: [Int8], bias: [Int32]?, qy: QuantParams, lo: Int8, hi: Int8) throws -> Placement {
+        let taps = win.kernel.h * win.kernel.w, c = geo.c
+        precondition(weights.count == c * taps && scales.count == c)
+        let requant = scales.map { qx.scale * $0 / qy.scale }
+        let packed = AlignedBuffer(bytes: loupe_s8_dwconv_qc8w_packed_size(taps, c))
+        weights.withUnsafeBufferPointer { w in
+            requant.withUnsafeBufferPointer { s in
+                if let bias {
+                    bias.withUnsafeBufferPointer { loupe_s8_dwconv_qc8w_pack(taps, c, w.baseAddress, $0.baseAddress, s.baseAddress, qx.zeroPoint, packed.pointer) }
+                } else {
+                    loupe_s8_dwconv_qc8w_pack(taps, c, w.baseAddress, nil, s.baseAddress, qx.zeroPoint, packed.pointer)
+                }
+            }
+        }
+        let geometry = loupe_s8_dwconv_geometry(
+            batch: geo.n, in_h: geo.h, in_w: geo.w, channels: c, out_h: geo.oh, out_w: geo.ow,
+            kernel_h: win.kernel.h, kernel_w: win.kernel.w, stride_h: win.stride.h, stride_w: win.stride.w,
+            dilation_h: win.dilation.h, dilation_w: win.dilation.w, pad_top: win.pads.t, pad_left: win.pads.l)
+        let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.zeroPoint, y_min: lo, y_max: hi)
+        let isa = dwconvISA(path)
+        let rows = geo.n * geo.oh
+        let parts = b.threads > 1 ? Swift.max(1, Swift.min(rows, b.threads * 4)) : 1
+        let rowsPerPart = (rows + parts - 1) / parts
+        let count = (rows + rowsPerPart - 1) / rowsPerPart
+        let name = dwconvKernelName(path)
+        b.addStep(node, .kernel(name), reads: [x], writes: [y], owned: [packed]) { bind in
+            let px = UnsafePointer(bind.int8s(x)), py = bind.int8s(y)
+            let pw = UnsafeRawPointer(packed.pointer)
+            let task = ParallelTask(count: count) { i in
+                let r0 = i * rowsPerPart, r1 = Swift.min(rows, r0 + rowsPerPart)
+                withUnsafePointer(to: geometry) { g in
+                    withUnsafePointer(to: params) { loupe_s8_dwconv_qc8w_nhwc__isa(isa, g, r0, r1, px, pw, py, c, $0) }
+                }
+            }
+            return { pool in task.run(pool) }
+        }
+        return .kernel(name)
+    }
 }

@@ -18,12 +18,18 @@ var availableInt8Paths: [Int8KernelPath] {
     [.xnnpack] + Int8KernelPath.allCases.filter { $0 != .xnnpack && $0.isAvailable }
 }
 
-/// The int8 pointwise convolution / GEMM paths forced by `LOUPE_INT8_KERNELS`: each own
+/// The int8 pointwise convolution / GEMM and depthwise convolution paths forced by `LOUPE_INT8_KERNELS`: each own
 /// kernel gives XNNPACK's codes exactly (same requantization), at 1 and 2 threads, and
 /// stays within one code of the reference interpreter's int8 semantics.
 final class Int8KernelPathTests: XCTestCase {
     func conv1x1(min: Float = -.infinity, max: Float = .infinity) -> Op {
         .conv(ConvAttributes(kernelShape: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], group: 1,
+                             outputMin: min, outputMax: max, layout: .nhwc))
+    }
+
+    func dw(_ k: [Int], strides: [Int], pads: [Int], group: Int, dilations: [Int] = [1, 1],
+            min: Float = -.infinity, max: Float = .infinity) -> Op {
+        .conv(ConvAttributes(kernelShape: k, strides: strides, dilations: dilations, pads: pads, group: group,
                              outputMin: min, outputMax: max, layout: .nhwc))
     }
 
@@ -42,6 +48,18 @@ final class Int8KernelPathTests: XCTestCase {
         b.node(conv1x1(min: 0, max: 6), ["c1", "w2", "b2"], "c2", [2, 5, 7, 16], b.params(0, 6))
         b.weights("w3", [5, 16, 1, 1], axis: nil)
         b.node(conv1x1(min: 0), ["c2", "w3"], "c3", [2, 5, 7, 5], b.params(0, 2))
+        // Depthwise: 3×3 stride 1, 5×5 stride 2 with uneven padding and a clamp, 3×3 dilated.
+        let sd1 = b.weights("wd1", [37, 1, 3, 3], axis: 0)
+        b.bias("bd1", 37, inputScale: q1.scale, weightScales: sd1)
+        let qd1 = b.params(-3, 4)
+        b.node(dw([3, 3], strides: [1, 1], pads: [1, 1, 1, 1], group: 37), ["c1", "wd1", "bd1"], "d1", [2, 5, 7, 37], qd1)
+        let sd2 = b.weights("wd2", [37, 1, 5, 5], axis: 0)
+        b.bias("bd2", 37, inputScale: qd1.scale, weightScales: sd2)
+        b.node(dw([5, 5], strides: [2, 2], pads: [2, 1, 1, 2], group: 37, min: 0, max: 6), ["d1", "wd2", "bd2"], "d2",
+               [2, 2, 3, 37], b.params(0, 6))
+        b.weights("wd3", [19, 1, 3, 3], axis: 0)
+        b.node(dw([3, 3], strides: [1, 1], pads: [2, 2, 2, 2], group: 19, dilations: [2, 2]), [x, "wd3"], "d3",
+               [2, 5, 7, 19], b.params(-2, 2))
         let qa = b.params(-1, 1.5)
         let a = b.input("a", [3, 67], qa)
         let sg = b.weights("wg", [21, 67], axis: 0)
@@ -49,7 +67,7 @@ final class Int8KernelPathTests: XCTestCase {
         b.node(.gemm(GemmAttributes(transB: true)), [a, "wg", "bg"], "g", [3, 21], b.params(-3, 3))
         b.weights("wm", [67, 9], axis: 1)
         b.node(.matMul, [a, "wm"], "m", [3, 9], b.params(-2, 2))
-        for v in ["c1", "c2", "c3", "g", "m"] { b.output(v) }
+        for v in ["c1", "c2", "c3", "d1", "d2", "d3", "g", "m"] { b.output(v) }
         return b
     }
 
@@ -60,9 +78,9 @@ final class Int8KernelPathTests: XCTestCase {
             for threads in [1, 2] {
                 let (codes, ex) = try withInt8Path(path.rawValue) { try runtimeCodes(b.graph, b.feeds, threads: threads) }
                 let placements = Dictionary(uniqueKeysWithValues: ex.steps.map { ($0.node, $0.placement) })
-                for v in ["c1", "c2", "c3", "g", "m"] {
+                for v in ["c1", "c2", "c3", "d1", "d2", "d3", "g", "m"] {
                     let want: Placement = path == .xnnpack ? .xnnpack("xnn_create_convolution2d_nhwc_qc8")
-                        : .kernel(Lowering.gemmKernelName(path))
+                        : .kernel(v.hasPrefix("d") ? Lowering.dwconvKernelName(path) : Lowering.gemmKernelName(path))
                     XCTAssertEqual(placements[v], want, "\(path) \(v)")
                 }
                 if let baseline {

@@ -32,6 +32,12 @@ final class Int8OpTests: XCTestCase {
         return path == .xnnpack ? .xnnpack("xnn_create_convolution2d_nhwc_qc8") : .kernel(Lowering.gemmKernelName(path))
     }
 
+    /// Where depthwise convolutions run when LOUPE_INT8_KERNELS is unset.
+    var depthwisePlacement: Placement {
+        let path = Int8KernelPath.automatic
+        return path == .xnnpack ? .xnnpack("xnn_create_convolution2d_nhwc_qc8") : .kernel(Lowering.dwconvKernelName(path))
+    }
+
     func testConvQC8Variants() throws {
         struct Case { var x: [Int]; var w: [Int]; var op: Op; var axis: Int?; var bias: Bool }
         let cases: [Case] = [
@@ -57,7 +63,9 @@ final class Int8OpTests: XCTestCase {
             b.output(y)
             let (_, ex) = try checkInt8(b, tolerance: 1, "Conv case \(i)")
             let pointwise = c.w[2] == 1 && c.w[3] == 1 && a.strides == [1, 1] && a.group == 1
-            XCTAssertEqual(placements(ex)["y"], pointwise ? pointwisePlacement : .xnnpack("xnn_create_convolution2d_nhwc_qc8"))
+            let depthwise = a.group == c.x[3] && a.group == c.w[0]
+            XCTAssertEqual(placements(ex)["y"], pointwise ? pointwisePlacement
+                           : depthwise ? depthwisePlacement : .xnnpack("xnn_create_convolution2d_nhwc_qc8"))
         }
     }
 
