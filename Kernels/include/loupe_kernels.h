@@ -378,7 +378,7 @@ typedef struct loupe_s8_dwconv_geometry {
 
 typedef enum loupe_s8_dwconv_qc8w_isa {
   loupe_s8_dwconv_qc8w_scalar = 0,
-  loupe_s8_dwconv_qc8w_avx2 = 1,    /* vpmovsxbd + vpmulld, 8 channels */
+  loupe_s8_dwconv_qc8w_avx2 = 1,    /* vpmovsxbd + vpmaddwd, 8 channels */
   loupe_s8_dwconv_qc8w_avx512 = 2,  /* the same on 16 channels (AVX-512F/BW/VL) */
 } loupe_s8_dwconv_qc8w_isa;
 int loupe_s8_dwconv_qc8w_isa_available(loupe_s8_dwconv_qc8w_isa isa);

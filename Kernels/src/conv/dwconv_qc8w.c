@@ -11,7 +11,8 @@
  * Packed (loupe_s8_dwconv_qc8w_pack), blocks of 16 channels:
  *   int32 bias[16]         bias - x_zero_point * sum_taps w   (wrapping)
  *   float scale[16]
- *   int32 w[taps][16]      weights widened to int32 (the SIMD multiply is 32-bit)
+ *   int32 w[taps][16]      weights in the low 16 bits of each 32 (vpmaddwd with a sign-
+ *                          extended input gives the exact product)
  * then one row of round_up(channels, 64) bytes of x_zero_point: the input of the taps that
  * fall in the padding, so that every tap runs the same code.
  */
@@ -38,7 +39,10 @@ void loupe_s8_dwconv_qc8w_pack(size_t taps, size_t channels, const int8_t* w, co
     for (size_t t = 0; t < taps; t++) {
       const int32_t v = w[c * taps + t];
       sum += (uint32_t)v;
-      memcpy(b + 2 * CB * 4 + (t * CB + j) * 4, &v, 4);
+      /* The weight in the low 16 bits, zeros above: vpmaddwd of a sign-extended input with
+       * it is the exact 32-bit product (the high halves multiply zero). */
+      const uint32_t lo16 = (uint32_t)(uint16_t)(int16_t)v;
+      memcpy(b + 2 * CB * 4 + (t * CB + j) * 4, &lo16, 4);
     }
     const uint32_t bs = (bias ? (uint32_t)bias[c] : 0) - (uint32_t)(int32_t)x_zero_point * sum;
     memcpy(b + 4 * j, &bs, 4);
@@ -101,7 +105,7 @@ void loupe_s8_dwconv_qc8w_nhwc__scalar(const loupe_s8_dwconv_geometry* g, size_t
         uint32_t acc = (uint32_t)bias;
         for (size_t t = 0; t < taps; t++) {
           memcpy(&w, blk + 2 * CB * 4 + (t * CB + j) * 4, 4);
-          acc += (uint32_t)((int32_t)ptrs[t][c] * w);
+          acc += (uint32_t)((int32_t)ptrs[t][c] * (int32_t)(int16_t)w);
         }
         out[c] = requantize((int32_t)acc, s, lo, hi, magic_less_zp);
       }
@@ -109,8 +113,43 @@ void loupe_s8_dwconv_qc8w_nhwc__scalar(const loupe_s8_dwconv_geometry* g, size_t
   }
 }
 
+
+/* Addresses of the taps of an output pixel as base + off[t]: for a pixel whose window lies
+ * inside the input, the window's top-left pixel and offsets fixed for the layer (no
+ * per-tap test); otherwise base 0 and each tap's own address (tap_pointers). */
+typedef struct tap_walk {
+  uintptr_t interior[MAX_TAPS];
+  uintptr_t edge[MAX_TAPS];
+} tap_walk;
+
+static inline void tap_walk_init(const loupe_s8_dwconv_geometry* g, tap_walk* w) {
+  size_t t = 0;
+  for (size_t ky = 0; ky < g->kernel_h; ky++) {
+    for (size_t kx = 0; kx < g->kernel_w; kx++, t++) {
+      w->interior[t] = (uintptr_t)((ky * g->dilation_h * g->in_w + kx * g->dilation_w) * g->channels);
+    }
+  }
+}
+
+static inline const uintptr_t* tap_walk_pixel(const loupe_s8_dwconv_geometry* g, tap_walk* w, size_t b, size_t oy,
+                                              size_t ox, const int8_t* x, const int8_t* zero, uintptr_t* base) {
+  const ptrdiff_t iy0 = (ptrdiff_t)(oy * g->stride_h) - (ptrdiff_t)g->pad_top;
+  const ptrdiff_t ix0 = (ptrdiff_t)(ox * g->stride_w) - (ptrdiff_t)g->pad_left;
+  if (iy0 >= 0 && iy0 + (ptrdiff_t)((g->kernel_h - 1) * g->dilation_h) < (ptrdiff_t)g->in_h && ix0 >= 0 &&
+      ix0 + (ptrdiff_t)((g->kernel_w - 1) * g->dilation_w) < (ptrdiff_t)g->in_w) {
+    *base = (uintptr_t)(x + ((b * g->in_h + (size_t)iy0) * g->in_w + (size_t)ix0) * g->channels);
+    return w->interior;
+  }
+  const int8_t* ptrs[MAX_TAPS];
+  tap_pointers(g, b, oy, ox, x, zero, ptrs);
+  for (size_t t = 0; t < g->kernel_h * g->kernel_w; t++) w->edge[t] = (uintptr_t)ptrs[t];
+  *base = 0;
+  return w->edge;
+}
+
 #if LOUPE_X86
-/* AVX-512: 16 channels per zmm, inputs widened with vpmovsxbd, 32-bit products (exact). */
+/* AVX-512: 16 channels per zmm, inputs widened with vpmovsxbd, products by vpmaddwd against
+ * the low-16-bit weights (exact). */
 __attribute__((target("avx512f,avx512bw,avx512vl")))
 void loupe_s8_dwconv_qc8w_nhwc__avx512(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
                                        const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
@@ -124,11 +163,13 @@ void loupe_s8_dwconv_qc8w_nhwc__avx512(const loupe_s8_dwconv_geometry* g, size_t
   const __m512i vzp = _mm512_set1_epi32(params->y_zero_point);
   const size_t tail = g->channels - (blocks - 1) * CB;
   const __mmask16 tail_mask = (__mmask16)((1u << tail) - 1);
-  const int8_t* ptrs[MAX_TAPS];
+  tap_walk walk;
+  tap_walk_init(g, &walk);
   for (size_t row = rows_begin; row < rows_end; row++) {
     const size_t b = row / g->out_h, oy = row % g->out_h;
     for (size_t ox = 0; ox < g->out_w; ox++) {
-      tap_pointers(g, b, oy, ox, x, zero, ptrs);
+      uintptr_t base;
+      const uintptr_t* off = tap_walk_pixel(g, &walk, b, oy, ox, x, zero, &base);
       int8_t* out = y + (row * g->out_w + ox) * y_pixel_stride;
       const uint8_t* blk = (const uint8_t*)packed;
       for (size_t cb = 0; cb < blocks; cb++, blk += block) {
@@ -140,14 +181,14 @@ void loupe_s8_dwconv_qc8w_nhwc__avx512(const loupe_s8_dwconv_geometry* g, size_t
         size_t t = 0;
         /* Two chains: the multiply's latency is hidden behind the other. */
         for (; t + 2 <= taps; t += 2) {
-          const __m512i x0 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, ptrs[t] + c0));
-          const __m512i x1 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, ptrs[t + 1] + c0));
-          acc0 = _mm512_add_epi32(acc0, _mm512_mullo_epi32(x0, _mm512_load_si512(wp + t * CB)));
-          acc1 = _mm512_add_epi32(acc1, _mm512_mullo_epi32(x1, _mm512_load_si512(wp + (t + 1) * CB)));
+          const __m512i x0 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t*)(base + off[t]) + c0));
+          const __m512i x1 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t*)(base + off[t + 1]) + c0));
+          acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(x0, _mm512_load_si512(wp + t * CB)));
+          acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(x1, _mm512_load_si512(wp + (t + 1) * CB)));
         }
         if (t < taps) {
-          const __m512i x0 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, ptrs[t] + c0));
-          acc0 = _mm512_add_epi32(acc0, _mm512_mullo_epi32(x0, _mm512_load_si512(wp + t * CB)));
+          const __m512i x0 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t*)(base + off[t]) + c0));
+          acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(x0, _mm512_load_si512(wp + t * CB)));
         }
         const __m512i acc = _mm512_add_epi32(acc0, acc1);
         __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_load_ps(blk + CB * 4));
@@ -159,7 +200,7 @@ void loupe_s8_dwconv_qc8w_nhwc__avx512(const loupe_s8_dwconv_geometry* g, size_t
   }
 }
 
-/* AVX2: 8 channels per ymm, vpmovsxbd + vpmulld. */
+/* AVX2: 8 channels per ymm, vpmovsxbd + vpmaddwd. */
 __attribute__((target("avx2,fma")))
 void loupe_s8_dwconv_qc8w_nhwc__avx2(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
                                      const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
@@ -171,11 +212,13 @@ void loupe_s8_dwconv_qc8w_nhwc__avx2(const loupe_s8_dwconv_geometry* g, size_t r
   const __m256 vlo = _mm256_set1_ps((float)((int32_t)params->y_min - (int32_t)params->y_zero_point));
   const __m256 vhi = _mm256_set1_ps((float)((int32_t)params->y_max - (int32_t)params->y_zero_point));
   const __m256i vzp = _mm256_set1_epi32(params->y_zero_point);
-  const int8_t* ptrs[MAX_TAPS];
+  tap_walk walk;
+  tap_walk_init(g, &walk);
   for (size_t row = rows_begin; row < rows_end; row++) {
     const size_t b = row / g->out_h, oy = row % g->out_h;
     for (size_t ox = 0; ox < g->out_w; ox++) {
-      tap_pointers(g, b, oy, ox, x, zero, ptrs);
+      uintptr_t base;
+      const uintptr_t* off = tap_walk_pixel(g, &walk, b, oy, ox, x, zero, &base);
       int8_t* out = y + (row * g->out_w + ox) * y_pixel_stride;
       for (size_t c0 = 0; c0 < g->channels; c0 += 8) {
         const uint8_t* blk = (const uint8_t*)packed + (c0 / CB) * block;
@@ -188,19 +231,19 @@ void loupe_s8_dwconv_qc8w_nhwc__avx2(const loupe_s8_dwconv_geometry* g, size_t r
         if (nc == 8) {
           for (; t + 2 <= taps; t += 2) {
             int64_t a, bb;
-            memcpy(&a, ptrs[t] + c0, 8);
-            memcpy(&bb, ptrs[t + 1] + c0, 8);
+            memcpy(&a, (const int8_t*)(base + off[t]) + c0, 8);
+            memcpy(&bb, (const int8_t*)(base + off[t + 1]) + c0, 8);
             const __m256i x0 = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(a));
             const __m256i x1 = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(bb));
-            acc0 = _mm256_add_epi32(acc0, _mm256_mullo_epi32(x0, _mm256_load_si256((const __m256i*)(wp + t * CB))));
-            acc1 = _mm256_add_epi32(acc1, _mm256_mullo_epi32(x1, _mm256_load_si256((const __m256i*)(wp + (t + 1) * CB))));
+            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(x0, _mm256_load_si256((const __m256i*)(wp + t * CB))));
+            acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(x1, _mm256_load_si256((const __m256i*)(wp + (t + 1) * CB))));
           }
         }
         for (; t < taps; t++) {
           int64_t a = 0;
-          memcpy(&a, ptrs[t] + c0, nc); /* tail: no read past the channels */
+          memcpy(&a, (const int8_t*)(base + off[t]) + c0, nc); /* tail: no read past the channels */
           const __m256i x0 = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(a));
-          acc0 = _mm256_add_epi32(acc0, _mm256_mullo_epi32(x0, _mm256_load_si256((const __m256i*)(wp + t * CB))));
+          acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(x0, _mm256_load_si256((const __m256i*)(wp + t * CB))));
         }
         const __m256i acc = _mm256_add_epi32(acc0, acc1);
         __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_load_ps((const float*)(blk + CB * 4) + half * 8));
