@@ -410,6 +410,16 @@ void loupe_s8_dwconv_qc8w_nhwc__isa(loupe_s8_dwconv_qc8w_isa isa, const loupe_s8
                                     size_t rows_begin, size_t rows_end, const int8_t* x, const void* packed,
                                     int8_t* y, size_t y_pixel_stride, const loupe_s8_gemm_qc8w_params* params);
 
+/* One-group convolution (any window) as im2col chunks of 64 output pixels + the GEMM above,
+ * on the GEMM variant `isa` (conv/conv_qc8w.c): the geometry's channels are the input's;
+ * `packed` is loupe_s8_gemm_qc8w_pack of the OHWI weights with k = kernel_h * kernel_w *
+ * channels; padded taps read x_zero_point. Output rows [rows_begin, rows_end) of
+ * batch * out_h; y_pixel_stride bytes per output pixel, out_channels written. */
+void loupe_s8_conv_qc8w_nhwc__isa(loupe_s8_gemm_qc8w_isa isa, const loupe_s8_dwconv_geometry* g, size_t rows_begin,
+                                  size_t rows_end, const int8_t* x, int8_t x_zero_point, size_t out_channels,
+                                  const void* packed, int8_t* y, size_t y_pixel_stride,
+                                  const loupe_s8_gemm_qc8w_params* params);
+
 /* ---- Transformer blocks: layer norm, GELU, erf, softmax, batched matmul ------------ */
 /*
  * Each op has __scalar (the reference, libm and double where noted), __avx2 (AVX2 + FMA),

@@ -33,6 +33,11 @@ extension Lowering {
             return try emitDwConvQC8W(node, b, path, x: x, y: y, geometry: geo, window: win, qx: qx, scales: scales,
                                       weights: codes, bias: bias, qy: qy, lo: lo, hi: hi)
         }
+        if g == 1, win.kernel.h * win.kernel.w * c <= 1 << 16, let path = try ownGemmPath(node) {
+            guard let b else { return .kernel(convKernelName(path)) }
+            return try emitConvQC8W(node, b, path, x: x, y: y, geometry: geo, window: win, qx: qx, scales: scales,
+                                    weights: geo.packOHWI(codes), bias: bias, qy: qy, lo: lo, hi: hi)
+        }
         guard let b else { return .xnnpack(qc8Name) }
 
         // OIHW → OHWI, as for float32.

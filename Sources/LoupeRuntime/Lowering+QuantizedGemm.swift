@@ -113,4 +113,51 @@ extension Lowering {
         }
         return .kernel(name)
     }
+
+    static func convKernelName(_ path: Int8KernelPath) -> String { "loupe_s8_conv_qc8w_nhwc (im2col + \(gemmKernelName(path)))" }
+
+    /// Int8 convolution with one group and a window (not 1×1): im2col chunks of output
+    /// pixels fed to the own GEMM (`loupe_s8_conv_qc8w_nhwc`), XNNPACK's QC8 codes. Weights
+    /// are OHWI, packed once with k = kh·kw·c.
+    static func emitConvQC8W(_ node: Node, _ b: PlanBuilder, _ path: Int8KernelPath, x: String, y: String,
+                             geometry geo: ConvGeometry, window win: Window2D, qx: QuantParams, scales: [Float],
+                             weights: [Int8], bias: [Int32]?, qy: QuantParams, lo: Int8, hi: Int8) throws -> Placement {
+        guard let isa = path.gemmISA else { preconditionFailure("emitConvQC8W on the XNNPACK path") }
+        let k = win.kernel.h * win.kernel.w * geo.c, n = geo.o
+        precondition(weights.count == n * k && scales.count == n)
+        let requant = scales.map { qx.scale * $0 / qy.scale }
+        let packed = AlignedBuffer(bytes: loupe_s8_gemm_qc8w_packed_size(k, n))
+        weights.withUnsafeBufferPointer { w in
+            requant.withUnsafeBufferPointer { s in
+                if let bias {
+                    bias.withUnsafeBufferPointer { loupe_s8_gemm_qc8w_pack(k, n, w.baseAddress, $0.baseAddress, s.baseAddress, qx.zeroPoint, packed.pointer) }
+                } else {
+                    loupe_s8_gemm_qc8w_pack(k, n, w.baseAddress, nil, s.baseAddress, qx.zeroPoint, packed.pointer)
+                }
+            }
+        }
+        let geometry = loupe_s8_dwconv_geometry(
+            batch: geo.n, in_h: geo.h, in_w: geo.w, channels: geo.c, out_h: geo.oh, out_w: geo.ow,
+            kernel_h: win.kernel.h, kernel_w: win.kernel.w, stride_h: win.stride.h, stride_w: win.stride.w,
+            dilation_h: win.dilation.h, dilation_w: win.dilation.w, pad_top: win.pads.t, pad_left: win.pads.l)
+        let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.zeroPoint, y_min: lo, y_max: hi)
+        let rows = geo.n * geo.oh
+        let parts = b.threads > 1 ? Swift.max(1, Swift.min(rows, b.threads * 4)) : 1
+        let rowsPerPart = (rows + parts - 1) / parts
+        let count = (rows + rowsPerPart - 1) / rowsPerPart
+        let zx = qx.zeroPoint
+        let name = convKernelName(path)
+        b.addStep(node, .kernel(name), reads: [x], writes: [y], owned: [packed]) { bind in
+            let px = UnsafePointer(bind.int8s(x)), py = bind.int8s(y)
+            let pw = UnsafeRawPointer(packed.pointer)
+            let task = ParallelTask(count: count) { i in
+                let r0 = i * rowsPerPart, r1 = Swift.min(rows, r0 + rowsPerPart)
+                withUnsafePointer(to: geometry) { g in
+                    withUnsafePointer(to: params) { loupe_s8_conv_qc8w_nhwc__isa(isa, g, r0, r1, px, zx, n, pw, py, n, $0) }
+                }
+            }
+            return { pool in task.run(pool) }
+        }
+        return .kernel(name)
+    }
 }

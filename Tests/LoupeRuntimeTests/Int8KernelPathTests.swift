@@ -18,7 +18,7 @@ var availableInt8Paths: [Int8KernelPath] {
     [.xnnpack] + Int8KernelPath.allCases.filter { $0 != .xnnpack && $0.isAvailable }
 }
 
-/// The int8 pointwise convolution / GEMM and depthwise convolution paths forced by `LOUPE_INT8_KERNELS`: each own
+/// The int8 convolution (pointwise, depthwise, windowed one-group) and GEMM paths forced by `LOUPE_INT8_KERNELS`: each own
 /// kernel gives XNNPACK's codes exactly (same requantization), at 1 and 2 threads, and
 /// stays within one code of the reference interpreter's int8 semantics.
 final class Int8KernelPathTests: XCTestCase {
@@ -60,6 +60,19 @@ final class Int8KernelPathTests: XCTestCase {
         b.weights("wd3", [19, 1, 3, 3], axis: 0)
         b.node(dw([3, 3], strides: [1, 1], pads: [2, 2, 2, 2], group: 19, dilations: [2, 2]), [x, "wd3"], "d3",
                [2, 5, 7, 19], b.params(-2, 2))
+        // One-group convolutions with a window: a first layer (3 channels, 3×3 stride 2), an
+        // uneven 3×3 on 19 channels, a 1×1 with stride 2.
+        let qi = b.params(-2, 2)
+        let img = b.input("img", [1, 9, 12, 3], qi)
+        let sf = b.weights("wf", [16, 3, 3, 3], axis: 0)
+        b.bias("bf", 16, inputScale: qi.scale, weightScales: sf)
+        b.node(dw([3, 3], strides: [2, 2], pads: [1, 1, 1, 1], group: 1, min: 0), [img, "wf", "bf"], "f1", [1, 5, 6, 16],
+               b.params(0, 3))
+        let sf2 = b.weights("wf2", [10, 19, 3, 3], axis: 0)
+        b.bias("bf2", 10, inputScale: qx.scale, weightScales: sf2)
+        b.node(dw([3, 3], strides: [1, 2], pads: [0, 1, 2, 0], group: 1), [x, "wf2", "bf2"], "f2", [2, 5, 3, 10], b.params(-3, 3))
+        b.weights("wf3", [8, 19, 1, 1], axis: 0)
+        b.node(dw([1, 1], strides: [2, 2], pads: [0, 0, 0, 0], group: 1), [x, "wf3"], "f3", [2, 3, 4, 8], b.params(-2, 2))
         let qa = b.params(-1, 1.5)
         let a = b.input("a", [3, 67], qa)
         let sg = b.weights("wg", [21, 67], axis: 0)
@@ -67,7 +80,7 @@ final class Int8KernelPathTests: XCTestCase {
         b.node(.gemm(GemmAttributes(transB: true)), [a, "wg", "bg"], "g", [3, 21], b.params(-3, 3))
         b.weights("wm", [67, 9], axis: 1)
         b.node(.matMul, [a, "wm"], "m", [3, 9], b.params(-2, 2))
-        for v in ["c1", "c2", "c3", "d1", "d2", "d3", "g", "m"] { b.output(v) }
+        for v in ["c1", "c2", "c3", "d1", "d2", "d3", "f1", "f2", "f3", "g", "m"] { b.output(v) }
         return b
     }
 
@@ -78,9 +91,10 @@ final class Int8KernelPathTests: XCTestCase {
             for threads in [1, 2] {
                 let (codes, ex) = try withInt8Path(path.rawValue) { try runtimeCodes(b.graph, b.feeds, threads: threads) }
                 let placements = Dictionary(uniqueKeysWithValues: ex.steps.map { ($0.node, $0.placement) })
-                for v in ["c1", "c2", "c3", "d1", "d2", "d3", "g", "m"] {
-                    let want: Placement = path == .xnnpack ? .xnnpack("xnn_create_convolution2d_nhwc_qc8")
-                        : .kernel(v.hasPrefix("d") ? Lowering.dwconvKernelName(path) : Lowering.gemmKernelName(path))
+                for v in ["c1", "c2", "c3", "d1", "d2", "d3", "f1", "f2", "f3", "g", "m"] {
+                    let own = v.hasPrefix("d") ? Lowering.dwconvKernelName(path)
+                        : v.hasPrefix("f") ? Lowering.convKernelName(path) : Lowering.gemmKernelName(path)
+                    let want: Placement = path == .xnnpack ? .xnnpack("xnn_create_convolution2d_nhwc_qc8") : .kernel(own)
                     XCTAssertEqual(placements[v], want, "\(path) \(v)")
                 }
                 if let baseline {
