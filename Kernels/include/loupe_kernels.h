@@ -414,7 +414,8 @@ void loupe_s8_dwconv_qc8w_nhwc__isa(loupe_s8_dwconv_qc8w_isa isa, const loupe_s8
  * on the GEMM variant `isa` (conv/conv_qc8w.c): the geometry's channels are the input's;
  * `packed` is loupe_s8_gemm_qc8w_pack of the OHWI weights with k = kernel_h * kernel_w *
  * channels; padded taps read x_zero_point. Output rows [rows_begin, rows_end) of
- * batch * out_h; y_pixel_stride bytes per output pixel, out_channels written. */
+ * batch * out_h; y_pixel_stride bytes per output pixel, out_channels written.
+ * Over-read: up to 15 bytes past the end of x (needs the planner's 16 bytes of slack). */
 void loupe_s8_conv_qc8w_nhwc__isa(loupe_s8_gemm_qc8w_isa isa, const loupe_s8_dwconv_geometry* g, size_t rows_begin,
                                   size_t rows_end, const int8_t* x, int8_t x_zero_point, size_t out_channels,
                                   const void* packed, int8_t* y, size_t y_pixel_stride,
