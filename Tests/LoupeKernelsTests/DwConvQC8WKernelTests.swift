@@ -140,3 +140,76 @@ final class DwConvQC8WKernelTests: XCTestCase {
         if ran == 0 { throw XCTSkip("this CPU has none of the SIMD variants") }
     }
 }
+
+/// The one-group windowed convolution (Kernels/src/conv/conv_qc8w.c: im2col chunks + the
+/// int8 GEMM): against a Swift statement of the contract on the scalar GEMM, and each GEMM
+/// variant against the scalar one, exactly.
+final class ConvQC8WKernelTests: XCTestCase {
+    struct Shape { var n, h, w, c, o, k, stride, pad: Int; var dilation = 1 }
+
+    static func run(_ s: Shape, seed: UInt64, isa: loupe_s8_gemm_qc8w_isa) -> (got: [Int8], want: [Int8]) {
+        var rng = SeededRandom(seed: seed)
+        func byte() -> Int8 { Int8(truncatingIfNeeded: rng.next()) }
+        let eff = (s.k - 1) * s.dilation + 1
+        let oh = (s.h + 2 * s.pad - eff) / s.stride + 1, ow = (s.w + 2 * s.pad - eff) / s.stride + 1
+        let kk = s.k * s.k * s.c
+        let x = (0..<(s.n * s.h * s.w * s.c)).map { _ in byte() }
+        let w = (0..<(s.o * kk)).map { _ in byte() }  // OHWI
+        let bias = (0..<s.o).map { _ in Int32(truncatingIfNeeded: rng.next() % 40_001) - 20_000 }
+        let spread = Float(200) / (5300 * Float(kk).squareRoot())
+        let scale = (0..<s.o).map { _ in rng.uniform(0.2, 1.5) * spread }
+        let xzp = byte(), zp = byte()
+        var params = loupe_s8_gemm_qc8w_params(y_zero_point: zp, y_min: -128, y_max: 127)
+        var g = loupe_s8_dwconv_geometry(batch: s.n, in_h: s.h, in_w: s.w, channels: s.c, out_h: oh, out_w: ow,
+                                         kernel_h: s.k, kernel_w: s.k, stride_h: s.stride, stride_w: s.stride,
+                                         dilation_h: s.dilation, dilation_w: s.dilation, pad_top: s.pad, pad_left: s.pad)
+        // The contract: (x − x_zp)·w over the taps inside the input, XNNPACK's requantization.
+        var want = [Int8](repeating: 0, count: s.n * oh * ow * s.o)
+        for b in 0..<s.n { for oy in 0..<oh { for ox in 0..<ow { for o in 0..<s.o {
+            var acc = bias[o]
+            for ky in 0..<s.k { for kx in 0..<s.k {
+                let iy = oy * s.stride + ky * s.dilation - s.pad, ix = ox * s.stride + kx * s.dilation - s.pad
+                guard iy >= 0, iy < s.h, ix >= 0, ix < s.w else { continue }
+                for ci in 0..<s.c {
+                    let v = Int32(x[((b * s.h + iy) * s.w + ix) * s.c + ci]) - Int32(xzp)
+                    acc = acc &+ v &* Int32(w[o * kk + (ky * s.k + kx) * s.c + ci])
+                }
+            } }
+            let f = Swift.min(Swift.max(Float(acc) * scale[o], Float(-128 - Int(zp))), Float(127 - Int(zp)))
+            want[((b * oh + oy) * ow + ox) * s.o + o] = Int8(Int(f.rounded(.toNearestOrEven)) + Int(zp))
+        } } } }
+        let size = loupe_s8_gemm_qc8w_packed_size(kk, s.o)
+        let packed = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        defer { packed.deallocate() }
+        loupe_s8_gemm_qc8w_pack(kk, s.o, w, bias, scale, xzp, packed)
+        // 16 bytes of slack after x: the kernel's documented over-read.
+        let xs = UnsafeMutablePointer<Int8>.allocate(capacity: x.count + 16)
+        defer { xs.deallocate() }
+        xs.initialize(from: x + [Int8](repeating: 0, count: 16), count: x.count + 16)
+        var got = [Int8](repeating: 0x55, count: want.count + 16)
+        got.withUnsafeMutableBufferPointer { yp in
+            loupe_s8_conv_qc8w_nhwc__isa(isa, &g, 0, s.n * oh, xs, xzp, s.o, packed, yp.baseAddress, s.o, &params)
+        }
+        XCTAssertEqual(Array(got[want.count...]), [Int8](repeating: 0x55, count: 16), "wrote past the output")
+        return (Array(got[..<want.count]), want)
+    }
+
+    func testEveryVariantMatchesTheContract() {
+        let shapes = [
+            Shape(n: 1, h: 9, w: 70, c: 3, o: 16, k: 3, stride: 2, pad: 1),  // a first layer, 2 pixel chunks per row
+            Shape(n: 2, h: 6, w: 7, c: 19, o: 10, k: 3, stride: 1, pad: 1),
+            Shape(n: 1, h: 7, w: 8, c: 5, o: 33, k: 5, stride: 1, pad: 2),
+            Shape(n: 1, h: 9, w: 9, c: 4, o: 8, k: 3, stride: 1, pad: 2, dilation: 2),
+            Shape(n: 1, h: 5, w: 6, c: 7, o: 9, k: 1, stride: 2, pad: 0),
+        ]
+        let isas = [("scalar", loupe_s8_gemm_qc8w_scalar), ("avx2", loupe_s8_gemm_qc8w_avx2),
+                    ("avx512vnni", loupe_s8_gemm_qc8w_avx512vnni)]
+        for (name, isa) in isas where loupe_s8_gemm_qc8w_isa_available(isa) != 0 {
+            for (i, s) in shapes.enumerated() {
+                let seed = UInt64(5000 + i)
+                let (got, want) = Self.run(s, seed: seed, isa: isa)
+                XCTAssertEqual(got, want, "\(name) \(s) seed \(seed)")
+            }
+        }
+    }
+}
