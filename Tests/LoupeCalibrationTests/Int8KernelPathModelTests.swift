@@ -5,7 +5,7 @@ import Loupe
 import LoupeTestSupport
 
 /// Whole INT8 models on every int8 kernel path `LOUPE_INT8_KERNELS` can force on this CPU:
-/// the outputs are bit-identical to the XNNPACK path's, at 1 and 2 threads. The own
+/// the outputs are bit-identical to the XNNPACK path's, at 1, 2 and 4 threads. The own
 /// kernels requantize exactly as XNNPACK does, so any difference is a bug, not rounding.
 final class Int8KernelPathModelTests: XCTestCase {
     static let paths = ["xnnpack", "vnni512", "avx2", "scalar"]
@@ -19,7 +19,7 @@ final class Int8KernelPathModelTests: XCTestCase {
         var results: [(String, Int, [String: Tensor])] = []
         for path in Self.paths {
             setenv(Self.variable, path, 1)
-            for threads in [1, 2] {
+            for threads in [1, 2, 4] {
                 let model: Model
                 do {
                     model = try Model(graph: graph, options: CompileOptions(threads: threads, inputShapes: shapes))
