@@ -380,6 +380,7 @@ typedef enum loupe_s8_dwconv_qc8w_isa {
   loupe_s8_dwconv_qc8w_scalar = 0,
   loupe_s8_dwconv_qc8w_avx2 = 1,    /* vpmovsxbd + vpmaddwd, 8 channels */
   loupe_s8_dwconv_qc8w_avx512 = 2,  /* the same on 16 channels (AVX-512F/BW/VL) */
+  loupe_s8_dwconv_qc8w_avx512vnni = 3, /* vpdpwssd: multiply and add in one instruction */
 } loupe_s8_dwconv_qc8w_isa;
 int loupe_s8_dwconv_qc8w_isa_available(loupe_s8_dwconv_qc8w_isa isa);
 
@@ -404,6 +405,9 @@ void loupe_s8_dwconv_qc8w_nhwc__avx2(const loupe_s8_dwconv_geometry* g, size_t r
 void loupe_s8_dwconv_qc8w_nhwc__avx512(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
                                        const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
                                        const loupe_s8_gemm_qc8w_params* params);
+void loupe_s8_dwconv_qc8w_nhwc__avx512vnni(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
+                                           const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
+                                           const loupe_s8_gemm_qc8w_params* params);
 #endif
 /* Runs one variant (scalar when `isa` is not compiled in); the caller checks availability. */
 void loupe_s8_dwconv_qc8w_nhwc__isa(loupe_s8_dwconv_qc8w_isa isa, const loupe_s8_dwconv_geometry* g,

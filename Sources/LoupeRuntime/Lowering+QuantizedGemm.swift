@@ -52,11 +52,11 @@ extension Lowering {
         return .kernel(name)
     }
 
-    /// The own depthwise kernel of a path: AVX-512 (F/BW/VL: no VNNI needed, the products
-    /// are 32-bit) on the VNNI path, AVX2 and scalar on theirs.
+    /// The own depthwise kernel of a path: AVX-512 VNNI (vpdpwssd) on the VNNI path, AVX2
+    /// and scalar on theirs.
     static func dwconvISA(_ path: Int8KernelPath) -> loupe_s8_dwconv_qc8w_isa {
         switch path {
-        case .vnni512: return loupe_s8_dwconv_qc8w_avx512
+        case .vnni512: return loupe_s8_dwconv_qc8w_avx512vnni
         case .avx2: return loupe_s8_dwconv_qc8w_avx2
         case .scalar, .xnnpack: return loupe_s8_dwconv_qc8w_scalar
         }
@@ -64,7 +64,7 @@ extension Lowering {
 
     static func dwconvKernelName(_ path: Int8KernelPath) -> String {
         switch path {
-        case .vnni512: return "loupe_s8_dwconv_qc8w_nhwc__avx512"
+        case .vnni512: return "loupe_s8_dwconv_qc8w_nhwc__avx512vnni"
         case .avx2: return "loupe_s8_dwconv_qc8w_nhwc__avx2"
         case .scalar, .xnnpack: return "loupe_s8_dwconv_qc8w_nhwc__scalar"
         }

@@ -118,7 +118,8 @@ final class DwConvQC8WKernelTests: XCTestCase {
 
     func testSIMDVariantsMatchScalar() throws {
         var ran = 0
-        for (name, isa) in [("avx2", loupe_s8_dwconv_qc8w_avx2), ("avx512", loupe_s8_dwconv_qc8w_avx512)]
+        for (name, isa) in [("avx2", loupe_s8_dwconv_qc8w_avx2), ("avx512", loupe_s8_dwconv_qc8w_avx512),
+                            ("avx512vnni", loupe_s8_dwconv_qc8w_avx512vnni)]
         where loupe_s8_dwconv_qc8w_isa_available(isa) != 0 {
             ran += 1
             for (i, s) in Self.shapes.enumerated() {

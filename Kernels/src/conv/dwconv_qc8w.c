@@ -149,11 +149,24 @@ static inline const uintptr_t* tap_walk_pixel(const loupe_s8_dwconv_geometry* g,
 
 #if LOUPE_X86
 /* AVX-512: 16 channels per zmm, inputs widened with vpmovsxbd, products by vpmaddwd against
- * the low-16-bit weights (exact). */
-__attribute__((target("avx512f,avx512bw,avx512vl")))
-void loupe_s8_dwconv_qc8w_nhwc__avx512(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
-                                       const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
-                                       const loupe_s8_gemm_qc8w_params* params) {
+ * the low-16-bit weights (exact). The walk is written once; `mac` is the multiply-add of one
+ * tap (vpmaddwd + vpaddd, or VNNI's vpdpwssd), inlined into each variant. */
+typedef __m512i (*dw_mac512)(__m512i acc, __m512i x, __m512i w);
+
+__attribute__((target("avx512f,avx512bw,avx512vl"), always_inline))
+static inline __m512i mac_madd512(__m512i acc, __m512i x, __m512i w) {
+  return _mm512_add_epi32(acc, _mm512_madd_epi16(x, w));
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), always_inline))
+static inline __m512i mac_dpwssd512(__m512i acc, __m512i x, __m512i w) {
+  return _mm512_dpwssd_epi32(acc, x, w);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl"), always_inline))
+static inline void dwconv_avx512(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
+                                 const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
+                                 const loupe_s8_gemm_qc8w_params* params, dw_mac512 mac) {
   const size_t taps = g->kernel_h * g->kernel_w;
   const size_t block = block_bytes(taps);
   const size_t blocks = blocks_of(g->channels);
@@ -183,12 +196,12 @@ void loupe_s8_dwconv_qc8w_nhwc__avx512(const loupe_s8_dwconv_geometry* g, size_t
         for (; t + 2 <= taps; t += 2) {
           const __m512i x0 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t*)(base + off[t]) + c0));
           const __m512i x1 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t*)(base + off[t + 1]) + c0));
-          acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(x0, _mm512_load_si512(wp + t * CB)));
-          acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(x1, _mm512_load_si512(wp + (t + 1) * CB)));
+          acc0 = mac(acc0, x0, _mm512_load_si512(wp + t * CB));
+          acc1 = mac(acc1, x1, _mm512_load_si512(wp + (t + 1) * CB));
         }
         if (t < taps) {
           const __m512i x0 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t*)(base + off[t]) + c0));
-          acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(x0, _mm512_load_si512(wp + t * CB)));
+          acc0 = mac(acc0, x0, _mm512_load_si512(wp + t * CB));
         }
         const __m512i acc = _mm512_add_epi32(acc0, acc1);
         __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_load_ps(blk + CB * 4));
@@ -198,6 +211,21 @@ void loupe_s8_dwconv_qc8w_nhwc__avx512(const loupe_s8_dwconv_geometry* g, size_t
       }
     }
   }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+void loupe_s8_dwconv_qc8w_nhwc__avx512(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
+                                       const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
+                                       const loupe_s8_gemm_qc8w_params* params) {
+  dwconv_avx512(g, rows_begin, rows_end, x, packed, y, y_pixel_stride, params, mac_madd512);
+}
+
+/* AVX-512 VNNI: vpdpwssd multiplies and accumulates in one instruction. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+void loupe_s8_dwconv_qc8w_nhwc__avx512vnni(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
+                                           const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
+                                           const loupe_s8_gemm_qc8w_params* params) {
+  dwconv_avx512(g, rows_begin, rows_end, x, packed, y, y_pixel_stride, params, mac_dpwssd512);
 }
 
 /* AVX2: 8 channels per ymm, vpmovsxbd + vpmaddwd. */
@@ -272,8 +300,11 @@ int loupe_s8_dwconv_qc8w_isa_available(loupe_s8_dwconv_qc8w_isa isa) {
     case loupe_s8_dwconv_qc8w_avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case loupe_s8_dwconv_qc8w_avx512:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    case loupe_s8_dwconv_qc8w_avx512vnni:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
 #else
-    case loupe_s8_dwconv_qc8w_avx2: case loupe_s8_dwconv_qc8w_avx512: return 0;
+    case loupe_s8_dwconv_qc8w_avx2: case loupe_s8_dwconv_qc8w_avx512: case loupe_s8_dwconv_qc8w_avx512vnni: return 0;
 #endif
   }
   return 0;
@@ -287,11 +318,14 @@ void loupe_s8_dwconv_qc8w_nhwc__isa(loupe_s8_dwconv_qc8w_isa isa, const loupe_s8
     case loupe_s8_dwconv_qc8w_avx512:
       loupe_s8_dwconv_qc8w_nhwc__avx512(g, rows_begin, rows_end, x, packed, y, y_pixel_stride, params);
       return;
+    case loupe_s8_dwconv_qc8w_avx512vnni:
+      loupe_s8_dwconv_qc8w_nhwc__avx512vnni(g, rows_begin, rows_end, x, packed, y, y_pixel_stride, params);
+      return;
     case loupe_s8_dwconv_qc8w_avx2:
       loupe_s8_dwconv_qc8w_nhwc__avx2(g, rows_begin, rows_end, x, packed, y, y_pixel_stride, params);
       return;
 #else
-    case loupe_s8_dwconv_qc8w_avx512: case loupe_s8_dwconv_qc8w_avx2:
+    case loupe_s8_dwconv_qc8w_avx512: case loupe_s8_dwconv_qc8w_avx2: case loupe_s8_dwconv_qc8w_avx512vnni:
 #endif
     case loupe_s8_dwconv_qc8w_scalar:
       loupe_s8_dwconv_qc8w_nhwc__scalar(g, rows_begin, rows_end, x, packed, y, y_pixel_stride, params);
