@@ -89,6 +89,7 @@ final class GemmQC8WKernelTests: XCTestCase {
     static let shapes: [(rows: Int, k: Int, n: Int)] = [
         (1, 1, 1), (3, 3, 5), (8, 4, 16), (9, 5, 17), (7, 16, 15), (17, 24, 40), (33, 63, 24), (16, 64, 72),
         (11, 65, 33), (5, 130, 16), (25, 96, 120), (3, 2100, 20),  // k past the VNNI stack tile
+        (2, 40, 60), (1, 300, 200), (10, 33, 100),  // 1-2 row tails: the row-by-row path, partial blocks
     ]
 
     static let simd: [(String, loupe_s8_gemm_qc8w_isa)] = [

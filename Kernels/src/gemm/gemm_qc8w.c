@@ -112,6 +112,57 @@ void loupe_s8_gemm_qc8w__scalar(size_t rows_begin, size_t rows_end, size_t k, si
 /* Activation bytes per tile row kept on the stack; longer rows go through the heap. */
 #define STACK_K 2048
 
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), always_inline))
+static inline void requantize_store16_avx512(__m512i acc, __m512 vs, __m512 vlo, __m512 vhi, __m512i vzp, int8_t* dst,
+                                             __mmask16 mask) {
+  __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), vs);
+  f = _mm512_min_ps(_mm512_max_ps(f, vlo), vhi);
+  _mm_mask_storeu_epi8(dst, mask, _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(f), vzp)));
+}
+
+/* One row (already x ^ 0x80, k4 bytes) against every channel block: four blocks per pass
+ * so that four independent accumulators hide vpdpbusd's latency. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+static void gemm_row_avx512vnni(const uint8_t* xu, size_t k4, size_t n, size_t blocks, size_t block, const void* packed,
+                                int8_t* y, __m512 vlo, __m512 vhi, __m512i vzp) {
+  size_t blk = 0;
+  for (; blk + 4 <= blocks; blk += 4) {
+    const uint8_t* b0 = (const uint8_t*)packed + blk * block;
+    const uint8_t* b1 = b0 + block;
+    const uint8_t* b2 = b1 + block;
+    const uint8_t* b3 = b2 + block;
+    __m512i a0 = _mm512_load_si512(b0 + 4 * NR), a1 = _mm512_load_si512(b1 + 4 * NR);
+    __m512i a2 = _mm512_load_si512(b2 + 4 * NR), a3 = _mm512_load_si512(b3 + 4 * NR);
+    const int8_t* w0 = (const int8_t*)(b0 + 3 * NR * 4);
+    const int8_t* w1 = (const int8_t*)(b1 + 3 * NR * 4);
+    const int8_t* w2 = (const int8_t*)(b2 + 3 * NR * 4);
+    const int8_t* w3 = (const int8_t*)(b3 + 3 * NR * 4);
+    for (size_t p = 0; p < k4; p += 4) {
+      const __m512i vx = _mm512_set1_epi32(load4(xu + p));
+      a0 = _mm512_dpbusd_epi32(a0, vx, _mm512_load_si512(w0 + p * NR));
+      a1 = _mm512_dpbusd_epi32(a1, vx, _mm512_load_si512(w1 + p * NR));
+      a2 = _mm512_dpbusd_epi32(a2, vx, _mm512_load_si512(w2 + p * NR));
+      a3 = _mm512_dpbusd_epi32(a3, vx, _mm512_load_si512(w3 + p * NR));
+    }
+    const size_t c0 = blk * NR;
+    const size_t left = n - c0; /* > 3 * NR: only the fourth block can be partial */
+    const __mmask16 last = left >= 4 * NR ? (__mmask16)0xFFFF : (__mmask16)((1u << (left - 3 * NR)) - 1);
+    requantize_store16_avx512(a0, _mm512_load_ps(b0 + 8 * NR), vlo, vhi, vzp, y + c0, 0xFFFF);
+    requantize_store16_avx512(a1, _mm512_load_ps(b1 + 8 * NR), vlo, vhi, vzp, y + c0 + NR, 0xFFFF);
+    requantize_store16_avx512(a2, _mm512_load_ps(b2 + 8 * NR), vlo, vhi, vzp, y + c0 + 2 * NR, 0xFFFF);
+    requantize_store16_avx512(a3, _mm512_load_ps(b3 + 8 * NR), vlo, vhi, vzp, y + c0 + 3 * NR, last);
+  }
+  for (; blk < blocks; blk++) {
+    const uint8_t* b = (const uint8_t*)packed + blk * block;
+    const int8_t* w = (const int8_t*)(b + 3 * NR * 4);
+    __m512i a = _mm512_load_si512(b + 4 * NR);
+    for (size_t p = 0; p < k4; p += 4) a = _mm512_dpbusd_epi32(a, _mm512_set1_epi32(load4(xu + p)), _mm512_load_si512(w + p * NR));
+    const size_t left = n - blk * NR;
+    const __mmask16 mask = left >= NR ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+    requantize_store16_avx512(a, _mm512_load_ps(b + 8 * NR), vlo, vhi, vzp, y + blk * NR, mask);
+  }
+}
+
 /*
  * AVX-512 VNNI: 8 rows x 16 channels per tile, one zmm accumulator per row. The tile's
  * rows are first copied as x ^ 0x80 (= x + 128 as unsigned bytes, k padded to 4 with
@@ -150,6 +201,14 @@ void loupe_s8_gemm_qc8w__avx512vnni(size_t rows_begin, size_t rows_end, size_t k
         const __m512i v = _mm512_xor_si512(_mm512_maskz_loadu_epi8(ktail, src + p), flip);
         _mm512_mask_storeu_epi8(dst + p, ~(__mmask64)0 >> (64 - (k4 - p)), v);
       }
+    }
+    if (mr <= 2) {
+      /* One or two rows left (a fully-connected layer's single row, a tail): row by row,
+       * four channel blocks at a time, instead of computing eight rows to keep one. */
+      for (size_t i = 0; i < mr; i++) {
+        gemm_row_avx512vnni(xu + i * k4, k4, n, blocks, block, packed, y + (r0 + i) * y_stride, vlo, vhi, vzp);
+      }
+      continue;
     }
     for (size_t blk = 0; blk < blocks; blk++) {
       const uint8_t* b = (const uint8_t*)packed + blk * block;
