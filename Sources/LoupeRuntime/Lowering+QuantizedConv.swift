@@ -29,9 +29,10 @@ extension Lowering {
         }
         let depthwise = g == c && g == o && win.kernel.h * win.kernel.w <= 64
         if depthwise, let path = try ownGemmPath(node) {
-            guard let b else { return .kernel(dwconvKernelName(path)) }
+            let fused = fusableTable(after: node, graph, outputParams: qy)
+            guard let b else { return .kernel(dwconvKernelName(path, fused: fused?.label)) }
             return try emitDwConvQC8W(node, b, path, x: x, y: y, geometry: geo, window: win, qx: qx, scales: scales,
-                                      weights: codes, bias: bias, qy: qy, lo: lo, hi: hi)
+                                      weights: codes, bias: bias, qy: qy, lo: lo, hi: hi, fused: fused)
         }
         if g == 1, win.kernel.h * win.kernel.w * c <= 1 << 16, let path = try ownGemmPath(node) {
             guard let b else { return .kernel(convKernelName(path)) }

@@ -62,12 +62,62 @@ extension Lowering {
         }
     }
 
-    static func dwconvKernelName(_ path: Int8KernelPath) -> String {
+    static func dwconvKernelName(_ path: Int8KernelPath, fused label: String? = nil) -> String {
+        let kernel: String
         switch path {
-        case .vnni512: return "loupe_s8_dwconv_qc8w_nhwc__avx512vnni"
-        case .avx2: return "loupe_s8_dwconv_qc8w_nhwc__avx2"
-        case .scalar, .xnnpack: return "loupe_s8_dwconv_qc8w_nhwc__scalar"
+        case .vnni512: kernel = "loupe_s8_dwconv_qc8w_nhwc__avx512vnni"
+        case .avx2: kernel = "loupe_s8_dwconv_qc8w_nhwc__avx2"
+        case .scalar, .xnnpack: kernel = "loupe_s8_dwconv_qc8w_nhwc__scalar"
         }
+        return label.map { "\(kernel) + loupe_x8_lut (\($0))" } ?? kernel
+    }
+
+    /// A table activation (HardSwish, HardSigmoid, ...) run by the step of the depthwise
+    /// convolution that feeds it, on the rows that step has just written (still in cache),
+    /// in place in the activation's output: one pass over memory and no intermediate tensor.
+    struct FusedTable {
+        let node: Node
+        /// The activation's output value: the convolution step writes there.
+        let output: String
+        let table: AlignedBuffer
+        let label: String
+    }
+
+    /// The activation fused into int8 depthwise convolution `conv` (output parameters `qy`):
+    /// the sole reader of its output (not a graph output), an int8 activation that lowers to a
+    /// table with the same shape. Sigmoid stays apart (XNNPACK's operator takes it when its
+    /// parameters allow).
+    static func fusableTable(after conv: Node, _ graph: Graph, outputParams qy: QuantParams) -> FusedTable? {
+        guard let y = conv.outputs.first, !graph.isGraphOutput(y) else { return nil }
+        let readers = graph.nodes.filter { $0.inputs.contains(y) }
+        guard readers.count == 1, let act = readers.first, act.inputs == [y], act.outputs.count == 1 else { return nil }
+        var spec: (label: String, f: loupe_lut_function, p0: Double, p1: Double)?
+        if case .unary(let op) = act.op, op != .sigmoid { spec = (op.rawValue, op.function, 0, 0) }
+        if case .hardSigmoid(let alpha, let beta) = act.op, alpha.isFinite, beta.isFinite {
+            spec = ("HardSigmoid", loupe_lut_hardsigmoid, Double(alpha), Double(beta))
+        }
+        guard let spec, runsOnInt8(act, graph), let out = act.outputs.first, !out.isEmpty,
+              let to = graph.type(of: out), to.dtype == .int8, to.staticShape != nil,
+              to.staticShape == graph.type(of: y)?.staticShape,
+              let qo = try? quantParams(out, graph, "output"),
+              let table = try? lutTable(spec.f, spec.p0, spec.p1, qy, qo) else { return nil }
+        return FusedTable(node: act, output: out, table: table, label: spec.label)
+    }
+
+    /// The placement of an activation that a depthwise convolution's step runs (see
+    /// `FusedTable`), recorded without a step of its own; nil when the node is not one.
+    static func fusedActivationPlacement(_ node: Node, _ graph: Graph, into b: PlanBuilder?) throws -> Placement? {
+        var isTable = false
+        if case .unary = node.op { isTable = true }
+        if case .hardSigmoid = node.op { isTable = true }
+        guard isTable, let x = node.inputs.first, !x.isEmpty,
+              let producer = graph.nodes.first(where: { $0.outputs.first == x }),
+              case .conv(let a) = producer.op, runsOnInt8(producer, graph),
+              case .kernel(let name)? = try? lowerConvQC8(producer, graph, a, into: nil),
+              name.contains(" + loupe_x8_lut") else { return nil }
+        let placement = Placement.kernel("fused into '\(producer.name)': \(name)")
+        b?.addElided(node, placement)
+        return placement
     }
 
     /// Int8 depthwise convolution (groups = input = output channels) on
@@ -75,7 +125,8 @@ extension Lowering {
     /// the same requantization). Packed once here; the step splits output rows over the pool.
     static func emitDwConvQC8W(_ node: Node, _ b: PlanBuilder, _ path: Int8KernelPath, x: String, y: String,
                                geometry geo: ConvGeometry, window win: Window2D, qx: QuantParams, scales: [Float],
-                               weights: [Int8], bias: [Int32]?, qy: QuantParams, lo: Int8, hi: Int8) throws -> Placement {
+                               weights: [Int8], bias: [Int32]?, qy: QuantParams, lo: Int8, hi: Int8,
+                               fused: FusedTable?) throws -> Placement {
         let taps = win.kernel.h * win.kernel.w, c = geo.c
         precondition(weights.count == c * taps && scales.count == c)
         let requant = scales.map { qx.scale * $0 / qy.scale }
@@ -99,15 +150,21 @@ extension Lowering {
         let parts = b.threads > 1 ? Swift.max(1, Swift.min(rows, b.threads * 4)) : 1
         let rowsPerPart = (rows + parts - 1) / parts
         let count = (rows + rowsPerPart - 1) / rowsPerPart
-        let name = dwconvKernelName(path)
-        b.addStep(node, .kernel(name), reads: [x], writes: [y], owned: [packed]) { bind in
-            let px = UnsafePointer(bind.int8s(x)), py = bind.int8s(y)
+        let name = dwconvKernelName(path, fused: fused?.label)
+        let out = fused?.output ?? y
+        let table = fused?.table
+        let rowBytes = geo.ow * c
+        b.addStep(node, .kernel(name), reads: [x], writes: [out], owned: [packed] + (table.map { [$0] } ?? [])) { bind in
+            let px = UnsafePointer(bind.int8s(x)), py = bind.int8s(out)
             let pw = UnsafeRawPointer(packed.pointer)
+            let tp = table.map { UnsafePointer($0.pointer.assumingMemoryBound(to: UInt8.self)) }
             let task = ParallelTask(count: count) { i in
                 let r0 = i * rowsPerPart, r1 = Swift.min(rows, r0 + rowsPerPart)
                 withUnsafePointer(to: geometry) { g in
                     withUnsafePointer(to: params) { loupe_s8_dwconv_qc8w_nhwc__isa(isa, g, r0, r1, px, pw, py, c, $0) }
                 }
+                // The activation on the rows just written, in place.
+                if let tp { loupe_x8_lut((r1 - r0) * rowBytes, py + r0 * rowBytes, py + r0 * rowBytes, tp) }
             }
             return { pool in task.run(pool) }
         }

@@ -60,6 +60,15 @@ final class Int8KernelPathTests: XCTestCase {
         b.weights("wd3", [19, 1, 3, 3], axis: 0)
         b.node(dw([3, 3], strides: [1, 1], pads: [2, 2, 2, 2], group: 19, dilations: [2, 2]), [x, "wd3"], "d3",
                [2, 5, 7, 19], b.params(-2, 2))
+        // Depthwise convolutions whose sole reader is a table activation: the activation runs
+        // in the convolution's step (HardSwish after a 3×3, HardSigmoid after a 5×5 stride 2).
+        let sd4 = b.weights("wd4", [19, 1, 3, 3], axis: 0)
+        b.bias("bd4", 19, inputScale: qx.scale, weightScales: sd4)
+        b.node(dw([3, 3], strides: [1, 1], pads: [1, 1, 1, 1], group: 19), [x, "wd4", "bd4"], "d4", [2, 5, 7, 19], b.params(-3, 3))
+        b.node(.unary(.hardSwish), ["d4"], "h4", [2, 5, 7, 19], b.params(-0.4, 3))
+        b.weights("wd5", [37, 1, 5, 5], axis: 0)
+        b.node(dw([5, 5], strides: [2, 2], pads: [2, 2, 2, 2], group: 37), ["c1", "wd5"], "d5", [2, 3, 4, 37], b.params(-2, 2))
+        b.node(.hardSigmoid(alpha: 0.2, beta: 0.5), ["d5"], "h5", [2, 3, 4, 37], b.params(0, 1))
         // One-group convolutions with a window: a first layer (3 channels, 3×3 stride 2), an
         // uneven 3×3 on 19 channels, a 1×1 with stride 2.
         let qi = b.params(-2, 2)
@@ -80,7 +89,7 @@ final class Int8KernelPathTests: XCTestCase {
         b.node(.gemm(GemmAttributes(transB: true)), [a, "wg", "bg"], "g", [3, 21], b.params(-3, 3))
         b.weights("wm", [67, 9], axis: 1)
         b.node(.matMul, [a, "wm"], "m", [3, 9], b.params(-2, 2))
-        for v in ["c1", "c2", "c3", "d1", "d2", "d3", "f1", "f2", "f3", "g", "m"] { b.output(v) }
+        for v in ["c1", "c2", "c3", "d1", "d2", "d3", "h4", "h5", "f1", "f2", "f3", "g", "m"] { b.output(v) }
         return b
     }
 
@@ -96,6 +105,16 @@ final class Int8KernelPathTests: XCTestCase {
                         : v.hasPrefix("f") ? Lowering.convKernelName(path) : Lowering.gemmKernelName(path)
                     let want: Placement = path == .xnnpack ? .xnnpack("xnn_create_convolution2d_nhwc_qc8") : .kernel(own)
                     XCTAssertEqual(placements[v], want, "\(path) \(v)")
+                }
+                for (conv, act, label) in [("d4", "h4", "HardSwish"), ("d5", "h5", "HardSigmoid")] {
+                    if path == .xnnpack {
+                        XCTAssertEqual(placements[conv], .xnnpack("xnn_create_convolution2d_nhwc_qc8"), conv)
+                        XCTAssertEqual(placements[act], .kernel("loupe_x8_lut (\(label))"), act)
+                    } else {
+                        let fused = Lowering.dwconvKernelName(path, fused: label)
+                        XCTAssertEqual(placements[conv], .kernel(fused), "\(path) \(conv)")
+                        XCTAssertEqual(placements[act], .kernel("fused into '\(conv)': \(fused)"), "\(path) \(act)")
+                    }
                 }
                 if let baseline {
                     for (v, c) in codes {
