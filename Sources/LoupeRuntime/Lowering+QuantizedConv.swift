@@ -23,9 +23,10 @@ extension Lowering {
             && win.pads.t == 0 && win.pads.l == 0 && win.pads.b == 0 && win.pads.r == 0 && g == 1
         if pointwise, let path = try ownGemmPath(node) {
             // A 1×1 convolution is a GEMM over the n·h·w pixels; OIHW codes are [O][C] rows.
-            guard let b else { return .kernel(gemmKernelName(path)) }
+            let fused = fusableTable(after: node, graph, outputParams: qy)
+            guard let b else { return .kernel(gemmKernelName(path, fused: fused?.label)) }
             return try emitGemmQC8W(node, b, path, x: x, y: y, rows: n * h * wd, k: c, n: o, qx: qx, scales: scales,
-                                    weights: codes, bias: bias, qy: qy, lo: lo, hi: hi)
+                                    weights: codes, bias: bias, qy: qy, lo: lo, hi: hi, fused: fused)
         }
         let depthwise = g == c && g == o && win.kernel.h * win.kernel.w <= 64
         if depthwise, let path = try ownGemmPath(node) {

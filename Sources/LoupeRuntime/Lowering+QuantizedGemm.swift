@@ -8,7 +8,16 @@ extension Lowering {
         return path.gemmISA == nil ? nil : path
     }
 
-    static func gemmKernelName(_ path: Int8KernelPath) -> String { "loupe_s8_gemm_qc8w__\(path.kernelSuffix)" }
+    static func gemmKernelName(_ path: Int8KernelPath, fused label: String? = nil) -> String {
+        let kernel = "loupe_s8_gemm_qc8w__\(path.kernelSuffix)"
+        return label.map { "\(kernel) + loupe_x8_lut (\($0))" } ?? kernel
+    }
+
+    /// Rows per kernel call when a table activation follows it: about 16 KiB of output, so
+    /// that the table pass reads what the kernel has just written from L1/L2.
+    static func fusedSubRows(rowBytes: Int, multiple: Int) -> Int {
+        Swift.max(multiple, (16384 / Swift.max(rowBytes, 1)) / multiple * multiple)
+    }
 
     /// [rows, k] int8 × [n, k]ᵀ int8 per-channel weights → [rows, n] int8 on
     /// `loupe_s8_gemm_qc8w`: the same codes as XNNPACK's QC8 convolution (its fp32
@@ -17,7 +26,7 @@ extension Lowering {
     /// rows over the pool in tiles of whole kernel tiles.
     static func emitGemmQC8W(_ node: Node, _ b: PlanBuilder, _ path: Int8KernelPath, x: String, y: String, rows: Int, k: Int,
                              n: Int, qx: QuantParams, scales: [Float], weights: [Int8], bias: [Int32]?, qy: QuantParams,
-                             lo: Int8, hi: Int8) throws -> Placement {
+                             lo: Int8, hi: Int8, fused: FusedTable? = nil) throws -> Placement {
         guard let isa = path.gemmISA else { preconditionFailure("emitGemmQC8W on the XNNPACK path") }
         precondition(weights.count == n * k && scales.count == n)
         let requant = scales.map { qx.scale * $0 / qy.scale }
@@ -39,13 +48,22 @@ extension Lowering {
         let parts = b.threads > 1 ? Swift.max(1, Swift.min(tiles, b.threads * 4)) : 1
         let rowsPerPart = ((tiles + parts - 1) / parts) * tile
         let count = (rows + rowsPerPart - 1) / rowsPerPart
-        let name = gemmKernelName(path)
-        b.addStep(node, .kernel(name), reads: [x], writes: [y], owned: [packed]) { bind in
-            let px = UnsafePointer(bind.int8s(x)), py = bind.int8s(y)
+        let name = gemmKernelName(path, fused: fused?.label)
+        let out = fused?.output ?? y
+        let table = fused?.table
+        let sub = fused == nil ? rowsPerPart : fusedSubRows(rowBytes: n, multiple: tile)
+        b.addStep(node, .kernel(name), reads: [x], writes: [out], owned: [packed] + (table.map { [$0] } ?? [])) { bind in
+            let px = UnsafePointer(bind.int8s(x)), py = bind.int8s(out)
             let pw = UnsafeRawPointer(packed.pointer)
+            let tp = table.map { UnsafePointer($0.pointer.assumingMemoryBound(to: UInt8.self)) }
             let task = ParallelTask(count: count) { i in
-                let r0 = i * rowsPerPart, r1 = Swift.min(rows, r0 + rowsPerPart)
-                withUnsafePointer(to: params) { loupe_s8_gemm_qc8w__isa(isa, r0, r1, k, n, px, k, pw, py, n, $0) }
+                let end = Swift.min(rows, (i + 1) * rowsPerPart)
+                for r0 in stride(from: i * rowsPerPart, to: end, by: sub) {
+                    let r1 = Swift.min(end, r0 + sub)
+                    withUnsafePointer(to: params) { loupe_s8_gemm_qc8w__isa(isa, r0, r1, k, n, px, k, pw, py, n, $0) }
+                    // The activation on the rows just written, in place.
+                    if let tp { loupe_x8_lut((r1 - r0) * n, py + r0 * n, py + r0 * n, tp) }
+                }
             }
             return { pool in task.run(pool) }
         }
@@ -72,9 +90,9 @@ extension Lowering {
         return label.map { "\(kernel) + loupe_x8_lut (\($0))" } ?? kernel
     }
 
-    /// A table activation (HardSwish, HardSigmoid, ...) run by the step of the depthwise
-    /// convolution that feeds it, on the rows that step has just written (still in cache),
-    /// in place in the activation's output: one pass over memory and no intermediate tensor.
+    /// A table activation (HardSwish, HardSigmoid, ...) run by the step of the depthwise or
+    /// pointwise convolution that feeds it, on the rows that step has just written (still in
+    /// cache), in place in the activation's output: no intermediate tensor, no separate pass.
     struct FusedTable {
         let node: Node
         /// The activation's output value: the convolution step writes there.
@@ -83,7 +101,7 @@ extension Lowering {
         let label: String
     }
 
-    /// The activation fused into int8 depthwise convolution `conv` (output parameters `qy`):
+    /// The activation fused into int8 convolution `conv` (output parameters `qy`):
     /// the sole reader of its output (not a graph output), an int8 activation that lowers to a
     /// table with the same shape. Sigmoid stays apart (XNNPACK's operator takes it when its
     /// parameters allow).
@@ -104,7 +122,7 @@ extension Lowering {
         return FusedTable(node: act, output: out, table: table, label: spec.label)
     }
 
-    /// The placement of an activation that a depthwise convolution's step runs (see
+    /// The placement of an activation that a convolution's step runs (see
     /// `FusedTable`), recorded without a step of its own; nil when the node is not one.
     static func fusedActivationPlacement(_ node: Node, _ graph: Graph, into b: PlanBuilder?) throws -> Placement? {
         var isTable = false
@@ -154,17 +172,21 @@ extension Lowering {
         let out = fused?.output ?? y
         let table = fused?.table
         let rowBytes = geo.ow * c
+        let sub = fused == nil ? rowsPerPart : fusedSubRows(rowBytes: rowBytes, multiple: 1)
         b.addStep(node, .kernel(name), reads: [x], writes: [out], owned: [packed] + (table.map { [$0] } ?? [])) { bind in
             let px = UnsafePointer(bind.int8s(x)), py = bind.int8s(out)
             let pw = UnsafeRawPointer(packed.pointer)
             let tp = table.map { UnsafePointer($0.pointer.assumingMemoryBound(to: UInt8.self)) }
             let task = ParallelTask(count: count) { i in
-                let r0 = i * rowsPerPart, r1 = Swift.min(rows, r0 + rowsPerPart)
-                withUnsafePointer(to: geometry) { g in
-                    withUnsafePointer(to: params) { loupe_s8_dwconv_qc8w_nhwc__isa(isa, g, r0, r1, px, pw, py, c, $0) }
+                let end = Swift.min(rows, (i + 1) * rowsPerPart)
+                for r0 in stride(from: i * rowsPerPart, to: end, by: sub) {
+                    let r1 = Swift.min(end, r0 + sub)
+                    withUnsafePointer(to: geometry) { g in
+                        withUnsafePointer(to: params) { loupe_s8_dwconv_qc8w_nhwc__isa(isa, g, r0, r1, px, pw, py, c, $0) }
+                    }
+                    // The activation on the rows just written, in place.
+                    if let tp { loupe_x8_lut((r1 - r0) * rowBytes, py + r0 * rowBytes, py + r0 * rowBytes, tp) }
                 }
-                // The activation on the rows just written, in place.
-                if let tp { loupe_x8_lut((r1 - r0) * rowBytes, py + r0 * rowBytes, py + r0 * rowBytes, tp) }
             }
             return { pool in task.run(pool) }
         }

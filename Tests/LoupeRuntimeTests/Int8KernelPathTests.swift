@@ -69,6 +69,11 @@ final class Int8KernelPathTests: XCTestCase {
         b.weights("wd5", [37, 1, 5, 5], axis: 0)
         b.node(dw([5, 5], strides: [2, 2], pads: [2, 2, 2, 2], group: 37), ["c1", "wd5"], "d5", [2, 3, 4, 37], b.params(-2, 2))
         b.node(.hardSigmoid(alpha: 0.2, beta: 0.5), ["d5"], "h5", [2, 3, 4, 37], b.params(0, 1))
+        // A pointwise convolution feeding HardSwish: fused into the GEMM's step the same way.
+        let sp6 = b.weights("wp6", [24, 19, 1, 1], axis: 0)
+        b.bias("bp6", 24, inputScale: qx.scale, weightScales: sp6)
+        b.node(conv1x1(), [x, "wp6", "bp6"], "p6", [2, 5, 7, 24], b.params(-3, 4))
+        b.node(.unary(.hardSwish), ["p6"], "h6", [2, 5, 7, 24], b.params(-0.4, 4))
         // One-group convolutions with a window: a first layer (3 channels, 3×3 stride 2), an
         // uneven 3×3 on 19 channels, a 1×1 with stride 2.
         let qi = b.params(-2, 2)
@@ -89,7 +94,7 @@ final class Int8KernelPathTests: XCTestCase {
         b.node(.gemm(GemmAttributes(transB: true)), [a, "wg", "bg"], "g", [3, 21], b.params(-3, 3))
         b.weights("wm", [67, 9], axis: 1)
         b.node(.matMul, [a, "wm"], "m", [3, 9], b.params(-2, 2))
-        for v in ["c1", "c2", "c3", "d1", "d2", "d3", "h4", "h5", "f1", "f2", "f3", "g", "m"] { b.output(v) }
+        for v in ["c1", "c2", "c3", "d1", "d2", "d3", "h4", "h5", "h6", "f1", "f2", "f3", "g", "m"] { b.output(v) }
         return b
     }
 
@@ -106,12 +111,13 @@ final class Int8KernelPathTests: XCTestCase {
                     let want: Placement = path == .xnnpack ? .xnnpack("xnn_create_convolution2d_nhwc_qc8") : .kernel(own)
                     XCTAssertEqual(placements[v], want, "\(path) \(v)")
                 }
-                for (conv, act, label) in [("d4", "h4", "HardSwish"), ("d5", "h5", "HardSigmoid")] {
+                for (conv, act, label) in [("d4", "h4", "HardSwish"), ("d5", "h5", "HardSigmoid"), ("p6", "h6", "HardSwish")] {
                     if path == .xnnpack {
                         XCTAssertEqual(placements[conv], .xnnpack("xnn_create_convolution2d_nhwc_qc8"), conv)
                         XCTAssertEqual(placements[act], .kernel("loupe_x8_lut (\(label))"), act)
                     } else {
-                        let fused = Lowering.dwconvKernelName(path, fused: label)
+                        let fused = conv.hasPrefix("p") ? Lowering.gemmKernelName(path, fused: label)
+                            : Lowering.dwconvKernelName(path, fused: label)
                         XCTAssertEqual(placements[conv], .kernel(fused), "\(path) \(conv)")
                         XCTAssertEqual(placements[act], .kernel("fused into '\(conv)': \(fused)"), "\(path) \(act)")
                     }
