@@ -2,11 +2,12 @@ import Foundation
 import LoupeIR
 import LoupeKernels
 
-/// Which implementation runs the int8 pointwise convolutions and int8 GEMMs: Loupe's own
-/// kernels (`Kernels/src/gemm/`) or XNNPACK's QC8 convolution. All give the same codes.
+/// Which implementation runs the int8 convolutions (pointwise, depthwise, one-group with a
+/// window) and int8 GEMMs: Loupe's own kernels (`Kernels/src/gemm/`, `Kernels/src/conv/`) or
+/// XNNPACK's QC8 convolution. All give the same codes (XNNPACK's requantization).
 ///
-/// By default the best own kernel the CPU supports among those faster than XNNPACK 2022
-/// (AVX-512 VNNI; the debian XNNPACK has no VNNI kernels), else XNNPACK. The environment
+/// By default the own kernels where they are faster than XNNPACK 2022: on CPUs with AVX-512
+/// VNNI (the Debian XNNPACK has no VNNI kernels); elsewhere XNNPACK. The environment
 /// variable `LOUPE_INT8_KERNELS` forces one path (`vnni512`, `avx2`, `scalar` or
 /// `xnnpack`), so that tests and benchmarks can run each of them on one machine.
 enum Int8KernelPath: String, CaseIterable, Sendable {
