@@ -343,6 +343,113 @@ int loupe_x8_lut_build(loupe_lut_function f, double p0, double p1, float input_s
  * int8 transposes are rare (the layout pass keeps them at float graph boundaries). */
 void loupe_x8_transpose__scalar(size_t rank, const size_t* shape, const size_t* perm, const int8_t* in, int8_t* out);
 
+/* ---- Int8 GEMM / pointwise convolution (gemm/) --------------------------------------- */
+
+/* y[r][c] = clamp(rne(float(acc) * scale[c]) + y_zero_point, y_min, y_max) with
+ * acc = bias[c] + sum_k (x[r][k] - x_zero_point) * w[c][k] in wrapping int32: XNNPACK's
+ * qs8 activations x qc8 weights "fp32" requantization, bit for bit (gemm/gemm_qc8w.c).
+ * scale[c] is input scale * weight scale[c] / output scale, computed in float. */
+typedef struct loupe_s8_gemm_qc8w_params {
+  int8_t y_zero_point;
+  int8_t y_min;
+  int8_t y_max;
+} loupe_s8_gemm_qc8w_params;
+
+/* Variants; VNNI and the others differ in what the CPU must support, not in results. */
+typedef enum loupe_s8_gemm_qc8w_isa {
+  loupe_s8_gemm_qc8w_scalar = 0,
+  loupe_s8_gemm_qc8w_avx2 = 1,        /* vpmovsxbw + vpmaddwd (exact 16-bit products) */
+  loupe_s8_gemm_qc8w_avx512vnni = 2,  /* vpdpbusd on x + 128, corrected in the packed bias */
+} loupe_s8_gemm_qc8w_isa;
+int loupe_s8_gemm_qc8w_isa_available(loupe_s8_gemm_qc8w_isa isa);
+loupe_s8_gemm_qc8w_isa loupe_s8_gemm_qc8w_best_isa(void);
+
+/* Packed weights for every variant: blocks of 16 output channels (biases folded with the
+ * input zero point, scales, weights in groups of 4 inputs). `packed` must be 64-byte
+ * aligned and loupe_s8_gemm_qc8w_packed_size(k, n) bytes. w is [n][k]; bias may be NULL. */
+size_t loupe_s8_gemm_qc8w_packed_size(size_t k, size_t n);
+size_t loupe_s8_gemm_qc8w_block_bytes(size_t k);
+void loupe_s8_gemm_qc8w_pack(size_t k, size_t n, const int8_t* w, const int32_t* bias, const float* scale,
+                             int8_t x_zero_point, void* packed);
+
+/* Rows [rows_begin, rows_end) of x ([rows][x_stride], k used) into y ([rows][y_stride],
+ * n written). Reads no byte of x past k in a row and writes only the n codes of a row. */
+void loupe_s8_gemm_qc8w__scalar(size_t rows_begin, size_t rows_end, size_t k, size_t n, const int8_t* x,
+                                size_t x_stride, const void* packed, int8_t* y, size_t y_stride,
+                                const loupe_s8_gemm_qc8w_params* params);
+#if defined(__x86_64__) || defined(__i386__)
+void loupe_s8_gemm_qc8w__avx2(size_t rows_begin, size_t rows_end, size_t k, size_t n, const int8_t* x,
+                              size_t x_stride, const void* packed, int8_t* y, size_t y_stride,
+                              const loupe_s8_gemm_qc8w_params* params);
+void loupe_s8_gemm_qc8w__avx512vnni(size_t rows_begin, size_t rows_end, size_t k, size_t n, const int8_t* x,
+                                    size_t x_stride, const void* packed, int8_t* y, size_t y_stride,
+                                    const loupe_s8_gemm_qc8w_params* params);
+#endif
+/* Runs one variant (scalar when `isa` is not compiled in); the caller checks availability. */
+void loupe_s8_gemm_qc8w__isa(loupe_s8_gemm_qc8w_isa isa, size_t rows_begin, size_t rows_end, size_t k, size_t n,
+                             const int8_t* x, size_t x_stride, const void* packed, int8_t* y, size_t y_stride,
+                             const loupe_s8_gemm_qc8w_params* params);
+
+/* ---- Int8 depthwise convolution (conv/) --------------------------------------------- */
+
+/* NHWC depthwise convolution (one filter per channel, multiplier 1) with per-channel int8
+ * weights and the requantization of loupe_s8_gemm_qc8w (XNNPACK's qc8 "fp32", bit for bit):
+ * acc[c] = bias[c] + sum over the taps inside the input of (x - x_zero_point) * w[c][tap]
+ * (conv/dwconv_qc8w.c). At most 64 taps. */
+typedef struct loupe_s8_dwconv_geometry {
+  size_t batch, in_h, in_w, channels, out_h, out_w;
+  size_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+} loupe_s8_dwconv_geometry;
+
+typedef enum loupe_s8_dwconv_qc8w_isa {
+  loupe_s8_dwconv_qc8w_scalar = 0,
+  loupe_s8_dwconv_qc8w_avx2 = 1,    /* vpmovsxbd + vpmaddwd, 8 channels */
+  loupe_s8_dwconv_qc8w_avx512 = 2,  /* the same on 16 channels (AVX-512F/BW/VL) */
+  loupe_s8_dwconv_qc8w_avx512vnni = 3, /* vpdpwssd: multiply and add in one instruction */
+} loupe_s8_dwconv_qc8w_isa;
+int loupe_s8_dwconv_qc8w_isa_available(loupe_s8_dwconv_qc8w_isa isa);
+
+/* Packed weights (every variant): biases folded with the input zero point, scales (input
+ * scale * weight scale / output scale, in float), int32 weights, and a row of x_zero_point
+ * bytes that padded taps read. w is [channels][taps] (OIHW with I = 1); bias may be NULL;
+ * `packed` 64-byte aligned, loupe_s8_dwconv_qc8w_packed_size bytes. */
+size_t loupe_s8_dwconv_qc8w_packed_size(size_t taps, size_t channels);
+void loupe_s8_dwconv_qc8w_pack(size_t taps, size_t channels, const int8_t* w, const int32_t* bias,
+                               const float* scale, int8_t x_zero_point, void* packed);
+
+/* Output rows [rows_begin, rows_end) of the batch * out_h rows; x is [batch][in_h][in_w]
+ * [channels], y has y_pixel_stride bytes per output pixel (channels written). No read past
+ * a pixel's channels, no write past them. */
+void loupe_s8_dwconv_qc8w_nhwc__scalar(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
+                                       const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
+                                       const loupe_s8_gemm_qc8w_params* params);
+#if defined(__x86_64__) || defined(__i386__)
+void loupe_s8_dwconv_qc8w_nhwc__avx2(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
+                                     const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
+                                     const loupe_s8_gemm_qc8w_params* params);
+void loupe_s8_dwconv_qc8w_nhwc__avx512(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
+                                       const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
+                                       const loupe_s8_gemm_qc8w_params* params);
+void loupe_s8_dwconv_qc8w_nhwc__avx512vnni(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
+                                           const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
+                                           const loupe_s8_gemm_qc8w_params* params);
+#endif
+/* Runs one variant (scalar when `isa` is not compiled in); the caller checks availability. */
+void loupe_s8_dwconv_qc8w_nhwc__isa(loupe_s8_dwconv_qc8w_isa isa, const loupe_s8_dwconv_geometry* g,
+                                    size_t rows_begin, size_t rows_end, const int8_t* x, const void* packed,
+                                    int8_t* y, size_t y_pixel_stride, const loupe_s8_gemm_qc8w_params* params);
+
+/* One-group convolution (any window) as im2col chunks of 64 output pixels + the GEMM above,
+ * on the GEMM variant `isa` (conv/conv_qc8w.c): the geometry's channels are the input's;
+ * `packed` is loupe_s8_gemm_qc8w_pack of the OHWI weights with k = kernel_h * kernel_w *
+ * channels; padded taps read x_zero_point. Output rows [rows_begin, rows_end) of
+ * batch * out_h; y_pixel_stride bytes per output pixel, out_channels written.
+ * Over-read: up to 15 bytes past the end of x (needs the planner's 16 bytes of slack). */
+void loupe_s8_conv_qc8w_nhwc__isa(loupe_s8_gemm_qc8w_isa isa, const loupe_s8_dwconv_geometry* g, size_t rows_begin,
+                                  size_t rows_end, const int8_t* x, int8_t x_zero_point, size_t out_channels,
+                                  const void* packed, int8_t* y, size_t y_pixel_stride,
+                                  const loupe_s8_gemm_qc8w_params* params);
+
 /* ---- Transformer blocks: layer norm, GELU, erf, softmax, batched matmul ------------ */
 /*
  * Each op has __scalar (the reference, libm and double where noted), __avx2 (AVX2 + FMA),

@@ -38,6 +38,7 @@ extension Lowering {
     /// One exhaustive switch: which ops have an int8 lowering, and why the others do not.
     static func lowerInt8(_ node: Node, _ graph: Graph, into b: PlanBuilder?) throws -> Placement {
         let inFloat = "has no int8 lowering: FoldQuantization should leave it in float32 (DequantizeLinear before, QuantizeLinear after)"
+        if let fused = try fusedActivationPlacement(node, graph, into: b) { return fused }
         switch node.op {
         case .conv(let a): return try lowerConvQC8(node, graph, a, into: b)
         case .gemm(let a): return try lowerGemmQC8(node, graph, a, into: b)

@@ -19,6 +19,27 @@ extension Lowering {
         let bias = try qc8Bias(node.input(2), graph, channels: o, inputScale: qx.scale, weightScales: scales)
         let (lo, hi) = try codeRange(a.outputMin, a.outputMax, qy)
         try checkRequantization(node, qx, scales, qy)
+        let pointwise = win.kernel.h == 1 && win.kernel.w == 1 && win.stride.h == 1 && win.stride.w == 1
+            && win.pads.t == 0 && win.pads.l == 0 && win.pads.b == 0 && win.pads.r == 0 && g == 1
+        if pointwise, let path = try ownGemmPath(node) {
+            // A 1×1 convolution is a GEMM over the n·h·w pixels; OIHW codes are [O][C] rows.
+            let fused = fusableTable(after: node, graph, outputParams: qy)
+            guard let b else { return .kernel(gemmKernelName(path, fused: fused?.label)) }
+            return try emitGemmQC8W(node, b, path, x: x, y: y, rows: n * h * wd, k: c, n: o, qx: qx, scales: scales,
+                                    weights: codes, bias: bias, qy: qy, lo: lo, hi: hi, fused: fused)
+        }
+        let depthwise = g == c && g == o && win.kernel.h * win.kernel.w <= 64
+        if depthwise, let path = try ownGemmPath(node) {
+            let fused = fusableTable(after: node, graph, outputParams: qy)
+            guard let b else { return .kernel(dwconvKernelName(path, fused: fused?.label)) }
+            return try emitDwConvQC8W(node, b, path, x: x, y: y, geometry: geo, window: win, qx: qx, scales: scales,
+                                      weights: codes, bias: bias, qy: qy, lo: lo, hi: hi, fused: fused)
+        }
+        if g == 1, win.kernel.h * win.kernel.w * c <= 1 << 16, let path = try ownGemmPath(node) {
+            guard let b else { return .kernel(convKernelName(path)) }
+            return try emitConvQC8W(node, b, path, x: x, y: y, geometry: geo, window: win, qx: qx, scales: scales,
+                                    weights: geo.packOHWI(codes), bias: bias, qy: qy, lo: lo, hi: hi)
+        }
         guard let b else { return .xnnpack(qc8Name) }
 
         // OIHW → OHWI, as for float32.
@@ -89,8 +110,13 @@ extension Lowering {
                                                   weightScales: scales, multiplier: Double(a.beta))
         let (lo, hi) = try codeRange(a.outputMin, a.outputMax, qy)
         try checkRequantization(node, qx, scales, qy)
-        guard let b else { return .xnnpack(qc8Name) }
+        let path = try ownGemmPath(node)
+        guard let b else { return path.map { .kernel(gemmKernelName($0)) } ?? .xnnpack(qc8Name) }
         if !a.transB { codes = transposed(codes, rows: k, cols: nOut) }
+        if let path {
+            return try emitGemmQC8W(node, b, path, x: x, y: y, rows: m, k: k, n: nOut, qx: qx, scales: scales,
+                                    weights: codes, bias: bias, qy: qy, lo: lo, hi: hi)
+        }
         return try emitRowsQC8(node, b, x: x, y: y, rows: m, k: k, n: nOut, qx: qx, scales: scales, weights: codes,
                                bias: bias, qy: qy, lo: lo, hi: hi)
     }
@@ -110,7 +136,12 @@ extension Lowering {
         let (y, qy) = try int8Output(node, graph, Array(xs.dropLast()) + [nOut])
         let (codes, scales) = try qc8Weights(bName, graph, axis: 1, channels: nOut)
         try checkRequantization(node, qx, scales, qy)
-        guard let b else { return .xnnpack(qc8Name) }
+        let path = try ownGemmPath(node)
+        guard let b else { return path.map { .kernel(gemmKernelName($0)) } ?? .xnnpack(qc8Name) }
+        if let path {
+            return try emitGemmQC8W(node, b, path, x: x, y: y, rows: rows, k: k, n: nOut, qx: qx, scales: scales,
+                                    weights: transposed(codes, rows: k, cols: nOut), bias: nil, qy: qy, lo: -128, hi: 127)
+        }
         return try emitRowsQC8(node, b, x: x, y: y, rows: rows, k: k, n: nOut, qx: qx, scales: scales,
                                weights: transposed(codes, rows: k, cols: nOut), bias: nil, qy: qy, lo: -128, hi: 127)
     }

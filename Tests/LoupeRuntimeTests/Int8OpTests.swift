@@ -24,6 +24,20 @@ final class Int8OpTests: XCTestCase {
         Dictionary(uniqueKeysWithValues: ex.steps.map { ($0.node, $0.placement) })
     }
 
+    /// Where 1×1 convolutions, Gemm and MatMul run when LOUPE_INT8_KERNELS is unset: the
+    /// own kernel of the automatic path, or XNNPACK's QC8 convolution (Int8KernelPathTests
+    /// forces each path).
+    var pointwisePlacement: Placement {
+        let path = Int8KernelPath.automatic
+        return path == .xnnpack ? .xnnpack("xnn_create_convolution2d_nhwc_qc8") : .kernel(Lowering.gemmKernelName(path))
+    }
+
+    /// Where depthwise convolutions run when LOUPE_INT8_KERNELS is unset.
+    var depthwisePlacement: Placement {
+        let path = Int8KernelPath.automatic
+        return path == .xnnpack ? .xnnpack("xnn_create_convolution2d_nhwc_qc8") : .kernel(Lowering.dwconvKernelName(path))
+    }
+
     func testConvQC8Variants() throws {
         struct Case { var x: [Int]; var w: [Int]; var op: Op; var axis: Int?; var bias: Bool }
         let cases: [Case] = [
@@ -48,7 +62,12 @@ final class Int8OpTests: XCTestCase {
             let y = b.node(c.op, c.bias ? [x, "w", "b"] : [x, "w"], "y", [c.x[0], oh, ow, c.w[0]], b.params(-4, 5))
             b.output(y)
             let (_, ex) = try checkInt8(b, tolerance: 1, "Conv case \(i)")
-            XCTAssertEqual(placements(ex)["y"], .xnnpack("xnn_create_convolution2d_nhwc_qc8"))
+            let pointwise = c.w[2] == 1 && c.w[3] == 1 && a.strides == [1, 1] && a.group == 1
+            let depthwise = a.group == c.x[3] && a.group == c.w[0]
+            let path = Int8KernelPath.automatic
+            let full: Placement = path == .xnnpack || a.group != 1 ? .xnnpack("xnn_create_convolution2d_nhwc_qc8")
+                : .kernel(Lowering.convKernelName(path))
+            XCTAssertEqual(placements(ex)["y"], pointwise ? pointwisePlacement : depthwise ? depthwisePlacement : full)
         }
     }
 
@@ -66,7 +85,7 @@ final class Int8OpTests: XCTestCase {
         b.node(.matMul, [x3, "w3"], "m", [2, 3, 5], b.params(-2, 2))
         for v in ["y", "z", "m"] { b.output(v) }
         let (_, ex) = try checkInt8(b, tolerance: 1, "Gemm/MatMul")
-        for v in ["y", "z", "m"] { XCTAssertEqual(placements(ex)[v], .xnnpack("xnn_create_convolution2d_nhwc_qc8"), v) }
+        for v in ["y", "z", "m"] { XCTAssertEqual(placements(ex)[v], pointwisePlacement, v) }
     }
 
     func testAddSubMulWithBroadcastAndConstant() throws {

@@ -1,0 +1,242 @@
+import LoupeIR
+import LoupeKernels
+
+extension Lowering {
+    /// The own int8 GEMM kernel in effect for `node`, or nil when XNNPACK runs it.
+    static func ownGemmPath(_ node: Node) throws -> Int8KernelPath? {
+        let path = try Int8KernelPath.current(for: node)
+        return path.gemmISA == nil ? nil : path
+    }
+
+    static func gemmKernelName(_ path: Int8KernelPath, fused label: String? = nil) -> String {
+        let kernel = "loupe_s8_gemm_qc8w__\(path.kernelSuffix)"
+        return label.map { "\(kernel) + loupe_x8_lut (\($0))" } ?? kernel
+    }
+
+    /// Rows per kernel call when a table activation follows it: about 16 KiB of output, so
+    /// that the table pass reads what the kernel has just written from L1/L2.
+    static func fusedSubRows(rowBytes: Int, multiple: Int) -> Int {
+        Swift.max(multiple, (16384 / Swift.max(rowBytes, 1)) / multiple * multiple)
+    }
+
+    /// [rows, k] int8 × [n, k]ᵀ int8 per-channel weights → [rows, n] int8 on
+    /// `loupe_s8_gemm_qc8w`: the same codes as XNNPACK's QC8 convolution (its fp32
+    /// requantization with scale input · weight[c] / output computed in float, as XNNPACK
+    /// computes it). Weights, biases and scales are packed once here; the step splits the
+    /// rows over the pool in tiles of whole kernel tiles.
+    static func emitGemmQC8W(_ node: Node, _ b: PlanBuilder, _ path: Int8KernelPath, x: String, y: String, rows: Int, k: Int,
+                             n: Int, qx: QuantParams, scales: [Float], weights: [Int8], bias: [Int32]?, qy: QuantParams,
+                             lo: Int8, hi: Int8, fused: FusedTable? = nil) throws -> Placement {
+        guard let isa = path.gemmISA else { preconditionFailure("emitGemmQC8W on the XNNPACK path") }
+        precondition(weights.count == n * k && scales.count == n)
+        let requant = scales.map { qx.scale * $0 / qy.scale }
+        let packed = AlignedBuffer(bytes: loupe_s8_gemm_qc8w_packed_size(k, n))
+        weights.withUnsafeBufferPointer { w in
+            requant.withUnsafeBufferPointer { s in
+                if let bias {
+                    bias.withUnsafeBufferPointer { loupe_s8_gemm_qc8w_pack(k, n, w.baseAddress, $0.baseAddress, s.baseAddress, qx.zeroPoint, packed.pointer) }
+                } else {
+                    loupe_s8_gemm_qc8w_pack(k, n, w.baseAddress, nil, s.baseAddress, qx.zeroPoint, packed.pointer)
+                }
+            }
+        }
+        let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.zeroPoint, y_min: lo, y_max: hi)
+        // Whole 8-row tiles (the VNNI kernel's), about four parts per thread so that a slow
+        // core does not hold the others back.
+        let tile = 8
+        let tiles = (rows + tile - 1) / tile
+        let parts = b.threads > 1 ? Swift.max(1, Swift.min(tiles, b.threads * 4)) : 1
+        let rowsPerPart = ((tiles + parts - 1) / parts) * tile
+        let count = (rows + rowsPerPart - 1) / rowsPerPart
+        let name = gemmKernelName(path, fused: fused?.label)
+        let out = fused?.output ?? y
+        let table = fused?.table
+        let sub = fused == nil ? rowsPerPart : fusedSubRows(rowBytes: n, multiple: tile)
+        b.addStep(node, .kernel(name), reads: [x], writes: [out], owned: [packed] + (table.map { [$0] } ?? [])) { bind in
+            let px = UnsafePointer(bind.int8s(x)), py = bind.int8s(out)
+            let pw = UnsafeRawPointer(packed.pointer)
+            let tp = table.map { UnsafePointer($0.pointer.assumingMemoryBound(to: UInt8.self)) }
+            let task = ParallelTask(count: count) { i in
+                let end = Swift.min(rows, (i + 1) * rowsPerPart)
+                for r0 in stride(from: i * rowsPerPart, to: end, by: sub) {
+                    let r1 = Swift.min(end, r0 + sub)
+                    withUnsafePointer(to: params) { loupe_s8_gemm_qc8w__isa(isa, r0, r1, k, n, px, k, pw, py, n, $0) }
+                    // The activation on the rows just written, in place.
+                    if let tp { loupe_x8_lut((r1 - r0) * n, py + r0 * n, py + r0 * n, tp) }
+                }
+            }
+            return { pool in task.run(pool) }
+        }
+        return .kernel(name)
+    }
+
+    /// The own depthwise kernel of a path: AVX-512 VNNI (vpdpwssd) on the VNNI path, AVX2
+    /// and scalar on theirs.
+    static func dwconvISA(_ path: Int8KernelPath) -> loupe_s8_dwconv_qc8w_isa {
+        switch path {
+        case .vnni512: return loupe_s8_dwconv_qc8w_avx512vnni
+        case .avx2: return loupe_s8_dwconv_qc8w_avx2
+        case .scalar, .xnnpack: return loupe_s8_dwconv_qc8w_scalar
+        }
+    }
+
+    static func dwconvKernelName(_ path: Int8KernelPath, fused label: String? = nil) -> String {
+        let kernel: String
+        switch path {
+        case .vnni512: kernel = "loupe_s8_dwconv_qc8w_nhwc__avx512vnni"
+        case .avx2: kernel = "loupe_s8_dwconv_qc8w_nhwc__avx2"
+        case .scalar, .xnnpack: kernel = "loupe_s8_dwconv_qc8w_nhwc__scalar"
+        }
+        return label.map { "\(kernel) + loupe_x8_lut (\($0))" } ?? kernel
+    }
+
+    /// A table activation (HardSwish, HardSigmoid, ...) run by the step of the depthwise or
+    /// pointwise convolution that feeds it, on the rows that step has just written (still in
+    /// cache), in place in the activation's output: no intermediate tensor, no separate pass.
+    struct FusedTable {
+        let node: Node
+        /// The activation's output value: the convolution step writes there.
+        let output: String
+        let table: AlignedBuffer
+        let label: String
+    }
+
+    /// The activation fused into int8 convolution `conv` (output parameters `qy`):
+    /// the sole reader of its output (not a graph output), an int8 activation that lowers to a
+    /// table with the same shape. Sigmoid stays apart (XNNPACK's operator takes it when its
+    /// parameters allow).
+    static func fusableTable(after conv: Node, _ graph: Graph, outputParams qy: QuantParams) -> FusedTable? {
+        guard let y = conv.outputs.first, !graph.isGraphOutput(y) else { return nil }
+        let readers = graph.nodes.filter { $0.inputs.contains(y) }
+        guard readers.count == 1, let act = readers.first, act.inputs == [y], act.outputs.count == 1 else { return nil }
+        var spec: (label: String, f: loupe_lut_function, p0: Double, p1: Double)?
+        if case .unary(let op) = act.op, op != .sigmoid { spec = (op.rawValue, op.function, 0, 0) }
+        if case .hardSigmoid(let alpha, let beta) = act.op, alpha.isFinite, beta.isFinite {
+            spec = ("HardSigmoid", loupe_lut_hardsigmoid, Double(alpha), Double(beta))
+        }
+        guard let spec, runsOnInt8(act, graph), let out = act.outputs.first, !out.isEmpty,
+              let to = graph.type(of: out), to.dtype == .int8, to.staticShape != nil,
+              to.staticShape == graph.type(of: y)?.staticShape,
+              let qo = try? quantParams(out, graph, "output"),
+              let table = try? lutTable(spec.f, spec.p0, spec.p1, qy, qo) else { return nil }
+        return FusedTable(node: act, output: out, table: table, label: spec.label)
+    }
+
+    /// The placement of an activation that a convolution's step runs (see
+    /// `FusedTable`), recorded without a step of its own; nil when the node is not one.
+    static func fusedActivationPlacement(_ node: Node, _ graph: Graph, into b: PlanBuilder?) throws -> Placement? {
+        var isTable = false
+        if case .unary = node.op { isTable = true }
+        if case .hardSigmoid = node.op { isTable = true }
+        guard isTable, let x = node.inputs.first, !x.isEmpty,
+              let producer = graph.nodes.first(where: { $0.outputs.first == x }),
+              case .conv(let a) = producer.op, runsOnInt8(producer, graph),
+              case .kernel(let name)? = try? lowerConvQC8(producer, graph, a, into: nil),
+              name.contains(" + loupe_x8_lut") else { return nil }
+        let placement = Placement.kernel("fused into '\(producer.name)': \(name)")
+        b?.addElided(node, placement)
+        return placement
+    }
+
+    /// Int8 depthwise convolution (groups = input = output channels) on
+    /// `loupe_s8_dwconv_qc8w_nhwc`: XNNPACK's QC8 codes (padding reads the input zero point,
+    /// the same requantization). Packed once here; the step splits output rows over the pool.
+    static func emitDwConvQC8W(_ node: Node, _ b: PlanBuilder, _ path: Int8KernelPath, x: String, y: String,
+                               geometry geo: ConvGeometry, window win: Window2D, qx: QuantParams, scales: [Float],
+                               weights: [Int8], bias: [Int32]?, qy: QuantParams, lo: Int8, hi: Int8,
+                               fused: FusedTable?) throws -> Placement {
+        let taps = win.kernel.h * win.kernel.w, c = geo.c
+        precondition(weights.count == c * taps && scales.count == c)
+        let requant = scales.map { qx.scale * $0 / qy.scale }
+        let packed = AlignedBuffer(bytes: loupe_s8_dwconv_qc8w_packed_size(taps, c))
+        weights.withUnsafeBufferPointer { w in
+            requant.withUnsafeBufferPointer { s in
+                if let bias {
+                    bias.withUnsafeBufferPointer { loupe_s8_dwconv_qc8w_pack(taps, c, w.baseAddress, $0.baseAddress, s.baseAddress, qx.zeroPoint, packed.pointer) }
+                } else {
+                    loupe_s8_dwconv_qc8w_pack(taps, c, w.baseAddress, nil, s.baseAddress, qx.zeroPoint, packed.pointer)
+                }
+            }
+        }
+        let geometry = loupe_s8_dwconv_geometry(
+            batch: geo.n, in_h: geo.h, in_w: geo.w, channels: c, out_h: geo.oh, out_w: geo.ow,
+            kernel_h: win.kernel.h, kernel_w: win.kernel.w, stride_h: win.stride.h, stride_w: win.stride.w,
+            dilation_h: win.dilation.h, dilation_w: win.dilation.w, pad_top: win.pads.t, pad_left: win.pads.l)
+        let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.zeroPoint, y_min: lo, y_max: hi)
+        let isa = dwconvISA(path)
+        let rows = geo.n * geo.oh
+        let parts = b.threads > 1 ? Swift.max(1, Swift.min(rows, b.threads * 4)) : 1
+        let rowsPerPart = (rows + parts - 1) / parts
+        let count = (rows + rowsPerPart - 1) / rowsPerPart
+        let name = dwconvKernelName(path, fused: fused?.label)
+        let out = fused?.output ?? y
+        let table = fused?.table
+        let rowBytes = geo.ow * c
+        let sub = fused == nil ? rowsPerPart : fusedSubRows(rowBytes: rowBytes, multiple: 1)
+        b.addStep(node, .kernel(name), reads: [x], writes: [out], owned: [packed] + (table.map { [$0] } ?? [])) { bind in
+            let px = UnsafePointer(bind.int8s(x)), py = bind.int8s(out)
+            let pw = UnsafeRawPointer(packed.pointer)
+            let tp = table.map { UnsafePointer($0.pointer.assumingMemoryBound(to: UInt8.self)) }
+            let task = ParallelTask(count: count) { i in
+                let end = Swift.min(rows, (i + 1) * rowsPerPart)
+                for r0 in stride(from: i * rowsPerPart, to: end, by: sub) {
+                    let r1 = Swift.min(end, r0 + sub)
+                    withUnsafePointer(to: geometry) { g in
+                        withUnsafePointer(to: params) { loupe_s8_dwconv_qc8w_nhwc__isa(isa, g, r0, r1, px, pw, py, c, $0) }
+                    }
+                    // The activation on the rows just written, in place.
+                    if let tp { loupe_x8_lut((r1 - r0) * rowBytes, py + r0 * rowBytes, py + r0 * rowBytes, tp) }
+                }
+            }
+            return { pool in task.run(pool) }
+        }
+        return .kernel(name)
+    }
+
+    static func convKernelName(_ path: Int8KernelPath) -> String { "loupe_s8_conv_qc8w_nhwc (im2col + \(gemmKernelName(path)))" }
+
+    /// Int8 convolution with one group and a window (not 1×1): im2col chunks of output
+    /// pixels fed to the own GEMM (`loupe_s8_conv_qc8w_nhwc`), XNNPACK's QC8 codes. Weights
+    /// are OHWI, packed once with k = kh·kw·c.
+    static func emitConvQC8W(_ node: Node, _ b: PlanBuilder, _ path: Int8KernelPath, x: String, y: String,
+                             geometry geo: ConvGeometry, window win: Window2D, qx: QuantParams, scales: [Float],
+                             weights: [Int8], bias: [Int32]?, qy: QuantParams, lo: Int8, hi: Int8) throws -> Placement {
+        guard let isa = path.gemmISA else { preconditionFailure("emitConvQC8W on the XNNPACK path") }
+        let k = win.kernel.h * win.kernel.w * geo.c, n = geo.o
+        precondition(weights.count == n * k && scales.count == n)
+        let requant = scales.map { qx.scale * $0 / qy.scale }
+        let packed = AlignedBuffer(bytes: loupe_s8_gemm_qc8w_packed_size(k, n))
+        weights.withUnsafeBufferPointer { w in
+            requant.withUnsafeBufferPointer { s in
+                if let bias {
+                    bias.withUnsafeBufferPointer { loupe_s8_gemm_qc8w_pack(k, n, w.baseAddress, $0.baseAddress, s.baseAddress, qx.zeroPoint, packed.pointer) }
+                } else {
+                    loupe_s8_gemm_qc8w_pack(k, n, w.baseAddress, nil, s.baseAddress, qx.zeroPoint, packed.pointer)
+                }
+            }
+        }
+        let geometry = loupe_s8_dwconv_geometry(
+            batch: geo.n, in_h: geo.h, in_w: geo.w, channels: geo.c, out_h: geo.oh, out_w: geo.ow,
+            kernel_h: win.kernel.h, kernel_w: win.kernel.w, stride_h: win.stride.h, stride_w: win.stride.w,
+            dilation_h: win.dilation.h, dilation_w: win.dilation.w, pad_top: win.pads.t, pad_left: win.pads.l)
+        let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.zeroPoint, y_min: lo, y_max: hi)
+        let rows = geo.n * geo.oh
+        let parts = b.threads > 1 ? Swift.max(1, Swift.min(rows, b.threads * 4)) : 1
+        let rowsPerPart = (rows + parts - 1) / parts
+        let count = (rows + rowsPerPart - 1) / rowsPerPart
+        let zx = qx.zeroPoint
+        let name = convKernelName(path)
+        b.addStep(node, .kernel(name), reads: [x], writes: [y], owned: [packed]) { bind in
+            let px = UnsafePointer(bind.int8s(x)), py = bind.int8s(y)
+            let pw = UnsafeRawPointer(packed.pointer)
+            let task = ParallelTask(count: count) { i in
+                let r0 = i * rowsPerPart, r1 = Swift.min(rows, r0 + rowsPerPart)
+                withUnsafePointer(to: geometry) { g in
+                    withUnsafePointer(to: params) { loupe_s8_conv_qc8w_nhwc__isa(isa, g, r0, r1, px, zx, n, pw, py, n, $0) }
+                }
+            }
+            return { pool in task.run(pool) }
+        }
+        return .kernel(name)
+    }
+}
