@@ -15,7 +15,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        .systemLibrary(name: "CXNNPACK", path: "Sources/CXNNPACK"),
+        // Debian's XNNPACK behind one operator API (include/CXNNPACK.h) for its 2022 and 2024
+        // versions; which one is compiled follows the installed xnnpack.h.
+        .target(
+            name: "CXNNPACK",
+            linkerSettings: [.linkedLibrary("XNNPACK"), .linkedLibrary("pthreadpool")]),
         .target(
             name: "LoupeKernels", path: "Kernels", exclude: ["README.md"],
             cSettings: [.unsafeFlags(["-O3"])]),

@@ -37,14 +37,14 @@ enum Backend {
 
 /// Owns one XNNPACK operator; deletes it when the plan goes away.
 final class XNNOperator {
-    let op: xnn_operator_t
-    init(_ op: xnn_operator_t) { self.op = op }
-    deinit { xnn_delete_operator(op) }
+    let op: loupe_xnn_operator_t
+    init(_ op: loupe_xnn_operator_t) { self.op = op }
+    deinit { loupe_xnn_delete_operator(op) }
 
     /// Runs `create` (which writes the operator through its last argument) and wraps the result.
     static func create(_ call: String, _ node: Node,
-                       _ create: (UnsafeMutablePointer<xnn_operator_t?>) -> xnn_status) throws -> XNNOperator {
-        var op: xnn_operator_t?
+                       _ create: (UnsafeMutablePointer<loupe_xnn_operator_t?>) -> xnn_status) throws -> XNNOperator {
+        var op: loupe_xnn_operator_t?
         let s = create(&op)
         try Backend.check(s, call, node)
         guard let op else { throw LoupeError.backend(node.reference, reason: "\(call) returned no operator") }
