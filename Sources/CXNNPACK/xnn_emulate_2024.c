@@ -6,13 +6,14 @@
 //   (pointers): loupe_xnn_setup_* calls both, with the shapes kept from create;
 // - the typed unary operators are one xnn_create_unary_elementwise_nc, the typed binary
 //   ones one xnn_create_binary_elementwise_nd, and PReLU is a binary operator;
-// - global average pooling is gone: a mean reduction over the pixels;
+// - global average pooling is gone: an average pooling of 1 x pixels;
 // - convolution2d_nhwc_qc8 is convolution2d_nhwc_qs8_qc8w;
 // - resize_bilinear2d takes the output size at create: the operator is made at setup.
-// The 2024 elementwise, reduction, PReLU and depth-to-space operators have no output stride
-// or output clamp: an output stride wider than the channels is written through a contiguous
-// scratch buffer and a copy operator; a clamp narrower than the type's range is refused
-// (xnn_status_unsupported_parameter), as Loupe's lowering never asks for one there.
+// The 2024 elementwise operators have no output clamp: a clamp narrower than the type's
+// range is refused (xnn_status_unsupported_parameter; Loupe's lowering never asks for one
+// there). The binary (PReLU) and depth-to-space ones have no strides: PReLU writes a wider
+// output stride through a contiguous scratch buffer and a copy operator, depth-to-space
+// refuses one.
 #include "CXNNPACK.h"
 
 #if LOUPE_XNN_API == 2024
@@ -23,7 +24,10 @@
 
 struct loupe_xnn_op {
     xnn_operator_t op;
-    // Copies the contiguous result in `scratch` into a wider output stride, when needed.
+    // Run before `op`: the int8 -> float conversion of global average pooling.
+    xnn_operator_t pre;
+    // Run after `op`: copies the contiguous result in `scratch` into a wider output stride
+    // (or converts float back to int8).
     xnn_operator_t copy;
     size_t channels, input_stride, output_stride;
     uint32_t flags;
@@ -36,6 +40,15 @@ struct loupe_xnn_op {
     float* slope;
     // resize_bilinear2d: the operator is made at setup, once the output size is known.
     size_t resize_height, resize_width;
+    // Global average pooling: the pooling window (1 x pixels) its operator was made for.
+    size_t pooled_width;
+    // Max pooling with a stride larger than its window: made with stride 1, subsampled
+    // after it runs (stride_h == 0: not needed).
+    struct loupe_xnn_subsample {
+        size_t stride_h, stride_w, element_size, pads_h, pads_w, window_h, window_w;
+        size_t batch, full_h, full_w, out_h, out_w;
+        void* output;
+    } sub;
 };
 
 const char* loupe_xnn_api_name(void) { return "2024"; }
@@ -75,15 +88,20 @@ static enum xnn_status reserve(void** buffer, size_t* size, size_t bytes, size_t
     return xnn_status_success;
 }
 
+static void subsample(loupe_xnn_operator_t op);
+
 enum xnn_status loupe_xnn_run_operator(loupe_xnn_operator_t op, pthreadpool_t threadpool) {
-    enum xnn_status s = xnn_run_operator(op->op, threadpool);
+    enum xnn_status s = op->pre != NULL ? xnn_run_operator(op->pre, threadpool) : xnn_status_success;
+    if (s == xnn_status_success) s = xnn_run_operator(op->op, threadpool);
     if (s == xnn_status_success && op->copy != NULL) s = xnn_run_operator(op->copy, threadpool);
+    if (s == xnn_status_success && op->sub.stride_h != 0) subsample(op);
     return s;
 }
 
 enum xnn_status loupe_xnn_delete_operator(loupe_xnn_operator_t op) {
     if (op == NULL) return xnn_status_success;
     enum xnn_status s = op->op != NULL ? xnn_delete_operator(op->op) : xnn_status_success;
+    if (op->pre != NULL) xnn_delete_operator(op->pre);
     if (op->copy != NULL) xnn_delete_operator(op->copy);
     free(op->workspace);
     free(op->scratch);
@@ -361,34 +379,47 @@ enum xnn_status loupe_xnn_setup_prelu_nc_f32(loupe_xnn_operator_t op, size_t bat
     return setup_binary(op, 2, x_shape, 1, slope_shape, input, op->slope, target, threadpool);
 }
 
-// ---- global average pooling: a mean over the pixels ----
+// ---- global average pooling: a 1 x pixels average pooling ----
+// The 2024 reduce operator would be the natural mean, but trixie's build crashes in it
+// (xnn_run_operator calls a null task for every fp32 reduce_nd tried: mean and sum, inner
+// and outer axes), so the pixels are one row of a 1 x width average pooling, which keeps
+// the channel strides. A single pixel is a copy (XNNPACK refuses a 1x1 pooling window).
+// int8 has no average pooling in the 2024 API: it is dequantized to float, pooled and
+// quantized again (exact int8 -> float, one rounding back, as the 2022 operator's).
 
-static enum xnn_status create_global_mean(enum xnn_datatype datatype, const struct xnn_quantization_params* in_q,
-                                          const struct xnn_quantization_params* out_q, size_t channels,
-                                          size_t input_stride, size_t output_stride, uint32_t flags,
-                                          loupe_xnn_operator_t* out) {
+static enum xnn_status create_global_mean(size_t channels, size_t input_stride, size_t output_stride,
+                                          uint32_t flags, loupe_xnn_operator_t* out) {
     if (channels == 0 || input_stride < channels || output_stride < channels) return xnn_status_invalid_parameter;
-    xnn_operator_t op = NULL;
-    enum xnn_status s = xnn_create_reduce_nd(xnn_reduce_mean, datatype, in_q, out_q, flags, &op);
-    return wrap(s, op, channels, input_stride, output_stride, flags, out);
+    return wrap(xnn_status_success, NULL, channels, input_stride, output_stride, flags, out);
 }
 
-static enum xnn_status setup_global_mean(loupe_xnn_operator_t op, size_t element_size, size_t batch_size,
-                                         size_t width, const void* input, void* output, pthreadpool_t threadpool) {
-    // [batch, pixels, input stride] reduced over the pixels: rows as wide as the input
-    // stride, copied into the output stride when it differs.
-    const size_t row = op->input_stride;
-    void* target = NULL;
-    enum xnn_status s = strided_output(op, batch_size, row, element_size, output, threadpool, &target);
-    if (s != xnn_status_success) return s;
-    const size_t shape[3] = {batch_size, width, row};
-    const int64_t axes[1] = {1};
-    size_t workspace_size = 0, workspace_alignment = 0;
-    s = xnn_reshape_reduce_nd(op->op, 1, axes, 3, shape, &workspace_size, &workspace_alignment, threadpool);
+// Makes (again, when the pixel count changed) and sets up the float pooling of `batch`
+// rows of `width` pixels from `input` (pixels `input_stride` apart) into `output`.
+static enum xnn_status setup_mean_f32(loupe_xnn_operator_t op, size_t batch_size, size_t width,
+                                      size_t input_stride, size_t output_stride, const float* input, float* output,
+                                      pthreadpool_t threadpool) {
+    enum xnn_status s;
+    if (op->op == NULL || op->pooled_width != width) {
+        if (op->op != NULL) xnn_delete_operator(op->op);
+        op->op = NULL;
+        s = width == 1 ? xnn_create_copy_nc_x32(op->flags, &op->op)
+                       : xnn_create_average_pooling2d_nhwc_f32(0, 0, 0, 0, 1, (uint32_t) width, 1, 1, -INFINITY,
+                                                               INFINITY, op->flags, &op->op);
+        if (s != xnn_status_success) return s;
+        op->pooled_width = width;
+    }
+    if (width == 1) {
+        s = xnn_reshape_copy_nc_x32(op->op, batch_size, op->channels, input_stride, output_stride, threadpool);
+        return s != xnn_status_success ? s : xnn_setup_copy_nc_x32(op->op, input, output);
+    }
+    size_t workspace_size = 0, workspace_alignment = 0, out_h = 0, out_w = 0;
+    s = xnn_reshape_average_pooling2d_nhwc_f32(op->op, batch_size, 1, width, op->channels, input_stride,
+                                               output_stride, &workspace_size, &workspace_alignment, &out_h, &out_w,
+                                               threadpool);
     if (s != xnn_status_success) return s;
     s = reserve(&op->workspace, &op->workspace_size, workspace_size, workspace_alignment);
     if (s != xnn_status_success) return s;
-    return xnn_setup_reduce_nd(op->op, op->workspace, input, target);
+    return xnn_setup_average_pooling2d_nhwc_f32(op->op, op->workspace, input, output);
 }
 
 enum xnn_status loupe_xnn_create_global_average_pooling_nwc_f32(size_t channels, size_t input_stride,
@@ -397,14 +428,13 @@ enum xnn_status loupe_xnn_create_global_average_pooling_nwc_f32(size_t channels,
                                                                 loupe_xnn_operator_t* out) {
     *out = NULL;
     if (!full_range_f32(output_min, output_max)) return xnn_status_unsupported_parameter;
-    return create_global_mean(xnn_datatype_fp32, &no_quantization, &no_quantization, channels, input_stride,
-                              output_stride, flags, out);
+    return create_global_mean(channels, input_stride, output_stride, flags, out);
 }
 
 enum xnn_status loupe_xnn_setup_global_average_pooling_nwc_f32(loupe_xnn_operator_t op, size_t batch_size,
                                                                size_t width, const float* input, float* output,
                                                                pthreadpool_t threadpool) {
-    return setup_global_mean(op, sizeof(float), batch_size, width, input, output, threadpool);
+    return setup_mean_f32(op, batch_size, width, op->input_stride, op->output_stride, input, output, threadpool);
 }
 
 enum xnn_status loupe_xnn_create_global_average_pooling_nwc_qs8(
@@ -413,15 +443,40 @@ enum xnn_status loupe_xnn_create_global_average_pooling_nwc_qs8(
     loupe_xnn_operator_t* out) {
     *out = NULL;
     if (!full_range_s8(output_min, output_max)) return xnn_status_unsupported_parameter;
+    enum xnn_status s = create_global_mean(channels, input_stride, output_stride, flags, out);
+    if (s != xnn_status_success) return s;
     const struct xnn_quantization_params in_q = {input_zero_point, input_scale};
     const struct xnn_quantization_params out_q = {output_zero_point, output_scale};
-    return create_global_mean(xnn_datatype_qint8, &in_q, &out_q, channels, input_stride, output_stride, flags, out);
+    const union xnn_unary_params no_params = {{0}};
+    s = xnn_create_unary_elementwise_nc(xnn_unary_convert, xnn_datatype_qint8, xnn_datatype_fp32, &no_params, &in_q,
+                                        &no_quantization, flags, &(*out)->pre);
+    if (s == xnn_status_success) {
+        s = xnn_create_unary_elementwise_nc(xnn_unary_convert, xnn_datatype_fp32, xnn_datatype_qint8, &no_params,
+                                            &no_quantization, &out_q, flags, &(*out)->copy);
+    }
+    if (s != xnn_status_success) {
+        loupe_xnn_delete_operator(*out);
+        *out = NULL;
+    }
+    return s;
 }
 
 enum xnn_status loupe_xnn_setup_global_average_pooling_nwc_qs8(loupe_xnn_operator_t op, size_t batch_size,
                                                                size_t width, const int8_t* input, int8_t* output,
                                                                pthreadpool_t threadpool) {
-    return setup_global_mean(op, sizeof(int8_t), batch_size, width, input, output, threadpool);
+    // scratch: the dequantized pixels, then the float means.
+    const size_t c = op->channels, pixels = batch_size * width;
+    enum xnn_status s = reserve(&op->scratch, &op->scratch_size, (pixels + batch_size) * c * sizeof(float), 64);
+    if (s != xnn_status_success) return s;
+    float* pixels_f32 = op->scratch;
+    float* means_f32 = pixels_f32 + pixels * c;
+    s = xnn_reshape_unary_elementwise_nc(op->pre, pixels, c, op->input_stride, c, threadpool);
+    if (s == xnn_status_success) s = xnn_setup_unary_elementwise_nc(op->pre, input, pixels_f32);
+    if (s == xnn_status_success) s = setup_mean_f32(op, batch_size, width, c, c, pixels_f32, means_f32, threadpool);
+    if (s == xnn_status_success) s = xnn_reshape_unary_elementwise_nc(op->copy, batch_size, c, c, op->output_stride,
+                                                                      threadpool);
+    if (s == xnn_status_success) s = xnn_setup_unary_elementwise_nc(op->copy, means_f32, output);
+    return s;
 }
 
 // ---- convolution, deconvolution, fully connected ----
@@ -538,6 +593,21 @@ enum xnn_status loupe_xnn_setup_fully_connected_nc_f32(loupe_xnn_operator_t op, 
 
 // ---- pooling ----
 
+// Max pooling without an output clamp (Loupe asks for none), in one signature for both types.
+static enum xnn_status xnn_create_max_pooling2d_nhwc_f32_unclamped(uint32_t pt, uint32_t pr, uint32_t pb, uint32_t pl,
+                                                                   uint32_t kh, uint32_t kw, uint32_t sh, uint32_t sw,
+                                                                   uint32_t dh, uint32_t dw, uint32_t flags,
+                                                                   xnn_operator_t* out) {
+    return xnn_create_max_pooling2d_nhwc_f32(pt, pr, pb, pl, kh, kw, sh, sw, dh, dw, -INFINITY, INFINITY, flags, out);
+}
+
+static enum xnn_status xnn_create_max_pooling2d_nhwc_s8_unclamped(uint32_t pt, uint32_t pr, uint32_t pb, uint32_t pl,
+                                                                  uint32_t kh, uint32_t kw, uint32_t sh, uint32_t sw,
+                                                                  uint32_t dh, uint32_t dw, uint32_t flags,
+                                                                  xnn_operator_t* out) {
+    return xnn_create_max_pooling2d_nhwc_s8(pt, pr, pb, pl, kh, kw, sh, sw, dh, dw, INT8_MIN, INT8_MAX, flags, out);
+}
+
 enum xnn_status loupe_xnn_create_average_pooling2d_nhwc_f32(
     uint32_t input_padding_top, uint32_t input_padding_right, uint32_t input_padding_bottom,
     uint32_t input_padding_left, uint32_t pooling_height, uint32_t pooling_width, uint32_t stride_height,
@@ -565,29 +635,103 @@ enum xnn_status loupe_xnn_setup_average_pooling2d_nhwc_f32(loupe_xnn_operator_t 
     return xnn_setup_average_pooling2d_nhwc_f32(op->op, op->workspace, input, output);
 }
 
+// The 2024 max pooling refuses a stride larger than its window, which the 2022 one ran. Such
+// a pooling is made with stride 1 into scratch, and every stride-th row and column of that
+// is copied out after it runs (the windows at stride 1 include those at the larger stride).
+
+static void subsample(loupe_xnn_operator_t op) {
+    const struct loupe_xnn_subsample* p = &op->sub;
+    const size_t bytes = op->channels * p->element_size;
+    const char* src = op->scratch;
+    char* dst = p->output;
+    for (size_t n = 0; n < p->batch; n++) {
+        for (size_t y = 0; y < p->out_h; y++) {
+            for (size_t x = 0; x < p->out_w; x++) {
+                const size_t from = (n * p->full_h + y * p->stride_h) * p->full_w + x * p->stride_w;
+                const size_t to = (n * p->out_h + y) * p->out_w + x;
+                memcpy(dst + to * op->output_stride * p->element_size, src + from * bytes, bytes);
+            }
+        }
+    }
+}
+
+static enum xnn_status create_max_pooling(enum xnn_status (*create)(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t,
+                                                                    uint32_t, uint32_t, uint32_t, uint32_t, uint32_t,
+                                                                    uint32_t, xnn_operator_t*),
+                                          uint32_t pad_top, uint32_t pad_right, uint32_t pad_bottom, uint32_t pad_left,
+                                          uint32_t pool_h, uint32_t pool_w, uint32_t stride_h, uint32_t stride_w,
+                                          uint32_t dilation_h, uint32_t dilation_w, size_t channels,
+                                          size_t input_stride, size_t output_stride, uint32_t flags,
+                                          size_t element_size, loupe_xnn_operator_t* out) {
+    const int strided = stride_h > pool_h || stride_w > pool_w;
+    xnn_operator_t op = NULL;
+    enum xnn_status s = create(pad_top, pad_right, pad_bottom, pad_left, pool_h, pool_w, strided ? 1 : stride_h,
+                               strided ? 1 : stride_w, dilation_h, dilation_w, flags, &op);
+    s = wrap(s, op, channels, input_stride, output_stride, flags, out);
+    if (s == xnn_status_success && strided) {
+        struct loupe_xnn_subsample* p = &(*out)->sub;
+        p->stride_h = stride_h;
+        p->stride_w = stride_w;
+        p->element_size = element_size;
+        p->pads_h = pad_top + pad_bottom;
+        p->pads_w = pad_left + pad_right;
+        p->window_h = (pool_h - 1) * dilation_h + 1;
+        p->window_w = (pool_w - 1) * dilation_w + 1;
+    }
+    return s;
+}
+
+// Sets the geometry of a strided max pooling's subsampling up; returns where the stride-1
+// pooling writes (scratch) and its output pixel stride through `target`/`stride`.
+static enum xnn_status setup_subsample(loupe_xnn_operator_t op, size_t batch, size_t in_h, size_t in_w, void* output,
+                                       void** target, size_t* stride) {
+    struct loupe_xnn_subsample* p = &op->sub;
+    if (p->stride_h == 0) {
+        *target = output;
+        *stride = op->output_stride;
+        return xnn_status_success;
+    }
+    if (in_h + p->pads_h < p->window_h || in_w + p->pads_w < p->window_w) return xnn_status_invalid_parameter;
+    p->batch = batch;
+    p->full_h = in_h + p->pads_h - p->window_h + 1;
+    p->full_w = in_w + p->pads_w - p->window_w + 1;
+    p->out_h = (p->full_h - 1) / p->stride_h + 1;
+    p->out_w = (p->full_w - 1) / p->stride_w + 1;
+    p->output = output;
+    *target = NULL;
+    *stride = op->channels;
+    enum xnn_status s = reserve(&op->scratch, &op->scratch_size,
+                                batch * p->full_h * p->full_w * op->channels * p->element_size, 64);
+    if (s == xnn_status_success) *target = op->scratch;
+    return s;
+}
+
 enum xnn_status loupe_xnn_create_max_pooling2d_nhwc_f32(
     uint32_t input_padding_top, uint32_t input_padding_right, uint32_t input_padding_bottom,
     uint32_t input_padding_left, uint32_t pooling_height, uint32_t pooling_width, uint32_t stride_height,
     uint32_t stride_width, uint32_t dilation_height, uint32_t dilation_width, size_t channels,
     size_t input_pixel_stride, size_t output_pixel_stride, float output_min, float output_max, uint32_t flags,
     loupe_xnn_operator_t* out) {
-    xnn_operator_t op = NULL;
-    enum xnn_status s = xnn_create_max_pooling2d_nhwc_f32(
-        input_padding_top, input_padding_right, input_padding_bottom, input_padding_left, pooling_height,
-        pooling_width, stride_height, stride_width, dilation_height, dilation_width, output_min, output_max,
-        flags, &op);
-    return wrap(s, op, channels, input_pixel_stride, output_pixel_stride, flags, out);
+    *out = NULL;
+    if (!full_range_f32(output_min, output_max)) return xnn_status_unsupported_parameter;
+    return create_max_pooling(xnn_create_max_pooling2d_nhwc_f32_unclamped, input_padding_top, input_padding_right,
+                              input_padding_bottom, input_padding_left, pooling_height, pooling_width, stride_height,
+                              stride_width, dilation_height, dilation_width, channels, input_pixel_stride,
+                              output_pixel_stride, flags, sizeof(float), out);
 }
 
 enum xnn_status loupe_xnn_setup_max_pooling2d_nhwc_f32(loupe_xnn_operator_t op, size_t batch_size,
                                                        size_t input_height, size_t input_width,
                                                        const float* input, float* output,
                                                        pthreadpool_t threadpool) {
-    size_t out_h = 0, out_w = 0;  // Loupe checked the output size already
-    enum xnn_status s = xnn_reshape_max_pooling2d_nhwc_f32(op->op, batch_size, input_height, input_width,
-                                                           op->channels, op->input_stride, op->output_stride,
-                                                           &out_h, &out_w, threadpool);
-    return s != xnn_status_success ? s : xnn_setup_max_pooling2d_nhwc_f32(op->op, input, output);
+    void* target = NULL;
+    size_t stride = 0, out_h = 0, out_w = 0;  // Loupe checked the output size already
+    enum xnn_status s = setup_subsample(op, batch_size, input_height, input_width, output, &target, &stride);
+    if (s == xnn_status_success) {
+        s = xnn_reshape_max_pooling2d_nhwc_f32(op->op, batch_size, input_height, input_width, op->channels,
+                                               op->input_stride, stride, &out_h, &out_w, threadpool);
+    }
+    return s != xnn_status_success ? s : xnn_setup_max_pooling2d_nhwc_f32(op->op, input, target);
 }
 
 enum xnn_status loupe_xnn_create_max_pooling2d_nhwc_s8(
@@ -596,23 +740,26 @@ enum xnn_status loupe_xnn_create_max_pooling2d_nhwc_s8(
     uint32_t stride_width, uint32_t dilation_height, uint32_t dilation_width, size_t channels,
     size_t input_pixel_stride, size_t output_pixel_stride, int8_t output_min, int8_t output_max, uint32_t flags,
     loupe_xnn_operator_t* out) {
-    xnn_operator_t op = NULL;
-    enum xnn_status s = xnn_create_max_pooling2d_nhwc_s8(
-        input_padding_top, input_padding_right, input_padding_bottom, input_padding_left, pooling_height,
-        pooling_width, stride_height, stride_width, dilation_height, dilation_width, output_min, output_max,
-        flags, &op);
-    return wrap(s, op, channels, input_pixel_stride, output_pixel_stride, flags, out);
+    *out = NULL;
+    if (!full_range_s8(output_min, output_max)) return xnn_status_unsupported_parameter;
+    return create_max_pooling(xnn_create_max_pooling2d_nhwc_s8_unclamped, input_padding_top, input_padding_right,
+                              input_padding_bottom, input_padding_left, pooling_height, pooling_width, stride_height,
+                              stride_width, dilation_height, dilation_width, channels, input_pixel_stride,
+                              output_pixel_stride, flags, sizeof(int8_t), out);
 }
 
 enum xnn_status loupe_xnn_setup_max_pooling2d_nhwc_s8(loupe_xnn_operator_t op, size_t batch_size,
                                                       size_t input_height, size_t input_width,
                                                       const int8_t* input, int8_t* output,
                                                       pthreadpool_t threadpool) {
-    size_t out_h = 0, out_w = 0;  // Loupe checked the output size already
-    enum xnn_status s = xnn_reshape_max_pooling2d_nhwc_s8(op->op, batch_size, input_height, input_width,
-                                                          op->channels, op->input_stride, op->output_stride,
-                                                          &out_h, &out_w, threadpool);
-    return s != xnn_status_success ? s : xnn_setup_max_pooling2d_nhwc_s8(op->op, input, output);
+    void* target = NULL;
+    size_t stride = 0, out_h = 0, out_w = 0;  // Loupe checked the output size already
+    enum xnn_status s = setup_subsample(op, batch_size, input_height, input_width, output, &target, &stride);
+    if (s == xnn_status_success) {
+        s = xnn_reshape_max_pooling2d_nhwc_s8(op->op, batch_size, input_height, input_width, op->channels,
+                                              op->input_stride, stride, &out_h, &out_w, threadpool);
+    }
+    return s != xnn_status_success ? s : xnn_setup_max_pooling2d_nhwc_s8(op->op, input, target);
 }
 
 // ---- softmax, resize ----

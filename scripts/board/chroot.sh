@@ -3,6 +3,8 @@
 # (at the same path as outside, so absolute links such as Fixtures/ still resolve; the
 # target of Fixtures/ is mounted too). The mounts live in a private mount namespace
 # (unshare), so they vanish when the command ends, however it ends.
+# LOUPE_BOARD_SWIFT=DIR (a swift.org toolchain, such as /opt/swift) is mounted too and its
+# usr/bin goes first on the PATH, in place of the rootfs's own swiftlang.
 # Usage: scripts/board/chroot.sh ARCH|--root DIR [--] [command...]   (default: bash)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -19,7 +21,27 @@ binds=("$LOUPE_REPO" "$LOUPE_BOARD_CACHE/build")
 if [ -L "$LOUPE_REPO/Fixtures" ] && [ -d "$LOUPE_REPO/Fixtures/" ]; then
     binds+=("$(readlink -f "$LOUPE_REPO/Fixtures")")
 fi
+# The machine's git URL rewrites (a local mirror of GitHub, for SwiftPM's dependencies)
+# apply inside too: /etc/gitconfig is copied in and local mirror folders are mounted.
+gitconfig=""
+if [ -f /etc/gitconfig ]; then
+    gitconfig=/etc/gitconfig
+    while read -r key _; do
+        dir="${key#url.}"; dir="${dir%.insteadof}"
+        [ -d "$dir" ] || continue
+        dir="$(cd "$dir" && pwd)"
+        [[ " ${binds[*]} " == *" $dir "* ]] || binds+=("$dir")
+    done < <(git config --system --get-regexp '^url\..*\.insteadof$' 2>/dev/null || true)
+fi
+path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+if [ -n "${LOUPE_BOARD_SWIFT:-}" ]; then
+    [ -x "$LOUPE_BOARD_SWIFT/usr/bin/swift" ] || die "no toolchain at LOUPE_BOARD_SWIFT=$LOUPE_BOARD_SWIFT"
+    LOUPE_BOARD_SWIFT="$(cd "$LOUPE_BOARD_SWIFT" && pwd)"
+    binds+=("$LOUPE_BOARD_SWIFT")
+    path="$LOUPE_BOARD_SWIFT/usr/bin:$path"
+fi
 mkdir -p "$LOUPE_BOARD_CACHE/build"
+export gitconfig path
 exec unshare --mount --propagation private -- bash -euc '
     root="$1"; shift; nb="$1"; shift
     mount -t proc proc "$root/proc"
@@ -29,7 +51,8 @@ exec unshare --mount --propagation private -- bash -euc '
         mkdir -p "$root$1"; mount --bind "$1" "$root$1"; shift
     done
     cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+    [ -z "$gitconfig" ] || cp "$gitconfig" "$root/etc/gitconfig"
     exec chroot "$root" /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" LANG=C.UTF-8 \
-        PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        PATH="$path" \
         PIP_BREAK_SYSTEM_PACKAGES=1 "$@"
 ' chroot-run "$root" "${#binds[@]}" "${binds[@]}" "$@"
