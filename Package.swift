@@ -11,7 +11,10 @@ let package = Package(
         .executable(name: "loupe-bench", targets: ["LoupeBench"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // 1.31 is the oldest runtime of the generated onnx.pb.swift (its name maps); SwiftPM
+        // takes the newest release whose manifest the toolchain reads (1.39 needs Swift 6.2,
+        // so Swift 6.0 gets an older one).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.31.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
