@@ -52,7 +52,10 @@ exec unshare --mount --propagation private -- bash -euc '
     done
     cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
     [ -z "$gitconfig" ] || cp "$gitconfig" "$root/etc/gitconfig"
+    # The machine'"'"'s CA bundle (it may hold a proxy'"'"'s CA) joined to the rootfs'"'"'s own, for pip.
+    bundle=/etc/ssl/certs/loupe-ca-bundle.crt
+    cat /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt" > "$root$bundle" 2>/dev/null || true
     exec chroot "$root" /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" LANG=C.UTF-8 \
         PATH="$path" \
-        PIP_BREAK_SYSTEM_PACKAGES=1 "$@"
+        PIP_BREAK_SYSTEM_PACKAGES=1 PIP_CERT="$bundle" SSL_CERT_FILE="$bundle" REQUESTS_CA_BUNDLE="$bundle" "$@"
 ' chroot-run "$root" "${#binds[@]}" "${binds[@]}" "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes (once) a Debian trixie root filesystem for ARCH (amd64 or arm64) with what building
 # and testing Loupe needs: Debian's swiftlang (Swift 6.0.3), XNNPACK 2024 and pthreadpool,
-# libpng, TurboJPEG, git, python3 with NumPy. Kept in $LOUPE_BOARD_CACHE (default
+# libpng, TurboJPEG, git, python3 with the test references (NumPy, SciPy, Pillow, onnx,
+# ONNX Runtime). Kept in $LOUPE_BOARD_CACHE (default
 # /var/cache/loupe-board)/trixie-ARCH; a finished rootfs is reused, a half-made one is
 # redone. Prints the rootfs path on its last line.
 # arm64 on an x86 machine runs debootstrap's second stage and apt through qemu-user-static
@@ -14,7 +15,7 @@ arch="${1:-}"
 case "$arch" in amd64|arm64) ;; *) die "usage: $0 amd64|arm64" ;; esac
 root="$(board_rootfs "$arch")"
 # Bump when the package list below changes, so old caches are redone.
-stamp_version=1
+stamp_version=2
 if [ -f "$root/.loupe-rootfs" ] && [ "$(cat "$root/.loupe-rootfs")" = "$stamp_version" ]; then
     echo "$root"; exit 0
 fi
@@ -55,6 +56,9 @@ pkgs=(swiftlang git libxnnpack-dev libpthreadpool-dev libpng-dev libturbojpeg0-d
     apt-get install -y -qq --no-install-recommends ${pkgs[*]} >/dev/null
     apt-get clean
     swift --version"
+# The Python references of the tests (ONNX Runtime, the pinned onnx), as ./test.sh installs
+# them; trixie packages NumPy, SciPy and Pillow, pip adds the rest.
+"$(dirname "$0")/chroot.sh" --root "$root.partial" -- "$LOUPE_REPO/scripts/install-deps.sh" --test
 echo "$stamp_version" > "$root.partial/.loupe-rootfs"
 mv "$root.partial" "$root"
 echo "rootfs: debootstrap ${t_debootstrap}s, total $(( $(date +%s) - start ))s, $(du -sh "$root" | cut -f1)"
