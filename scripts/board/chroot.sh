@@ -5,6 +5,7 @@
 # (unshare), so they vanish when the command ends, however it ends.
 # LOUPE_BOARD_SWIFT=DIR (a swift.org toolchain, such as /opt/swift) is mounted too and its
 # usr/bin goes first on the PATH, in place of the rootfs's own swiftlang.
+# QEMU_CPU, when set, reaches the command (qemu-user picks the emulated arm64 CPU from it).
 # Usage: scripts/board/chroot.sh ARCH|--root DIR [--] [command...]   (default: bash)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -57,5 +58,6 @@ exec unshare --mount --propagation private -- bash -euc '
     cat /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt" > "$root$bundle" 2>/dev/null || true
     exec chroot "$root" /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" LANG=C.UTF-8 \
         PATH="$path" \
-        PIP_BREAK_SYSTEM_PACKAGES=1 PIP_CERT="$bundle" SSL_CERT_FILE="$bundle" REQUESTS_CA_BUNDLE="$bundle" "$@"
+        PIP_BREAK_SYSTEM_PACKAGES=1 PIP_CERT="$bundle" SSL_CERT_FILE="$bundle" REQUESTS_CA_BUNDLE="$bundle" \
+        ${QEMU_CPU:+QEMU_CPU="$QEMU_CPU"} "$@"
 ' chroot-run "$root" "${#binds[@]}" "${binds[@]}" "$@"
