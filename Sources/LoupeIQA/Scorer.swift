@@ -188,22 +188,28 @@ public final class Scorer {
 /// `baseline`; its INT8 twin `loupe_iqa.int8.onnx` lies beside it; see
 /// tools/models/MODEL_CARD.md), looked up relative to the running executable and its
 /// parent folders (so a `swift build` product in `.build/<config>/` finds the repository's
-/// copy, and an install can put the file next to the binary under the same relative path),
-/// then relative to the current directory.
+/// copy, and an install can put the file next to the binary under the same relative path,
+/// or under ``installedPath`` of the prefix, as the Debian package does), then relative to
+/// the current directory.
 public enum DefaultModel {
     /// The one place the default model's location is written.
     public static let relativePath = "tools/models/loupe_iqa.onnx"
+    /// Where a package installs it, relative to the prefix that holds the binary's folder:
+    /// `/usr/bin/loupe` finds `/usr/share/loupe/models/loupe_iqa.onnx`.
+    public static let installedPath = "share/loupe/models/loupe_iqa.onnx"
     /// The preset the default model expects.
     public static let preset = Preset.baseline
 
-    /// The first existing copy of ``relativePath`` next to `executable` or one of its
-    /// parent folders, else in the current directory; nil when there is none.
+    /// The first existing copy of ``relativePath`` (or ``installedPath``) next to `executable`
+    /// or one of its parent folders, else in the current directory; nil when there is none.
     public static func path(executable: String = CommandLine.arguments.first ?? "") -> String? {
         let fm = FileManager.default
         var dir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<8 {
-            let candidate = dir.appendingPathComponent(relativePath).path
-            if fm.fileExists(atPath: candidate) { return candidate }
+            for relative in [relativePath, installedPath] {
+                let candidate = dir.appendingPathComponent(relative).path
+                if fm.fileExists(atPath: candidate) { return candidate }
+            }
             let parent = dir.deletingLastPathComponent()
             if parent.path == dir.path { break }
             dir = parent

@@ -288,4 +288,23 @@ final class BatchTests: XCTestCase {
         let fake = repositoryRoot.appendingPathComponent(".build/debug/loupe").path
         XCTAssertEqual(DefaultModel.path(executable: fake), repositoryRoot.appendingPathComponent(DefaultModel.relativePath).path)
     }
+
+    func testDefaultModelResolvesFromAnInstalledPrefixThroughTheBinarysRealPath() throws {
+        // The package's layout: /usr/bin/loupe and /usr/share/loupe/models/; the binary is
+        // reached through a link elsewhere, as from a PATH folder of links.
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-prefix-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fm = FileManager.default
+        let model = root.appendingPathComponent("usr/\(DefaultModel.installedPath)")
+        try fm.createDirectory(at: model.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data([1]).write(to: model)
+        let binary = root.appendingPathComponent("usr/bin/loupe")
+        try fm.createDirectory(at: binary.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data([1]).write(to: binary)
+        let link = root.appendingPathComponent("links/loupe")
+        try fm.createDirectory(at: link.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try fm.createSymbolicLink(at: link, withDestinationURL: binary)
+        XCTAssertEqual(DefaultModel.path(executable: link.path).map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path },
+                       model.resolvingSymlinksInPath().path)
+    }
 }

@@ -42,6 +42,9 @@ EOF
 grep -rlE 'nonisolated [a-z]' Sources/SwiftProtobuf | xargs -r sed -i -E 's/(^|[[:space:]])nonisolated ([a-z])/\1\2/g'
 git -c user.name=loupe-board -c user.email=loupe-board@localhost commit -qam "Manifest and sources for Swift 6.0"
 git tag -f "$tag" >/dev/null
+# Swift 6.0's `config set-mirror` writes into the current package whatever --config-path
+# says: it is made here and moved to CONFIG.
+swift package config set-mirror --original "$url" --mirror "$dir"
 mkdir -p "$config"
-swift package --config-path "$config" config set-mirror --original "$url" --mirror "$dir"
+mv .swiftpm/configuration/mirrors.json "$config/mirrors.json"
 echo "swift-protobuf $tag for Swift 6.0 in $dir"
