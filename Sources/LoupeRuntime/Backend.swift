@@ -6,6 +6,13 @@ import LoupeIR
 /// thread-safely, which gives the once semantics.
 private let xnnInitStatus: xnn_status = xnn_initialize(nil)
 
+/// The XNNPACK this build runs on: its operator API is chosen at build time from the
+/// installed xnnpack.h (Sources/CXNNPACK).
+public enum XNNPACKVersion {
+    /// "2022" (Debian bookworm's 0.0~git20220216) or "2024" (Debian trixie's 0.0~git20241108).
+    public static var api: String { String(cString: loupe_xnn_api_name()) }
+}
+
 enum Backend {
     /// Initialises XNNPACK (once) or throws.
     static func initialize() throws {
