@@ -200,9 +200,15 @@ public enum DefaultModel {
     /// The preset the default model expects.
     public static let preset = Preset.baseline
 
+    /// The running program's file: /proc/self/exe where there is one (a program started
+    /// from the PATH has only its bare name in argv[0]), else argv[0].
+    public static var runningExecutable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments.first ?? ""
+    }
+
     /// The first existing copy of ``relativePath`` (or ``installedPath``) next to `executable`
     /// or one of its parent folders, else in the current directory; nil when there is none.
-    public static func path(executable: String = CommandLine.arguments.first ?? "") -> String? {
+    public static func path(executable: String = runningExecutable) -> String? {
         let fm = FileManager.default
         var dir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<8 {

@@ -161,7 +161,7 @@ struct ScoringOptions: ParsableArguments {
 
     func makeScorer() throws -> Scorer {
         guard let path = model ?? DefaultModel.path() else {
-            throw LoupeError.io("the default model \(DefaultModel.relativePath) was not found next to the loupe executable or in the current folder; give --model FILE")
+            throw LoupeError.io("the default model \(DefaultModel.relativePath) (installed: \(DefaultModel.installedPath)) was not found next to the loupe executable or in the current folder; give --model FILE")
         }
         let graph = try ONNXImporter.load(contentsOf: path)
         return try Scorer(graph: graph, preset: preset, threads: threadOptions.threads, inputShapes: try shapes.shapes(for: graph))

@@ -18,7 +18,7 @@ else
 fi
 [ "${1:-}" = "--" ] && shift
 (($#)) || set -- bash
-binds=("$LOUPE_REPO" "$LOUPE_BOARD_CACHE/build")
+binds=("$LOUPE_REPO" "$LOUPE_BOARD_CACHE/build" "$LOUPE_BOARD_CACHE/deb")
 if [ -L "$LOUPE_REPO/Fixtures" ] && [ -d "$LOUPE_REPO/Fixtures/" ]; then
     binds+=("$(readlink -f "$LOUPE_REPO/Fixtures")")
 fi
@@ -41,7 +41,7 @@ if [ -n "${LOUPE_BOARD_SWIFT:-}" ]; then
     binds+=("$LOUPE_BOARD_SWIFT")
     path="$LOUPE_BOARD_SWIFT/usr/bin:$path"
 fi
-mkdir -p "$LOUPE_BOARD_CACHE/build"
+mkdir -p "$LOUPE_BOARD_CACHE/build" "$LOUPE_BOARD_CACHE/deb"
 export gitconfig path
 exec unshare --mount --propagation private -- bash -euc '
     root="$1"; shift; nb="$1"; shift

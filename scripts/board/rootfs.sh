@@ -14,8 +14,9 @@ need_root
 arch="${1:-}"
 case "$arch" in amd64|arm64) ;; *) die "usage: $0 amd64|arm64" ;; esac
 root="$(board_rootfs "$arch")"
-# Bump when the package list below changes, so old caches are redone.
-stamp_version=2
+# Bump when the package list below changes: a rootfs of an older version gets the
+# packages again (apt-get install is idempotent) instead of a new debootstrap.
+stamp_version=3
 if [ -f "$root/.loupe-rootfs" ] && [ "$(cat "$root/.loupe-rootfs")" = "$stamp_version" ]; then
     echo "$root"; exit 0
 fi
@@ -40,15 +41,21 @@ if [ "$arch" != "$host_arch" ]; then
         die "qemu-aarch64 is not registered with binfmt_misc"
 fi
 
-rm -rf "$root" "$root.partial"
-mkdir -p "$LOUPE_BOARD_CACHE"
-debootstrap --arch="$arch" --variant=minbase --include=ca-certificates \
-    "$LOUPE_BOARD_SUITE" "$root.partial" "$mirror"
-t_debootstrap=$(( $(date +%s) - start ))
+if [ -f "$root/.loupe-rootfs" ]; then
+    mv "$root" "$root.partial"   # an older version: packages only
+    t_debootstrap=0
+else
+    rm -rf "$root" "$root.partial"
+    mkdir -p "$LOUPE_BOARD_CACHE"
+    debootstrap --arch="$arch" --variant=minbase --include=ca-certificates \
+        "$LOUPE_BOARD_SUITE" "$root.partial" "$mirror"
+    t_debootstrap=$(( $(date +%s) - start ))
+fi
 
 cp /etc/resolv.conf "$root.partial/etc/resolv.conf"
-# Trixie's libxnnpack-dev does not pull libpthreadpool-dev, which its header includes.
-pkgs=(swiftlang git libxnnpack-dev libpthreadpool-dev libpng-dev libturbojpeg0-dev
+# Trixie's libxnnpack-dev does not pull libpthreadpool-dev, which its header includes;
+# linking the Swift runtime statically (deb.sh) needs libstdc++'s development files.
+pkgs=(swiftlang git libxnnpack-dev libpthreadpool-dev libpng-dev libturbojpeg0-dev libstdc++-14-dev
       python3 python3-pip python3-numpy python3-scipy python3-pil)
 "$(dirname "$0")/chroot.sh" --root "$root.partial" -- bash -euc "
     export DEBIAN_FRONTEND=noninteractive
