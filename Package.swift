@@ -11,11 +11,18 @@ let package = Package(
         .executable(name: "loupe-bench", targets: ["LoupeBench"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // 1.31 is the oldest runtime of the generated onnx.pb.swift (its name maps); SwiftPM
+        // takes the newest release whose manifest the toolchain reads (1.39 needs Swift 6.2,
+        // so Swift 6.0 gets an older one).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.31.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        .systemLibrary(name: "CXNNPACK", path: "Sources/CXNNPACK"),
+        // Debian's XNNPACK behind one operator API (include/CXNNPACK.h) for its 2022 and 2024
+        // versions; which one is compiled follows the installed xnnpack.h.
+        .target(
+            name: "CXNNPACK",
+            linkerSettings: [.linkedLibrary("XNNPACK"), .linkedLibrary("pthreadpool")]),
         .target(
             name: "LoupeKernels", path: "Kernels", exclude: ["README.md"],
             cSettings: [.unsafeFlags(["-O3"])]),

@@ -38,4 +38,10 @@ fi
     --swift_out="$out_dir" \
     "$proto_dir/onnx.proto"
 
+# protoc-gen-swift 1.39 marks every declaration `nonisolated` (for modules whose default
+# isolation is MainActor, which Loupe's are not); Swift 6.0 (Debian 13's swiftlang) rejects
+# that modifier on types and extensions. Without it the declarations are nonisolated all the
+# same here, so it is dropped; `nonisolated(unsafe)` stays.
+sed -i -E 's/(^|[[:space:]])nonisolated ([a-z])/\1\2/g' "$out_dir/onnx.pb.swift"
+
 echo "wrote $out_dir/onnx.pb.swift"

@@ -94,11 +94,12 @@ public enum InputRecipe: Sendable, Hashable, CustomStringConvertible {
     /// ``resize(width:height:)``. Throws `LoupeError.badInput` when several presets fit
     /// (the message lists them: choose one) or nothing does.
     public static func implied(byInputShapes shapes: [[Int?]]) throws -> InputRecipe {
-        let fitting = Preset.allCases.filter { preset in
-            preset.inputShapes.count == shapes.count
-                && zip(preset.inputShapes, shapes).allSatisfy { made, declared in
-                    made.count == declared.count && zip(made, declared).allSatisfy { $1 == nil || $0 == $1 }
-                }
+        // One shape at a time: Swift 6.0 cannot type-check the nested closures in one expression.
+        func fits(_ made: [Int], _ declared: [Int?]) -> Bool {
+            made.count == declared.count && zip(made, declared).allSatisfy { $1 == nil || $0 == $1 }
+        }
+        let fitting = Preset.allCases.filter { (preset: Preset) -> Bool in
+            preset.inputShapes.count == shapes.count && zip(preset.inputShapes, shapes).allSatisfy(fits)
         }
         let shown = shapes.map { "[" + $0.map { $0.map(String.init) ?? "?" }.joined(separator: "x") + "]" }.joined(separator: ", ")
         if fitting.count == 1 { return .preset(fitting[0]) }

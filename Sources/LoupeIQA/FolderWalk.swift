@@ -156,9 +156,12 @@ struct Walker {
     }
 
     static func linkTarget(_ path: [CChar]) -> String {
-        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
-        let n = readlink(path, &buffer, buffer.count)
-        return n > 0 ? PhotoCollection.escaped(Array(buffer.prefix(n))) : "(unreadable)"
+        // An explicit pointer to CChar elements: built by Swift 6.0.3, `&buffer` of a [UInt8]
+        // given for readlink's char* let the link target land outside the elements (a crash
+        // reading the array right after).
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+        let n = buffer.withUnsafeMutableBufferPointer { readlink(path, $0.baseAddress!, $0.count) }
+        return n > 0 ? PhotoCollection.escaped(buffer.prefix(n).map { UInt8(bitPattern: $0) }) : "(unreadable)"
     }
 }
 

@@ -6,6 +6,13 @@ import LoupeIR
 /// thread-safely, which gives the once semantics.
 private let xnnInitStatus: xnn_status = xnn_initialize(nil)
 
+/// The XNNPACK this build runs on: its operator API is chosen at build time from the
+/// installed xnnpack.h (Sources/CXNNPACK).
+public enum XNNPACKVersion {
+    /// "2022" (Debian bookworm's 0.0~git20220216) or "2024" (Debian trixie's 0.0~git20241108).
+    public static var api: String { String(cString: loupe_xnn_api_name()) }
+}
+
 enum Backend {
     /// Initialises XNNPACK (once) or throws.
     static func initialize() throws {
@@ -37,14 +44,14 @@ enum Backend {
 
 /// Owns one XNNPACK operator; deletes it when the plan goes away.
 final class XNNOperator {
-    let op: xnn_operator_t
-    init(_ op: xnn_operator_t) { self.op = op }
-    deinit { xnn_delete_operator(op) }
+    let op: loupe_xnn_operator_t
+    init(_ op: loupe_xnn_operator_t) { self.op = op }
+    deinit { loupe_xnn_delete_operator(op) }
 
     /// Runs `create` (which writes the operator through its last argument) and wraps the result.
     static func create(_ call: String, _ node: Node,
-                       _ create: (UnsafeMutablePointer<xnn_operator_t?>) -> xnn_status) throws -> XNNOperator {
-        var op: xnn_operator_t?
+                       _ create: (UnsafeMutablePointer<loupe_xnn_operator_t?>) -> xnn_status) throws -> XNNOperator {
+        var op: loupe_xnn_operator_t?
         let s = create(&op)
         try Backend.check(s, call, node)
         guard let op else { throw LoupeError.backend(node.reference, reason: "\(call) returned no operator") }

@@ -115,7 +115,7 @@ extension Lowering {
         let op = try packed.withUnsafeBufferPointer { wp in
             try XNNOperator.create(name, node) { out in
                 withOptional(bias) { biasPtr in
-                    xnn_create_convolution2d_nhwc_f32(
+                    loupe_xnn_create_convolution2d_nhwc_f32(
                         UInt32(win.pads.t), UInt32(win.pads.r), UInt32(win.pads.b), UInt32(win.pads.l),
                         UInt32(kh), UInt32(kw), UInt32(win.stride.h), UInt32(win.stride.w),
                         UInt32(win.dilation.h), UInt32(win.dilation.w), UInt32(g), ig, o / g,
@@ -124,7 +124,7 @@ extension Lowering {
             }
         }
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-            try Backend.check(xnn_setup_convolution2d_nhwc_f32(op.op, n, h, wd, bind.floats(x), bind.floats(y), bind.pool),
+            try Backend.check(loupe_xnn_setup_convolution2d_nhwc_f32(op.op, n, h, wd, bind.floats(x), bind.floats(y), bind.pool),
                               "xnn_setup_convolution2d_nhwc_f32", node)
         }
         return .xnnpack(name)
@@ -214,7 +214,7 @@ extension Lowering {
         let op = try packed.withUnsafeBufferPointer { wp in
             try XNNOperator.create(name, node) { out in
                 withOptional(bias) { biasPtr in
-                    xnn_create_deconvolution2d_nhwc_f32(
+                    loupe_xnn_create_deconvolution2d_nhwc_f32(
                         UInt32(pads[0]), UInt32(pads[3]), UInt32(pads[2]), UInt32(pads[1]),
                         UInt32(kh), UInt32(kw), UInt32(s[0]), UInt32(s[1]), UInt32(d[0]), UInt32(d[1]),
                         UInt32(g), ig, og, c, outStride, wp.baseAddress, biasPtr, a.outputMin, a.outputMax, 0, out)
@@ -222,7 +222,7 @@ extension Lowering {
             }
         }
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-            try Backend.check(xnn_setup_deconvolution2d_nhwc_f32(op.op, n, h, wd, UInt32(adj[0]), UInt32(adj[1]),
+            try Backend.check(loupe_xnn_setup_deconvolution2d_nhwc_f32(op.op, n, h, wd, UInt32(adj[0]), UInt32(adj[1]),
                                                                   bind.floats(x), bind.floats(y), bind.pool),
                               "xnn_setup_deconvolution2d_nhwc_f32", node)
         }

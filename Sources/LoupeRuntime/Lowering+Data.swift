@@ -105,12 +105,12 @@ extension Lowering {
         var ops: [XNNOperator] = []
         for s in copies {
             b.constant(s.value)
-            ops.append(try XNNOperator.create(name, node) { xnn_create_copy_nc_x32(s.width, s.width, plan.rowElements, 0, $0) })
+            ops.append(try XNNOperator.create(name, node) { loupe_xnn_create_copy_nc_x32(s.width, s.width, plan.rowElements, 0, $0) })
         }
         b.addXNNStep(node, name, reads: copies.map(\.value), writes: [y], ops: ops) { bind in
             let out = bind.pointer(y)
             for (s, op) in zip(copies, ops) {
-                try Backend.check(xnn_setup_copy_nc_x32(op.op, plan.rows, bind.pointer(s.value), out + s.offset * 4, bind.pool),
+                try Backend.check(loupe_xnn_setup_copy_nc_x32(op.op, plan.rows, bind.pointer(s.value), out + s.offset * 4, bind.pool),
                                   "xnn_setup_copy_nc_x32", node)
             }
         }
@@ -157,9 +157,9 @@ extension Lowering {
             let name = "xnn_create_constant_pad_nd_x32"
             guard let b else { return .xnnpack(name) }
             var v = value
-            let op = try XNNOperator.create(name, node) { xnn_create_constant_pad_nd_x32(&v, 0, $0) }
+            let op = try XNNOperator.create(name, node) { loupe_xnn_create_constant_pad_nd_x32(&v, 0, $0) }
             b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-                try Backend.check(xnn_setup_constant_pad_nd_x32(op.op, r, xs, pre, post, bind.pointer(x), bind.pointer(y), bind.pool),
+                try Backend.check(loupe_xnn_setup_constant_pad_nd_x32(op.op, r, xs, pre, post, bind.pointer(x), bind.pointer(y), bind.pool),
                                   "xnn_setup_constant_pad_nd_x32", node)
             }
             return .xnnpack(name)
@@ -246,10 +246,10 @@ extension Lowering {
         let placement: Placement = lastAxis ? .xnnpack(name) : .xnnpack(name + " between loupe_x32_transpose")
         guard r <= Int(LOUPE_MAX_DIMS) || lastAxis else { throw Unsupported("rank \(r) above \(LOUPE_MAX_DIMS)") }
         guard let b else { return placement }
-        let op = try XNNOperator.create(name, node) { xnn_create_softmax_nc_f32(channels, channels, channels, 0, $0) }
+        let op = try XNNOperator.create(name, node) { loupe_xnn_create_softmax_nc_f32(channels, channels, channels, 0, $0) }
         if lastAxis {
             b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-                try Backend.check(xnn_setup_softmax_nc_f32(op.op, batch, bind.floats(x), bind.floats(y), bind.pool),
+                try Backend.check(loupe_xnn_setup_softmax_nc_f32(op.op, batch, bind.floats(x), bind.floats(y), bind.pool),
                                   "xnn_setup_softmax_nc_f32", node)
             }
             return placement
@@ -266,13 +266,13 @@ extension Lowering {
             let p1 = bind.pointer(t1).assumingMemoryBound(to: UInt32.self)
             let p2 = bind.pointer(t2).assumingMemoryBound(to: UInt32.self)
             let py = bind.pointer(y).assumingMemoryBound(to: UInt32.self)
-            try Backend.check(xnn_setup_softmax_nc_f32(op.op, batch, UnsafeRawPointer(p1).assumingMemoryBound(to: Float.self),
+            try Backend.check(loupe_xnn_setup_softmax_nc_f32(op.op, batch, UnsafeRawPointer(p1).assumingMemoryBound(to: Float.self),
                                                        UnsafeMutableRawPointer(p2).assumingMemoryBound(to: Float.self), bind.pool),
                               "xnn_setup_softmax_nc_f32", node)
             let raw = op.op
             return { pool in
                 loupe_x32_transpose(r, xs, perm, px, p1, 0, Int.max)
-                _ = xnn_run_operator(raw, pool)
+                _ = loupe_xnn_run_operator(raw, pool)
                 loupe_x32_transpose(r, moved, inverse, p2, py, 0, Int.max)
             }
         }

@@ -24,10 +24,10 @@ extension Lowering {
             guard let b else { return .xnnpack(name) }
             let channels = computed[3]
             let op = try XNNOperator.create(name, node) {
-                xnn_create_depth_to_space_nhwc_x32(channels, xs[3], channels, UInt32(a.blockSize), 0, $0)
+                loupe_xnn_create_depth_to_space_nhwc_x32(channels, xs[3], channels, UInt32(a.blockSize), 0, $0)
             }
             b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-                try Backend.check(xnn_setup_depth_to_space_nhwc_x32(op.op, xs[0], xs[1], xs[2], bind.pointer(x),
+                try Backend.check(loupe_xnn_setup_depth_to_space_nhwc_x32(op.op, xs[0], xs[1], xs[2], bind.pointer(x),
                                                                      bind.pointer(y), bind.pool),
                                   "xnn_setup_depth_to_space_nhwc_x32", node)
             }

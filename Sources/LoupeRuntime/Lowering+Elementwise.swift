@@ -21,12 +21,12 @@ extension Lowering {
         let name = try binaryName(op)
         return try XNNOperator.create(name, node) { out in
             switch op {
-            case .add: return xnn_create_add_nd_f32(-.infinity, .infinity, 0, out)
-            case .sub: return xnn_create_subtract_nd_f32(-.infinity, .infinity, 0, out)
-            case .mul: return xnn_create_multiply_nd_f32(-.infinity, .infinity, 0, out)
-            case .div: return xnn_create_divide_nd_f32(-.infinity, .infinity, 0, out)
-            case .max: return xnn_create_maximum_nd_f32(0, out)
-            case .min: return xnn_create_minimum_nd_f32(0, out)
+            case .add: return loupe_xnn_create_add_nd_f32(-.infinity, .infinity, 0, out)
+            case .sub: return loupe_xnn_create_subtract_nd_f32(-.infinity, .infinity, 0, out)
+            case .mul: return loupe_xnn_create_multiply_nd_f32(-.infinity, .infinity, 0, out)
+            case .div: return loupe_xnn_create_divide_nd_f32(-.infinity, .infinity, 0, out)
+            case .max: return loupe_xnn_create_maximum_nd_f32(0, out)
+            case .min: return loupe_xnn_create_minimum_nd_f32(0, out)
             case .pow: return xnn_status_unsupported_parameter
             }
         }
@@ -37,12 +37,12 @@ extension Lowering {
                             _ pool: pthreadpool_t?, _ node: Node) throws {
         let st: xnn_status
         switch op {
-        case .add: st = xnn_setup_add_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
-        case .sub: st = xnn_setup_subtract_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
-        case .mul: st = xnn_setup_multiply_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
-        case .div: st = xnn_setup_divide_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
-        case .max: st = xnn_setup_maximum_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
-        case .min: st = xnn_setup_minimum_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
+        case .add: st = loupe_xnn_setup_add_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
+        case .sub: st = loupe_xnn_setup_subtract_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
+        case .mul: st = loupe_xnn_setup_multiply_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
+        case .div: st = loupe_xnn_setup_divide_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
+        case .max: st = loupe_xnn_setup_maximum_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
+        case .min: st = loupe_xnn_setup_minimum_nd_f32(x.op, s1.count, s1, s2.count, s2, a, c, y, pool)
         case .pow: st = xnn_status_unsupported_parameter
         }
         try Backend.check(st, (try? binaryName(op).replacingOccurrences(of: "create", with: "setup")) ?? "xnn_setup", node)
@@ -90,7 +90,7 @@ extension Lowering {
                     try setupBinary(op, o, [r.count], [r.count], pa + r.lowerBound, pc + r.lowerBound, py + r.lowerBound, nil, node)
                 }
                 let raw = ops.map(\.op)
-                let task = ParallelTask(count: raw.count) { i in _ = xnn_run_operator(raw[i], nil) }
+                let task = ParallelTask(count: raw.count) { i in _ = loupe_xnn_run_operator(raw[i], nil) }
                 return { pool in task.run(pool) }
             }
             return .xnnpack(name)
@@ -105,8 +105,8 @@ extension Lowering {
 
     // MARK: unary through XNNPACK nc operators
 
-    typealias CreateNC = (_ channels: Int, _ inStride: Int, _ outStride: Int, _ out: UnsafeMutablePointer<xnn_operator_t?>) -> xnn_status
-    typealias SetupNC = (_ op: xnn_operator_t, _ batch: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+    typealias CreateNC = (_ channels: Int, _ inStride: Int, _ outStride: Int, _ out: UnsafeMutablePointer<loupe_xnn_operator_t?>) -> xnn_status
+    typealias SetupNC = (_ op: loupe_xnn_operator_t, _ batch: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                          _ pool: pthreadpool_t?) -> xnn_status
 
     /// A tensor of shape `xs` as XNNPACK's `_nc_` operators take it: `batch` rows of
@@ -134,8 +134,8 @@ extension Lowering {
     static func emitClamp(_ node: Node, _ graph: Graph, _ b: PlanBuilder?, _ lo: Float, _ hi: Float) throws -> Placement {
         try checkRange(lo, hi)
         return try emitUnaryNC(node, graph, b, "xnn_create_clamp_nc_f32",
-                               create: { xnn_create_clamp_nc_f32($0, $1, $2, lo, hi, 0, $3) },
-                               setup: { xnn_setup_clamp_nc_f32($0, $1, $2, $3, $4) })
+                               create: { loupe_xnn_create_clamp_nc_f32($0, $1, $2, lo, hi, 0, $3) },
+                               setup: { loupe_xnn_setup_clamp_nc_f32($0, $1, $2, $3, $4) })
     }
 
     /// A Loupe kernel applied elementwise, split into chunks across the pool.
@@ -176,15 +176,15 @@ extension Lowering {
         guard let b else { return .xnnpack(name) }
         let (channels, batch, outStride) = ncRows(xs, output: y, b)
         let below = try XNNOperator.create("xnn_create_clamp_nc_f32", node) {
-            xnn_create_clamp_nc_f32(channels, channels, outStride, -.infinity, hi, 0, $0)
+            loupe_xnn_create_clamp_nc_f32(channels, channels, outStride, -.infinity, hi, 0, $0)
         }
         let above = try XNNOperator.create("xnn_create_clamp_nc_f32", node) {
-            xnn_create_clamp_nc_f32(channels, outStride, outStride, hi, .infinity, 0, $0)
+            loupe_xnn_create_clamp_nc_f32(channels, outStride, outStride, hi, .infinity, 0, $0)
         }
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [below, above]) { bind in
-            try Backend.check(xnn_setup_clamp_nc_f32(below.op, batch, bind.floats(x), bind.floats(y), bind.pool),
+            try Backend.check(loupe_xnn_setup_clamp_nc_f32(below.op, batch, bind.floats(x), bind.floats(y), bind.pool),
                               "xnn_setup_clamp_nc_f32", node)
-            try Backend.check(xnn_setup_clamp_nc_f32(above.op, batch, bind.floats(y), bind.floats(y), bind.pool),
+            try Backend.check(loupe_xnn_setup_clamp_nc_f32(above.op, batch, bind.floats(y), bind.floats(y), bind.pool),
                               "xnn_setup_clamp_nc_f32", node)
         }
         return .xnnpack(name)
@@ -193,8 +193,8 @@ extension Lowering {
     static func lowerLeakyRelu(_ node: Node, _ graph: Graph, alpha: Float, into b: PlanBuilder?) throws -> Placement {
         guard alpha.isFinite else { throw Unsupported("LeakyRelu alpha \(alpha) is not finite") }
         return try emitUnaryNC(node, graph, b, "xnn_create_leaky_relu_nc_f32",
-                               create: { xnn_create_leaky_relu_nc_f32($0, $1, $2, alpha, 0, $3) },
-                               setup: { xnn_setup_leaky_relu_nc_f32($0, $1, $2, $3, $4) })
+                               create: { loupe_xnn_create_leaky_relu_nc_f32($0, $1, $2, alpha, 0, $3) },
+                               setup: { loupe_xnn_setup_leaky_relu_nc_f32($0, $1, $2, $3, $4) })
     }
 
     static func lowerElu(_ node: Node, _ graph: Graph, alpha: Float, into b: PlanBuilder?) throws -> Placement {
@@ -202,8 +202,8 @@ extension Lowering {
             throw Unsupported("Elu alpha \(alpha): XNNPACK needs a positive normal alpha")
         }
         return try emitUnaryNC(node, graph, b, "xnn_create_elu_nc_f32",
-                               create: { xnn_create_elu_nc_f32($0, $1, $2, alpha, 0, $3) },
-                               setup: { xnn_setup_elu_nc_f32($0, $1, $2, $3, $4) })
+                               create: { loupe_xnn_create_elu_nc_f32($0, $1, $2, alpha, 0, $3) },
+                               setup: { loupe_xnn_setup_elu_nc_f32($0, $1, $2, $3, $4) })
     }
 
     static func lowerHardSigmoid(_ node: Node, _ graph: Graph, alpha: Float, beta: Float, into b: PlanBuilder?) throws -> Placement {
@@ -233,8 +233,8 @@ extension Lowering {
             let name = "xnn_create_prelu_nc_f32"
             return try slope.withUnsafeBufferPointer { sp in
                 try emitUnaryNC(node, graph, b, name,
-                                create: { xnn_create_prelu_nc_f32($0, $1, $2, sp.baseAddress, 0, $3) },
-                                setup: { xnn_setup_prelu_nc_f32($0, $1, $2, $3, $4) })
+                                create: { loupe_xnn_create_prelu_nc_f32($0, $1, $2, sp.baseAddress, 0, $3) },
+                                setup: { loupe_xnn_setup_prelu_nc_f32($0, $1, $2, $3, $4) })
             }
         }
         // Period = the trailing block of X the slope spans; expand the slope over it.

@@ -80,12 +80,12 @@ extension Lowering {
         let op = try w.withUnsafeBufferPointer { wp in
             try XNNOperator.create(name, node) { out in
                 withOptional(bias) { bp in
-                    xnn_create_fully_connected_nc_f32(k, n, k, outStride, wp.baseAddress, bp, lo, hi, 0, out)
+                    loupe_xnn_create_fully_connected_nc_f32(k, n, k, outStride, wp.baseAddress, bp, lo, hi, 0, out)
                 }
             }
         }
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-            try Backend.check(xnn_setup_fully_connected_nc_f32(op.op, batch, bind.floats(x), bind.floats(y), bind.pool),
+            try Backend.check(loupe_xnn_setup_fully_connected_nc_f32(op.op, batch, bind.floats(x), bind.floats(y), bind.pool),
                               "xnn_setup_fully_connected_nc_f32", node)
         }
         return .xnnpack(name)

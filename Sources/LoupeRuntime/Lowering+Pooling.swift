@@ -29,10 +29,10 @@ extension Lowering {
         guard let b else { return .xnnpack(name) }
         let outStride = b.outputStride(y, channels: channels)
         let op = try XNNOperator.create(name, node) {
-            xnn_create_global_average_pooling_nwc_f32(channels, channels, outStride, -.infinity, .infinity, 0, $0)
+            loupe_xnn_create_global_average_pooling_nwc_f32(channels, channels, outStride, -.infinity, .infinity, 0, $0)
         }
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-            try Backend.check(xnn_setup_global_average_pooling_nwc_f32(op.op, batch, pixels, bind.floats(x), bind.floats(y), bind.pool),
+            try Backend.check(loupe_xnn_setup_global_average_pooling_nwc_f32(op.op, batch, pixels, bind.floats(x), bind.floats(y), bind.pool),
                               "xnn_setup_global_average_pooling_nwc_f32", node)
         }
         return .xnnpack(name)
@@ -183,9 +183,9 @@ extension Lowering {
         let name = "xnn_create_copy_nc_x32"
         guard let b else { return .xnnpack(name) }
         let outStride = b.outputStride(y, channels: channels)
-        let op = try XNNOperator.create(name, node) { xnn_create_copy_nc_x32(channels, channels, outStride, 0, $0) }
+        let op = try XNNOperator.create(name, node) { loupe_xnn_create_copy_nc_x32(channels, channels, outStride, 0, $0) }
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-            try Backend.check(xnn_setup_copy_nc_x32(op.op, rows, bind.pointer(x), bind.pointer(y), bind.pool),
+            try Backend.check(loupe_xnn_setup_copy_nc_x32(op.op, rows, bind.pointer(x), bind.pointer(y), bind.pool),
                               "xnn_setup_copy_nc_x32", node)
         }
         return .xnnpack(name)
@@ -220,10 +220,10 @@ extension Lowering {
             inW = w + pre[2] + post[2]
             poolPads = (0, 0, extra.h, extra.w)
             var zero: UInt32 = 0
-            padOp = try XNNOperator.create("xnn_create_constant_pad_nd_x32", node) { xnn_create_constant_pad_nd_x32(&zero, 0, $0) }
+            padOp = try XNNOperator.create("xnn_create_constant_pad_nd_x32", node) { loupe_xnn_create_constant_pad_nd_x32(&zero, 0, $0) }
         }
         let op = try XNNOperator.create(name, node) {
-            xnn_create_average_pooling2d_nhwc_f32(UInt32(poolPads.t), UInt32(poolPads.r), UInt32(poolPads.b), UInt32(poolPads.l),
+            loupe_xnn_create_average_pooling2d_nhwc_f32(UInt32(poolPads.t), UInt32(poolPads.r), UInt32(poolPads.b), UInt32(poolPads.l),
                                                   UInt32(win.kernel.h), UInt32(win.kernel.w), UInt32(win.stride.h), UInt32(win.stride.w),
                                                   c, c, outStride, -.infinity, .infinity, 0, $0)
         }
@@ -238,11 +238,11 @@ extension Lowering {
             var src = bind.floats(x)
             if let padOp {
                 let dst = bind.floats(scratch)
-                try Backend.check(xnn_setup_constant_pad_nd_x32(padOp.op, 4, [n, h, w, c], pre, post, src, dst, bind.pool),
+                try Backend.check(loupe_xnn_setup_constant_pad_nd_x32(padOp.op, 4, [n, h, w, c], pre, post, src, dst, bind.pool),
                                   "xnn_setup_constant_pad_nd_x32", node)
                 src = dst
             }
-            try Backend.check(xnn_setup_average_pooling2d_nhwc_f32(op.op, n, ih, iw, src, bind.floats(y), bind.pool),
+            try Backend.check(loupe_xnn_setup_average_pooling2d_nhwc_f32(op.op, n, ih, iw, src, bind.floats(y), bind.pool),
                               "xnn_setup_average_pooling2d_nhwc_f32", node)
         }
         return .xnnpack(name)
@@ -263,13 +263,13 @@ extension Lowering {
         guard let b else { return .xnnpack(name) }
         let outStride = b.outputStride(y, channels: c)
         let op = try XNNOperator.create(name, node) {
-            xnn_create_max_pooling2d_nhwc_f32(UInt32(win.pads.t), UInt32(win.pads.r), UInt32(win.pads.b), UInt32(win.pads.l),
+            loupe_xnn_create_max_pooling2d_nhwc_f32(UInt32(win.pads.t), UInt32(win.pads.r), UInt32(win.pads.b), UInt32(win.pads.l),
                                               UInt32(win.kernel.h), UInt32(win.kernel.w), UInt32(win.stride.h), UInt32(win.stride.w),
                                               UInt32(win.dilation.h), UInt32(win.dilation.w), c, c, outStride,
                                               -.infinity, .infinity, 0, $0)
         }
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-            try Backend.check(xnn_setup_max_pooling2d_nhwc_f32(op.op, n, h, w, bind.floats(x), bind.floats(y), bind.pool),
+            try Backend.check(loupe_xnn_setup_max_pooling2d_nhwc_f32(op.op, n, h, w, bind.floats(x), bind.floats(y), bind.pool),
                               "xnn_setup_max_pooling2d_nhwc_f32", node)
         }
         return .xnnpack(name)

@@ -233,10 +233,10 @@ extension Lowering {
         guard let b else { return .xnnpack(name) }
         let channels = xs.last ?? 1, batch = xs.dropLast().reduce(1, *)
         let op = try XNNOperator.create(name, node) {
-            xnn_create_convert_nc_f32_qs8(channels, channels, channels, q.scale, q.zeroPoint, -128, 127, 0, $0)
+            loupe_xnn_create_convert_nc_f32_qs8(channels, channels, channels, q.scale, q.zeroPoint, -128, 127, 0, $0)
         }
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-            try Backend.check(xnn_setup_convert_nc_f32_qs8(op.op, batch, bind.floats(x), bind.int8s(y), bind.pool),
+            try Backend.check(loupe_xnn_setup_convert_nc_f32_qs8(op.op, batch, bind.floats(x), bind.int8s(y), bind.pool),
                               "xnn_setup_convert_nc_f32_qs8", node)
         }
         return .xnnpack(name)
@@ -253,10 +253,10 @@ extension Lowering {
         guard let b else { return .xnnpack(name) }
         let channels = xs.last ?? 1, batch = xs.dropLast().reduce(1, *)
         let op = try XNNOperator.create(name, node) {
-            xnn_create_convert_nc_qs8_f32(channels, channels, channels, q.scale, q.zeroPoint, 0, $0)
+            loupe_xnn_create_convert_nc_qs8_f32(channels, channels, channels, q.scale, q.zeroPoint, 0, $0)
         }
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-            try Backend.check(xnn_setup_convert_nc_qs8_f32(op.op, batch, bind.int8s(x), bind.floats(y), bind.pool),
+            try Backend.check(loupe_xnn_setup_convert_nc_qs8_f32(op.op, batch, bind.int8s(x), bind.floats(y), bind.pool),
                               "xnn_setup_convert_nc_qs8_f32", node)
         }
         return .xnnpack(name)
@@ -304,10 +304,10 @@ extension Lowering {
         guard let b else { return .xnnpack(name) }
         let channels = xs.last ?? 1, batch = xs.dropLast().reduce(1, *)
         let op = try XNNOperator.create(name, node) {
-            xnn_create_sigmoid_nc_qs8(channels, channels, channels, qx.zeroPoint, qx.scale, qy.zeroPoint, qy.scale, -128, 127, 0, $0)
+            loupe_xnn_create_sigmoid_nc_qs8(channels, channels, channels, qx.zeroPoint, qx.scale, qy.zeroPoint, qy.scale, -128, 127, 0, $0)
         }
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-            try Backend.check(xnn_setup_sigmoid_nc_qs8(op.op, batch, bind.int8s(x), bind.int8s(y), bind.pool),
+            try Backend.check(loupe_xnn_setup_sigmoid_nc_qs8(op.op, batch, bind.int8s(x), bind.int8s(y), bind.pool),
                               "xnn_setup_sigmoid_nc_qs8", node)
         }
         return .xnnpack(name)

@@ -47,7 +47,7 @@ extension Lowering {
         let op = try createQC8(node, win: win, groups: g, groupInput: ig, groupOutput: o / g, inputStride: c,
                                outputStride: o, qx: qx, scales: scales, weights: packed, bias: bias, qy: qy, lo: lo, hi: hi)
         b.addXNNStep(node, qc8Name, reads: [x], writes: [y], ops: [op]) { bind in
-            try Backend.check(xnn_setup_convolution2d_nhwc_qc8(op.op, n, h, wd, bind.int8s(x), bind.int8s(y), bind.pool),
+            try Backend.check(loupe_xnn_setup_convolution2d_nhwc_qc8(op.op, n, h, wd, bind.int8s(x), bind.int8s(y), bind.pool),
                               "xnn_setup_convolution2d_nhwc_qc8", node)
         }
         return .xnnpack(qc8Name)
@@ -73,7 +73,7 @@ extension Lowering {
             try scales.withUnsafeBufferPointer { sp in
                 try XNNOperator.create(qc8Name, node) { out in
                     let create = { (bp: UnsafePointer<Int32>?) in
-                        xnn_create_convolution2d_nhwc_qc8(
+                        loupe_xnn_create_convolution2d_nhwc_qc8(
                             UInt32(win.pads.t), UInt32(win.pads.r), UInt32(win.pads.b), UInt32(win.pads.l),
                             UInt32(win.kernel.h), UInt32(win.kernel.w), UInt32(win.stride.h), UInt32(win.stride.w),
                             UInt32(win.dilation.h), UInt32(win.dilation.w), UInt32(groups), groupInput, groupOutput,
@@ -159,7 +159,7 @@ extension Lowering {
         let op = try createQC8(node, win: win, groups: 1, groupInput: k, groupOutput: n, inputStride: k, outputStride: n,
                                qx: qx, scales: scales, weights: weights, bias: bias, qy: qy, lo: lo, hi: hi)
         b.addXNNStep(node, qc8Name, reads: [x], writes: [y], ops: [op]) { bind in
-            try Backend.check(xnn_setup_convolution2d_nhwc_qc8(op.op, rows, 1, 1, bind.int8s(x), bind.int8s(y), bind.pool),
+            try Backend.check(loupe_xnn_setup_convolution2d_nhwc_qc8(op.op, rows, 1, 1, bind.int8s(x), bind.int8s(y), bind.pool),
                               "xnn_setup_convolution2d_nhwc_qc8", node)
         }
         return .xnnpack(qc8Name)

@@ -58,9 +58,9 @@ extension Lowering {
         if sc.isEmpty { sc = [1] }
         let xop = try XNNOperator.create(name, node) { out in
             switch op {
-            case .add: return xnn_create_add_nd_qs8(qa.zeroPoint, qa.scale, qc.zeroPoint, qc.scale, qy.zeroPoint, qy.scale, -128, 127, 0, out)
-            case .sub: return xnn_create_subtract_nd_qs8(qa.zeroPoint, qa.scale, qc.zeroPoint, qc.scale, qy.zeroPoint, qy.scale, -128, 127, 0, out)
-            case .mul: return xnn_create_multiply_nd_qs8(qa.zeroPoint, qa.scale, qc.zeroPoint, qc.scale, qy.zeroPoint, qy.scale, -128, 127, 0, out)
+            case .add: return loupe_xnn_create_add_nd_qs8(qa.zeroPoint, qa.scale, qc.zeroPoint, qc.scale, qy.zeroPoint, qy.scale, -128, 127, 0, out)
+            case .sub: return loupe_xnn_create_subtract_nd_qs8(qa.zeroPoint, qa.scale, qc.zeroPoint, qc.scale, qy.zeroPoint, qy.scale, -128, 127, 0, out)
+            case .mul: return loupe_xnn_create_multiply_nd_qs8(qa.zeroPoint, qa.scale, qc.zeroPoint, qc.scale, qy.zeroPoint, qy.scale, -128, 127, 0, out)
             case .div, .pow, .max, .min: return xnn_status_invalid_parameter
             }
         }
@@ -70,9 +70,9 @@ extension Lowering {
             let pa = bind.int8s(a), pc = bind.int8s(c), py = bind.int8s(y)
             let s: xnn_status
             switch op {
-            case .add: s = xnn_setup_add_nd_qs8(xop.op, s1.count, s1, s2.count, s2, pa, pc, py, bind.pool)
-            case .sub: s = xnn_setup_subtract_nd_qs8(xop.op, s1.count, s1, s2.count, s2, pa, pc, py, bind.pool)
-            case .mul: s = xnn_setup_multiply_nd_qs8(xop.op, s1.count, s1, s2.count, s2, pa, pc, py, bind.pool)
+            case .add: s = loupe_xnn_setup_add_nd_qs8(xop.op, s1.count, s1, s2.count, s2, pa, pc, py, bind.pool)
+            case .sub: s = loupe_xnn_setup_subtract_nd_qs8(xop.op, s1.count, s1, s2.count, s2, pa, pc, py, bind.pool)
+            case .mul: s = loupe_xnn_setup_multiply_nd_qs8(xop.op, s1.count, s1, s2.count, s2, pa, pc, py, bind.pool)
             case .div, .pow, .max, .min: s = xnn_status_invalid_parameter
             }
             try Backend.check(s, setupName, node)
@@ -101,11 +101,11 @@ extension Lowering {
         }
         guard let b else { return .xnnpack(name) }
         let op = try XNNOperator.create(name, node) {
-            xnn_create_global_average_pooling_nwc_qs8(channels, channels, channels, qx.zeroPoint, qx.scale,
+            loupe_xnn_create_global_average_pooling_nwc_qs8(channels, channels, channels, qx.zeroPoint, qx.scale,
                                                       qy.zeroPoint, qy.scale, -128, 127, 0, $0)
         }
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-            try Backend.check(xnn_setup_global_average_pooling_nwc_qs8(op.op, batch, pixels, bind.int8s(x), bind.int8s(y), bind.pool),
+            try Backend.check(loupe_xnn_setup_global_average_pooling_nwc_qs8(op.op, batch, pixels, bind.int8s(x), bind.int8s(y), bind.pool),
                               "xnn_setup_global_average_pooling_nwc_qs8", node)
         }
         return .xnnpack(name)
@@ -131,19 +131,19 @@ extension Lowering {
         let (n, h, w, c) = (xs[0], xs[1], xs[2], xs[3])
         let count = outputShape(node, graph).reduce(1, *)
         let op = try XNNOperator.create("xnn_create_max_pooling2d_nhwc_s8", node) {
-            xnn_create_max_pooling2d_nhwc_s8(UInt32(win.pads.t), UInt32(win.pads.r), UInt32(win.pads.b), UInt32(win.pads.l),
+            loupe_xnn_create_max_pooling2d_nhwc_s8(UInt32(win.pads.t), UInt32(win.pads.r), UInt32(win.pads.b), UInt32(win.pads.l),
                                              UInt32(win.kernel.h), UInt32(win.kernel.w), UInt32(win.stride.h), UInt32(win.stride.w),
                                              UInt32(win.dilation.h), UInt32(win.dilation.w), c, c, c, -128, 127, 0, $0)
         }
         b.addStep(node, .xnnpack(name), reads: [x], writes: [y], owned: [op] + (table.map { [$0] } ?? [])) { bind in
             let py = bind.int8s(y)
-            try Backend.check(xnn_setup_max_pooling2d_nhwc_s8(op.op, n, h, w, bind.int8s(x), py, bind.pool),
+            try Backend.check(loupe_xnn_setup_max_pooling2d_nhwc_s8(op.op, n, h, w, bind.int8s(x), py, bind.pool),
                               "xnn_setup_max_pooling2d_nhwc_s8", node)
             let raw = op.op
-            guard let table else { return { pool in _ = xnn_run_operator(raw, pool) } }
+            guard let table else { return { pool in _ = loupe_xnn_run_operator(raw, pool) } }
             let tp = UnsafePointer(table.pointer.assumingMemoryBound(to: UInt8.self))
             return { pool in
-                _ = xnn_run_operator(raw, pool)
+                _ = loupe_xnn_run_operator(raw, pool)
                 loupe_x8_lut(count, py, py, tp)
             }
         }
@@ -225,7 +225,7 @@ extension Lowering {
             b.constant(p.value)
             if p.table == nil {
                 ops.append(try XNNOperator.create("xnn_create_copy_nc_x8", node) {
-                    xnn_create_copy_nc_x8(p.width, p.width, rowElements, 0, $0)
+                    loupe_xnn_create_copy_nc_x8(p.width, p.width, rowElements, 0, $0)
                 })
             } else {
                 ops.append(nil)
@@ -238,9 +238,9 @@ extension Lowering {
             for (p, op) in zip(parts, ops) {
                 let src = bind.int8s(p.value)
                 if let op {
-                    try Backend.check(xnn_setup_copy_nc_x8(op.op, rows, src, out + p.offset, bind.pool), "xnn_setup_copy_nc_x8", node)
+                    try Backend.check(loupe_xnn_setup_copy_nc_x8(op.op, rows, src, out + p.offset, bind.pool), "xnn_setup_copy_nc_x8", node)
                     let raw = op.op
-                    runs.append { pool in _ = xnn_run_operator(raw, pool) }
+                    runs.append { pool in _ = loupe_xnn_run_operator(raw, pool) }
                 } else if let table = p.table {
                     let tp = UnsafePointer(table.pointer.assumingMemoryBound(to: UInt8.self))
                     let width = p.width, off = p.offset
@@ -285,9 +285,9 @@ extension Lowering {
         let name = "xnn_create_copy_nc_x8"
         guard let b else { return .xnnpack(name) }
         let count = xs.reduce(1, *)
-        let op = try XNNOperator.create(name, node) { xnn_create_copy_nc_x8(1, 1, 1, 0, $0) }
+        let op = try XNNOperator.create(name, node) { loupe_xnn_create_copy_nc_x8(1, 1, 1, 0, $0) }
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-            try Backend.check(xnn_setup_copy_nc_x8(op.op, count, bind.int8s(x), bind.int8s(y), bind.pool), "xnn_setup_copy_nc_x8", node)
+            try Backend.check(loupe_xnn_setup_copy_nc_x8(op.op, count, bind.int8s(x), bind.int8s(y), bind.pool), "xnn_setup_copy_nc_x8", node)
         }
         return .xnnpack(name)
     }

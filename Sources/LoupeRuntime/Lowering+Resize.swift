@@ -63,9 +63,9 @@ extension Lowering {
                 let name = "xnn_create_resize_bilinear2d_nhwc_f32"
                 guard let b else { return .xnnpack(name) }
                 let outStride = b.outputStride(y, channels: c)
-                let op = try XNNOperator.create(name, node) { xnn_create_resize_bilinear2d_nhwc_f32(c, c, outStride, flags, $0) }
+                let op = try XNNOperator.create(name, node) { loupe_xnn_create_resize_bilinear2d_nhwc_f32(c, c, outStride, flags, $0) }
                 b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-                    try Backend.check(xnn_setup_resize_bilinear2d_nhwc_f32(op.op, n, ih, iw, oh, ow, bind.floats(x), bind.floats(y), bind.pool),
+                    try Backend.check(loupe_xnn_setup_resize_bilinear2d_nhwc_f32(op.op, n, ih, iw, oh, ow, bind.floats(x), bind.floats(y), bind.pool),
                                       "xnn_setup_resize_bilinear2d_nhwc_f32", node)
                 }
                 return .xnnpack(name)

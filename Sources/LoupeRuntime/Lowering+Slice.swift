@@ -32,17 +32,17 @@ struct RowCopy {
     init(int8: Bool, channels: Int, inputStride: Int, outputStride: Int, _ node: Node) throws {
         self.int8 = int8
         op = try XNNOperator.create(Self.name(int8: int8), node) {
-            int8 ? xnn_create_copy_nc_x8(channels, inputStride, outputStride, 0, $0)
-                 : xnn_create_copy_nc_x32(channels, inputStride, outputStride, 0, $0)
+            int8 ? loupe_xnn_create_copy_nc_x8(channels, inputStride, outputStride, 0, $0)
+                 : loupe_xnn_create_copy_nc_x32(channels, inputStride, outputStride, 0, $0)
         }
     }
 
     func setup(rows: Int, from src: UnsafeRawPointer, to dst: UnsafeMutableRawPointer, _ pool: pthreadpool_t?,
                _ node: Node) throws {
         if int8 {
-            try Backend.check(xnn_setup_copy_nc_x8(op.op, rows, src, dst, pool), "xnn_setup_copy_nc_x8", node)
+            try Backend.check(loupe_xnn_setup_copy_nc_x8(op.op, rows, src, dst, pool), "xnn_setup_copy_nc_x8", node)
         } else {
-            try Backend.check(xnn_setup_copy_nc_x32(op.op, rows, src, dst, pool), "xnn_setup_copy_nc_x32", node)
+            try Backend.check(loupe_xnn_setup_copy_nc_x32(op.op, rows, src, dst, pool), "xnn_setup_copy_nc_x32", node)
         }
     }
 }

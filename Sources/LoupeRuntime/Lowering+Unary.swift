@@ -48,32 +48,32 @@ extension Lowering {
             return try emitClamp(node, graph, b, 0, .infinity)
         case .sigmoid:
             return try emitUnaryNC(node, graph, b, "xnn_create_sigmoid_nc_f32",
-                                   create: { xnn_create_sigmoid_nc_f32($0, $1, $2, 0, $3) },
-                                   setup: { xnn_setup_sigmoid_nc_f32($0, $1, $2, $3, $4) })
+                                   create: { loupe_xnn_create_sigmoid_nc_f32($0, $1, $2, 0, $3) },
+                                   setup: { loupe_xnn_setup_sigmoid_nc_f32($0, $1, $2, $3, $4) })
         case .hardSwish:
             return try emitUnaryNC(node, graph, b, "xnn_create_hardswish_nc_f32",
-                                   create: { xnn_create_hardswish_nc_f32($0, $1, $2, 0, $3) },
-                                   setup: { xnn_setup_hardswish_nc_f32($0, $1, $2, $3, $4) })
+                                   create: { loupe_xnn_create_hardswish_nc_f32($0, $1, $2, 0, $3) },
+                                   setup: { loupe_xnn_setup_hardswish_nc_f32($0, $1, $2, $3, $4) })
         case .neg:
             return try emitUnaryNC(node, graph, b, "xnn_create_negate_nc_f32",
-                                   create: { xnn_create_negate_nc_f32($0, $1, $2, 0, $3) },
-                                   setup: { xnn_setup_negate_nc_f32($0, $1, $2, $3, $4) })
+                                   create: { loupe_xnn_create_negate_nc_f32($0, $1, $2, 0, $3) },
+                                   setup: { loupe_xnn_setup_negate_nc_f32($0, $1, $2, $3, $4) })
         case .abs:
             return try emitUnaryNC(node, graph, b, "xnn_create_abs_nc_f32",
-                                   create: { xnn_create_abs_nc_f32($0, $1, $2, 0, $3) },
-                                   setup: { xnn_setup_abs_nc_f32($0, $1, $2, $3, $4) })
+                                   create: { loupe_xnn_create_abs_nc_f32($0, $1, $2, 0, $3) },
+                                   setup: { loupe_xnn_setup_abs_nc_f32($0, $1, $2, $3, $4) })
         case .sqrt:
             return try emitUnaryNC(node, graph, b, "xnn_create_square_root_nc_f32",
-                                   create: { xnn_create_square_root_nc_f32($0, $1, $2, 0, $3) },
-                                   setup: { xnn_setup_square_root_nc_f32($0, $1, $2, $3, $4) })
+                                   create: { loupe_xnn_create_square_root_nc_f32($0, $1, $2, 0, $3) },
+                                   setup: { loupe_xnn_setup_square_root_nc_f32($0, $1, $2, $3, $4) })
         case .floor:
             return try emitUnaryNC(node, graph, b, "xnn_create_floor_nc_f32",
-                                   create: { xnn_create_floor_nc_f32($0, $1, $2, 0, $3) },
-                                   setup: { xnn_setup_floor_nc_f32($0, $1, $2, $3, $4) })
+                                   create: { loupe_xnn_create_floor_nc_f32($0, $1, $2, 0, $3) },
+                                   setup: { loupe_xnn_setup_floor_nc_f32($0, $1, $2, $3, $4) })
         case .ceil:
             return try emitUnaryNC(node, graph, b, "xnn_create_ceiling_nc_f32",
-                                   create: { xnn_create_ceiling_nc_f32($0, $1, $2, 0, $3) },
-                                   setup: { xnn_setup_ceiling_nc_f32($0, $1, $2, $3, $4) })
+                                   create: { loupe_xnn_create_ceiling_nc_f32($0, $1, $2, 0, $3) },
+                                   setup: { loupe_xnn_setup_ceiling_nc_f32($0, $1, $2, $3, $4) })
         case .tanh:
             return try emitKernelElementwise(node, graph, b, "loupe_f32_tanh") { n, x, y, _ in loupe_f32_tanh(n, x, y) }
         // The 2022 XNNPACK has no f32 operator for these: scalar libm kernels until a SIMD

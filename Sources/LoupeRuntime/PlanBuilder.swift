@@ -222,7 +222,7 @@ final class PlanBuilder {
             try setup(b)
             let raw = ops.map(\.op)
             return { pool in
-                for op in raw { _ = xnn_run_operator(op, pool) }
+                for op in raw { _ = loupe_xnn_run_operator(op, pool) }
             }
         }
     }

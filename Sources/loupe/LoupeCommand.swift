@@ -23,6 +23,7 @@ struct LoupeCommand: ParsableCommand {
             some photos failed and are listed, the others done; none done is 1; calibrate: model written, undecodable photos skipped and listed; \
             profile --budget: MACs only a lower bound); 64 usage error.
             """,
+        version: "loupe, on the XNNPACK \(XNNPACKVersion.api) operator API",
         subcommands: [Inspect.self, RunModel.self, Bench.self, Profile.self, Score.self, Eval.self, Rank.self,
                       Calibrate.self, QuantReport.self, Merge.self])
 

@@ -24,6 +24,16 @@ final class CLITests: XCTestCase {
 
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
+    /// --version names the XNNPACK operator API compiled in, which follows the installed
+    /// header: the 2024 one declares XNN_FLAG_KEEP_DIMS, the 2022 one does not.
+    func testVersionNamesTheXNNPACKItWasBuiltFor() throws {
+        let header = try String(contentsOfFile: "/usr/include/xnnpack.h", encoding: .utf8)
+        let expected = header.contains("#define XNN_FLAG_KEEP_DIMS") ? "2024" : "2022"
+        let r = try run(["--version"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("XNNPACK \(expected) operator API"), r.out)
+    }
+
     func testRandomBytesModelIsAClearError() throws {
         var rng = SystemRandomNumberGenerator()
         let seed = UInt64.random(in: 0...UInt64.max, using: &rng)

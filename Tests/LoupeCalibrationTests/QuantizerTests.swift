@@ -38,7 +38,7 @@ final class QuantizerTests: XCTestCase {
         let gate = try node("se_gate", in: prepared)
         XCTAssertEqual(result.params[gate.outputs[0]], Int8QuantParams(scale: 1.0 / 256, zeroPoint: -128))
         let q = try XCTUnwrap(g.nodes.first { $0.op.onnxName == "QuantizeLinear" && $0.inputs[0] == gate.outputs[0] })
-        XCTAssertEqual(g.initializers[q.inputs[1]]?.floats, [1.0 / 256])
+        XCTAssertEqual(g.initializers[q.inputs[1]]?.floats, [Float(1.0 / 256)])
         XCTAssertEqual(g.initializers[q.inputs[2]]?.ints, [-128])
         XCTAssertEqual(g.initializers[q.inputs[2]]?.dtype, .int8)
 

@@ -21,7 +21,7 @@ final class PresetTests: XCTestCase {
                     let want = try NPY.readImage(dir.path("\(preset.rawValue)_v\(v)_i\(i).npy"))
                     let (h, w) = (tensor.shape[2], tensor.shape[3])
                     XCTAssertEqual([want.height, want.width], [h, w], "\(label) \(preset) view \(v) input \(i)")
-                    guard [want.height, want.width] == [h, w] else { continue }
+                    guard want.height == h, want.width == w else { continue }
                     let f = tensor.floats
                     var sum = 0.0, mx = 0.0
                     for c in 0..<3 {

@@ -21,7 +21,8 @@ final class ElementwiseTests: XCTestCase {
 
     func testActivations() throws {
         assertClose(try run1(.hardSigmoid(alpha: 0.2, beta: 0.5), [f([4], [-5, 0, 1, 5])]), [4], [0, 0.5, 0.7, 1])
-        assertClose(try run1(.unary(.hardSwish), [f([5], [-4, -1, 0, 1, 4])]), [5], [0, -1.0 / 3, 0, 2.0 / 3, 4])
+        let third: Float = 1.0 / 3  // typed: Swift 6.0 reads `1.0 / 3` in a [Float] literal as Double
+        assertClose(try run1(.unary(.hardSwish), [f([5], [-4, -1, 0, 1, 4])]), [5], [0, -third, 0, 2 * third, 4])
         assertClose(try run1(.elu(alpha: 1), [f([2], [-1, 2])]), [2], [-0.63212056, 2])
         assertClose(try run1(.leakyRelu(alpha: 0.1), [f([2], [-2, 3])]), [2], [-0.2, 3])
         assertClose(try run1(.unary(.erf), [f([2], [0.5, -1])]), [2], [0.52049988, -0.84270079])

@@ -12,8 +12,10 @@ final class PoolingTests: XCTestCase {
 
     func testAveragePoolCountIncludePad() throws {
         let ones = f([1, 1, 3, 3], Array(repeating: 1, count: 9))
+        // Typed constants: Swift 6.0 reads a quotient like `4.0 / 9` in a [Float] literal as Double.
+        let (corner, edge): (Float, Float) = (4.0 / 9, 6.0 / 9)
         assertClose(try run1(.averagePool(pool([3, 3], s: [1, 1], p: [1, 1, 1, 1], include: true)), [ones]), [1, 1, 3, 3],
-                    [4.0 / 9, 6.0 / 9, 4.0 / 9, 6.0 / 9, 1, 6.0 / 9, 4.0 / 9, 6.0 / 9, 4.0 / 9])
+                    [corner, edge, corner, edge, 1, edge, corner, edge, corner])
         assertClose(try run1(.averagePool(pool([3, 3], s: [1, 1], p: [1, 1, 1, 1])), [ones]), [1, 1, 3, 3], Array(repeating: 1, count: 9))
     }
 

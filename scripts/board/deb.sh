@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Builds the loupe Debian package: a release build with the Swift runtime linked statically
+# (--static-swift-stdlib: no toolchain needed where it is installed), the bundled scorer
+# (FP32 and INT8) and sample photos under /usr/share/loupe, Depends read from the libraries
+# the binary links (dpkg -S), so it names XNNPACK 2024's package on trixie and the 2022 one
+# on bookworm.
+#   host         this machine (Debian 12: XNNPACK 2022), with the swift on the PATH
+#   amd64|arm64  the trixie rootfs of rootfs.sh (XNNPACK 2024, swiftlang); arm64 is emulated
+# Writes $LOUPE_BOARD_CACHE/deb/loupe_<version>_<arch>.deb and prints its path.
+# Usage: scripts/board/deb.sh host|amd64|arm64      (as root)
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+need_root
+target="${1:-}"
+board="$(dirname "$0")"
+case "$target" in
+    host) run() { (cd "$LOUPE_REPO" && bash -c "$*"); }; scratch="$LOUPE_BOARD_CACHE/build/host-release" ;;
+    amd64|arm64)
+        "$board/rootfs.sh" "$target" >/dev/null
+        run() { "$board/chroot.sh" "$target" -- bash -c "cd '$LOUPE_REPO' && $*"; }
+        scratch="$LOUPE_BOARD_CACHE/build/trixie-$target-release" ;;
+    *) die "usage: $0 host|amd64|arm64" ;;
+esac
+config="$scratch-config"
+mkdir -p "$config"
+# Swift 6.0 and swift-protobuf: as in trixie-check.sh.
+if ! out=$(run "swift package --scratch-path '$scratch' --config-path '$config' resolve" 2>&1); then
+    grep -q "swift-protobuf.*incompatible tools version" <<<"$out" || { echo "$out" >&2; exit 1; }
+    if [ "$target" = host ]; then echo "$out" >&2; exit 1; fi
+    "$board/chroot.sh" "$target" -- bash "$LOUPE_REPO/scripts/board/protobuf-compat.sh" "$LOUPE_BOARD_CACHE/build/compat-$target" "$config"
+fi
+start=$(date +%s)
+run "swift build -c release --static-swift-stdlib --product loupe --scratch-path '$scratch' --config-path '$config'"
+echo "release build: $(( $(date +%s) - start ))s"
+bin="$scratch/release/loupe"
+
+arch=$(run "dpkg --print-architecture")
+# The version: the last tag if any, else 0.0, with the commit date and hash.
+version=$(cd "$LOUPE_REPO" && { git describe --tags --abbrev=0 2>/dev/null || echo 0.0; })
+version="${version#v}+git$(cd "$LOUPE_REPO" && git log -1 --format=%cd.%h --date=format:%Y%m%d)"
+# Depends: the package of each shared library the binary needs, as dpkg knows it.
+depends=$(run "ldd '$bin' | awk '/=> \\// {print \$3}' | xargs -r realpath | xargs -r dpkg -S 2>/dev/null |
+               cut -d: -f1 | sort -u | grep -vE '^(libc6|libgcc-s1|libstdc\\+\\+6)$' | paste -sd, | sed 's/,/, /g'")
+depends="libc6, libstdc++6${depends:+, $depends}"
+
+pkg="$LOUPE_BOARD_CACHE/deb/loupe_${version}_${arch}"
+rm -rf "$pkg"
+install -D -m 0755 "$bin" "$pkg/usr/bin/loupe"
+strip --strip-unneeded "$pkg/usr/bin/loupe" 2>/dev/null || true
+install -D -m 0644 -t "$pkg/usr/share/loupe/models" "$LOUPE_REPO/tools/models/loupe_iqa.onnx" \
+    "$LOUPE_REPO/tools/models/loupe_iqa.int8.onnx" "$LOUPE_REPO/tools/models/MODEL_CARD.md"
+install -D -m 0644 -t "$pkg/usr/share/loupe/samples" "$LOUPE_REPO"/tools/models/samples/*
+install -D -m 0644 "$LOUPE_REPO/README.md" "$pkg/usr/share/doc/loupe/README.md"
+mkdir -p "$pkg/DEBIAN"
+cat > "$pkg/DEBIAN/control" <<EOF
+Package: loupe
+Version: $version
+Architecture: $arch
+Maintainer: Loupe maintainers <loupe@localhost>
+Depends: $depends
+Section: graphics
+Priority: optional
+Installed-Size: $(du -sk "$pkg/usr" | cut -f1)
+Description: photo-quality models on edge boards
+ Imports ONNX image-quality models, optimizes them and runs them on XNNPACK and Loupe's
+ own kernels. loupe score ranks photos with the bundled scorer
+ (/usr/share/loupe/models); loupe profile and loupe bench measure models.
+EOF
+dpkg-deb --root-owner-group --build "$pkg" "$pkg.deb" >/dev/null
+rm -rf "$pkg"
+echo "Depends: $depends"
+echo "$pkg.deb"
