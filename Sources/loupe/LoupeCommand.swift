@@ -23,7 +23,6 @@ struct LoupeCommand: ParsableCommand {
             some photos failed and are listed, the others done; none done is 1; calibrate: model written, undecodable photos skipped and listed; \
             profile --budget: MACs only a lower bound); 64 usage error.
             """,
-        version: "loupe, on the XNNPACK \(XNNPACKVersion.api) operator API",
         subcommands: [Inspect.self, RunModel.self, Bench.self, Profile.self, Score.self, Eval.self, Rank.self,
                       Calibrate.self, QuantReport.self, Merge.self])
 
@@ -33,6 +32,9 @@ struct LoupeCommand: ParsableCommand {
     func run() throws {
         guard version else { throw CleanExit.helpRequest(self) }
         print("loupe \(LoupeVersion.current)")
+        // Which of Debian's two XNNPACK operator APIs this binary was compiled for (from the
+        // installed xnnpack.h): a 2022 build needs the 2022 library, a 2024 build the 2024 one.
+        print("Built for the XNNPACK \(XNNPACKVersion.api) operator API")
         for line in MachineInfo.current().lines { print(line) }
     }
 }
