@@ -70,8 +70,9 @@ public final class Model {
         }))
     }
 
-    /// Runs the model. Inputs are float32 tensors keyed by input name; the result holds
-    /// every graph output by name.
+    /// Runs the model. Inputs are keyed by input name, each in its input's dtype (float32
+    /// photos, int64 token ids, bool masks, …) and exact shape; the result holds every graph
+    /// output by name, in its own dtype.
     public func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
         try executor.run(inputs)
     }
