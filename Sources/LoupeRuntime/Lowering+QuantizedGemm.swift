@@ -138,6 +138,14 @@ extension Lowering {
         return placement
     }
 
+    /// The window walk the int8 depthwise and windowed convolution kernels share.
+    static func windowGeometry(_ geo: ConvGeometry, _ win: Window2D) -> loupe_s8_dwconv_geometry {
+        loupe_s8_dwconv_geometry(
+            batch: geo.n, in_h: geo.h, in_w: geo.w, channels: geo.c, out_h: geo.oh, out_w: geo.ow,
+            kernel_h: win.kernel.h, kernel_w: win.kernel.w, stride_h: win.stride.h, stride_w: win.stride.w,
+            dilation_h: win.dilation.h, dilation_w: win.dilation.w, pad_top: win.pads.t, pad_left: win.pads.l)
+    }
+
     /// Int8 depthwise convolution (groups = input = output channels) on
     /// `loupe_s8_dwconv_qc8w_nhwc`: XNNPACK's QC8 codes (padding reads the input zero point,
     /// the same requantization). Packed once here; the step splits output rows over the pool.
@@ -158,10 +166,7 @@ extension Lowering {
                 }
             }
         }
-        let geometry = loupe_s8_dwconv_geometry(
-            batch: geo.n, in_h: geo.h, in_w: geo.w, channels: c, out_h: geo.oh, out_w: geo.ow,
-            kernel_h: win.kernel.h, kernel_w: win.kernel.w, stride_h: win.stride.h, stride_w: win.stride.w,
-            dilation_h: win.dilation.h, dilation_w: win.dilation.w, pad_top: win.pads.t, pad_left: win.pads.l)
+        let geometry = windowGeometry(geo, win)
         let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.zeroPoint, y_min: lo, y_max: hi)
         let isa = dwconvISA(path)
         let rows = geo.n * geo.oh
@@ -215,10 +220,7 @@ extension Lowering {
                 }
             }
         }
-        let geometry = loupe_s8_dwconv_geometry(
-            batch: geo.n, in_h: geo.h, in_w: geo.w, channels: geo.c, out_h: geo.oh, out_w: geo.ow,
-            kernel_h: win.kernel.h, kernel_w: win.kernel.w, stride_h: win.stride.h, stride_w: win.stride.w,
-            dilation_h: win.dilation.h, dilation_w: win.dilation.w, pad_top: win.pads.t, pad_left: win.pads.l)
+        let geometry = windowGeometry(geo, win)
         let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.zeroPoint, y_min: lo, y_max: hi)
         let rows = geo.n * geo.oh
         let parts = b.threads > 1 ? Swift.max(1, Swift.min(rows, b.threads * 4)) : 1
