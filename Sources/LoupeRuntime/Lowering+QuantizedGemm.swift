@@ -19,6 +19,27 @@ extension Lowering {
         Swift.max(multiple, (16384 / Swift.max(rowBytes, 1)) / multiple * multiple)
     }
 
+    /// Weights, biases and the per-channel requantization scales (input · weight[c] / output,
+    /// in float as XNNPACK computes them) packed once for one of the own int8 kernels; `pack`
+    /// is `loupe_s8_gemm_qc8w_pack` or `loupe_s8_dwconv_qc8w_pack`, which share a signature.
+    static func packQC8W(bytes: Int, _ a: Int, _ b: Int, weights: [Int8], bias: [Int32]?, scales: [Float],
+                         qx: QuantParams, qy: QuantParams,
+                         _ pack: (Int, Int, UnsafePointer<Int8>?, UnsafePointer<Int32>?, UnsafePointer<Float>?, Int8,
+                                  UnsafeMutableRawPointer?) -> Void) -> AlignedBuffer {
+        let requant = scales.map { qx.scale * $0 / qy.scale }
+        let packed = AlignedBuffer(bytes: bytes)
+        weights.withUnsafeBufferPointer { w in
+            requant.withUnsafeBufferPointer { s in
+                if let bias {
+                    bias.withUnsafeBufferPointer { pack(a, b, w.baseAddress, $0.baseAddress, s.baseAddress, qx.zeroPoint, packed.pointer) }
+                } else {
+                    pack(a, b, w.baseAddress, nil, s.baseAddress, qx.zeroPoint, packed.pointer)
+                }
+            }
+        }
+        return packed
+    }
+
     /// [rows, k] int8 × [n, k]ᵀ int8 per-channel weights → [rows, n] int8 on
     /// `loupe_s8_gemm_qc8w`: the same codes as XNNPACK's QC8 convolution (its fp32
     /// requantization with scale input · weight[c] / output computed in float, as XNNPACK
@@ -29,17 +50,8 @@ extension Lowering {
                              lo: Int8, hi: Int8, fused: FusedTable? = nil) throws -> Placement {
         guard let isa = path.gemmISA else { preconditionFailure("emitGemmQC8W on the XNNPACK path") }
         precondition(weights.count == n * k && scales.count == n)
-        let requant = scales.map { qx.scale * $0 / qy.scale }
-        let packed = AlignedBuffer(bytes: loupe_s8_gemm_qc8w_packed_size(k, n))
-        weights.withUnsafeBufferPointer { w in
-            requant.withUnsafeBufferPointer { s in
-                if let bias {
-                    bias.withUnsafeBufferPointer { loupe_s8_gemm_qc8w_pack(k, n, w.baseAddress, $0.baseAddress, s.baseAddress, qx.zeroPoint, packed.pointer) }
-                } else {
-                    loupe_s8_gemm_qc8w_pack(k, n, w.baseAddress, nil, s.baseAddress, qx.zeroPoint, packed.pointer)
-                }
-            }
-        }
+        let packed = packQC8W(bytes: loupe_s8_gemm_qc8w_packed_size(k, n), k, n, weights: weights, bias: bias,
+                              scales: scales, qx: qx, qy: qy, loupe_s8_gemm_qc8w_pack)
         let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.zeroPoint, y_min: lo, y_max: hi)
         // Whole 8-row tiles (the VNNI kernel's), about four parts per thread so that a slow
         // core does not hold the others back.
@@ -155,17 +167,8 @@ extension Lowering {
                                fused: FusedTable?) throws -> Placement {
         let taps = win.kernel.h * win.kernel.w, c = geo.c
         precondition(weights.count == c * taps && scales.count == c)
-        let requant = scales.map { qx.scale * $0 / qy.scale }
-        let packed = AlignedBuffer(bytes: loupe_s8_dwconv_qc8w_packed_size(taps, c))
-        weights.withUnsafeBufferPointer { w in
-            requant.withUnsafeBufferPointer { s in
-                if let bias {
-                    bias.withUnsafeBufferPointer { loupe_s8_dwconv_qc8w_pack(taps, c, w.baseAddress, $0.baseAddress, s.baseAddress, qx.zeroPoint, packed.pointer) }
-                } else {
-                    loupe_s8_dwconv_qc8w_pack(taps, c, w.baseAddress, nil, s.baseAddress, qx.zeroPoint, packed.pointer)
-                }
-            }
-        }
+        let packed = packQC8W(bytes: loupe_s8_dwconv_qc8w_packed_size(taps, c), taps, c, weights: weights, bias: bias,
+                              scales: scales, qx: qx, qy: qy, loupe_s8_dwconv_qc8w_pack)
         let geometry = windowGeometry(geo, win)
         let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.zeroPoint, y_min: lo, y_max: hi)
         let isa = dwconvISA(path)
@@ -209,17 +212,8 @@ extension Lowering {
         guard let isa = path.gemmISA else { preconditionFailure("emitConvQC8W on the XNNPACK path") }
         let k = win.kernel.h * win.kernel.w * geo.c, n = geo.o
         precondition(weights.count == n * k && scales.count == n)
-        let requant = scales.map { qx.scale * $0 / qy.scale }
-        let packed = AlignedBuffer(bytes: loupe_s8_gemm_qc8w_packed_size(k, n))
-        weights.withUnsafeBufferPointer { w in
-            requant.withUnsafeBufferPointer { s in
-                if let bias {
-                    bias.withUnsafeBufferPointer { loupe_s8_gemm_qc8w_pack(k, n, w.baseAddress, $0.baseAddress, s.baseAddress, qx.zeroPoint, packed.pointer) }
-                } else {
-                    loupe_s8_gemm_qc8w_pack(k, n, w.baseAddress, nil, s.baseAddress, qx.zeroPoint, packed.pointer)
-                }
-            }
-        }
+        let packed = packQC8W(bytes: loupe_s8_gemm_qc8w_packed_size(k, n), k, n, weights: weights, bias: bias,
+                              scales: scales, qx: qx, qy: qy, loupe_s8_gemm_qc8w_pack)
         let geometry = windowGeometry(geo, win)
         let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.zeroPoint, y_min: lo, y_max: hi)
         let rows = geo.n * geo.oh
