@@ -49,7 +49,7 @@ extension Lowering {
     /// Expand of an activation to a constant shape → `loupe_strided_copy` reading each
     /// broadcast axis with stride 0.
     static func lowerExpand(_ node: Node, _ graph: Graph, into b: PlanBuilder?) throws -> Placement {
-        let name = "loupe_strided_copy"
+        let name = stridedCopyName
         let x = try input(node, 0, "input")
         guard let dtype = graph.type(of: x)?.dtype, broadcastTypes.contains(dtype) else {
             throw Unsupported("input '\(x)' is \(graph.type(of: x)?.dtype.rawValue ?? "untyped"); runs on "
@@ -62,16 +62,7 @@ extension Lowering {
         }
         let y = try expectOutput(node, graph, out, dtype: dtype)
         guard let b else { return .kernel(name) }
-        let rows = loupe_strided_copy_rows(out.count, out), size = dtype.byteSize
-        let byteStrides = broadcastStrides(xs, to: out).map { $0 * size }
-        let parts = Swift.min(threadsFor(elements: out.reduce(1, *), b.threads), rows)
-        b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
-            let px = UnsafeRawPointer(bind.pointer(x)), py = bind.pointer(y)
-            let task = ParallelTask(count: parts) { i in
-                loupe_strided_copy(out.count, out, byteStrides, size, px, py, rows * i / parts, rows * (i + 1) / parts)
-            }
-            return { pool in task.run(pool) }
-        }
+        addStridedCopy(node, b, from: x, to: y, shape: out, strides: broadcastStrides(xs, to: out), elementSize: dtype.byteSize)
         return .kernel(name)
     }
 

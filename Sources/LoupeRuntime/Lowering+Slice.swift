@@ -103,19 +103,27 @@ extension Lowering {
             }
             return .xnnpack(name)
         }
-        let name = "loupe_strided_copy"
-        guard let b else { return .kernel(name) }
-        let rank = g.shape.count
-        let rows = loupe_strided_copy_rows(rank, g.shape)
-        let byteStrides = g.strides.map { $0 * size }
-        let parts = Swift.min(threadsFor(elements: g.outputShape.reduce(1, *), b.threads), rows)
-        b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
-            let px = UnsafeRawPointer(bind.pointer(x) + g.offset * size), py = bind.pointer(y)
+        guard let b else { return .kernel(stridedCopyName) }
+        addStridedCopy(node, b, from: x, offset: g.offset, to: y, shape: g.shape, strides: g.strides, elementSize: size)
+        return .kernel(stridedCopyName)
+    }
+
+    static let stridedCopyName = "loupe_strided_copy"
+
+    /// A step that gathers `x` read through element `strides` (starting `offset` elements in)
+    /// into `y` of `shape` with `loupe_strided_copy`, its rows split over the pool.
+    static func addStridedCopy(_ node: Node, _ b: PlanBuilder, from x: String, offset: Int = 0, to y: String,
+                               shape: [Int], strides: [Int], elementSize size: Int) {
+        let rank = shape.count
+        let rows = loupe_strided_copy_rows(rank, shape)
+        let byteStrides = strides.map { $0 * size }
+        let parts = Swift.min(threadsFor(elements: shape.reduce(1, *), b.threads), rows)
+        b.addStep(node, .kernel(stridedCopyName), reads: [x], writes: [y]) { bind in
+            let px = UnsafeRawPointer(bind.pointer(x) + offset * size), py = bind.pointer(y)
             let task = ParallelTask(count: parts) { i in
-                loupe_strided_copy(rank, g.shape, byteStrides, size, px, py, rows * i / parts, rows * (i + 1) / parts)
+                loupe_strided_copy(rank, shape, byteStrides, size, px, py, rows * i / parts, rows * (i + 1) / parts)
             }
             return { pool in task.run(pool) }
         }
-        return .kernel(name)
     }
 }
