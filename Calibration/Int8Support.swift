@@ -14,7 +14,7 @@ public enum NodeRole: Sendable, Hashable {
     /// calibrated.
     case calibratedOutput(inputs: [Int])
     /// Sigmoid: XNNPACK's qs8 sigmoid takes exactly these output parameters.
-    case fixedOutput(Int8QuantParams)
+    case fixedOutput(ValueQuantization)
     /// Ops whose `Op.int8Form` is `.sameParameters` (views, MaxPool, nearest Resize; their other
     /// inputs constant): the output reuses input 0's parameters (no requantization; max-pool of
     /// codes is max-pool of values).
@@ -82,7 +82,7 @@ public enum Int8Support {
         case .lookupTable:
             if let k = otherInputsConstant() { return .float(reason: "\(node.op.onnxName) input \(k) is not a constant") }
             // XNNPACK's qs8 sigmoid takes exactly these output parameters; a table would take any.
-            if node.op == .unary(.sigmoid) { return .fixedOutput(.sigmoidOutput) }
+            if node.op == .unary(.sigmoid) { return .fixedOutput(.xnnpackSigmoidOutput) }
             return .calibratedOutput(inputs: [0])
         case .average:
             return .calibratedOutput(inputs: [0])

@@ -24,7 +24,7 @@ public enum QDQRewriter {
     /// The rewritten graph (types inferred) and the parameters of every int8 activation
     /// (resolved `.sameAs` / `.fixed` included) and constant stored int8, by original name.
     public static func rewrite(_ graph: Graph, plan: QuantizationPlan,
-                               params: [String: Int8QuantParams]) throws -> (graph: Graph, params: [String: Int8QuantParams]) {
+                               params: [String: ValueQuantization]) throws -> (graph: Graph, params: [String: ValueQuantization]) {
         var r = Rewriter(graph: graph, plan: plan)
         for v in plan.activations.keys.sorted() {
             guard let p = plan.resolve(v, params) else {
@@ -44,7 +44,7 @@ private struct Rewriter {
     let graph: Graph
     let plan: QuantizationPlan
     var out: Graph
-    var resolved: [String: Int8QuantParams] = [:]
+    var resolved: [String: ValueQuantization] = [:]
     private var names: ValueNames
     private var producers: [String: Int]
     /// What int8 consumers / float consumers read in place of an activation.
@@ -146,7 +146,7 @@ private struct Rewriter {
         let xs = t.floats
         let p = try Quantization.activationParams(min: xs.min() ?? 0, max: xs.max() ?? 0)
         resolved[c] = p
-        let codes = addConstant(Tensor(shape: t.shape, ints: Quantization.quantize(xs, p).map(Int64.init), dtype: .int8), "\(c)_quantized")
+        let codes = addConstant(Tensor(shape: t.shape, ints: p.quantize(xs).map(Int64.init), dtype: .int8), "\(c)_quantized")
         let s = addConstant(Tensor(shape: [], floats: [p.scale]), "\(c)_scale")
         let zp = addConstant(Tensor(shape: [], ints: [Int64(p.zeroPoint)], dtype: .int8), "\(c)_zero_point")
         let dq = fresh("\(c)_dequantized")

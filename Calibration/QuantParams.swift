@@ -1,28 +1,9 @@
 import LoupeIR
 
-// INT8 quantization parameters in XNNPACK's scheme (what its qs8/qc8 operators take):
-// activations int8 asymmetric, weights int8 symmetric per output channel (QC8),
-// bias int32 with scale = inputScale · weightScale[c].
-
-/// Affine int8 quantization parameters: `real = scale · (q − zeroPoint)`.
-public struct Int8QuantParams: Sendable, Hashable {
-    /// Positive, finite step between adjacent codes.
-    public var scale: Float
-    /// Code that represents real 0, in [-128, 127].
-    public var zeroPoint: Int32
-
-    /// Creates parameters as given; `scale` must be positive and finite, `zeroPoint` in [-128, 127].
-    public init(scale: Float, zeroPoint: Int32) {
-        precondition(scale > 0 && scale.isFinite, "int8 scale must be positive and finite, got \(scale)")
-        precondition((-128...127).contains(zeroPoint), "int8 zero point must be in [-128, 127], got \(zeroPoint)")
-        self.scale = scale
-        self.zeroPoint = zeroPoint
-    }
-
-    /// XNNPACK's int8 sigmoid only accepts output scale 1/256 and zero point −128: the
-    /// quantizer must emit exactly these for every Sigmoid output.
-    public static let sigmoidOutput = Int8QuantParams(scale: 1.0 / 256.0, zeroPoint: -128)
-}
+// How the quantizer chooses int8 parameters in XNNPACK's scheme (what its qs8/qc8 operators
+// take): activations int8 asymmetric, weights int8 symmetric per output channel (QC8), bias
+// int32 with scale = inputScale · weightScale[c]. The parameters themselves are LoupeIR's
+// `ValueQuantization`, which also holds the one quantize/dequantize/bias rounding rule.
 
 /// A quantization input that cannot produce valid parameters.
 public enum QuantizationError: Error, Equatable, CustomStringConvertible {
@@ -48,8 +29,8 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Parameter computation and quantize/dequantize, matching ONNX QuantizeLinear /
-/// DequantizeLinear and ONNX Runtime's quantize_static for the same ranges.
+/// The quantizer's parameter choices, matching ONNX Runtime's quantize_static for the same
+/// ranges (quantize and dequantize are ``ValueQuantization``'s, with the ONNX definitions).
 public enum Quantization {
     /// Asymmetric int8 parameters for an activation observed in `[min, max]`.
     ///
@@ -59,14 +40,14 @@ public enum Quantization {
     /// `zeroPoint = roundHalfToEven(−128 − min / scale)` clamped to [−128, 127], as
     /// ONNX Runtime's `compute_scale_zp`. A degenerate range (both ends 0) gets scale 1,
     /// zero point 0, as ONNX Runtime does.
-    public static func activationParams(min lo: Float, max hi: Float) throws -> Int8QuantParams {
+    public static func activationParams(min lo: Float, max hi: Float) throws -> ValueQuantization {
         guard lo.isFinite, hi.isFinite else { throw QuantizationError.nonFiniteRange(min: lo, max: hi) }
         guard lo <= hi else { throw QuantizationError.invertedRange(min: lo, max: hi) }
         let rmin = Swift.min(lo, 0), rmax = Swift.max(hi, 0)
-        if rmin == rmax { return Int8QuantParams(scale: 1, zeroPoint: 0) }
+        if rmin == rmax { return .perTensor(scale: 1, zeroPoint: 0) }
         let scale = (rmax - rmin) / 255
         let zp = (-128 - rmin / scale).rounded(.toNearestOrEven)
-        return Int8QuantParams(scale: scale, zeroPoint: Int32(Swift.min(127, Swift.max(-128, zp))))
+        return .perTensor(scale: scale, zeroPoint: Int32(Swift.min(127, Swift.max(-128, zp))))
     }
 
     /// Symmetric per-output-channel int8 (QC8) weight scales: `scale_c = max|w_c| / 127`,
@@ -119,26 +100,4 @@ public enum Quantization {
         let scales = biasScales(inputScale: inputScale, weightScales: weightScales)
         return bias.indices.map { c in ValueQuantization.biasCode(bias[c], scale: scales[c]) }
     }
-
-    /// ONNX QuantizeLinear to int8: `saturate(roundHalfToEven(x / scale) + zeroPoint)`.
-    /// NaN maps to the zero point (ONNX leaves it unspecified; this keeps it finite).
-    @inlinable
-    public static func quantize(_ x: Float, _ p: Int8QuantParams) -> Int8 {
-        let r = (x / p.scale).rounded(.toNearestOrEven)
-        if r.isNaN { return Int8(p.zeroPoint) }
-        let q = Swift.min(127, Swift.max(-128, r + Float(p.zeroPoint)))
-        return Int8(q)
-    }
-
-    /// ONNX DequantizeLinear from int8: `(q − zeroPoint) · scale`.
-    @inlinable
-    public static func dequantize(_ q: Int8, _ p: Int8QuantParams) -> Float {
-        Float(Int32(q) - p.zeroPoint) * p.scale
-    }
-
-    /// Element-wise ``quantize(_:_:)``.
-    public static func quantize(_ xs: [Float], _ p: Int8QuantParams) -> [Int8] { xs.map { quantize($0, p) } }
-
-    /// Element-wise ``dequantize(_:_:)``.
-    public static func dequantize(_ qs: [Int8], _ p: Int8QuantParams) -> [Float] { qs.map { dequantize($0, p) } }
 }

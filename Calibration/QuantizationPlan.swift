@@ -20,7 +20,7 @@ public struct QuantizationPlan: Sendable {
         /// Its own calibrated range.
         case calibrated
         /// Fixed by the consuming kernel's contract.
-        case fixed(Int8QuantParams)
+        case fixed(ValueQuantization)
         /// The same parameters as this other value (the input of a re-plumbing op).
         case sameAs(String)
     }
@@ -87,7 +87,7 @@ public struct QuantizationPlan: Sendable {
 
     /// The parameters of int8 activation `value`, following `.sameAs` links; nil when a
     /// calibrated value in the chain has no entry in `params`.
-    public func resolve(_ value: String, _ params: [String: Int8QuantParams]) -> Int8QuantParams? {
+    public func resolve(_ value: String, _ params: [String: ValueQuantization]) -> ValueQuantization? {
         var v = value
         for _ in 0..<10_000 {
             switch activations[v] {

@@ -27,7 +27,7 @@ public struct QuantizationResult {
     public var ranges: [String: ActivationRange]
     /// The int8 parameters of every quantized activation and constant stored int8
     /// (prepared-graph names), including fixed (Sigmoid) and shared (MaxPool, Reshape…) ones.
-    public var params: [String: Int8QuantParams]
+    public var params: [String: ValueQuantization]
     /// Estimated local SQNR (dB) of each int8 node with a calibrated output (weights and
     /// output rounding/clipping; errors arriving from earlier layers are not included).
     public var estimatedSQNR: [String: Double]
@@ -73,7 +73,7 @@ public enum Quantizer {
         let plan = QuantizationPlan(graph: prepared, keep: keep)
         var warnings: [String] = []
         var ranges: [String: ActivationRange] = [:]
-        var params: [String: Int8QuantParams] = [:]
+        var params: [String: ValueQuantization] = [:]
         for v in plan.observed {
             guard let o = observers[v] else {
                 throw LoupeError.verification("activation '\(v)' was not observed during calibration")
@@ -157,7 +157,7 @@ public enum Quantizer {
     /// powers add; errors from earlier layers are not included, so this ranks layers but
     /// does not predict the end-to-end SQNR (`loupe quant-report` measures that).
     public static func estimatedSQNR(weights: ([Float], channels: Int)?, output: HistogramObserver,
-                                     params p: Int8QuantParams) -> Double {
+                                     params p: ValueQuantization) -> Double {
         var ratio = 0.0
         if let (w, channels) = weights, channels > 0, w.count % channels == 0,
            let scales = try? Quantization.weightScales(w, outputChannels: channels),

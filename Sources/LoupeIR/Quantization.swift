@@ -54,6 +54,43 @@ public struct ValueQuantization: Sendable, Hashable, CustomStringConvertible {
         return Tensor(shape: codes.shape, floats: out)
     }
 
+    /// The per-tensor zero point as an int8 code (what XNNPACK's qs8 operators take). Only
+    /// for parameters of an int8 value: the zero point must lie in [−128, 127].
+    public var int8ZeroPoint: Int8 {
+        precondition(isPerTensor && (-128...127).contains(zeroPoint), "not per-tensor int8 parameters: \(self)")
+        return Int8(zeroPoint)
+    }
+
+    /// ONNX QuantizeLinear of one value to int8 with the per-tensor parameters:
+    /// `saturate(roundHalfToEven(x / scale) + zeroPoint)`, the quotient one float32 division
+    /// as in the ONNX definition; ±∞ saturate and NaN maps to the zero point (ONNX leaves it
+    /// unspecified; this keeps it finite). The one rounding rule for int8 codes: the
+    /// quantizer's constants, the runtime's fused clamp bounds and the tests use it.
+    @inlinable
+    public func quantize(_ x: Float) -> Int8 {
+        let r = (x / scales[0]).rounded(.toNearestOrEven)
+        if r.isNaN { return Int8(clamping: zeroPoints[0]) }
+        return Int8(Swift.min(127, Swift.max(-128, r + Float(zeroPoints[0]))))
+    }
+
+    /// ONNX DequantizeLinear of one int8 code with the per-tensor parameters:
+    /// `(q − zeroPoint) · scale`.
+    @inlinable
+    public func dequantize(_ q: Int8) -> Float {
+        Float(Int32(q) - zeroPoints[0]) * scales[0]
+    }
+
+    /// Element-wise `quantize` of int8 codes.
+    public func quantize(_ xs: [Float]) -> [Int8] { xs.map { quantize($0) } }
+
+    /// Element-wise `dequantize` of int8 codes.
+    public func dequantize(_ qs: [Int8]) -> [Float] { qs.map { dequantize($0) } }
+
+    /// The output parameters XNNPACK's int8 sigmoid accepts (scale 1/256, zero point −128):
+    /// the quantizer emits exactly these for every Sigmoid output, and the runtime runs a
+    /// Sigmoid on XNNPACK only with them.
+    public static let xnnpackSigmoidOutput = ValueQuantization.perTensor(scale: 1.0 / 256.0, zeroPoint: -128)
+
     /// Int32 codes `roundHalfToEven(real / scale)` saturated to the int32 range (NaN → 0):
     /// a bias at scale input · weight, as XNNPACK's qc8 operators take it.
     public static func biasCode(_ real: Float, scale: Float) -> Int32 {

@@ -20,7 +20,7 @@ extension FoldQuantization {
         let producers = graph.producers()
         var candidates: [String] = []
         for node in graph.nodes where node.op.isQuantize {
-            if let p = try? graph.affineParams(of: node), p.codeType == .uint8 { candidates.append(node.outputs[0]) }
+            if let p = try? graph.qdqOperands(of: node), p.codeType == .uint8 { candidates.append(node.outputs[0]) }
         }
         candidates += graph.initializers.filter { $0.value.dtype == .uint8 }.keys.sorted()
         var zeroPoints: [String: String] = [:]
@@ -28,16 +28,16 @@ extension FoldQuantization {
         for v in candidates {
             guard !graph.isGraphOutput(v), !graph.inputs.contains(where: { $0.name == v }),
                   let readers = consumers[v], !readers.isEmpty else { continue }
-            var readerParams: [(Int, AffineParams)] = []
+            var readerParams: [(Int, QDQOperands)] = []
             for r in readers {
                 let n = graph.nodes[r]
                 guard n.op.isDequantize, n.inputs[0] == v, !n.inputs.dropFirst().contains(v),
-                      let p = try? graph.affineParams(of: n), p.codeType == .uint8 else { break }
+                      let p = try? graph.qdqOperands(of: n), p.codeType == .uint8 else { break }
                 readerParams.append((r, p))
             }
             guard readerParams.count == readers.count else { continue }
             if let p = producers[v] {
-                guard let params = try? graph.affineParams(of: graph.nodes[p]) else { continue }
+                guard let params = try? graph.qdqOperands(of: graph.nodes[p]) else { continue }
                 setZeroPoint(int8ZeroPoint(params, &graph, cache: &zeroPoints), node: p, in: &graph)
             } else if let c = graph.initializers[v] {
                 graph.initializers[v] = Tensor(shape: c.shape, ints: c.ints.map { $0 - 128 }, dtype: .int8)
@@ -52,7 +52,7 @@ extension FoldQuantization {
         return changed
     }
 
-    private func int8ZeroPoint(_ p: AffineParams, _ graph: inout Graph, cache: inout [String: String]) -> String {
+    private func int8ZeroPoint(_ p: QDQOperands, _ graph: inout Graph, cache: inout [String: String]) -> String {
         let key = p.zeroPointName.isEmpty ? "\u{0}absent:\(p.scaleName)" : p.zeroPointName
         if let name = cache[key] { return name }
         let shape = graph.initializers[p.scaleName]?.shape ?? []
@@ -94,7 +94,7 @@ extension FoldQuantization {
             guard m.op.isDataMovement, m.outputs.count == 1, let d = m.input(0), let p = producers[d],
                   graph.nodes[p].op.isDequantize,
                   graph.hasConstantOperands(m),
-                  let params = try? graph.affineParams(of: graph.nodes[p]) else { continue }
+                  let params = try? graph.qdqOperands(of: graph.nodes[p]) else { continue }
             let codes = graph.nodes[p].inputs[0]
             let y = m.outputs[0]
             let zp = params.zeroPointName.isEmpty ? [] : [params.zeroPointName]
@@ -148,7 +148,7 @@ extension FoldQuantization {
                   graph.hasSingleNodeUse(y), let x = graph.nodes[p].input(0), let px = producers[x],
                   !graph.nodes[px].op.isDequantize, !graph.nodes[px].op.isQuantize,
                   graph.hasConstantOperands(graph.nodes[p]),
-                  let params = try? graph.affineParams(of: q), params.isPerTensor else { continue }
+                  let params = try? graph.qdqOperands(of: q), params.isPerTensor else { continue }
             let m = graph.nodes[p]
             let xq = graph.reserveFreshName("\(x)::q", type: TensorType(params.codeType, []))
             var quantize = q
@@ -180,7 +180,7 @@ extension FoldQuantization {
         for (j, q) in graph.nodes.enumerated() where q.op.isQuantize {
             guard let d = q.input(0), let p = producers[d], graph.nodes[p].op.isDequantize,
                   !graph.isGraphOutput(q.outputs[0]),
-                  let pq = try? graph.affineParams(of: q), let pd = try? graph.affineParams(of: graph.nodes[p]),
+                  let pq = try? graph.qdqOperands(of: q), let pd = try? graph.qdqOperands(of: graph.nodes[p]),
                   pq.isPerTensor, pd.isPerTensor, pq.sameValues(as: pd) else { continue }
             graph.replaceUses(of: q.outputs[0], with: graph.nodes[p].inputs[0])
             removed.insert(j)

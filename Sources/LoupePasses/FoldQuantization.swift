@@ -97,7 +97,7 @@ public struct FoldQuantization: GraphPass {
     /// An activation input: int8 codes and their per-tensor parameters.
     struct Activation {
         var codes: String
-        var params: AffineParams
+        var params: QDQOperands
         var isConstant: Bool
     }
 
@@ -106,7 +106,7 @@ public struct FoldQuantization: GraphPass {
             if graph.initializers[v] != nil { throw NotFolded("input '\(v)' is a float constant, not quantized") }
             throw NotFolded("input '\(v)' does not come from a DequantizeLinear")
         }
-        let params = try graph.affineParams(of: graph.nodes[p])
+        let params = try graph.qdqOperands(of: graph.nodes[p])
         guard params.isPerTensor else {
             throw NotFolded("input '\(v)' is dequantized per axis (axis \(params.axis!)); int8 activations have one scale")
         }
@@ -131,7 +131,7 @@ public struct FoldQuantization: GraphPass {
             if graph.initializers[v] != nil { throw NotFolded("weight '\(v)' is a float constant, not quantized") }
             throw NotFolded("weight '\(v)' is not a dequantized constant")
         }
-        let params = try graph.affineParams(of: graph.nodes[p])
+        let params = try graph.qdqOperands(of: graph.nodes[p])
         let codes = graph.nodes[p].inputs[0]
         guard let t = graph.initializers[codes] else { throw NotFolded("weight '\(v)' is not a constant") }
         guard t.shape.count == rank else { throw NotFolded("weight '\(v)' has rank \(t.shape.count), expected \(rank)") }
@@ -163,7 +163,7 @@ public struct FoldQuantization: GraphPass {
             real = c.floats
         } else if let p = producers[v], graph.nodes[p].op.isDequantize,
                   let codes = graph.initializers[graph.nodes[p].inputs[0]] {
-            let params = try graph.affineParams(of: graph.nodes[p])
+            let params = try graph.qdqOperands(of: graph.nodes[p])
             base = graph.nodes[p].inputs[0]
             // ONNX Runtime writes the bias at exactly input · weight scale: keep its codes.
             if codes.dtype == .int32, codes.count == channels, beta == 1, params.zeroPoints.allSatisfy({ $0 == 0 }),
@@ -203,11 +203,11 @@ public struct FoldQuantization: GraphPass {
         guard !graph.isGraphOutput(y) else { throw NotFolded("its output '\(y)' is a graph output, which stays float32") }
 
         // The QuantizeLinear that gives the output its parameters.
-        var outQ: (index: Int, params: AffineParams)? = nil
+        var outQ: (index: Int, params: QDQOperands)? = nil
         var outReason = "no QuantizeLinear reads its output '\(y)'"
         for k in consumers[y] ?? [] where graph.nodes[k].op.isQuantize && graph.nodes[k].inputs[0] == y {
             do {
-                let p = try graph.affineParams(of: graph.nodes[k])
+                let p = try graph.qdqOperands(of: graph.nodes[k])
                 if !p.isPerTensor { outReason = "its output '\(y)' is quantized per axis"; continue }
                 if p.codeType != .int8 { outReason = "its output '\(y)' is quantized to \(p.codeType), not int8"; continue }
                 outQ = (k, p)
@@ -221,7 +221,7 @@ public struct FoldQuantization: GraphPass {
         var inputs = node.inputs
         var entries: [(String, ValueQuantization)] = []
         var constants: [(base: String, tensor: Tensor, q: ValueQuantization, input: Int)] = []
-        var outParams: AffineParams
+        var outParams: QDQOperands
 
         func take(_ a: Activation, at index: Int) {
             inputs[index] = a.codes
@@ -231,7 +231,7 @@ public struct FoldQuantization: GraphPass {
                 entries.append((a.codes, a.params.quantization))
             }
         }
-        func requireOutput() throws(NotFolded) -> AffineParams {
+        func requireOutput() throws(NotFolded) -> QDQOperands {
             guard let outQ else { throw NotFolded(outReason) }
             return outQ.params
         }
@@ -379,7 +379,7 @@ public struct FoldQuantization: GraphPass {
         graph.nodes = graph.nodes.filter { node in
             guard node.op.isDequantize, let x = node.input(0), let codes = graph.initializers[x],
                   !graph.isGraphOutput(node.outputs[0]),
-                  let params = try? graph.affineParams(of: node) else { return true }
+                  let params = try? graph.qdqOperands(of: node) else { return true }
             graph.initializers[node.outputs[0]] = params.quantization.dequantize(codes)
             graph.types[node.outputs[0]] = nil
             changed = true

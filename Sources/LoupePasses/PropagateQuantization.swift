@@ -27,7 +27,7 @@ public struct PropagateQuantization: GraphPass {
         guard !graph.quantization.isEmpty || graph.nodes.contains(where: { $0.op.isQuantize }) else { return }
         for node in graph.nodes {
             if node.op.isQuantize {
-                if let p = try? graph.affineParams(of: node), p.codeType == .int8 {
+                if let p = try? graph.qdqOperands(of: node), p.codeType == .int8 {
                     graph.quantization[node.outputs[0]] = p.quantization
                 }
             } else if node.op.isDataMovement, let x = node.input(0), let q = graph.quantization[x], q.isPerTensor,

@@ -10,41 +10,40 @@ struct NotFolded: Error {
     init(_ reason: String) { self.reason = reason }
 }
 
-/// The constant parameters of one QuantizeLinear or DequantizeLinear node.
-struct AffineParams: Equatable {
-    var scales: [Float]
-    /// In the code type's own range (uint8 zero points are 0…255 here).
-    var zeroPoints: [Int32]
-    /// The normalised channel axis, nil when one scale covers the tensor.
-    var axis: Int?
+/// What one QuantizeLinear or DequantizeLinear node says about its codes: the affine
+/// parameters (LoupeIR's one parameter type) in the code type's own range, plus what the
+/// rewrites need besides: the code type and the names of the parameter inputs.
+struct QDQOperands: Equatable {
+    /// Scales and zero points (uint8 zero points are 0…255 here); the axis normalised, nil
+    /// when one scale covers the tensor.
+    var quantization: ValueQuantization
     /// Element type of the codes (the Q output / DQ input).
     var codeType: DType
     /// Names of the scale and zero-point inputs ("" when the zero point is omitted).
     var scaleName: String
     var zeroPointName: String
 
-    var isPerTensor: Bool { axis == nil }
-
-    var quantization: ValueQuantization {
-        ValueQuantization(scales: scales, zeroPoints: zeroPoints, axis: axis)
-    }
+    var scales: [Float] { quantization.scales }
+    var zeroPoints: [Int32] { quantization.zeroPoints }
+    var axis: Int? { quantization.axis }
+    var isPerTensor: Bool { quantization.isPerTensor }
 
     /// Same scales, zero points, axis and code type (the input names may differ).
-    func sameValues(as other: AffineParams) -> Bool {
-        scales == other.scales && zeroPoints == other.zeroPoints && axis == other.axis && codeType == other.codeType
+    func sameValues(as other: QDQOperands) -> Bool {
+        quantization == other.quantization && codeType == other.codeType
     }
 }
 
 extension Graph {
     /// The constant parameters of a Q or DQ node; throws the reason they cannot be read.
-    func affineParams(of node: Node) throws(NotFolded) -> AffineParams {
+    func qdqOperands(of node: Node) throws(NotFolded) -> QDQOperands {
         let axisAttribute: Int
         if case .quantizeLinear(let a, _) = node.op {
             axisAttribute = a
         } else if case .dequantizeLinear(let a) = node.op {
             axisAttribute = a
         } else {
-            preconditionFailure("affineParams(of:) called on \(node.op.onnxName)")
+            preconditionFailure("qdqOperands(of:) called on \(node.op.onnxName)")
         }
         guard let scaleName = node.input(1), let scale = initializers[scaleName], scale.dtype.isFloat else {
             throw NotFolded("\(node.op.onnxName) '\(node.name)' has a scale that is not a float constant")
@@ -78,8 +77,8 @@ extension Graph {
             }
             axis = axisAttribute < 0 ? axisAttribute + rank : axisAttribute
         }
-        return AffineParams(scales: scales, zeroPoints: zeroPoints, axis: axis, codeType: codeType,
-                            scaleName: scaleName, zeroPointName: zpName)
+        return QDQOperands(quantization: ValueQuantization(scales: scales, zeroPoints: zeroPoints, axis: axis),
+                           codeType: codeType, scaleName: scaleName, zeroPointName: zpName)
     }
 }
 

@@ -3,22 +3,6 @@ import Foundation
 import LoupeIR
 import LoupeKernels
 
-/// Affine parameters of an int8 activation as XNNPACK takes them: real = scale · (q − zp).
-struct QuantParams: Equatable, CustomStringConvertible {
-    var scale: Float
-    var zeroPoint: Int8
-
-    var description: String { "scale \(scale) zp \(zeroPoint)" }
-
-    /// The code of a real bound (ONNX rounding: half to even, saturating; ±∞ saturate).
-    func code(_ v: Float) -> Int8 {
-        if v == -.infinity { return -128 }
-        if v == .infinity { return 127 }
-        let r = (Double(v) / Double(scale)).rounded(.toNearestOrEven)
-        return Int8(Swift.min(Swift.max(r + Double(zeroPoint), -128), 127))
-    }
-}
-
 /// Int8 lowering (after `FoldQuantization`): a node whose activations are int8 codes runs on
 /// XNNPACK's qc8/qs8/s8/x8 operators or on Loupe's x8 kernels. Quantization parameters come
 /// from `Graph.quantization`; every parameter XNNPACK checks (or asserts on: the Debian build
@@ -98,7 +82,7 @@ extension Lowering {
 
     /// Per-tensor parameters of an int8 activation: `Graph.quantization`, or the constant
     /// scale / zero point of the QuantizeLinear that produces it.
-    static func quantParams(_ value: String, _ graph: Graph, _ what: String) throws -> QuantParams {
+    static func quantParams(_ value: String, _ graph: Graph, _ what: String) throws -> ValueQuantization {
         var q = graph.quantization[value]
         if q == nil, let producer = graph.nodes.first(where: { $0.outputs.first == value }),
            case .quantizeLinear = producer.op, let s = producer.input(1).flatMap(graph.constant), s.count == 1 {
@@ -115,26 +99,26 @@ extension Lowering {
         guard q.zeroPoint >= -128, q.zeroPoint <= 127 else {
             throw Unsupported("\(what) '\(value)' zero point \(q.zeroPoint) is outside int8")
         }
-        return QuantParams(scale: q.scale, zeroPoint: Int8(q.zeroPoint))
+        return q
     }
 
     /// A non-constant int8 input with its static shape and parameters.
-    static func int8Activation(_ node: Node, _ graph: Graph, _ i: Int, _ what: String) throws -> (String, [Int], QuantParams) {
+    static func int8Activation(_ node: Node, _ graph: Graph, _ i: Int, _ what: String) throws -> (String, [Int], ValueQuantization) {
         let v = try input(node, i, what)
         if graph.constant(v) != nil { throw Unsupported("\(what) '\(v)' is a constant (expected an int8 activation)") }
         return (v, try shape(v, graph, what, dtype: .int8), try quantParams(v, graph, what))
     }
 
     /// The int8 output with the shape the lowering computes, and its parameters.
-    static func int8Output(_ node: Node, _ graph: Graph, _ computed: [Int]) throws -> (String, QuantParams) {
+    static func int8Output(_ node: Node, _ graph: Graph, _ computed: [Int]) throws -> (String, ValueQuantization) {
         let y = try expectOutput(node, graph, computed, dtype: .int8)
         return (y, try quantParams(y, graph, "output"))
     }
 
     /// Codes of a fused real output range [lo, hi]; XNNPACK needs min < max.
-    static func codeRange(_ lo: Float, _ hi: Float, _ q: QuantParams) throws -> (Int8, Int8) {
+    static func codeRange(_ lo: Float, _ hi: Float, _ q: ValueQuantization) throws -> (Int8, Int8) {
         try checkRange(lo, hi)
-        let (a, b) = (q.code(lo), q.code(hi))
+        let (a, b) = (q.quantize(lo), q.quantize(hi))
         guard a < b else {
             throw Unsupported("fused output range [\(lo), \(hi)] collapses to int8 code \(a) at \(q) (XNNPACK needs min < max)")
         }
@@ -204,7 +188,7 @@ extension Lowering {
     // MARK: converts at the float/int8 border
 
     /// The one scale and int8 zero point of a QuantizeLinear/DequantizeLinear node.
-    static func convertParams(_ node: Node, _ graph: Graph) throws -> QuantParams {
+    static func convertParams(_ node: Node, _ graph: Graph) throws -> ValueQuantization {
         guard let sName = node.input(1), let s = graph.constant(sName) else {
             throw Unsupported("the scale must be a constant")
         }
@@ -221,7 +205,7 @@ extension Lowering {
         try checkScale(scale, node.op.onnxName)
         guard (1 / scale).isFinite else { throw Unsupported("scale \(scale) has no finite reciprocal") }
         guard zp >= -128, zp <= 127 else { throw Unsupported("zero point \(zp) is outside int8") }
-        return QuantParams(scale: scale, zeroPoint: Int8(zp))
+        return .perTensor(scale: scale, zeroPoint: Int32(zp))
     }
 
     /// QuantizeLinear float32 → int8 with one scale → `xnn_create_convert_nc_f32_qs8`.
@@ -233,7 +217,7 @@ extension Lowering {
         guard let b else { return .xnnpack(name) }
         let channels = xs.last ?? 1, batch = xs.dropLast().reduce(1, *)
         let op = try XNNOperator.create(name, node) {
-            loupe_xnn_create_convert_nc_f32_qs8(channels, channels, channels, q.scale, q.zeroPoint, -128, 127, 0, $0)
+            loupe_xnn_create_convert_nc_f32_qs8(channels, channels, channels, q.scale, q.int8ZeroPoint, -128, 127, 0, $0)
         }
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
             try Backend.check(loupe_xnn_setup_convert_nc_f32_qs8(op.op, batch, bind.floats(x), bind.int8s(y), bind.pool),
@@ -253,7 +237,7 @@ extension Lowering {
         guard let b else { return .xnnpack(name) }
         let channels = xs.last ?? 1, batch = xs.dropLast().reduce(1, *)
         let op = try XNNOperator.create(name, node) {
-            loupe_xnn_create_convert_nc_qs8_f32(channels, channels, channels, q.scale, q.zeroPoint, 0, $0)
+            loupe_xnn_create_convert_nc_qs8_f32(channels, channels, channels, q.scale, q.int8ZeroPoint, 0, $0)
         }
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
             try Backend.check(loupe_xnn_setup_convert_nc_qs8_f32(op.op, batch, bind.int8s(x), bind.floats(y), bind.pool),
@@ -265,9 +249,9 @@ extension Lowering {
     // MARK: lookup tables
 
     /// A table built from the input and output parameters, kept alive by the step.
-    static func lutTable(_ f: loupe_lut_function, _ p0: Double, _ p1: Double, _ qx: QuantParams, _ qy: QuantParams) throws -> AlignedBuffer {
+    static func lutTable(_ f: loupe_lut_function, _ p0: Double, _ p1: Double, _ qx: ValueQuantization, _ qy: ValueQuantization) throws -> AlignedBuffer {
         var table = [UInt8](repeating: 0, count: 256)
-        guard loupe_x8_lut_build(f, p0, p1, qx.scale, Int32(qx.zeroPoint), qy.scale, Int32(qy.zeroPoint), &table) == 0 else {
+        guard loupe_x8_lut_build(f, p0, p1, qx.scale, Int32(qx.int8ZeroPoint), qy.scale, Int32(qy.int8ZeroPoint), &table) == 0 else {
             throw Unsupported("lookup table refused the parameters in \(qx), out \(qy)")
         }
         return PlanBuilder.store(table)
@@ -304,7 +288,7 @@ extension Lowering {
         guard let b else { return .xnnpack(name) }
         let channels = xs.last ?? 1, batch = xs.dropLast().reduce(1, *)
         let op = try XNNOperator.create(name, node) {
-            loupe_xnn_create_sigmoid_nc_qs8(channels, channels, channels, qx.zeroPoint, qx.scale, qy.zeroPoint, qy.scale, -128, 127, 0, $0)
+            loupe_xnn_create_sigmoid_nc_qs8(channels, channels, channels, qx.int8ZeroPoint, qx.scale, qy.int8ZeroPoint, qy.scale, -128, 127, 0, $0)
         }
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
             try Backend.check(loupe_xnn_setup_sigmoid_nc_qs8(op.op, batch, bind.int8s(x), bind.int8s(y), bind.pool),

@@ -57,7 +57,7 @@ extension Lowering {
 
     /// XNNPACK's QC8 requantization scale (input · weight[c] / output, in float as it
     /// computes it) must be below 256; its fp32 requantization asserts it is at least 2⁻³².
-    static func checkRequantization(_ node: Node, _ qx: QuantParams, _ scales: [Float], _ qy: QuantParams) throws {
+    static func checkRequantization(_ node: Node, _ qx: ValueQuantization, _ scales: [Float], _ qy: ValueQuantization) throws {
         for (c, s) in scales.enumerated() {
             let r = qx.scale * s / qy.scale
             guard r < 256, r >= 0x1.0p-32 else {
@@ -67,8 +67,8 @@ extension Lowering {
     }
 
     static func createQC8(_ node: Node, win: Window2D, groups: Int, groupInput: Int, groupOutput: Int, inputStride: Int,
-                          outputStride: Int, qx: QuantParams, scales: [Float], weights: [Int8], bias: [Int32]?,
-                          qy: QuantParams, lo: Int8, hi: Int8) throws -> XNNOperator {
+                          outputStride: Int, qx: ValueQuantization, scales: [Float], weights: [Int8], bias: [Int32]?,
+                          qy: ValueQuantization, lo: Int8, hi: Int8) throws -> XNNOperator {
         try weights.withUnsafeBufferPointer { wp in
             try scales.withUnsafeBufferPointer { sp in
                 try XNNOperator.create(qc8Name, node) { out in
@@ -77,8 +77,8 @@ extension Lowering {
                             UInt32(win.pads.t), UInt32(win.pads.r), UInt32(win.pads.b), UInt32(win.pads.l),
                             UInt32(win.kernel.h), UInt32(win.kernel.w), UInt32(win.stride.h), UInt32(win.stride.w),
                             UInt32(win.dilation.h), UInt32(win.dilation.w), UInt32(groups), groupInput, groupOutput,
-                            inputStride, outputStride, qx.zeroPoint, qx.scale, sp.baseAddress, wp.baseAddress, bp,
-                            qy.zeroPoint, qy.scale, lo, hi, 0, out)
+                            inputStride, outputStride, qx.int8ZeroPoint, qx.scale, sp.baseAddress, wp.baseAddress, bp,
+                            qy.int8ZeroPoint, qy.scale, lo, hi, 0, out)
                     }
                     if let bias { return bias.withUnsafeBufferPointer { create($0.baseAddress) } }
                     return create(nil)
@@ -153,8 +153,8 @@ extension Lowering {
     }
 
     /// [rows, k] × [n, k]ᵀ as a 1×1 QC8 convolution over `rows` one-pixel images.
-    static func emitRowsQC8(_ node: Node, _ b: PlanBuilder, x: String, y: String, rows: Int, k: Int, n: Int, qx: QuantParams,
-                            scales: [Float], weights: [Int8], bias: [Int32]?, qy: QuantParams, lo: Int8, hi: Int8) throws -> Placement {
+    static func emitRowsQC8(_ node: Node, _ b: PlanBuilder, x: String, y: String, rows: Int, k: Int, n: Int, qx: ValueQuantization,
+                            scales: [Float], weights: [Int8], bias: [Int32]?, qy: ValueQuantization, lo: Int8, hi: Int8) throws -> Placement {
         let win = Window2D(kernel: (1, 1), stride: (1, 1), dilation: (1, 1), pads: (0, 0, 0, 0))
         let op = try createQC8(node, win: win, groups: 1, groupInput: k, groupOutput: n, inputStride: k, outputStride: n,
                                qx: qx, scales: scales, weights: weights, bias: bias, qy: qy, lo: lo, hi: hi)

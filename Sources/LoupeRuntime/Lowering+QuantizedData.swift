@@ -20,7 +20,7 @@ extension Lowering {
         if graph.constant(a) != nil && graph.constant(c) != nil {
             throw Unsupported("both operands are constant: constant folding should have removed this node")
         }
-        func operand(_ v: String, _ what: String) throws -> ([Int], QuantParams) {
+        func operand(_ v: String, _ what: String) throws -> ([Int], ValueQuantization) {
             if let t = graph.constant(v) {
                 guard t.dtype == .int8 else { throw Unsupported("constant \(what) '\(v)' is \(t.dtype); expected int8 codes") }
                 return (t.shape, try quantParams(v, graph, what))
@@ -58,9 +58,9 @@ extension Lowering {
         if sc.isEmpty { sc = [1] }
         let xop = try XNNOperator.create(name, node) { out in
             switch op {
-            case .add: return loupe_xnn_create_add_nd_qs8(qa.zeroPoint, qa.scale, qc.zeroPoint, qc.scale, qy.zeroPoint, qy.scale, -128, 127, 0, out)
-            case .sub: return loupe_xnn_create_subtract_nd_qs8(qa.zeroPoint, qa.scale, qc.zeroPoint, qc.scale, qy.zeroPoint, qy.scale, -128, 127, 0, out)
-            case .mul: return loupe_xnn_create_multiply_nd_qs8(qa.zeroPoint, qa.scale, qc.zeroPoint, qc.scale, qy.zeroPoint, qy.scale, -128, 127, 0, out)
+            case .add: return loupe_xnn_create_add_nd_qs8(qa.int8ZeroPoint, qa.scale, qc.int8ZeroPoint, qc.scale, qy.int8ZeroPoint, qy.scale, -128, 127, 0, out)
+            case .sub: return loupe_xnn_create_subtract_nd_qs8(qa.int8ZeroPoint, qa.scale, qc.int8ZeroPoint, qc.scale, qy.int8ZeroPoint, qy.scale, -128, 127, 0, out)
+            case .mul: return loupe_xnn_create_multiply_nd_qs8(qa.int8ZeroPoint, qa.scale, qc.int8ZeroPoint, qc.scale, qy.int8ZeroPoint, qy.scale, -128, 127, 0, out)
             case .div, .pow, .max, .min: return xnn_status_invalid_parameter
             }
         }
@@ -101,8 +101,8 @@ extension Lowering {
         }
         guard let b else { return .xnnpack(name) }
         let op = try XNNOperator.create(name, node) {
-            loupe_xnn_create_global_average_pooling_nwc_qs8(channels, channels, channels, qx.zeroPoint, qx.scale,
-                                                      qy.zeroPoint, qy.scale, -128, 127, 0, $0)
+            loupe_xnn_create_global_average_pooling_nwc_qs8(channels, channels, channels, qx.int8ZeroPoint, qx.scale,
+                                                      qy.int8ZeroPoint, qy.scale, -128, 127, 0, $0)
         }
         b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
             try Backend.check(loupe_xnn_setup_global_average_pooling_nwc_qs8(op.op, batch, pixels, bind.int8s(x), bind.int8s(y), bind.pool),
@@ -164,7 +164,7 @@ extension Lowering {
         guard let b else { return .kernel(name) }
         let p = poolParams(win, extra: extra, countIncludePad: a.countIncludePad)
         let scale = Double(qx.scale) / Double(qy.scale)
-        let (zx, zy) = (Int32(qx.zeroPoint), Int32(qy.zeroPoint))
+        let (zx, zy) = (Int32(qx.int8ZeroPoint), Int32(qy.int8ZeroPoint))
         let rows = n * oh
         let parts = Swift.min(threadsFor(elements: rows * ow * c * win.kernel.h * win.kernel.w, b.threads), rows)
         b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in

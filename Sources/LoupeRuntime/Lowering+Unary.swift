@@ -100,7 +100,7 @@ extension Lowering {
     static func lowerUnaryInt8(_ node: Node, _ graph: Graph, _ op: UnaryOp, into b: PlanBuilder?) throws -> Placement {
         if op == .sigmoid {
             let qy = try quantParams(try output(node), graph, "output")
-            if qy.scale == 0x1.0p-8 && qy.zeroPoint == -128 { return try emitSigmoidQS8(node, graph, into: b) }
+            if qy == .xnnpackSigmoidOutput { return try emitSigmoidQS8(node, graph, into: b) }
         }
         return try emitLUT(node, graph, b, label: op.rawValue, op.function, 0, 0)
     }

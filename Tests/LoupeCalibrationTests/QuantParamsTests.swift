@@ -1,5 +1,6 @@
 import XCTest
 @testable import LoupeCalibration
+import LoupeIR
 import LoupeTestSupport
 
 /// SplitMix64: replicable streams whose seed goes into failure messages.
@@ -7,14 +8,14 @@ final class QuantParamsTests: XCTestCase {
     func testRangeAlwaysIncludesZeroAndZeroIsExact() throws {
         for (lo, hi) in [(Float(0.5), Float(3)), (-4, -1), (-1, 2), (0, 6), (-7.3, 0.01)] {
             let p = try Quantization.activationParams(min: lo, max: hi)
-            XCTAssertEqual(Quantization.dequantize(Quantization.quantize(0, p), p), 0, "[\(lo), \(hi)]")
-            XCTAssertEqual(Quantization.quantize(0, p), Int8(p.zeroPoint))
+            XCTAssertEqual(p.dequantize(p.quantize(0)), 0, "[\(lo), \(hi)]")
+            XCTAssertEqual(p.quantize(0), Int8(p.zeroPoint))
             let rmin = min(lo, 0), rmax = max(hi, 0)
             XCTAssertEqual(p.scale, (rmax - rmin) / 255, accuracy: 1e-7, "[\(lo), \(hi)]")
         }
         XCTAssertEqual(try Quantization.activationParams(min: 0.5, max: 3).zeroPoint, -128)
         XCTAssertEqual(try Quantization.activationParams(min: -4, max: -1).zeroPoint, 127)
-        XCTAssertEqual(try Quantization.activationParams(min: 0, max: 0), Int8QuantParams(scale: 1, zeroPoint: 0))
+        XCTAssertEqual(try Quantization.activationParams(min: 0, max: 0), ValueQuantization.perTensor(scale: 1, zeroPoint: 0))
         XCTAssertThrowsError(try Quantization.activationParams(min: .nan, max: 1))
         XCTAssertThrowsError(try Quantization.activationParams(min: 2, max: 1))
     }
@@ -28,25 +29,25 @@ final class QuantParamsTests: XCTestCase {
             let rmin = min(lo, 0), rmax = max(hi, 0)
             for _ in 0..<200 {
                 let x = rng.randomFloat(in: rmin..<rmax)
-                let err = abs(Quantization.dequantize(Quantization.quantize(x, p), p) - x)
+                let err = abs(p.dequantize(p.quantize(x)) - x)
                 XCTAssertLessThanOrEqual(err, p.scale / 2 * 1.0001, "seed \(seed) x \(x) range [\(lo), \(hi)]")
             }
-            XCTAssertEqual(Quantization.quantize(rmax + 100 * p.scale, p), 127, "seed \(seed)")
-            XCTAssertEqual(Quantization.quantize(rmin - 100 * p.scale, p), -128, "seed \(seed)")
+            XCTAssertEqual(p.quantize(rmax + 100 * p.scale), 127, "seed \(seed)")
+            XCTAssertEqual(p.quantize(rmin - 100 * p.scale), -128, "seed \(seed)")
         }
-        let p = Int8QuantParams(scale: 1, zeroPoint: 0)
-        XCTAssertEqual(Quantization.quantize(.infinity, p), 127)
-        XCTAssertEqual(Quantization.quantize(-.infinity, p), -128)
-        XCTAssertEqual(Quantization.quantize(.nan, p), 0)
+        let p = ValueQuantization.perTensor(scale: 1, zeroPoint: 0)
+        XCTAssertEqual(p.quantize(.infinity), 127)
+        XCTAssertEqual(p.quantize(-.infinity), -128)
+        XCTAssertEqual(p.quantize(.nan), 0)
     }
 
     func testRoundHalfToEvenLikeQuantizeLinear() {
-        let p = Int8QuantParams(scale: 1, zeroPoint: 0)
-        XCTAssertEqual(Quantization.quantize([0.5, 1.5, 2.5, -0.5, -1.5, -2.5], p), [0, 2, 2, 0, -2, -2])
-        let z = Int8QuantParams(scale: 0.5, zeroPoint: 3)
-        XCTAssertEqual(Quantization.quantize(0.25, z), 3)   // 0.5 → 0, + 3
-        XCTAssertEqual(Quantization.quantize(0.75, z), 5)   // 1.5 → 2, + 3
-        XCTAssertEqual(Quantization.dequantize(5, z), 1)
+        let p = ValueQuantization.perTensor(scale: 1, zeroPoint: 0)
+        XCTAssertEqual(p.quantize([0.5, 1.5, 2.5, -0.5, -1.5, -2.5]), [0, 2, 2, 0, -2, -2])
+        let z = ValueQuantization.perTensor(scale: 0.5, zeroPoint: 3)
+        XCTAssertEqual(z.quantize(0.25), 3)   // 0.5 → 0, + 3
+        XCTAssertEqual(z.quantize(0.75), 5)   // 1.5 → 2, + 3
+        XCTAssertEqual(z.dequantize(5), 1)
     }
 
     func testPerChannelWeightScales() throws {
@@ -73,11 +74,11 @@ final class QuantParamsTests: XCTestCase {
     }
 
     func testSigmoidOutputParamsAreXNNPACKs() {
-        let p = Int8QuantParams.sigmoidOutput
+        let p = ValueQuantization.xnnpackSigmoidOutput
         XCTAssertEqual(p.scale, 1.0 / 256.0)
         XCTAssertEqual(p.zeroPoint, -128)
-        XCTAssertEqual(Quantization.quantize(0, p), -128)
-        XCTAssertEqual(Quantization.quantize(1, p), 127)   // saturates just below 1
-        XCTAssertEqual(Quantization.dequantize(127, p), 255.0 / 256.0)
+        XCTAssertEqual(p.quantize(0), -128)
+        XCTAssertEqual(p.quantize(1), 127)   // saturates just below 1
+        XCTAssertEqual(p.dequantize(127), 255.0 / 256.0)
     }
 }

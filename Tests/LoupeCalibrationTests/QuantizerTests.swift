@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Loupe
 @testable import LoupeCalibration
+import LoupeIR
 import LoupeTestSupport
 
 /// CalibrationSession + QDQ insertion on TinyNet (conv/BN/relu6, depthwise + HardSwish,
@@ -36,7 +37,7 @@ final class QuantizerTests: XCTestCase {
 
         // Sigmoid output: exactly scale 1/256, zero point −128, in the params and the file.
         let gate = try node("se_gate", in: prepared)
-        XCTAssertEqual(result.params[gate.outputs[0]], Int8QuantParams(scale: 1.0 / 256, zeroPoint: -128))
+        XCTAssertEqual(result.params[gate.outputs[0]], ValueQuantization.perTensor(scale: 1.0 / 256, zeroPoint: -128))
         let q = try XCTUnwrap(g.nodes.first { $0.op.onnxName == "QuantizeLinear" && $0.inputs[0] == gate.outputs[0] })
         XCTAssertEqual(g.initializers[q.inputs[1]]?.floats, [Float(1.0 / 256)])
         XCTAssertEqual(g.initializers[q.inputs[2]]?.ints, [-128])

@@ -30,9 +30,9 @@ final class Int8ModelTests: XCTestCase {
             var ins: [Tensor?] = []
             for v in node.inputs {
                 if let c = g.constant(v) {
-                    ins.append(g.quantization[v].map { Int8Reference.dequantize(c, $0) } ?? c)
+                    ins.append(g.quantization[v].map { $0.dequantize(c) } ?? c)
                 } else {
-                    ins.append(Int8Reference.dequantize(Tensor(shape: g.types[v]!.staticShape!, ints: codes[v]!), g.quantization[v]!))
+                    ins.append(g.quantization[v]!.dequantize(Tensor(shape: g.types[v]!.staticShape!, ints: codes[v]!)))
                 }
             }
             reals = try ReferenceInterpreter.evaluate(node, inputs: ins)[0].floats
@@ -44,7 +44,7 @@ final class Int8ModelTests: XCTestCase {
     func makeBlock(seed: UInt64) throws -> Int8Builder {
         var b = Int8Builder(seed: seed)
         let (c, e, s) = (8, 24, 8)
-        let shape = [1, 16, 16, c], wide = [1, 16, 16, e], dummy = QuantParams(scale: 1, zeroPoint: 0)
+        let shape = [1, 16, 16, c], wide = [1, 16, 16, e], dummy = ValueQuantization.perTensor(scale: 1, zeroPoint: 0)
         let qx = b.params(-2, 2)
         let x = b.input("x", shape, qx)
         // Biases are set after calibration (their scale depends on the input's).
@@ -59,7 +59,7 @@ final class Int8ModelTests: XCTestCase {
         b.node(conv(1, min: 0), ["gap", "w3", "b3"], "squeeze", [1, 1, 1, s], dummy)
         b.weights("w4", [e, s, 1, 1], axis: 0, scale: 0.002...0.006)
         b.node(conv(1), ["squeeze", "w4", "b4"], "excite", [1, 1, 1, e], dummy)
-        b.node(.unary(.sigmoid), ["excite"], "gate", [1, 1, 1, e], QuantParams(scale: 1.0 / 256, zeroPoint: -128))
+        b.node(.unary(.sigmoid), ["excite"], "gate", [1, 1, 1, e], ValueQuantization.perTensor(scale: 1.0 / 256, zeroPoint: -128))
         b.node(.binary(.mul), ["hs2", "gate"], "se", wide, dummy)
         b.weights("w5", [c, e, 1, 1], axis: 0, scale: 0.002...0.006)
         b.node(conv(1), ["se", "w5", "b5"], "project", shape, dummy)

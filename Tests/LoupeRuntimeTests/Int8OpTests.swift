@@ -92,7 +92,7 @@ final class Int8OpTests: XCTestCase {
         var b = Int8Builder(seed: 50)
         let a = b.input("a", [1, 4, 5, 8], b.params(-1, 2))
         let c = b.input("c", [1, 4, 5, 8], b.params(-3, 1))
-        let gate = b.input("g", [1, 1, 1, 8], QuantParams(scale: 1.0 / 256, zeroPoint: -128))
+        let gate = b.input("g", [1, 1, 1, 8], ValueQuantization.perTensor(scale: 1.0 / 256, zeroPoint: -128))
         b.node(.binary(.add), [a, c], "sum", [1, 4, 5, 8], b.params(-4, 3))
         b.node(.binary(.sub), [a, c], "diff", [1, 4, 5, 8], b.params(-2, 5))
         b.node(.binary(.mul), [a, gate], "se", [1, 4, 5, 8], b.params(-1, 2))
@@ -161,7 +161,7 @@ final class Int8OpTests: XCTestCase {
     func testSigmoidOnXNNPACKWithItsParamsAndOnATableOtherwise() throws {
         var b = Int8Builder(seed: 80)
         let x = b.input("x", [1, 3, 3, 40], b.params(-8, 8))
-        b.node(.unary(.sigmoid), [x], "xnn", [1, 3, 3, 40], QuantParams(scale: 1.0 / 256, zeroPoint: -128))
+        b.node(.unary(.sigmoid), [x], "xnn", [1, 3, 3, 40], ValueQuantization.perTensor(scale: 1.0 / 256, zeroPoint: -128))
         b.node(.unary(.sigmoid), [x], "lut", [1, 3, 3, 40], b.params(0, 1))
         b.output("xnn")
         b.output("lut")
@@ -175,7 +175,7 @@ final class Int8OpTests: XCTestCase {
         let x = b.input("x", [1, 5, 7, 33], b.params(-6, 7))
         b.graph.initializers["lo"] = Tensor(shape: [], floats: [-1])
         b.graph.initializers["hi"] = Tensor(shape: [], floats: [4])
-        let cases: [(String, Op, [String], QuantParams, String)] = [
+        let cases: [(String, Op, [String], ValueQuantization, String)] = [
             ("hs", .unary(.hardSwish), [x], b.params(-0.4, 7), "HardSwish"),
             ("hsig", .hardSigmoid(alpha: 0.2, beta: 0.5), [x], b.params(0, 1), "HardSigmoid"),
             ("relu", .unary(.relu), [x], b.params(0, 7), "Relu"),
@@ -314,11 +314,11 @@ final class Int8OpTests: XCTestCase {
         let x = b.input("x", [1, 4, 4, 8], b.params(-1, 1))
         // Output scale far below input · weight: requantization scale ≥ 256.
         b.weights("w", [8, 8, 1, 1], axis: 0, scale: 0.5...0.6)
-        b.node(conv([1, 1]), [x, "w"], "conv", [1, 4, 4, 8], QuantParams(scale: 1e-5, zeroPoint: 0))
+        b.node(conv([1, 1]), [x, "w"], "conv", [1, 4, 4, 8], ValueQuantization.perTensor(scale: 1e-5, zeroPoint: 0))
         // Add with an input-to-output ratio above 2^8.
-        b.node(.binary(.add), [x, x], "add", [1, 4, 4, 8], QuantParams(scale: 1e-5, zeroPoint: 0))
+        b.node(.binary(.add), [x, x], "add", [1, 4, 4, 8], ValueQuantization.perTensor(scale: 1e-5, zeroPoint: 0))
         // No int8 Softmax.
-        b.node(.softmax(axis: -1, legacyCoerce2D: false), [x], "softmax", [1, 4, 4, 8], QuantParams(scale: 1.0 / 256, zeroPoint: -128))
+        b.node(.softmax(axis: -1, legacyCoerce2D: false), [x], "softmax", [1, 4, 4, 8], ValueQuantization.perTensor(scale: 1.0 / 256, zeroPoint: -128))
         // Fused clamp that collapses to one code.
         b.node(conv([1, 1], min: 0, max: 1e-4), [x, "w"], "collapsed", [1, 4, 4, 8], b.params(-1, 1))
         // An int8 value without parameters.

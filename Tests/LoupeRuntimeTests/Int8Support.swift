@@ -24,14 +24,14 @@ struct Int8Builder {
         Int64(lo) + Int64(rng.next() % UInt64(hi - lo + 1))
     }
 
-    mutating func params(_ lo: Float, _ hi: Float) -> QuantParams {
+    mutating func params(_ lo: Float, _ hi: Float) -> ValueQuantization {
         // A calibrated-looking range: zero inside [lo, hi], zero point where it falls.
         let scale = (hi - lo) / 255
-        let zp = Int8(max(-128, min(127, (-128 - lo / scale).rounded())))
-        return QuantParams(scale: scale, zeroPoint: zp)
+        let zp = Int32(max(-128, min(127, (-128 - lo / scale).rounded())))
+        return .perTensor(scale: scale, zeroPoint: zp)
     }
 
-    private mutating func convertConstants(_ name: String, _ q: QuantParams) -> (String, String) {
+    private mutating func convertConstants(_ name: String, _ q: ValueQuantization) -> (String, String) {
         graph.initializers[name + ".scale"] = Tensor(shape: [], floats: [q.scale])
         graph.initializers[name + ".zp"] = Tensor(shape: [], ints: [Int64(q.zeroPoint)], dtype: .int8)
         return (name + ".scale", name + ".zp")
@@ -39,7 +39,7 @@ struct Int8Builder {
 
     /// A float graph input quantized to an int8 activation `name`.
     @discardableResult
-    mutating func input(_ name: String, _ shape: [Int], _ q: QuantParams, codes: ClosedRange<Int> = -128...127) -> String {
+    mutating func input(_ name: String, _ shape: [Int], _ q: ValueQuantization, codes: ClosedRange<Int> = -128...127) -> String {
         let f = name + ".f"
         graph.inputs.append(ValueInfo(name: f, type: TensorType(.float32, shape: shape)))
         var values: [Float] = []
@@ -53,9 +53,9 @@ struct Int8Builder {
         return name
     }
 
-    mutating func set(_ name: String, _ shape: [Int], _ q: QuantParams) {
+    mutating func set(_ name: String, _ shape: [Int], _ q: ValueQuantization) {
         graph.types[name] = TensorType(.int8, shape: shape)
-        graph.quantization[name] = .perTensor(scale: q.scale, zeroPoint: Int32(q.zeroPoint))
+        graph.quantization[name] = q
     }
 
     /// Int8 weights with random per-channel (axis given) or per-tensor symmetric scales.
@@ -79,7 +79,7 @@ struct Int8Builder {
 
     /// An int8 node with its output type and parameters.
     @discardableResult
-    mutating func node(_ op: Op, _ inputs: [String], _ out: String, _ shape: [Int], _ q: QuantParams) -> String {
+    mutating func node(_ op: Op, _ inputs: [String], _ out: String, _ shape: [Int], _ q: ValueQuantization) -> String {
         graph.nodes.append(Node(name: out, op: op, inputs: inputs, outputs: [out]))
         set(out, shape, q)
         return out
@@ -88,7 +88,7 @@ struct Int8Builder {
     /// Dequantizes an int8 value to a float graph output `name.out`.
     mutating func output(_ v: String) {
         let q = graph.quantization[v]!
-        let (s, z) = convertConstants(v + ".out", QuantParams(scale: q.scale, zeroPoint: Int8(q.zeroPoint)))
+        let (s, z) = convertConstants(v + ".out", q)
         let o = v + ".out"
         graph.nodes.append(Node(name: o, op: .dequantizeLinear(axis: 1), inputs: [v, s, z], outputs: [o]))
         graph.types[o] = TensorType(.float32, shape: graph.types[v]!.staticShape!)
@@ -101,19 +101,6 @@ enum Int8Reference {
         let r = (Double(x) / Double(q.scale)).rounded(.toNearestOrEven)
         if r.isNaN { return Int64(q.zeroPoint) }
         return Int64(min(max(r + Double(q.zeroPoint), -128), 127))
-    }
-
-    /// Real values of an int8 or int32 value: per tensor, or per slice along its axis.
-    static func dequantize(_ t: Tensor, _ q: ValueQuantization) -> Tensor {
-        let codes = t.ints
-        guard let axis = q.axis, q.scales.count > 1 else {
-            return Tensor(shape: t.shape, floats: codes.map { Float($0 - Int64(q.zeroPoint)) * q.scale })
-        }
-        let inner = t.shape[(axis + 1)...].reduce(1, *), n = t.shape[axis]
-        return Tensor(shape: t.shape, floats: codes.enumerated().map { i, c in
-            let ch = (i / inner) % n
-            return Float(c - Int64(q.zeroPoints[ch])) * q.scales[ch]
-        })
     }
 
     /// Walks the int8 graph: QuantizeLinear quantizes (half to even), DequantizeLinear
@@ -133,20 +120,20 @@ enum Int8Reference {
                 codes[out] = floats[node.inputs[0]]!.floats.map { quantize($0, q) }
             case .dequantizeLinear:
                 let q = g.quantization[node.inputs[0]]!
-                floats[out] = dequantize(Tensor(shape: g.types[node.inputs[0]]!.staticShape!, ints: codes[node.inputs[0]]!), q)
+                floats[out] = q.dequantize(Tensor(shape: g.types[node.inputs[0]]!.staticShape!, ints: codes[node.inputs[0]]!))
             default:
                 var ins: [Tensor?] = []
                 for v in node.inputs {
                     if v.isEmpty { ins.append(nil); continue }
                     if let c = g.constant(v) {
                         if let q = g.quantization[v], c.dtype == .int8 || c.dtype == .int32 {
-                            ins.append(dequantize(c, q))
+                            ins.append(q.dequantize(c))
                         } else {
                             ins.append(c)
                         }
                     } else {
                         let shape = g.types[v]!.staticShape!
-                        ins.append(dequantize(Tensor(shape: shape, ints: codes[v]!), g.quantization[v]!))
+                        ins.append(g.quantization[v]!.dequantize(Tensor(shape: shape, ints: codes[v]!)))
                     }
                 }
                 let y = try ReferenceInterpreter.evaluate(node, inputs: ins)[0]
