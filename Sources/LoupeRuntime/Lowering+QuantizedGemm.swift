@@ -23,7 +23,7 @@ extension Lowering {
     /// in float as XNNPACK computes them) packed once for one of the own int8 kernels; `pack`
     /// is `loupe_s8_gemm_qc8w_pack` or `loupe_s8_dwconv_qc8w_pack`, which share a signature.
     static func packQC8W(bytes: Int, _ a: Int, _ b: Int, weights: [Int8], bias: [Int32]?, scales: [Float],
-                         qx: QuantParams, qy: QuantParams,
+                         qx: ValueQuantization, qy: ValueQuantization,
                          _ pack: (Int, Int, UnsafePointer<Int8>?, UnsafePointer<Int32>?, UnsafePointer<Float>?, Int8,
                                   UnsafeMutableRawPointer?) -> Void) -> AlignedBuffer {
         let requant = scales.map { qx.scale * $0 / qy.scale }
@@ -31,9 +31,9 @@ extension Lowering {
         weights.withUnsafeBufferPointer { w in
             requant.withUnsafeBufferPointer { s in
                 if let bias {
-                    bias.withUnsafeBufferPointer { pack(a, b, w.baseAddress, $0.baseAddress, s.baseAddress, qx.zeroPoint, packed.pointer) }
+                    bias.withUnsafeBufferPointer { pack(a, b, w.baseAddress, $0.baseAddress, s.baseAddress, qx.int8ZeroPoint, packed.pointer) }
                 } else {
-                    pack(a, b, w.baseAddress, nil, s.baseAddress, qx.zeroPoint, packed.pointer)
+                    pack(a, b, w.baseAddress, nil, s.baseAddress, qx.int8ZeroPoint, packed.pointer)
                 }
             }
         }
@@ -46,38 +46,18 @@ extension Lowering {
     /// computes it). Weights, biases and scales are packed once here; the step splits the
     /// rows over the pool in tiles of whole kernel tiles.
     static func emitGemmQC8W(_ node: Node, _ b: PlanBuilder, _ path: Int8KernelPath, x: String, y: String, rows: Int, k: Int,
-                             n: Int, qx: QuantParams, scales: [Float], weights: [Int8], bias: [Int32]?, qy: QuantParams,
+                             n: Int, qx: ValueQuantization, scales: [Float], weights: [Int8], bias: [Int32]?, qy: ValueQuantization,
                              lo: Int8, hi: Int8, fused: FusedTable? = nil) throws -> Placement {
         guard let isa = path.gemmISA else { preconditionFailure("emitGemmQC8W on the XNNPACK path") }
         precondition(weights.count == n * k && scales.count == n)
         let packed = packQC8W(bytes: loupe_s8_gemm_qc8w_packed_size(k, n), k, n, weights: weights, bias: bias,
                               scales: scales, qx: qx, qy: qy, loupe_s8_gemm_qc8w_pack)
-        let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.zeroPoint, y_min: lo, y_max: hi)
-        // Whole 8-row tiles (the VNNI kernel's), about four parts per thread so that a slow
-        // core does not hold the others back.
-        let tile = 8
-        let tiles = (rows + tile - 1) / tile
-        let parts = b.threads > 1 ? Swift.max(1, Swift.min(tiles, b.threads * 4)) : 1
-        let rowsPerPart = ((tiles + parts - 1) / parts) * tile
-        let count = (rows + rowsPerPart - 1) / rowsPerPart
+        let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.int8ZeroPoint, y_min: lo, y_max: hi)
         let name = gemmKernelName(path, fused: fused?.label)
-        let out = fused?.output ?? y
-        let table = fused?.table
-        let sub = fused == nil ? rowsPerPart : fusedSubRows(rowBytes: n, multiple: tile)
-        b.addStep(node, .kernel(name), reads: [x], writes: [out], owned: [packed] + (table.map { [$0] } ?? [])) { bind in
-            let px = UnsafePointer(bind.int8s(x)), py = bind.int8s(out)
-            let pw = UnsafeRawPointer(packed.pointer)
-            let tp = table.map { UnsafePointer($0.pointer.assumingMemoryBound(to: UInt8.self)) }
-            let task = ParallelTask(count: count) { i in
-                let end = Swift.min(rows, (i + 1) * rowsPerPart)
-                for r0 in stride(from: i * rowsPerPart, to: end, by: sub) {
-                    let r1 = Swift.min(end, r0 + sub)
-                    withUnsafePointer(to: params) { loupe_s8_gemm_qc8w__isa(isa, r0, r1, k, n, px, k, pw, py, n, $0) }
-                    // The activation on the rows just written, in place.
-                    if let tp { loupe_x8_lut((r1 - r0) * n, py + r0 * n, py + r0 * n, tp) }
-                }
-            }
-            return { pool in task.run(pool) }
+        // Whole 8-row tiles: the VNNI kernel's.
+        addRowSplitStep(node, b, name, x: x, y: y, packed: packed, fused: fused, rows: rows, tile: 8,
+                        rowBytes: n) { r0, r1, px, pw, py in
+            withUnsafePointer(to: params) { loupe_s8_gemm_qc8w__isa(isa, r0, r1, k, n, px, k, pw, py, n, $0) }
         }
         return .kernel(name)
     }
@@ -117,7 +97,7 @@ extension Lowering {
     /// the sole reader of its output (not a graph output), an int8 activation that lowers to a
     /// table with the same shape. Sigmoid stays apart (XNNPACK's operator takes it when its
     /// parameters allow).
-    static func fusableTable(after conv: Node, _ graph: Graph, outputParams qy: QuantParams) -> FusedTable? {
+    static func fusableTable(after conv: Node, _ graph: Graph, outputParams qy: ValueQuantization) -> FusedTable? {
         guard let y = conv.outputs.first, !graph.isGraphOutput(y) else { return nil }
         let readers = graph.nodes.filter { $0.inputs.contains(y) }
         guard readers.count == 1, let act = readers.first, act.inputs == [y], act.outputs.count == 1 else { return nil }
@@ -162,41 +142,22 @@ extension Lowering {
     /// `loupe_s8_dwconv_qc8w_nhwc`: XNNPACK's QC8 codes (padding reads the input zero point,
     /// the same requantization). Packed once here; the step splits output rows over the pool.
     static func emitDwConvQC8W(_ node: Node, _ b: PlanBuilder, _ path: Int8KernelPath, x: String, y: String,
-                               geometry geo: ConvGeometry, window win: Window2D, qx: QuantParams, scales: [Float],
-                               weights: [Int8], bias: [Int32]?, qy: QuantParams, lo: Int8, hi: Int8,
+                               geometry geo: ConvGeometry, window win: Window2D, qx: ValueQuantization, scales: [Float],
+                               weights: [Int8], bias: [Int32]?, qy: ValueQuantization, lo: Int8, hi: Int8,
                                fused: FusedTable?) throws -> Placement {
         let taps = win.kernel.h * win.kernel.w, c = geo.c
         precondition(weights.count == c * taps && scales.count == c)
         let packed = packQC8W(bytes: loupe_s8_dwconv_qc8w_packed_size(taps, c), taps, c, weights: weights, bias: bias,
                               scales: scales, qx: qx, qy: qy, loupe_s8_dwconv_qc8w_pack)
         let geometry = windowGeometry(geo, win)
-        let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.zeroPoint, y_min: lo, y_max: hi)
+        let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.int8ZeroPoint, y_min: lo, y_max: hi)
         let isa = dwconvISA(path)
-        let rows = geo.n * geo.oh
-        let parts = b.threads > 1 ? Swift.max(1, Swift.min(rows, b.threads * 4)) : 1
-        let rowsPerPart = (rows + parts - 1) / parts
-        let count = (rows + rowsPerPart - 1) / rowsPerPart
         let name = dwconvKernelName(path, fused: fused?.label)
-        let out = fused?.output ?? y
-        let table = fused?.table
-        let rowBytes = geo.ow * c
-        let sub = fused == nil ? rowsPerPart : fusedSubRows(rowBytes: rowBytes, multiple: 1)
-        b.addStep(node, .kernel(name), reads: [x], writes: [out], owned: [packed] + (table.map { [$0] } ?? [])) { bind in
-            let px = UnsafePointer(bind.int8s(x)), py = bind.int8s(out)
-            let pw = UnsafeRawPointer(packed.pointer)
-            let tp = table.map { UnsafePointer($0.pointer.assumingMemoryBound(to: UInt8.self)) }
-            let task = ParallelTask(count: count) { i in
-                let end = Swift.min(rows, (i + 1) * rowsPerPart)
-                for r0 in stride(from: i * rowsPerPart, to: end, by: sub) {
-                    let r1 = Swift.min(end, r0 + sub)
-                    withUnsafePointer(to: geometry) { g in
-                        withUnsafePointer(to: params) { loupe_s8_dwconv_qc8w_nhwc__isa(isa, g, r0, r1, px, pw, py, c, $0) }
-                    }
-                    // The activation on the rows just written, in place.
-                    if let tp { loupe_x8_lut((r1 - r0) * rowBytes, py + r0 * rowBytes, py + r0 * rowBytes, tp) }
-                }
+        addRowSplitStep(node, b, name, x: x, y: y, packed: packed, fused: fused, rows: geo.n * geo.oh, tile: 1,
+                        rowBytes: geo.ow * c) { r0, r1, px, pw, py in
+            withUnsafePointer(to: geometry) { g in
+                withUnsafePointer(to: params) { loupe_s8_dwconv_qc8w_nhwc__isa(isa, g, r0, r1, px, pw, py, c, $0) }
             }
-            return { pool in task.run(pool) }
         }
         return .kernel(name)
     }
@@ -207,32 +168,55 @@ extension Lowering {
     /// pixels fed to the own GEMM (`loupe_s8_conv_qc8w_nhwc`), XNNPACK's QC8 codes. Weights
     /// are OHWI, packed once with k = kh·kw·c.
     static func emitConvQC8W(_ node: Node, _ b: PlanBuilder, _ path: Int8KernelPath, x: String, y: String,
-                             geometry geo: ConvGeometry, window win: Window2D, qx: QuantParams, scales: [Float],
-                             weights: [Int8], bias: [Int32]?, qy: QuantParams, lo: Int8, hi: Int8) throws -> Placement {
+                             geometry geo: ConvGeometry, window win: Window2D, qx: ValueQuantization, scales: [Float],
+                             weights: [Int8], bias: [Int32]?, qy: ValueQuantization, lo: Int8, hi: Int8) throws -> Placement {
         guard let isa = path.gemmISA else { preconditionFailure("emitConvQC8W on the XNNPACK path") }
         let k = win.kernel.h * win.kernel.w * geo.c, n = geo.o
         precondition(weights.count == n * k && scales.count == n)
         let packed = packQC8W(bytes: loupe_s8_gemm_qc8w_packed_size(k, n), k, n, weights: weights, bias: bias,
                               scales: scales, qx: qx, qy: qy, loupe_s8_gemm_qc8w_pack)
         let geometry = windowGeometry(geo, win)
-        let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.zeroPoint, y_min: lo, y_max: hi)
-        let rows = geo.n * geo.oh
-        let parts = b.threads > 1 ? Swift.max(1, Swift.min(rows, b.threads * 4)) : 1
-        let rowsPerPart = (rows + parts - 1) / parts
-        let count = (rows + rowsPerPart - 1) / rowsPerPart
-        let zx = qx.zeroPoint
+        let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.int8ZeroPoint, y_min: lo, y_max: hi)
+        let zx = qx.int8ZeroPoint
         let name = convKernelName(path)
-        b.addStep(node, .kernel(name), reads: [x], writes: [y], owned: [packed]) { bind in
-            let px = UnsafePointer(bind.int8s(x)), py = bind.int8s(y)
+        addRowSplitStep(node, b, name, x: x, y: y, packed: packed, fused: nil, rows: geo.n * geo.oh, tile: 1,
+                        rowBytes: geo.ow * n) { r0, r1, px, pw, py in
+            withUnsafePointer(to: geometry) { g in
+                withUnsafePointer(to: params) { loupe_s8_conv_qc8w_nhwc__isa(isa, g, r0, r1, px, zx, n, pw, py, n, $0) }
+            }
+        }
+        return .kernel(name)
+    }
+
+    /// The one step shape of the own int8 kernels: `rows` output rows (`rowBytes` each) split
+    /// over the pool in parts of whole `tile`s, about four parts per thread so that a slow
+    /// core does not hold the others back. With a fused activation table each part runs in
+    /// sub-ranges, and the sub-range just written is mapped through the table in place while
+    /// it is still in cache; the step then writes the activation's output.
+    static func addRowSplitStep(_ node: Node, _ b: PlanBuilder, _ name: String, x: String, y: String, packed: AlignedBuffer,
+                                fused: FusedTable?, rows: Int, tile: Int, rowBytes: Int,
+                                kernel: @escaping (_ r0: Int, _ r1: Int, _ x: UnsafePointer<Int8>, _ w: UnsafeRawPointer,
+                                                   _ y: UnsafeMutablePointer<Int8>) -> Void) {
+        let tiles = (rows + tile - 1) / tile
+        let parts = b.threads > 1 ? Swift.max(1, Swift.min(tiles, b.threads * 4)) : 1
+        let rowsPerPart = ((tiles + parts - 1) / parts) * tile
+        let sub = fused == nil ? rowsPerPart : fusedSubRows(rowBytes: rowBytes, multiple: tile)
+        let count = (rows + rowsPerPart - 1) / rowsPerPart
+        let out = fused?.output ?? y
+        let table = fused?.table
+        b.addStep(node, .kernel(name), reads: [x], writes: [out], owned: [packed] + (table.map { [$0] } ?? [])) { bind in
+            let px = UnsafePointer(bind.int8s(x)), py = bind.int8s(out)
             let pw = UnsafeRawPointer(packed.pointer)
+            let tp = table.map { UnsafePointer($0.pointer.assumingMemoryBound(to: UInt8.self)) }
             let task = ParallelTask(count: count) { i in
-                let r0 = i * rowsPerPart, r1 = Swift.min(rows, r0 + rowsPerPart)
-                withUnsafePointer(to: geometry) { g in
-                    withUnsafePointer(to: params) { loupe_s8_conv_qc8w_nhwc__isa(isa, g, r0, r1, px, zx, n, pw, py, n, $0) }
+                let end = Swift.min(rows, (i + 1) * rowsPerPart)
+                for r0 in stride(from: i * rowsPerPart, to: end, by: sub) {
+                    let r1 = Swift.min(end, r0 + sub)
+                    kernel(r0, r1, px, pw, py)
+                    if let tp { loupe_x8_lut((r1 - r0) * rowBytes, py + r0 * rowBytes, py + r0 * rowBytes, tp) }
                 }
             }
             return { pool in task.run(pool) }
         }
-        return .kernel(name)
     }
 }
