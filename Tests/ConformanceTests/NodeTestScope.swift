@@ -1,10 +1,12 @@
+import Loupe
+
 /// How closely an output must match the ONNX reference output, by op class (STYLE.md rule 5).
 ///
 /// | class | ops | criterion |
 /// |---|---|---|
-/// | exact | re-plumbing (Slice, Gather, SpaceToDepth, DepthToSpace too), Relu, Clip, MaxPool, Pad | every element equal (NaN matches NaN) |
-/// | elementwise | Add/Sub/Mul/Div, LeakyRelu, PRelu, HardSigmoid, HardSwish, BatchNormalization, Resize | \|Δ\| ≤ 1e-6 + 1e-5·\|y\| per element |
-/// | transcendental | Sigmoid, Tanh, Elu, Softplus, Mish, Gelu, Swish, LayerNormalization, Softmax | \|Δ\| ≤ 1e-6 + 1e-4·\|y\| per element |
+/// | exact | re-plumbing (Slice, Gather, SpaceToDepth, DepthToSpace too), Relu, Neg, Abs, Floor, Ceil, Clip, MaxPool, Pad | every element equal (NaN matches NaN) |
+/// | elementwise | Add/Sub/Mul/Div, Sqrt, Reciprocal, LeakyRelu, PRelu, HardSigmoid, HardSwish, BatchNormalization, Resize | \|Δ\| ≤ 1e-6 + 1e-5·\|y\| per element |
+/// | transcendental | Sigmoid, Tanh, Elu, Softplus, Mish, Gelu, Swish, Exp, Log, Erf, LayerNormalization, Softmax, and any unary op not listed | \|Δ\| ≤ 1e-6 + 1e-4·\|y\| per element |
 /// | accumulation | Conv, ConvTranspose, Gemm, MatMul, GlobalAveragePool, ReduceMean, AveragePool | NMSE = Σ(Δ²)/Σ(y²) ≤ 1e-9 and max \|Δ\| ≤ 1e-4·max(1, max \|y\|) |
 ///
 /// A test whose model holds several ops is held to the loosest class among them. The
@@ -37,8 +39,20 @@ struct InScopeOp {
 }
 
 enum NodeTestScope {
-    /// The ops in Loupe's scope; one table, so prefixes and tolerances cannot drift apart.
-    static let ops: [InScopeOp] = [
+    /// The ops in Loupe's scope: the table below, plus every unary op of the IR
+    /// (``unaryOps``), so a new unary op is held to its node tests without a line here.
+    static let ops: [InScopeOp] = listed + unaryOps
+
+    /// Every `UnaryOp` the table does not list, named as ONNX names it, with the node tests
+    /// named after it, in the transcendental class (the loosest element-wise one: a new op
+    /// may run on a libm or polynomial kernel); ops that meet a stricter class are listed.
+    static let unaryOps: [InScopeOp] = UnaryOp.allCases.filter { u in !listed.contains { $0.name == u.rawValue } }.map {
+        InScopeOp(name: $0.rawValue, testPrefixes: [$0.rawValue.lowercased()], tolerance: .transcendental)
+    }
+
+    /// The ops in scope with their own prefixes and tolerances; one table, so prefixes and
+    /// tolerances cannot drift apart.
+    static let listed: [InScopeOp] = [
         InScopeOp(name: "Conv", testPrefixes: ["conv", "basic_conv"], tolerance: .accumulation),
         InScopeOp(name: "ConvTranspose", testPrefixes: ["convtranspose"], tolerance: .accumulation),
         InScopeOp(name: "Gemm", testPrefixes: ["gemm"], tolerance: .accumulation),
@@ -48,6 +62,12 @@ enum NodeTestScope {
         InScopeOp(name: "Mul", testPrefixes: ["mul"], tolerance: .elementwise),
         InScopeOp(name: "Div", testPrefixes: ["div"], tolerance: .elementwise),
         InScopeOp(name: "Relu", testPrefixes: ["relu"], tolerance: .exact),
+        InScopeOp(name: "Neg", testPrefixes: ["neg"], tolerance: .exact),
+        InScopeOp(name: "Abs", testPrefixes: ["abs"], tolerance: .exact),
+        InScopeOp(name: "Floor", testPrefixes: ["floor"], tolerance: .exact),
+        InScopeOp(name: "Ceil", testPrefixes: ["ceil"], tolerance: .exact),
+        InScopeOp(name: "Sqrt", testPrefixes: ["sqrt"], tolerance: .elementwise),
+        InScopeOp(name: "Reciprocal", testPrefixes: ["reciprocal"], tolerance: .elementwise),
         InScopeOp(name: "Clip", testPrefixes: ["clip"], tolerance: .exact),
         InScopeOp(name: "LeakyRelu", testPrefixes: ["leakyrelu"], tolerance: .elementwise),
         InScopeOp(name: "PRelu", testPrefixes: ["prelu"], tolerance: .elementwise),

@@ -1,5 +1,6 @@
 import XCTest
 import LoupeIR
+import LoupeReference
 @testable import LoupeRuntime
 import LoupeTestSupport
 
@@ -192,6 +193,27 @@ final class Int8OpTests: XCTestCase {
         for (name, _, _, _, _) in cases { b.output(name) }
         let (_, ex) = try checkInt8(b, tolerance: 1, "lookup-table activations")
         for (name, _, _, _, label) in cases { XCTAssertEqual(placements(ex)[name], .kernel("loupe_x8_lut (\(label))")) }
+    }
+
+    /// Every unary op of the IR runs on int8 codes (a table of its real function, or
+    /// XNNPACK's sigmoid), within one code of the reference: no op-by-op list, so a new unary
+    /// op is held to this without a line here. Inputs are in [0.27, 4], where every unary op
+    /// is defined (Log, Sqrt, Reciprocal); the output parameters cover the reference's range
+    /// and zero, as a calibrator's would.
+    func testEveryUnaryOpRunsInInt8() throws {
+        let q = ValueQuantization.perTensor(scale: 4.0 / 255, zeroPoint: -128)
+        let codes = Tensor(shape: [1, 1, 1, 256], ints: (-128...127).map { Int64($0) }, dtype: .int8)
+        let xs = q.dequantize(codes).floats.filter { $0 >= 0.27 }
+        for op in UnaryOp.allCases {
+            let probe = Node(name: "probe", op: .unary(op), inputs: ["x"], outputs: ["y"])
+            let ys = try ReferenceInterpreter.evaluate(probe, inputs: [Tensor(shape: [xs.count], floats: xs)])[0].floats
+            let lo = ys.min()!, hi = ys.max()!
+            var b = Int8Builder(seed: 91)
+            let x = b.input("x", [1, 3, 5, 17], q, codes: -110...127)
+            b.node(.unary(op), [x], "y", [1, 3, 5, 17], b.params(Swift.min(lo, 0), Swift.max(hi, 0)))
+            b.output("y")
+            try checkInt8(b, tolerance: 1, "int8 \(op.rawValue)")
+        }
     }
 
     func testConcatCopiesEqualParamsAndRequantizesOthers() throws {
