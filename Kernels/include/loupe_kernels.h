@@ -323,6 +323,8 @@ typedef enum loupe_lut_function {
   loupe_lut_softplus,      /* ln(1 + e^x) */
   loupe_lut_mish,          /* x * tanh(softplus(x)) */
   loupe_lut_swish,         /* x * sigmoid(p0 * x) */
+  loupe_lut_sin,
+  loupe_lut_cos,
   loupe_lut_function_count /* not a function: the number of them (new ones go above) */
 } loupe_lut_function;
 /* f(x) in double precision (activation/function.c): the definition the tables are built from. */

@@ -226,7 +226,7 @@ public enum CompareOp: String, Sendable, Hashable, CaseIterable {
 public enum UnaryOp: String, Sendable, Hashable, CaseIterable {
     case relu = "Relu", sigmoid = "Sigmoid", tanh = "Tanh", hardSwish = "HardSwish", neg = "Neg", abs = "Abs"
     case sqrt = "Sqrt", reciprocal = "Reciprocal", exp = "Exp", log = "Log", floor = "Floor", ceil = "Ceil"
-    case erf = "Erf", softplus = "Softplus", mish = "Mish"
+    case erf = "Erf", softplus = "Softplus", mish = "Mish", sin = "Sin", cos = "Cos"
 
     /// The op on integer tensors, nil when ONNX defines it for floating-point types only
     /// (shape inference refuses other dtypes; the reference interpreter runs this).
@@ -235,7 +235,7 @@ public enum UnaryOp: String, Sendable, Hashable, CaseIterable {
         case .relu: return { Swift.max($0, 0) }
         case .neg: return { 0 &- $0 }
         case .abs: return { $0 < 0 ? 0 &- $0 : $0 }
-        case .sigmoid, .tanh, .hardSwish, .sqrt, .reciprocal, .exp, .log, .floor, .ceil, .erf, .softplus, .mish:
+        case .sigmoid, .tanh, .hardSwish, .sqrt, .reciprocal, .exp, .log, .floor, .ceil, .erf, .softplus, .mish, .sin, .cos:
             return nil
         }
     }

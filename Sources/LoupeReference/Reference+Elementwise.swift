@@ -121,6 +121,8 @@ extension Kernel {
         case .erf: return try map { Foundation.erf($0) }
         case .softplus: return try map(Self.softplus)
         case .mish: return try map { $0 * Foundation.tanh(Self.softplus($0)) }
+        case .sin: return try map { Foundation.sin($0) }
+        case .cos: return try map { Foundation.cos($0) }
         }
     }
 

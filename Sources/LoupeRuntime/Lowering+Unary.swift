@@ -25,6 +25,8 @@ extension UnaryOp {
         case .erf: return loupe_lut_erf
         case .softplus: return loupe_lut_softplus
         case .mish: return loupe_lut_mish
+        case .sin: return loupe_lut_sin
+        case .cos: return loupe_lut_cos
         }
     }
 }
@@ -35,7 +37,7 @@ extension UnaryOp {
     var lowersToXNNPACK: Bool {
         switch self {
         case .relu, .sigmoid, .hardSwish, .neg, .abs, .sqrt, .floor, .ceil: return true
-        case .tanh, .reciprocal, .exp, .log, .erf, .softplus, .mish: return false
+        case .tanh, .reciprocal, .exp, .log, .erf, .softplus, .mish, .sin, .cos: return false
         }
     }
 }
@@ -87,7 +89,7 @@ extension Lowering {
         case .erf:
             return try emitKernelElementwise(node, graph, b, "loupe_f32_erf__scalar") { n, x, y, _ in loupe_f32_erf__scalar(n, x, y) }
         // No SIMD kernel yet: the activation's definition, evaluated per element.
-        case .softplus, .mish:
+        case .softplus, .mish, .sin, .cos:
             let f = op.function
             return try emitKernelElementwise(node, graph, b, "loupe_f32_activation__scalar (\(op.rawValue))") { n, x, y, _ in
                 loupe_f32_activation__scalar(f, 0, 0, n, x, y)

@@ -41,6 +41,8 @@ double loupe_activation_eval(loupe_lut_function f, double x, double p0, double p
       const double u = p0 * x, e = exp(-fabs(u));
       return x * (u >= 0.0 ? 1.0 : e) / (1.0 + e);
     }
+    case loupe_lut_sin: return sin(x);
+    case loupe_lut_cos: return cos(x);
     case loupe_lut_function_count: break;
   }
   return NAN;
