@@ -1,17 +1,12 @@
 import Loupe
 
 extension Profiler {
-    /// An input resolution and its MACs (conv, gemm, matmul).
+    /// An input resolution and its MACs (conv, gemm, matmul): an answer of the profiler, so
+    /// it has no public initializer.
     public struct Resolution: Sendable, Equatable, Codable {
         public var height: Int
         public var width: Int
         public var macs: Int
-
-        public init(height: Int, width: Int, macs: Int) {
-            self.height = height
-            self.width = width
-            self.macs = macs
-        }
     }
 
     /// Conv/ConvTranspose/Gemm/MatMul MACs of `graph` with the given input shapes, from

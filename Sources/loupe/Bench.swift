@@ -13,21 +13,14 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var sizing: SizingPresetOptions
 
-    @Option(help: "Timed runs.")
-    var runs: Int = 50
-
-    @Option(help: "Untimed warm-up runs.")
-    var warmup: Int = 5
+    @OptionGroup var timing: TimingOptions
+    var runs: Int { timing.runs ?? 50 }
+    var warmup: Int { timing.warmup ?? 5 }
 
     @Flag(help: "Print one JSON object instead of text (with p90/p99, the machine and Loupe's version).")
     var json = false
 
     @OptionGroup var progressOptions: ProgressOptions
-
-    func validate() throws {
-        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
-        guard warmup >= 0 else { throw ValidationError("--warmup must be non-negative") }
-    }
 
     func run() throws {
         do {

@@ -17,6 +17,21 @@ struct ThreadOptions: ParsableArguments {
     }
 }
 
+/// `--runs N --warmup N` of the verbs that time a model (bench, profile), validated once;
+/// each verb has its own defaults (a profile run also times every layer, so it runs fewer).
+struct TimingOptions: ParsableArguments {
+    @Option(help: "Timed runs (default: bench 50, profile 20).")
+    var runs: Int?
+
+    @Option(help: "Untimed warm-up runs (default: bench 5, profile 3).")
+    var warmup: Int?
+
+    func validate() throws {
+        if let runs, runs < 1 { throw ValidationError("--runs must be at least 1") }
+        if let warmup, warmup < 0 { throw ValidationError("--warmup must be non-negative") }
+    }
+}
+
 /// `--input-shape [NAME=]SHAPE`, repeatable: static sizes for the inputs a model leaves
 /// symbolic. Every verb that compiles a model takes it.
 struct InputShapeOptions: ParsableArguments {

@@ -43,11 +43,10 @@ struct Profile: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
-    @Option(help: "Timed runs (each runs the model end to end and once more with per-layer timers).")
-    var runs: Int = 20
-
-    @Option(help: "Untimed warm-up runs.")
-    var warmup: Int = 3
+    // Each timed run runs the model end to end and once more with per-layer timers.
+    @OptionGroup var timing: TimingOptions
+    var runs: Int { timing.runs ?? 20 }
+    var warmup: Int { timing.warmup ?? 3 }
 
     @Option(help: "MAC budget in GMACs (e.g. 50): exit with code 2 when the model exceeds it. Decided from the static MAC count: the model is not compiled or timed unless --timed is given.")
     var budget: Double?
@@ -99,8 +98,6 @@ struct Profile: ParsableCommand {
         guard [json, csv, html].filter({ $0 == "-" }).count <= 1 else {
             throw ValidationError("only one of --json, --csv and --html can write to standard output (-)")
         }
-        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
-        guard warmup >= 0 else { throw ValidationError("--warmup must be non-negative") }
         if let budget, !(budget > 0) { throw ValidationError("--budget must be a positive number of GMACs") }
         if maxResolution && budget == nil { throw ValidationError("--max-resolution needs --budget G") }
         if timedWithBudget && budget == nil { throw ValidationError("--timed goes with --budget (without --budget the profile is timed anyway)") }

@@ -1,5 +1,5 @@
 import Foundation
-import LoupeProfile
+@testable import LoupeProfile
 import Loupe
 import XCTest
 
