@@ -152,20 +152,6 @@ public struct ProfileReport: Codable, Sendable, Equatable {
         /// "constant", or "unsupported: <reason>".
         public var placement: String
 
-        public init(name: String, op: String, outputShape: [Int], macs: Int, macsOther: Int, params: Int,
-                    ms: Double? = nil, share: Double? = nil, gmacPerSecond: Double? = nil, placement: String) {
-            self.name = name
-            self.op = op
-            self.outputShape = outputShape
-            self.macs = macs
-            self.macsOther = macsOther
-            self.params = params
-            self.ms = ms
-            self.share = share
-            self.gmacPerSecond = gmacPerSecond
-            self.placement = placement
-        }
-
         enum CodingKeys: String, CodingKey {
             case name, op, macs, params, ms, share, placement
             case outputShape = "output_shape", physicalShape = "output_shape_physical"

@@ -35,21 +35,6 @@ extension ProfileReport {
         public var inferenceMs: Timing
         public var totalMs: Timing
 
-        public init(path: String, preset: String, views: Int, decodedWidth: Int, decodedHeight: Int, runs: Int, warmup: Int,
-                    decodeMs: Timing, preprocessMs: Timing, inferenceMs: Timing, totalMs: Timing) {
-            self.path = path
-            self.preset = preset
-            self.views = views
-            self.decodedWidth = decodedWidth
-            self.decodedHeight = decodedHeight
-            self.runs = runs
-            self.warmup = warmup
-            self.decodeMs = decodeMs
-            self.preprocessMs = preprocessMs
-            self.inferenceMs = inferenceMs
-            self.totalMs = totalMs
-        }
-
         enum CodingKeys: String, CodingKey {
             case path, preset, views, runs, warmup
             case decodedWidth = "decoded_width", decodedHeight = "decoded_height"
