@@ -1,3 +1,5 @@
+import LoupeIR
+
 /// The presets' building blocks. Integer arithmetic throughout (no float rounding), so the
 /// Python reference computes identical sizes and positions.
 enum Recipes {

@@ -1,5 +1,6 @@
 import Foundation
 import LoupeKernels
+import LoupeIR
 import XCTest
 @testable import LoupeImaging
 import LoupeTestSupport

@@ -1,3 +1,4 @@
+import LoupeIR
 import XCTest
 import LoupeImaging
 import LoupeTestSupport

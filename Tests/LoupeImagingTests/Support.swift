@@ -1,4 +1,5 @@
 import Foundation
+import LoupeIR
 import XCTest
 @testable import LoupeImaging
 import LoupeTestSupport

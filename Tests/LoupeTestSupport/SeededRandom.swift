@@ -8,26 +8,20 @@ import LoupeIR
 /// seeded expectations were written against. `uniform`, `floats` and `tensor` take the top
 /// 24 bits of one draw; `float53` and `tensor53` the top 53 bits; `randomFloat(in:)` and
 /// `gaussian` follow the standard library's `Float.random(in:using:)` rule.
-/// LoupeImaging's `SplitMix64` is the same generator for the presets at run time.
+/// The draws are LoupeIR's `SplitMix64`, the generator the presets use at run time.
 public struct SeededRandom: RandomNumberGenerator, CustomStringConvertible {
     /// The seed this generator started from, for failure messages.
     public let seed: UInt64
-    private var state: UInt64
+    private var generator: SplitMix64
 
     public init(seed: UInt64) {
         self.seed = seed
-        state = seed
+        generator = SplitMix64(seed: seed)
     }
 
     public var description: String { "SeededRandom(seed: \(seed))" }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { generator.next() }
 
     /// Uniform in [lo, hi) from the top 24 bits of one draw.
     public mutating func uniform(_ lo: Float, _ hi: Float) -> Float {

@@ -1,6 +1,7 @@
-/// The presets' random generator: SplitMix64 (Steele, Lea, Flood, 2014), chosen because it
-/// is four lines in any language, so the Python reference (Tests/Tools/imaging/reference.py)
-/// draws the same numbers. State starts at the seed; each draw adds 0x9E3779B97F4A7C15 and
+/// Loupe's one seeded generator: SplitMix64 (Steele, Lea, Flood, 2014), chosen because it is
+/// four lines in any language, so the Python reference (Tests/Tools/imaging/reference.py)
+/// draws the same numbers. The presets' random crops, the seeded inputs of bench/profile, the
+/// shard order and the tests' `SeededRandom` all draw from it. State starts at the seed; each draw adds 0x9E3779B97F4A7C15 and
 /// mixes. `below(n)` is `next() % n` (the modulo bias, < n / 2^64, is irrelevant here).
 public struct SplitMix64: Sendable {
     public private(set) var state: UInt64
