@@ -1,0 +1,87 @@
+/* Float vector operations named once for AVX2 (8 lanes) and AVX-512F (16 lanes), so that a
+ * kernel whose two x86 variants differ only in vector width is written once, as a template
+ * header (`*_body.h`) included once per width. Internal to LoupeKernels.
+ *
+ * Before each inclusion of a body the includer defines LOUPE_V as 256 or 512 (and undefines
+ * it after); the body then writes
+ *   VF, VI               the float and integer vector types (__m256 / __m512, ...)
+ *   VOP(add_ps)          the intrinsic of that name at that width: _mm256_add_ps, _mm512_add_ps
+ *   VFN(name)            name_avx2 / name_avx512, for the functions it defines
+ *   LOUPE_V_TARGET       the target attribute of the width ("avx2,fma" / "avx512f")
+ *   vf_*                 the operations whose intrinsics differ between the widths (below)
+ * Each name expands to the intrinsic the written-out variant would call, so a body compiles
+ * to the code of the two hand-written variants it replaces. vf_horner (and vf_horner_neon
+ * for NEON) evaluates a polynomial from a constant coefficient array.
+ */
+#ifndef LOUPE_VEC_F32_H
+#define LOUPE_VEC_F32_H
+#include "isa_defs.h"
+
+#if LOUPE_X86
+#define LOUPE_CAT_(a, b) a##b
+#define LOUPE_CAT(a, b) LOUPE_CAT_(a, b)
+
+#define VF LOUPE_CAT(__m, LOUPE_V)
+#define VI LOUPE_CAT(LOUPE_CAT(__m, LOUPE_V), i)
+#define VLANES (LOUPE_V / 32)
+#define VOP(op) LOUPE_CAT(LOUPE_CAT(_mm, LOUPE_V), _##op)
+#define VFN(name) LOUPE_CAT(name##_, LOUPE_V_ISA)
+#define LOUPE_V_ISA LOUPE_CAT(LOUPE_V_ISA_, LOUPE_V)
+#define LOUPE_V_ISA_256 avx2
+#define LOUPE_V_ISA_512 avx512
+#define LOUPE_V_TARGET LOUPE_CAT(LOUPE_V_TARGET_, LOUPE_V)
+#define LOUPE_V_TARGET_256 __attribute__((target("avx2,fma")))
+#define LOUPE_V_TARGET_512 __attribute__((target("avx512f")))
+
+/* Lane masks: a vector of all-ones / zero lanes for AVX2, a k-register for AVX-512. */
+#define VM LOUPE_CAT(VM_, LOUPE_V)
+#define VM_256 __m256
+#define VM_512 __mmask16
+/* a < b per lane (ordered: false for NaN). */
+#define vf_lt(a, b) LOUPE_CAT(vf_lt_, LOUPE_V)(a, b)
+#define vf_lt_256(a, b) _mm256_cmp_ps(a, b, _CMP_LT_OQ)
+#define vf_lt_512(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
+/* m ? t : f per lane. */
+#define vf_select(m, t, f) LOUPE_CAT(vf_select_, LOUPE_V)(m, t, f)
+#define vf_select_256(m, t, f) _mm256_blendv_ps(f, t, m)
+#define vf_select_512(m, t, f) _mm512_mask_blend_ps(m, f, t)
+/* |v|: the sign bit cleared. */
+#define vf_abs(v) LOUPE_CAT(vf_abs_, LOUPE_V)(v)
+#define vf_abs_256(v) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v)
+#define vf_abs_512(v) _mm512_abs_ps(v)
+/* v with the sign bit of z or-ed in. AVX-512F has no float and/or (that is AVX-512DQ): the
+ * 512-bit form goes through integer ops. */
+#define vf_or_sign(v, z) LOUPE_CAT(vf_or_sign_, LOUPE_V)(v, z)
+#define vf_or_sign_256(v, z) _mm256_or_ps(v, _mm256_and_ps(_mm256_set1_ps(-0.0f), z))
+#define vf_or_sign_512(v, z)                                                                            \
+  _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(v), _mm512_and_si512(_mm512_set1_epi32((int)0x80000000u), \
+                                                                                _mm512_castps_si512(z))))
+/* Round to nearest even, no exception. */
+#define vf_round(v) LOUPE_CAT(vf_round_, LOUPE_V)(v)
+#define vf_round_256(v) _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define vf_round_512(v) _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+
+/* c[0] x^(k-1) + c[1] x^(k-2) + ... + c[k-1] for a constant array c of k floats, by Horner's
+ * rule with one FMA per coefficient: the loop unrolls into the written-out FMA chain. */
+#define vf_horner(x, c)                                                                      \
+  __extension__({                                                                            \
+    VF horner_p_ = VOP(set1_ps)((c)[0]);                                                     \
+    for (size_t horner_i_ = 1; horner_i_ < sizeof(c) / sizeof((c)[0]); horner_i_++)          \
+      horner_p_ = VOP(fmadd_ps)(horner_p_, x, VOP(set1_ps)((c)[horner_i_]));                 \
+    horner_p_;                                                                               \
+  })
+#endif
+
+#if LOUPE_NEON
+/* vf_horner for NEON, with the multiply-add as an argument: vfmaq_f32 (fused, AArch64) or
+ * vmlaq_f32 (ARMv7's multiply then add); either is called as mla(c, p, x) = c + p x. */
+#define vf_horner_neon(x, c, mla)                                                             \
+  __extension__({                                                                            \
+    float32x4_t horner_p_ = vdupq_n_f32((c)[0]);                                             \
+    for (size_t horner_i_ = 1; horner_i_ < sizeof(c) / sizeof((c)[0]); horner_i_++)          \
+      horner_p_ = mla(vdupq_n_f32((c)[horner_i_]), horner_p_, x);                            \
+    horner_p_;                                                                               \
+  })
+#endif
+
+#endif
