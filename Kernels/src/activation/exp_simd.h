@@ -45,12 +45,8 @@ static inline __m256 loupe_exp_scale_256(__m256 p, __m256 n) {
 #define loupe_exp_scale_512(p, n) _mm512_scalef_ps(p, n)
 
 /* loupe_exp_avx2 and loupe_exp_avx512. */
-#define LOUPE_V 256
-#include "exp_body.h"
-#undef LOUPE_V
-#define LOUPE_V 512
-#include "exp_body.h"
-#undef LOUPE_V
+#define LOUPE_V_BODY "../activation/exp_body.h"
+#include "../common/vec_f32_each.h"
 #endif
 
 #if LOUPE_NEON_A64

@@ -71,12 +71,8 @@ void loupe_f32_gelu_tanh__scalar(size_t n, const float* x, float* y) {
 /* ---- AVX2 + FMA, AVX-512F: one body (gelu_body.h) per vector width ------------------ */
 #if LOUPE_X86
 
-#define LOUPE_V 256
-#include "gelu_body.h"
-#undef LOUPE_V
-#define LOUPE_V 512
-#include "gelu_body.h"
-#undef LOUPE_V
+#define LOUPE_V_BODY "../activation/gelu_body.h"
+#include "../common/vec_f32_each.h"
 #else
 void loupe_f32_erf__avx2(size_t n, const float* x, float* y) { loupe_f32_erf__scalar(n, x, y); }
 void loupe_f32_gelu__avx2(size_t n, const float* x, float* y) { loupe_f32_gelu__scalar(n, x, y); }

@@ -44,12 +44,8 @@ void loupe_f32_tanh__approx_scalar(size_t n, const float* x, float* y) {
 
 #if LOUPE_X86
 
-#define LOUPE_V 256
-#include "tanh_body.h"
-#undef LOUPE_V
-#define LOUPE_V 512
-#include "tanh_body.h"
-#undef LOUPE_V
+#define LOUPE_V_BODY "../activation/tanh_body.h"
+#include "../common/vec_f32_each.h"
 #else
 void loupe_f32_tanh__avx2(size_t n, const float* x, float* y) { loupe_f32_tanh__approx_scalar(n, x, y); }
 void loupe_f32_tanh__avx512(size_t n, const float* x, float* y) { loupe_f32_tanh__approx_scalar(n, x, y); }
