@@ -17,7 +17,7 @@
  * fall in the padding, so that every tap runs the same code.
  */
 #include <string.h>
-#include "../common/isa_defs.h"
+#include "../common/qc8_requant.h"
 
 #define CB 16
 
@@ -33,8 +33,8 @@ void loupe_s8_dwconv_qc8w_pack(size_t taps, size_t channels, const int8_t* w, co
   const size_t block = block_bytes(taps);
   memset(packed, 0, loupe_s8_dwconv_qc8w_packed_size(taps, channels));
   for (size_t c = 0; c < channels; c++) {
-    uint8_t* b = (uint8_t*)packed + (c / CB) * block;
-    const size_t j = c % CB;
+    size_t j;
+    uint8_t* b = (uint8_t*)qc8_block_of(packed, c, CB, block, &j);
     uint32_t sum = 0;
     for (size_t t = 0; t < taps; t++) {
       const int32_t v = w[c * taps + t];
@@ -68,16 +68,6 @@ static inline void tap_pointers(const loupe_s8_dwconv_geometry* g, size_t b, siz
   }
 }
 
-static inline int8_t requantize(int32_t acc, float scale, float lo, float hi, int32_t magic_less_zp) {
-  float f = (float)acc * scale;
-  f = f < lo ? lo : f;
-  f = f > hi ? hi : f;
-  f += 12582912.0f; /* 1.5 * 2^23: round half to even into the low mantissa bits */
-  uint32_t bits;
-  memcpy(&bits, &f, 4);
-  return (int8_t)((int32_t)bits - magic_less_zp);
-}
-
 #define MAX_TAPS 64
 
 void loupe_s8_dwconv_qc8w_nhwc__scalar(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
@@ -86,9 +76,7 @@ void loupe_s8_dwconv_qc8w_nhwc__scalar(const loupe_s8_dwconv_geometry* g, size_t
   const size_t taps = g->kernel_h * g->kernel_w;
   const size_t block = block_bytes(taps);
   const int8_t* zero = (const int8_t*)packed + blocks_of(g->channels) * block;
-  const float lo = (float)((int32_t)params->y_min - (int32_t)params->y_zero_point);
-  const float hi = (float)((int32_t)params->y_max - (int32_t)params->y_zero_point);
-  const int32_t magic_less_zp = (int32_t)0x4B400000 - (int32_t)params->y_zero_point;
+  const qc8_requant rq = qc8_requant_of(params);
   const int8_t* ptrs[MAX_TAPS];
   for (size_t row = rows_begin; row < rows_end; row++) {
     const size_t b = row / g->out_h, oy = row % g->out_h;
@@ -96,8 +84,8 @@ void loupe_s8_dwconv_qc8w_nhwc__scalar(const loupe_s8_dwconv_geometry* g, size_t
       tap_pointers(g, b, oy, ox, x, zero, ptrs);
       int8_t* out = y + (row * g->out_w + ox) * y_pixel_stride;
       for (size_t c = 0; c < g->channels; c++) {
-        const uint8_t* blk = (const uint8_t*)packed + (c / CB) * block;
-        const size_t j = c % CB;
+        size_t j;
+        const uint8_t* blk = qc8_block_of(packed, c, CB, block, &j);
         int32_t bias, w;
         float s;
         memcpy(&bias, blk + 4 * j, 4);
@@ -107,7 +95,7 @@ void loupe_s8_dwconv_qc8w_nhwc__scalar(const loupe_s8_dwconv_geometry* g, size_t
           memcpy(&w, blk + 2 * CB * 4 + (t * CB + j) * 4, 4);
           acc += (uint32_t)((int32_t)ptrs[t][c] * (int32_t)(int16_t)w);
         }
-        out[c] = requantize((int32_t)acc, s, lo, hi, magic_less_zp);
+        out[c] = requantize((int32_t)acc, s, rq.lo, rq.hi, rq.magic_less_zp);
       }
     }
   }
@@ -171,8 +159,8 @@ static inline void dwconv_avx512(const loupe_s8_dwconv_geometry* g, size_t rows_
   const size_t block = block_bytes(taps);
   const size_t blocks = blocks_of(g->channels);
   const int8_t* zero = (const int8_t*)packed + blocks * block;
-  const __m512 vlo = _mm512_set1_ps((float)((int32_t)params->y_min - (int32_t)params->y_zero_point));
-  const __m512 vhi = _mm512_set1_ps((float)((int32_t)params->y_max - (int32_t)params->y_zero_point));
+  const qc8_requant rq = qc8_requant_of(params);
+  const __m512 vlo = _mm512_set1_ps(rq.lo), vhi = _mm512_set1_ps(rq.hi);
   const __m512i vzp = _mm512_set1_epi32(params->y_zero_point);
   const size_t tail = g->channels - (blocks - 1) * CB;
   const __mmask16 tail_mask = (__mmask16)((1u << tail) - 1);
@@ -237,8 +225,8 @@ void loupe_s8_dwconv_qc8w_nhwc__avx2(const loupe_s8_dwconv_geometry* g, size_t r
   const size_t block = block_bytes(taps);
   const size_t blocks = blocks_of(g->channels);
   const int8_t* zero = (const int8_t*)packed + blocks * block;
-  const __m256 vlo = _mm256_set1_ps((float)((int32_t)params->y_min - (int32_t)params->y_zero_point));
-  const __m256 vhi = _mm256_set1_ps((float)((int32_t)params->y_max - (int32_t)params->y_zero_point));
+  const qc8_requant rq = qc8_requant_of(params);
+  const __m256 vlo = _mm256_set1_ps(rq.lo), vhi = _mm256_set1_ps(rq.hi);
   const __m256i vzp = _mm256_set1_epi32(params->y_zero_point);
   tap_walk walk;
   tap_walk_init(g, &walk);
