@@ -28,18 +28,16 @@
 static const float loupe_exp_q[] = {LOUPE_EXP_C4, LOUPE_EXP_C3, LOUPE_EXP_C2, LOUPE_EXP_C1, LOUPE_EXP_C0};
 
 #if LOUPE_X86
-/* 2^n for integer lanes -126 <= n <= 127: n + 127 in the exponent field. */
-__attribute__((target("avx2,fma")))
-static inline __m256 loupe_exp2i_avx2(__m256i n) {
-  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23));
-}
 /* p * 2^n for AVX2: 2^n in two halves 2^n1 * 2^n2 (each a normal float for the clamped n),
  * so that n = 128 overflows to +inf and n < -126 underflows gradually. */
 __attribute__((target("avx2,fma")))
 static inline __m256 loupe_exp_scale_256(__m256 p, __m256 n) {
   const __m256i ni = _mm256_cvtps_epi32(n);
   const __m256i n1 = _mm256_srai_epi32(ni, 1);
-  return _mm256_mul_ps(_mm256_mul_ps(p, loupe_exp2i_avx2(n1)), loupe_exp2i_avx2(_mm256_sub_epi32(ni, n1)));
+  const __m256i n2 = _mm256_sub_epi32(ni, n1);
+  const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, _mm256_set1_epi32(127)), 23));
+  const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, _mm256_set1_epi32(127)), 23));
+  return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
 }
 /* AVX-512: scalef computes p * 2^n with IEEE overflow and gradual underflow. */
 #define loupe_exp_scale_512(p, n) _mm512_scalef_ps(p, n)
@@ -50,7 +48,7 @@ static inline __m256 loupe_exp_scale_256(__m256 p, __m256 n) {
 #endif
 
 #if LOUPE_NEON_A64
-/* 2^n for integer lanes -126 <= n <= 127, as loupe_exp2i_avx2. */
+/* 2^n for integer lanes -126 <= n <= 127: n + 127 in the exponent field. */
 static inline float32x4_t loupe_exp2i_neon(int32x4_t n) {
   return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(n, vdupq_n_s32(127)), 23));
 }
@@ -63,7 +61,7 @@ static inline float32x4_t loupe_exp_neon(float32x4_t x) {
   r = vfmsq_f32(r, n, vdupq_n_f32(LOUPE_EXP_LN2_LO));
   const float32x4_t q = vf_horner_neon(r, loupe_exp_q, vfmaq_f32);
   const float32x4_t p = vfmaq_f32(vaddq_f32(r, vdupq_n_f32(1.0f)), vmulq_f32(r, r), q);
-  /* p * 2^n in two halves, as loupe_exp_scale_256. */
+  /* p * 2^n in two halves, as loupe_exp_scale_256 (see there). */
   const int32x4_t ni = vcvtnq_s32_f32(n);
   const int32x4_t n1 = vshrq_n_s32(ni, 1);
   return vmulq_f32(vmulq_f32(p, loupe_exp2i_neon(n1)), loupe_exp2i_neon(vsubq_s32(ni, n1)));
