@@ -61,6 +61,41 @@
 #define vf_round_256(v) _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define vf_round_512(v) _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 
+/* Tail masks, the first rem lanes of a vector (0 <= rem < VLANES): a vector of int32 lanes
+ * for AVX2's maskload/maskstore, a k-register for AVX-512. vf_maskload gives 0 in the other
+ * lanes; vf_maskstore writes only the mask's lanes. */
+#define VT LOUPE_CAT(VT_, LOUPE_V)
+#define VT_256 __m256i
+#define VT_512 __mmask16
+#define vf_tail_mask(rem) LOUPE_CAT(vf_tail_mask_, LOUPE_V)(rem)
+#define vf_tail_mask_256(rem) _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(rem)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+#define vf_tail_mask_512(rem) ((__mmask16)((1u << (rem)) - 1u))
+#define vf_maskload(p, m) LOUPE_CAT(vf_maskload_, LOUPE_V)(p, m)
+#define vf_maskload_256(p, m) _mm256_maskload_ps(p, m)
+#define vf_maskload_512(p, m) _mm512_maskz_loadu_ps(m, p)
+#define vf_maskstore(p, m, v) LOUPE_CAT(vf_maskstore_, LOUPE_V)(p, m, v)
+#define vf_maskstore_256(p, m, v) _mm256_maskstore_ps(p, m, v)
+#define vf_maskstore_512(p, m, v) _mm512_mask_storeu_ps(p, m, v)
+/* v with the lanes outside tail mask m zeroed. */
+#define vf_tail_zero(m, v) LOUPE_CAT(vf_tail_zero_, LOUPE_V)(m, v)
+#define vf_tail_zero_256(m, v) _mm256_and_ps(v, _mm256_castsi256_ps(m))
+#define vf_tail_zero_512(m, v) _mm512_maskz_mov_ps(m, v)
+/* a + v and max(a, v) in the lanes of tail mask m. Outside them AVX-512 keeps a; AVX2 adds 0
+ * and takes max(a, -inf) (which is -inf where a is NaN: max returns its second operand). */
+#define vf_tail_add(a, m, v) LOUPE_CAT(vf_tail_add_, LOUPE_V)(a, m, v)
+#define vf_tail_add_256(a, m, v) _mm256_add_ps(a, vf_tail_zero_256(m, v))
+#define vf_tail_add_512(a, m, v) _mm512_mask_add_ps(a, m, a, v)
+#define vf_tail_max(a, m, v) LOUPE_CAT(vf_tail_max_, LOUPE_V)(a, m, v)
+#define vf_tail_max_256(a, m, v) _mm256_max_ps(a, _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), v, _mm256_castsi256_ps(m)))
+#define vf_tail_max_512(a, m, v) _mm512_mask_max_ps(a, m, a, v)
+/* The sum and the max of the lanes (AVX2: hreduce_avx2.h's fold, which the includer includes). */
+#define vf_hsum(v) LOUPE_CAT(vf_hsum_, LOUPE_V)(v)
+#define vf_hsum_256(v) loupe_hsum_avx2(v)
+#define vf_hsum_512(v) _mm512_reduce_add_ps(v)
+#define vf_hmax(v) LOUPE_CAT(vf_hmax_, LOUPE_V)(v)
+#define vf_hmax_256(v) loupe_hmax_avx2(v)
+#define vf_hmax_512(v) _mm512_reduce_max_ps(v)
+
 /* c[0] x^(k-1) + c[1] x^(k-2) + ... + c[k-1] for a constant array c of k floats, by Horner's
  * rule with one FMA per coefficient: the loop unrolls into the written-out FMA chain. */
 #define vf_horner(x, c)                                                                      \
