@@ -61,7 +61,7 @@
 #define vf_round_256(v) _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define vf_round_512(v) _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 
-/* Tail masks, the first rem lanes of a vector (0 <= rem < VLANES): a vector of int32 lanes
+/* Tail masks, the first rem lanes of a vector (0 <= rem <= VLANES): a vector of int32 lanes
  * for AVX2's maskload/maskstore, a k-register for AVX-512. vf_maskload gives 0 in the other
  * lanes; vf_maskstore writes only the mask's lanes. */
 #define VT LOUPE_CAT(VT_, LOUPE_V)
