@@ -28,26 +28,21 @@ size_t loupe_s8_dwconv_qc8w_packed_size(size_t taps, size_t channels) {
   return blocks_of(channels) * block_bytes(taps) + ((channels + 63) / 64) * 64;
 }
 
+/* The weights of one channel, one int32 per tap. */
+static void put_weights(uint8_t* b, size_t j, const int8_t* wc, size_t taps) {
+  for (size_t t = 0; t < taps; t++) {
+    /* The weight in the low 16 bits, zeros above: vpmaddwd of a sign-extended input with it
+     * is the exact 32-bit product (the high halves multiply zero). */
+    const uint32_t lo16 = (uint32_t)(uint16_t)(int16_t)wc[t];
+    memcpy(b + 2 * CB * 4 + (t * CB + j) * 4, &lo16, 4);
+  }
+}
+
 void loupe_s8_dwconv_qc8w_pack(size_t taps, size_t channels, const int8_t* w, const int32_t* bias,
                                const float* scale, int8_t x_zero_point, void* packed) {
   const size_t block = block_bytes(taps);
-  memset(packed, 0, loupe_s8_dwconv_qc8w_packed_size(taps, channels));
-  for (size_t c = 0; c < channels; c++) {
-    size_t j;
-    uint8_t* b = (uint8_t*)qc8_block_of(packed, c, CB, block, &j);
-    uint32_t sum = 0;
-    for (size_t t = 0; t < taps; t++) {
-      const int32_t v = w[c * taps + t];
-      sum += (uint32_t)v;
-      /* The weight in the low 16 bits, zeros above: vpmaddwd of a sign-extended input with
-       * it is the exact 32-bit product (the high halves multiply zero). */
-      const uint32_t lo16 = (uint32_t)(uint16_t)(int16_t)v;
-      memcpy(b + 2 * CB * 4 + (t * CB + j) * 4, &lo16, 4);
-    }
-    const uint32_t bs = (bias ? (uint32_t)bias[c] : 0) - (uint32_t)(int32_t)x_zero_point * sum;
-    memcpy(b + 4 * j, &bs, 4);
-    memcpy(b + 4 * (CB + j), &scale[c], 4);
-  }
+  qc8_pack(packed, loupe_s8_dwconv_qc8w_packed_size(taps, channels), channels, CB, block, w, taps, bias, scale,
+           x_zero_point, 1, put_weights);
   memset((uint8_t*)packed + blocks_of(channels) * block, (uint8_t)x_zero_point, ((channels + 63) / 64) * 64);
 }
 

@@ -50,25 +50,17 @@ size_t loupe_s8_gemm_qc8w_packed_size(size_t k, size_t n) {
   return ((n + NR - 1) / NR) * loupe_s8_gemm_qc8w_block_bytes(k);
 }
 
+/* The weights of one channel: k4 / 4 groups of 4 bytes, one group per 4 * NR bytes. */
+static void put_weights(uint8_t* b, size_t j, const int8_t* wc, size_t k) {
+  int8_t* wb = (int8_t*)(b + 3 * NR * 4);
+  for (size_t i = 0; i < k; i++) wb[(i / 4) * NR * 4 + j * 4 + (i % 4)] = wc[i];
+}
+
 void loupe_s8_gemm_qc8w_pack(size_t k, size_t n, const int8_t* w, const int32_t* bias, const float* scale,
                              int8_t x_zero_point, void* packed) {
-  const size_t block = loupe_s8_gemm_qc8w_block_bytes(k);
-  memset(packed, 0, loupe_s8_gemm_qc8w_packed_size(k, n));
-  for (size_t c = 0; c < n; c++) {
-    size_t j;
-    uint8_t* b = (uint8_t*)qc8_block_of(packed, c, NR, block, &j);
-    int32_t sum = 0;
-    for (size_t i = 0; i < k; i++) sum += w[c * k + i];
-    /* Unsigned arithmetic: the products wrap like the int32 accumulator does. */
-    const uint32_t b0 = bias ? (uint32_t)bias[c] : 0;
-    const uint32_t bs = b0 - (uint32_t)((int32_t)x_zero_point) * (uint32_t)sum;
-    const uint32_t bu = b0 - (uint32_t)((int32_t)x_zero_point + 128) * (uint32_t)sum;
-    memcpy(b + 4 * j, &bs, 4);
-    memcpy(b + 4 * (NR + j), &bu, 4);
-    memcpy(b + 4 * (2 * NR + j), &scale[c], 4);
-    int8_t* wb = (int8_t*)(b + 3 * NR * 4);
-    for (size_t i = 0; i < k; i++) wb[(i / 4) * NR * 4 + j * 4 + (i % 4)] = w[c * k + i];
-  }
+  /* bias_s and bias_u: two bias rows, for x_zero_point and x_zero_point + 128. */
+  qc8_pack(packed, loupe_s8_gemm_qc8w_packed_size(k, n), n, NR, loupe_s8_gemm_qc8w_block_bytes(k), w, k, bias,
+           scale, x_zero_point, 2, put_weights);
 }
 
 void loupe_s8_gemm_qc8w__scalar(GEMM_PARAMS) {
