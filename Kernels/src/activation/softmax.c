@@ -21,7 +21,8 @@ static inline const float* mask_row(const float* mask, size_t mask_rows, size_t 
 /* One row of a variant: xr to yr, with mask row mr (NULL without a mask). */
 typedef void (*softmax_row_fn)(size_t cols, const float* xr, const float* mr, float* yr, float scale);
 
-/* The walk of every variant over rows row_begin..row_end. Always inlined, so `row` is a
+/* The walk of the scalar and NEON variants over rows row_begin..row_end (the x86 body walks
+ * its rows itself, with its vector constants made once). Always inlined, so `row` is a
  * constant there and is inlined too. */
 static inline __attribute__((always_inline)) void softmax_rows(softmax_row_fn row, SOFTMAX_PARAMS) {
   for (size_t r = row_begin; r < row_end; r++) row(cols, x + r * cols, mask_row(mask, mask_rows, cols, r), y + r * cols, scale);

@@ -17,6 +17,29 @@
 #define LOUPE_VEC_F32_H
 #include "isa_defs.h"
 
+/* c[0] x^(k-1) + c[1] x^(k-2) + ... + c[k-1] for a constant array c of 1 <= k <= 10 floats,
+ * by Horner's rule with one FMA per coefficient. The steps are written out (a step past k is
+ * a constant-false branch, dropped when compiled) rather than looped: the straight-line chain
+ * compiles as the hand-written one does, where an unrolled loop schedules differently. */
+#define LOUPE_HORNER_TERMS(c) (sizeof(c) / sizeof((c)[0]))
+#define LOUPE_HORNER_STEP(p, x, c, i, fma, dup) \
+  if ((i) < LOUPE_HORNER_TERMS(c)) p = fma(p, x, dup((c)[(i) < LOUPE_HORNER_TERMS(c) ? (i) : 0]))
+#define LOUPE_HORNER(x, c, T, fma, dup)                                                       \
+  __extension__({                                                                          \
+    _Static_assert(LOUPE_HORNER_TERMS(c) >= 1 && LOUPE_HORNER_TERMS(c) <= 10, "1 to 10 terms"); \
+    T horner_p_ = dup((c)[0]);                                                             \
+    LOUPE_HORNER_STEP(horner_p_, x, c, 1, fma, dup);                                       \
+    LOUPE_HORNER_STEP(horner_p_, x, c, 2, fma, dup);                                       \
+    LOUPE_HORNER_STEP(horner_p_, x, c, 3, fma, dup);                                       \
+    LOUPE_HORNER_STEP(horner_p_, x, c, 4, fma, dup);                                       \
+    LOUPE_HORNER_STEP(horner_p_, x, c, 5, fma, dup);                                       \
+    LOUPE_HORNER_STEP(horner_p_, x, c, 6, fma, dup);                                       \
+    LOUPE_HORNER_STEP(horner_p_, x, c, 7, fma, dup);                                       \
+    LOUPE_HORNER_STEP(horner_p_, x, c, 8, fma, dup);                                       \
+    LOUPE_HORNER_STEP(horner_p_, x, c, 9, fma, dup);                                       \
+    horner_p_;                                                                             \
+  })
+
 #if LOUPE_X86
 #define LOUPE_CAT_(a, b) a##b
 #define LOUPE_CAT(a, b) LOUPE_CAT_(a, b)
@@ -96,27 +119,16 @@
 #define vf_hmax_256(v) loupe_hmax_avx2(v)
 #define vf_hmax_512(v) _mm512_reduce_max_ps(v)
 
-/* c[0] x^(k-1) + c[1] x^(k-2) + ... + c[k-1] for a constant array c of k floats, by Horner's
- * rule with one FMA per coefficient: the loop unrolls into the written-out FMA chain. */
-#define vf_horner(x, c)                                                                      \
-  __extension__({                                                                            \
-    VF horner_p_ = VOP(set1_ps)((c)[0]);                                                     \
-    for (size_t horner_i_ = 1; horner_i_ < sizeof(c) / sizeof((c)[0]); horner_i_++)          \
-      horner_p_ = VOP(fmadd_ps)(horner_p_, x, VOP(set1_ps)((c)[horner_i_]));                 \
-    horner_p_;                                                                               \
-  })
+/* vf_horner(x, c): LOUPE_HORNER at the body's width. */
+#define vf_horner(x, c) LOUPE_HORNER(x, c, VF, VOP(fmadd_ps), VOP(set1_ps))
 #endif
 
 #if LOUPE_NEON
 /* vf_horner for NEON, with the multiply-add as an argument: vfmaq_f32 (fused, AArch64) or
- * vmlaq_f32 (ARMv7's multiply then add); either is called as mla(c, p, x) = c + p x. */
-#define vf_horner_neon(x, c, mla)                                                             \
-  __extension__({                                                                            \
-    float32x4_t horner_p_ = vdupq_n_f32((c)[0]);                                             \
-    for (size_t horner_i_ = 1; horner_i_ < sizeof(c) / sizeof((c)[0]); horner_i_++)          \
-      horner_p_ = mla(vdupq_n_f32((c)[horner_i_]), horner_p_, x);                            \
-    horner_p_;                                                                               \
-  })
+ * vmlaq_f32 (ARMv7's multiply then add), both called as mla(c, p, x) = c + p x. */
+#define vf_horner_neon(x, c, mla) LOUPE_HORNER(x, c, float32x4_t, LOUPE_NEON_FMA_##mla, vdupq_n_f32)
+#define LOUPE_NEON_FMA_vfmaq_f32(p, x, c) vfmaq_f32(c, p, x)
+#define LOUPE_NEON_FMA_vmlaq_f32(p, x, c) vmlaq_f32(c, p, x)
 #endif
 
 #endif
