@@ -39,33 +39,23 @@ void loupe_resample_coeffs(size_t in_size, size_t out_size, loupe_resample_filte
 
 /* Horizontal pass over `rows` rows of RGB8: out[y][x] = sum_t in[y][bounds[2x] + t] * coeffs[x][t].
  * Strides in bytes. Reads only inside each input row (no over-read). */
-void loupe_u8_resample_h_rgb__scalar(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
-                                     size_t out_w, uint8_t* out, size_t out_stride,
-                                     const int32_t* bounds, const int32_t* coeffs, size_t taps);
-void loupe_u8_resample_h_rgb__avx2(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
-                                   size_t out_w, uint8_t* out, size_t out_stride,
-                                   const int32_t* bounds, const int32_t* coeffs, size_t taps);
-void loupe_u8_resample_h_rgb__avx512(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
-                                     size_t out_w, uint8_t* out, size_t out_stride,
-                                     const int32_t* bounds, const int32_t* coeffs, size_t taps);
-void loupe_u8_resample_h_rgb(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
-                             size_t out_w, uint8_t* out, size_t out_stride,
-                             const int32_t* bounds, const int32_t* coeffs, size_t taps);
+typedef void loupe_u8_resample_h_rgb_fn(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
+                                        size_t out_w, uint8_t* out, size_t out_stride,
+                                        const int32_t* bounds, const int32_t* coeffs, size_t taps);
+loupe_u8_resample_h_rgb_fn loupe_u8_resample_h_rgb__scalar;
+loupe_u8_resample_h_rgb_fn loupe_u8_resample_h_rgb__avx2;
+loupe_u8_resample_h_rgb_fn loupe_u8_resample_h_rgb__avx512;
+loupe_u8_resample_h_rgb_fn loupe_u8_resample_h_rgb;
 
 /* Vertical pass, `row_bytes` bytes per row (width * 3 for RGB8, any channel count works):
  * out[y][b] = sum_t in[bounds[2y] + t][b] * coeffs[y][t], for y < out_h. */
-void loupe_u8_resample_v__scalar(size_t row_bytes, const uint8_t* in, size_t in_stride, size_t out_h,
-                                 uint8_t* out, size_t out_stride, const int32_t* bounds,
-                                 const int32_t* coeffs, size_t taps);
-void loupe_u8_resample_v__avx2(size_t row_bytes, const uint8_t* in, size_t in_stride, size_t out_h,
-                               uint8_t* out, size_t out_stride, const int32_t* bounds,
-                               const int32_t* coeffs, size_t taps);
-void loupe_u8_resample_v__avx512(size_t row_bytes, const uint8_t* in, size_t in_stride, size_t out_h,
-                                 uint8_t* out, size_t out_stride, const int32_t* bounds,
-                                 const int32_t* coeffs, size_t taps);
-void loupe_u8_resample_v(size_t row_bytes, const uint8_t* in, size_t in_stride, size_t out_h,
-                         uint8_t* out, size_t out_stride, const int32_t* bounds,
-                         const int32_t* coeffs, size_t taps);
+typedef void loupe_u8_resample_v_fn(size_t row_bytes, const uint8_t* in, size_t in_stride, size_t out_h,
+                                    uint8_t* out, size_t out_stride, const int32_t* bounds,
+                                    const int32_t* coeffs, size_t taps);
+loupe_u8_resample_v_fn loupe_u8_resample_v__scalar;
+loupe_u8_resample_v_fn loupe_u8_resample_v__avx2;
+loupe_u8_resample_v_fn loupe_u8_resample_v__avx512;
+loupe_u8_resample_v_fn loupe_u8_resample_v;
 
 /* Resizes an RGB8 image (strides in bytes) exactly as Pillow's Image.resize(size, filter)
  * with the default box. `isa` selects the pass variants (pass loupe_detect_isa() or use

@@ -1,5 +1,5 @@
 #include <string.h>
-#include "../common/isa_defs.h"
+#include "../common/vec_f32.h"
 
 void loupe_f32_hardsigmoid__scalar(size_t n, const float* x, float* y, float alpha, float beta) {
   for (size_t i = 0; i < n; i++) {
@@ -10,33 +10,8 @@ void loupe_f32_hardsigmoid__scalar(size_t n, const float* x, float* y, float alp
 }
 
 #if LOUPE_X86
-__attribute__((target("avx2,fma")))
-void loupe_f32_hardsigmoid__avx2(size_t n, const float* x, float* y, float alpha, float beta) {
-  const __m256 a = _mm256_set1_ps(alpha), b = _mm256_set1_ps(beta);
-  const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), a), b);
-    _mm256_storeu_ps(y + i, _mm256_min_ps(_mm256_max_ps(v, zero), one));
-  }
-  loupe_f32_hardsigmoid__scalar(n - i, x + i, y + i, alpha, beta);
-}
-
-__attribute__((target("avx512f")))
-void loupe_f32_hardsigmoid__avx512(size_t n, const float* x, float* y, float alpha, float beta) {
-  const __m512 a = _mm512_set1_ps(alpha), b = _mm512_set1_ps(beta);
-  const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), a), b);
-    _mm512_storeu_ps(y + i, _mm512_min_ps(_mm512_max_ps(v, zero), one));
-  }
-  if (i < n) {
-    __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
-    __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), a), b);
-    _mm512_mask_storeu_ps(y + i, m, _mm512_min_ps(_mm512_max_ps(v, zero), one));
-  }
-}
+#define LOUPE_V_BODY "../activation/hardsigmoid_body.h"
+#include "../common/vec_f32_each.h"
 #else
 void loupe_f32_hardsigmoid__avx2(size_t n, const float* x, float* y, float alpha, float beta) {
   loupe_f32_hardsigmoid__scalar(n, x, y, alpha, beta);

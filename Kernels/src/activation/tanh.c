@@ -1,5 +1,5 @@
 #include <math.h>
-#include "../common/isa_defs.h"
+#include "../common/vec_f32.h"
 #include "map_simd.h"
 
 /* Clamped odd/even rational approximation p(x)/q(x) of tanh (the coefficients Eigen uses).
@@ -18,6 +18,9 @@
 #define B2 2.26843463243900e-03f
 #define B4 1.18534705686654e-04f
 #define B6 1.19825839466702e-06f
+/* The odd and even polynomials, highest degree first (vf_horner's order). */
+static const float tanh_p[] = {A13, A11, A9, A7, A5, A3, A1};
+static const float tanh_q[] = {B6, B4, B2, B0};
 
 void loupe_f32_tanh__scalar(size_t n, const float* x, float* y) {
   for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
@@ -40,54 +43,9 @@ void loupe_f32_tanh__approx_scalar(size_t n, const float* x, float* y) {
 }
 
 #if LOUPE_X86
-__attribute__((target("avx2,fma")))
-static inline __m256 tanh8(__m256 v) {
-  const __m256 sign = _mm256_set1_ps(-0.0f);
-  __m256 c = _mm256_max_ps(_mm256_min_ps(v, _mm256_set1_ps(TANH_CLAMP)), _mm256_set1_ps(-TANH_CLAMP));
-  __m256 x2 = _mm256_mul_ps(c, c);
-  __m256 p = _mm256_set1_ps(A13);
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(A11));
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(A9));
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(A7));
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(A5));
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(A3));
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(A1));
-  p = _mm256_mul_ps(p, c);
-  __m256 q = _mm256_set1_ps(B6);
-  q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(B4));
-  q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(B2));
-  q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(B0));
-  __m256 r = _mm256_div_ps(p, q);
-  __m256 tiny = _mm256_cmp_ps(_mm256_andnot_ps(sign, v), _mm256_set1_ps(TANH_TINY), _CMP_LT_OQ);
-  return _mm256_blendv_ps(r, v, tiny);
-}
 
-__attribute__((target("avx2,fma")))
-void loupe_f32_tanh__avx2(size_t n, const float* x, float* y) { loupe_map_avx2(n, x, y, tanh8); }
-
-__attribute__((target("avx512f")))
-static inline __m512 tanh16(__m512 v) {
-  __m512 c = _mm512_max_ps(_mm512_min_ps(v, _mm512_set1_ps(TANH_CLAMP)), _mm512_set1_ps(-TANH_CLAMP));
-  __m512 x2 = _mm512_mul_ps(c, c);
-  __m512 p = _mm512_set1_ps(A13);
-  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(A11));
-  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(A9));
-  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(A7));
-  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(A5));
-  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(A3));
-  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(A1));
-  p = _mm512_mul_ps(p, c);
-  __m512 q = _mm512_set1_ps(B6);
-  q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(B4));
-  q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(B2));
-  q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(B0));
-  __m512 r = _mm512_div_ps(p, q);
-  __mmask16 tiny = _mm512_cmp_ps_mask(_mm512_abs_ps(v), _mm512_set1_ps(TANH_TINY), _CMP_LT_OQ);
-  return _mm512_mask_blend_ps(tiny, r, v);
-}
-
-__attribute__((target("avx512f")))
-void loupe_f32_tanh__avx512(size_t n, const float* x, float* y) { loupe_map_avx512(n, x, y, tanh16); }
+#define LOUPE_V_BODY "../activation/tanh_body.h"
+#include "../common/vec_f32_each.h"
 #else
 void loupe_f32_tanh__avx2(size_t n, const float* x, float* y) { loupe_f32_tanh__approx_scalar(n, x, y); }
 void loupe_f32_tanh__avx512(size_t n, const float* x, float* y) { loupe_f32_tanh__approx_scalar(n, x, y); }
@@ -97,18 +55,8 @@ void loupe_f32_tanh__avx512(size_t n, const float* x, float* y) { loupe_f32_tanh
 static inline float32x4_t tanh4(float32x4_t v) {
   float32x4_t c = vmaxq_f32(vminq_f32(v, vdupq_n_f32(TANH_CLAMP)), vdupq_n_f32(-TANH_CLAMP));
   float32x4_t x2 = vmulq_f32(c, c);
-  float32x4_t p = vdupq_n_f32(A13);
-  p = vmlaq_f32(vdupq_n_f32(A11), p, x2);
-  p = vmlaq_f32(vdupq_n_f32(A9), p, x2);
-  p = vmlaq_f32(vdupq_n_f32(A7), p, x2);
-  p = vmlaq_f32(vdupq_n_f32(A5), p, x2);
-  p = vmlaq_f32(vdupq_n_f32(A3), p, x2);
-  p = vmlaq_f32(vdupq_n_f32(A1), p, x2);
-  p = vmulq_f32(p, c);
-  float32x4_t q = vdupq_n_f32(B6);
-  q = vmlaq_f32(vdupq_n_f32(B4), q, x2);
-  q = vmlaq_f32(vdupq_n_f32(B2), q, x2);
-  q = vmlaq_f32(vdupq_n_f32(B0), q, x2);
+  const float32x4_t p = vmulq_f32(vf_horner_neon(x2, tanh_p, vmlaq_f32), c);
+  const float32x4_t q = vf_horner_neon(x2, tanh_q, vmlaq_f32);
   /* reciprocal estimate + two Newton steps (armv7 has no vdivq_f32) */
   float32x4_t rq = vrecpeq_f32(q);
   rq = vmulq_f32(rq, vrecpsq_f32(q, rq));

@@ -17,7 +17,7 @@
  * fall in the padding, so that every tap runs the same code.
  */
 #include <string.h>
-#include "../common/isa_defs.h"
+#include "../common/qc8_requant.h"
 
 #define CB 16
 
@@ -28,26 +28,21 @@ size_t loupe_s8_dwconv_qc8w_packed_size(size_t taps, size_t channels) {
   return blocks_of(channels) * block_bytes(taps) + ((channels + 63) / 64) * 64;
 }
 
+/* The weights of one channel, one int32 per tap. */
+static void put_weights(uint8_t* b, size_t j, const int8_t* wc, size_t taps) {
+  for (size_t t = 0; t < taps; t++) {
+    /* The weight in the low 16 bits, zeros above: vpmaddwd of a sign-extended input with it
+     * is the exact 32-bit product (the high halves multiply zero). */
+    const uint32_t lo16 = (uint32_t)(uint16_t)(int16_t)wc[t];
+    memcpy(b + 2 * CB * 4 + (t * CB + j) * 4, &lo16, 4);
+  }
+}
+
 void loupe_s8_dwconv_qc8w_pack(size_t taps, size_t channels, const int8_t* w, const int32_t* bias,
                                const float* scale, int8_t x_zero_point, void* packed) {
   const size_t block = block_bytes(taps);
-  memset(packed, 0, loupe_s8_dwconv_qc8w_packed_size(taps, channels));
-  for (size_t c = 0; c < channels; c++) {
-    uint8_t* b = (uint8_t*)packed + (c / CB) * block;
-    const size_t j = c % CB;
-    uint32_t sum = 0;
-    for (size_t t = 0; t < taps; t++) {
-      const int32_t v = w[c * taps + t];
-      sum += (uint32_t)v;
-      /* The weight in the low 16 bits, zeros above: vpmaddwd of a sign-extended input with
-       * it is the exact 32-bit product (the high halves multiply zero). */
-      const uint32_t lo16 = (uint32_t)(uint16_t)(int16_t)v;
-      memcpy(b + 2 * CB * 4 + (t * CB + j) * 4, &lo16, 4);
-    }
-    const uint32_t bs = (bias ? (uint32_t)bias[c] : 0) - (uint32_t)(int32_t)x_zero_point * sum;
-    memcpy(b + 4 * j, &bs, 4);
-    memcpy(b + 4 * (CB + j), &scale[c], 4);
-  }
+  qc8_pack(packed, loupe_s8_dwconv_qc8w_packed_size(taps, channels), channels, CB, block, w, taps, bias, scale,
+           x_zero_point, 1, put_weights);
   memset((uint8_t*)packed + blocks_of(channels) * block, (uint8_t)x_zero_point, ((channels + 63) / 64) * 64);
 }
 
@@ -68,16 +63,6 @@ static inline void tap_pointers(const loupe_s8_dwconv_geometry* g, size_t b, siz
   }
 }
 
-static inline int8_t requantize(int32_t acc, float scale, float lo, float hi, int32_t magic_less_zp) {
-  float f = (float)acc * scale;
-  f = f < lo ? lo : f;
-  f = f > hi ? hi : f;
-  f += 12582912.0f; /* 1.5 * 2^23: round half to even into the low mantissa bits */
-  uint32_t bits;
-  memcpy(&bits, &f, 4);
-  return (int8_t)((int32_t)bits - magic_less_zp);
-}
-
 #define MAX_TAPS 64
 
 void loupe_s8_dwconv_qc8w_nhwc__scalar(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
@@ -86,9 +71,7 @@ void loupe_s8_dwconv_qc8w_nhwc__scalar(const loupe_s8_dwconv_geometry* g, size_t
   const size_t taps = g->kernel_h * g->kernel_w;
   const size_t block = block_bytes(taps);
   const int8_t* zero = (const int8_t*)packed + blocks_of(g->channels) * block;
-  const float lo = (float)((int32_t)params->y_min - (int32_t)params->y_zero_point);
-  const float hi = (float)((int32_t)params->y_max - (int32_t)params->y_zero_point);
-  const int32_t magic_less_zp = (int32_t)0x4B400000 - (int32_t)params->y_zero_point;
+  const qc8_requant rq = qc8_requant_of(params);
   const int8_t* ptrs[MAX_TAPS];
   for (size_t row = rows_begin; row < rows_end; row++) {
     const size_t b = row / g->out_h, oy = row % g->out_h;
@@ -96,8 +79,8 @@ void loupe_s8_dwconv_qc8w_nhwc__scalar(const loupe_s8_dwconv_geometry* g, size_t
       tap_pointers(g, b, oy, ox, x, zero, ptrs);
       int8_t* out = y + (row * g->out_w + ox) * y_pixel_stride;
       for (size_t c = 0; c < g->channels; c++) {
-        const uint8_t* blk = (const uint8_t*)packed + (c / CB) * block;
-        const size_t j = c % CB;
+        size_t j;
+        const uint8_t* blk = qc8_block_of(packed, c, CB, block, &j);
         int32_t bias, w;
         float s;
         memcpy(&bias, blk + 4 * j, 4);
@@ -107,7 +90,7 @@ void loupe_s8_dwconv_qc8w_nhwc__scalar(const loupe_s8_dwconv_geometry* g, size_t
           memcpy(&w, blk + 2 * CB * 4 + (t * CB + j) * 4, 4);
           acc += (uint32_t)((int32_t)ptrs[t][c] * (int32_t)(int16_t)w);
         }
-        out[c] = requantize((int32_t)acc, s, lo, hi, magic_less_zp);
+        out[c] = requantize((int32_t)acc, s, rq.lo, rq.hi, rq.magic_less_zp);
       }
     }
   }
@@ -148,9 +131,43 @@ static inline const uintptr_t* tap_walk_pixel(const loupe_s8_dwconv_geometry* g,
 }
 
 #if LOUPE_X86
+/* What every output pixel of a SIMD variant needs: the layer's sizes and requantization. */
+typedef struct dw_layer {
+  size_t taps, block, blocks, channels;
+  qc8_requant rq;
+  int32_t y_zero_point;
+} dw_layer;
+
+/* One output pixel of a SIMD variant: its taps at base + off[t], its channels to out. */
+typedef void (*dw_pixel_fn)(const dw_layer* l, const void* packed, uintptr_t base, const uintptr_t* off,
+                            int8_t* out);
+
+/* The walk of the SIMD variants over the output pixels of rows rows_begin..rows_end (over
+ * batch * out_h). Always inlined into each variant, so `pixel` is a constant there and is
+ * inlined too; its per-layer constants are hoisted out of the loops. */
+static inline __attribute__((always_inline)) void dw_walk(dw_pixel_fn pixel, const loupe_s8_dwconv_geometry* g,
+                                                          size_t rows_begin, size_t rows_end, const int8_t* x,
+                                                          const void* packed, int8_t* y, size_t y_pixel_stride,
+                                                          const loupe_s8_gemm_qc8w_params* params) {
+  const size_t taps = g->kernel_h * g->kernel_w;
+  const dw_layer l = {taps, block_bytes(taps), blocks_of(g->channels), g->channels, qc8_requant_of(params),
+                      params->y_zero_point};
+  const int8_t* zero = (const int8_t*)packed + l.blocks * l.block;
+  tap_walk walk;
+  tap_walk_init(g, &walk);
+  for (size_t row = rows_begin; row < rows_end; row++) {
+    const size_t b = row / g->out_h, oy = row % g->out_h;
+    for (size_t ox = 0; ox < g->out_w; ox++) {
+      uintptr_t base;
+      const uintptr_t* off = tap_walk_pixel(g, &walk, b, oy, ox, x, zero, &base);
+      pixel(&l, packed, base, off, y + (row * g->out_w + ox) * y_pixel_stride);
+    }
+  }
+}
+
 /* AVX-512: 16 channels per zmm, inputs widened with vpmovsxbd, products by vpmaddwd against
- * the low-16-bit weights (exact). The walk is written once; `mac` is the multiply-add of one
- * tap (vpmaddwd + vpaddd, or VNNI's vpdpwssd), inlined into each variant. */
+ * the low-16-bit weights (exact). The pixel is written once; `mac` is the multiply-add of
+ * one tap (vpmaddwd + vpaddd, or VNNI's vpdpwssd), inlined into each variant. */
 typedef __m512i (*dw_mac512)(__m512i acc, __m512i x, __m512i w);
 
 __attribute__((target("avx512f,avx512bw,avx512vl"), always_inline))
@@ -164,60 +181,57 @@ static inline __m512i mac_dpwssd512(__m512i acc, __m512i x, __m512i w) {
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl"), always_inline))
-static inline void dwconv_avx512(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
-                                 const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
-                                 const loupe_s8_gemm_qc8w_params* params, dw_mac512 mac) {
-  const size_t taps = g->kernel_h * g->kernel_w;
-  const size_t block = block_bytes(taps);
-  const size_t blocks = blocks_of(g->channels);
-  const int8_t* zero = (const int8_t*)packed + blocks * block;
-  const __m512 vlo = _mm512_set1_ps((float)((int32_t)params->y_min - (int32_t)params->y_zero_point));
-  const __m512 vhi = _mm512_set1_ps((float)((int32_t)params->y_max - (int32_t)params->y_zero_point));
-  const __m512i vzp = _mm512_set1_epi32(params->y_zero_point);
-  const size_t tail = g->channels - (blocks - 1) * CB;
+static inline void pixel_avx512(const dw_layer* l, const void* packed, uintptr_t base, const uintptr_t* off,
+                                int8_t* out, dw_mac512 mac) {
+  const size_t taps = l->taps, block = l->block, blocks = l->blocks;
+  const __m512 vlo = _mm512_set1_ps(l->rq.lo), vhi = _mm512_set1_ps(l->rq.hi);
+  const __m512i vzp = _mm512_set1_epi32(l->y_zero_point);
+  const size_t tail = l->channels - (blocks - 1) * CB;
   const __mmask16 tail_mask = (__mmask16)((1u << tail) - 1);
-  tap_walk walk;
-  tap_walk_init(g, &walk);
-  for (size_t row = rows_begin; row < rows_end; row++) {
-    const size_t b = row / g->out_h, oy = row % g->out_h;
-    for (size_t ox = 0; ox < g->out_w; ox++) {
-      uintptr_t base;
-      const uintptr_t* off = tap_walk_pixel(g, &walk, b, oy, ox, x, zero, &base);
-      int8_t* out = y + (row * g->out_w + ox) * y_pixel_stride;
-      const uint8_t* blk = (const uint8_t*)packed;
-      for (size_t cb = 0; cb < blocks; cb++, blk += block) {
-        const size_t c0 = cb * CB;
-        const __mmask16 m = cb + 1 == blocks ? tail_mask : (__mmask16)0xFFFF;
-        const int32_t* wp = (const int32_t*)(blk + 2 * CB * 4);
-        __m512i acc0 = _mm512_load_si512(blk);
-        __m512i acc1 = _mm512_setzero_si512();
-        size_t t = 0;
-        /* Two chains: the multiply's latency is hidden behind the other. */
-        for (; t + 2 <= taps; t += 2) {
-          const __m512i x0 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t*)(base + off[t]) + c0));
-          const __m512i x1 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t*)(base + off[t + 1]) + c0));
-          acc0 = mac(acc0, x0, _mm512_load_si512(wp + t * CB));
-          acc1 = mac(acc1, x1, _mm512_load_si512(wp + (t + 1) * CB));
-        }
-        if (t < taps) {
-          const __m512i x0 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t*)(base + off[t]) + c0));
-          acc0 = mac(acc0, x0, _mm512_load_si512(wp + t * CB));
-        }
-        const __m512i acc = _mm512_add_epi32(acc0, acc1);
-        __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_load_ps(blk + CB * 4));
-        f = _mm512_min_ps(_mm512_max_ps(f, vlo), vhi);
-        const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), vzp);
-        _mm_mask_storeu_epi8(out + c0, m, _mm512_cvtepi32_epi8(q));
-      }
+  const uint8_t* blk = (const uint8_t*)packed;
+  for (size_t cb = 0; cb < blocks; cb++, blk += block) {
+    const size_t c0 = cb * CB;
+    const __mmask16 m = cb + 1 == blocks ? tail_mask : (__mmask16)0xFFFF;
+    const int32_t* wp = (const int32_t*)(blk + 2 * CB * 4);
+    __m512i acc0 = _mm512_load_si512(blk);
+    __m512i acc1 = _mm512_setzero_si512();
+    size_t t = 0;
+    /* Two chains: the multiply's latency is hidden behind the other. */
+    for (; t + 2 <= taps; t += 2) {
+      const __m512i x0 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t*)(base + off[t]) + c0));
+      const __m512i x1 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t*)(base + off[t + 1]) + c0));
+      acc0 = mac(acc0, x0, _mm512_load_si512(wp + t * CB));
+      acc1 = mac(acc1, x1, _mm512_load_si512(wp + (t + 1) * CB));
     }
+    if (t < taps) {
+      const __m512i x0 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t*)(base + off[t]) + c0));
+      acc0 = mac(acc0, x0, _mm512_load_si512(wp + t * CB));
+    }
+    const __m512i acc = _mm512_add_epi32(acc0, acc1);
+    __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_load_ps(blk + CB * 4));
+    f = _mm512_min_ps(_mm512_max_ps(f, vlo), vhi);
+    const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), vzp);
+    _mm_mask_storeu_epi8(out + c0, m, _mm512_cvtepi32_epi8(q));
   }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl"), always_inline))
+static inline void pixel_avx512_madd(const dw_layer* l, const void* packed, uintptr_t base, const uintptr_t* off,
+                                     int8_t* out) {
+  pixel_avx512(l, packed, base, off, out, mac_madd512);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), always_inline))
+static inline void pixel_avx512_vnni(const dw_layer* l, const void* packed, uintptr_t base, const uintptr_t* off,
+                                     int8_t* out) {
+  pixel_avx512(l, packed, base, off, out, mac_dpwssd512);
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl")))
 void loupe_s8_dwconv_qc8w_nhwc__avx512(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
                                        const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
                                        const loupe_s8_gemm_qc8w_params* params) {
-  dwconv_avx512(g, rows_begin, rows_end, x, packed, y, y_pixel_stride, params, mac_madd512);
+  dw_walk(pixel_avx512_madd, g, rows_begin, rows_end, x, packed, y, y_pixel_stride, params);
 }
 
 /* AVX-512 VNNI: vpdpwssd multiplies and accumulates in one instruction. */
@@ -225,71 +239,63 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 void loupe_s8_dwconv_qc8w_nhwc__avx512vnni(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
                                            const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
                                            const loupe_s8_gemm_qc8w_params* params) {
-  dwconv_avx512(g, rows_begin, rows_end, x, packed, y, y_pixel_stride, params, mac_dpwssd512);
+  dw_walk(pixel_avx512_vnni, g, rows_begin, rows_end, x, packed, y, y_pixel_stride, params);
 }
 
 /* AVX2: 8 channels per ymm, vpmovsxbd + vpmaddwd. */
+__attribute__((target("avx2,fma"), always_inline))
+static inline void pixel_avx2(const dw_layer* l, const void* packed, uintptr_t base, const uintptr_t* off,
+                              int8_t* out) {
+  const size_t taps = l->taps, block = l->block, channels = l->channels;
+  const __m256 vlo = _mm256_set1_ps(l->rq.lo), vhi = _mm256_set1_ps(l->rq.hi);
+  const __m256i vzp = _mm256_set1_epi32(l->y_zero_point);
+  for (size_t c0 = 0; c0 < channels; c0 += 8) {
+    const uint8_t* blk = (const uint8_t*)packed + (c0 / CB) * block;
+    const size_t half = (c0 % CB) / 8;
+    const size_t nc = channels - c0 < 8 ? channels - c0 : 8;
+    const int32_t* wp = (const int32_t*)(blk + 2 * CB * 4) + half * 8;
+    __m256i acc0 = _mm256_load_si256((const __m256i*)((const int32_t*)blk + half * 8));
+    __m256i acc1 = _mm256_setzero_si256();
+    size_t t = 0;
+    if (nc == 8) {
+      for (; t + 2 <= taps; t += 2) {
+        int64_t a, bb;
+        memcpy(&a, (const int8_t*)(base + off[t]) + c0, 8);
+        memcpy(&bb, (const int8_t*)(base + off[t + 1]) + c0, 8);
+        const __m256i x0 = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(a));
+        const __m256i x1 = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(bb));
+        acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(x0, _mm256_load_si256((const __m256i*)(wp + t * CB))));
+        acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(x1, _mm256_load_si256((const __m256i*)(wp + (t + 1) * CB))));
+      }
+    }
+    for (; t < taps; t++) {
+      int64_t a = 0;
+      memcpy(&a, (const int8_t*)(base + off[t]) + c0, nc); /* tail: no read past the channels */
+      const __m256i x0 = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(a));
+      acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(x0, _mm256_load_si256((const __m256i*)(wp + t * CB))));
+    }
+    const __m256i acc = _mm256_add_epi32(acc0, acc1);
+    __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_load_ps((const float*)(blk + CB * 4) + half * 8));
+    f = _mm256_min_ps(_mm256_max_ps(f, vlo), vhi);
+    const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), vzp);
+    /* In range already: the saturating packs only narrow. */
+    const __m128i q16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    const __m128i q8 = _mm_packs_epi16(q16, q16);
+    if (nc == 8) {
+      _mm_storel_epi64((__m128i*)(out + c0), q8);
+    } else {
+      int8_t buf[16];
+      _mm_storeu_si128((__m128i*)buf, q8);
+      memcpy(out + c0, buf, nc);
+    }
+  }
+}
+
 __attribute__((target("avx2,fma")))
 void loupe_s8_dwconv_qc8w_nhwc__avx2(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
                                      const int8_t* x, const void* packed, int8_t* y, size_t y_pixel_stride,
                                      const loupe_s8_gemm_qc8w_params* params) {
-  const size_t taps = g->kernel_h * g->kernel_w;
-  const size_t block = block_bytes(taps);
-  const size_t blocks = blocks_of(g->channels);
-  const int8_t* zero = (const int8_t*)packed + blocks * block;
-  const __m256 vlo = _mm256_set1_ps((float)((int32_t)params->y_min - (int32_t)params->y_zero_point));
-  const __m256 vhi = _mm256_set1_ps((float)((int32_t)params->y_max - (int32_t)params->y_zero_point));
-  const __m256i vzp = _mm256_set1_epi32(params->y_zero_point);
-  tap_walk walk;
-  tap_walk_init(g, &walk);
-  for (size_t row = rows_begin; row < rows_end; row++) {
-    const size_t b = row / g->out_h, oy = row % g->out_h;
-    for (size_t ox = 0; ox < g->out_w; ox++) {
-      uintptr_t base;
-      const uintptr_t* off = tap_walk_pixel(g, &walk, b, oy, ox, x, zero, &base);
-      int8_t* out = y + (row * g->out_w + ox) * y_pixel_stride;
-      for (size_t c0 = 0; c0 < g->channels; c0 += 8) {
-        const uint8_t* blk = (const uint8_t*)packed + (c0 / CB) * block;
-        const size_t half = (c0 % CB) / 8;
-        const size_t nc = g->channels - c0 < 8 ? g->channels - c0 : 8;
-        const int32_t* wp = (const int32_t*)(blk + 2 * CB * 4) + half * 8;
-        __m256i acc0 = _mm256_load_si256((const __m256i*)((const int32_t*)blk + half * 8));
-        __m256i acc1 = _mm256_setzero_si256();
-        size_t t = 0;
-        if (nc == 8) {
-          for (; t + 2 <= taps; t += 2) {
-            int64_t a, bb;
-            memcpy(&a, (const int8_t*)(base + off[t]) + c0, 8);
-            memcpy(&bb, (const int8_t*)(base + off[t + 1]) + c0, 8);
-            const __m256i x0 = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(a));
-            const __m256i x1 = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(bb));
-            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(x0, _mm256_load_si256((const __m256i*)(wp + t * CB))));
-            acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(x1, _mm256_load_si256((const __m256i*)(wp + (t + 1) * CB))));
-          }
-        }
-        for (; t < taps; t++) {
-          int64_t a = 0;
-          memcpy(&a, (const int8_t*)(base + off[t]) + c0, nc); /* tail: no read past the channels */
-          const __m256i x0 = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(a));
-          acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(x0, _mm256_load_si256((const __m256i*)(wp + t * CB))));
-        }
-        const __m256i acc = _mm256_add_epi32(acc0, acc1);
-        __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_load_ps((const float*)(blk + CB * 4) + half * 8));
-        f = _mm256_min_ps(_mm256_max_ps(f, vlo), vhi);
-        const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), vzp);
-        /* In range already: the saturating packs only narrow. */
-        const __m128i q16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-        const __m128i q8 = _mm_packs_epi16(q16, q16);
-        if (nc == 8) {
-          _mm_storel_epi64((__m128i*)(out + c0), q8);
-        } else {
-          int8_t buf[16];
-          _mm_storeu_si128((__m128i*)buf, q8);
-          memcpy(out + c0, buf, nc);
-        }
-      }
-    }
-  }
+  dw_walk(pixel_avx2, g, rows_begin, rows_end, x, packed, y, y_pixel_stride, params);
 }
 #endif /* LOUPE_X86 */
 

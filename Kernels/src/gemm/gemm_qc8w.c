@@ -25,9 +25,15 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "../common/isa_defs.h"
+#include "../common/qc8_requant.h"
 
 #define NR 16
+
+/* The parameters of every variant (loupe_kernels.h), and the same names as arguments. */
+#define GEMM_PARAMS                                                                                      \
+  size_t rows_begin, size_t rows_end, size_t k, size_t n, const int8_t *x, size_t x_stride, const void *packed, \
+      int8_t *y, size_t y_stride, const loupe_s8_gemm_qc8w_params *params
+#define GEMM_ARGS rows_begin, rows_end, k, n, x, x_stride, packed, y, y_stride, params
 
 /* Four bytes as one int32, without breaking aliasing rules (compiles to one load). */
 static inline int32_t load4(const void* p) {
@@ -44,52 +50,27 @@ size_t loupe_s8_gemm_qc8w_packed_size(size_t k, size_t n) {
   return ((n + NR - 1) / NR) * loupe_s8_gemm_qc8w_block_bytes(k);
 }
 
+/* The weights of one channel: k4 / 4 groups of 4 bytes, one group per 4 * NR bytes. */
+static void put_weights(uint8_t* b, size_t j, const int8_t* wc, size_t k) {
+  int8_t* wb = (int8_t*)(b + 3 * NR * 4);
+  for (size_t i = 0; i < k; i++) wb[(i / 4) * NR * 4 + j * 4 + (i % 4)] = wc[i];
+}
+
 void loupe_s8_gemm_qc8w_pack(size_t k, size_t n, const int8_t* w, const int32_t* bias, const float* scale,
                              int8_t x_zero_point, void* packed) {
-  const size_t block = loupe_s8_gemm_qc8w_block_bytes(k);
-  memset(packed, 0, loupe_s8_gemm_qc8w_packed_size(k, n));
-  for (size_t c = 0; c < n; c++) {
-    uint8_t* b = (uint8_t*)packed + (c / NR) * block;
-    const size_t j = c % NR;
-    int32_t sum = 0;
-    for (size_t i = 0; i < k; i++) sum += w[c * k + i];
-    /* Unsigned arithmetic: the products wrap like the int32 accumulator does. */
-    const uint32_t b0 = bias ? (uint32_t)bias[c] : 0;
-    const uint32_t bs = b0 - (uint32_t)((int32_t)x_zero_point) * (uint32_t)sum;
-    const uint32_t bu = b0 - (uint32_t)((int32_t)x_zero_point + 128) * (uint32_t)sum;
-    memcpy(b + 4 * j, &bs, 4);
-    memcpy(b + 4 * (NR + j), &bu, 4);
-    memcpy(b + 4 * (2 * NR + j), &scale[c], 4);
-    int8_t* wb = (int8_t*)(b + 3 * NR * 4);
-    for (size_t i = 0; i < k; i++) wb[(i / 4) * NR * 4 + j * 4 + (i % 4)] = w[c * k + i];
-  }
+  /* bias_s and bias_u: two bias rows, for x_zero_point and x_zero_point + 128. */
+  qc8_pack(packed, loupe_s8_gemm_qc8w_packed_size(k, n), n, NR, loupe_s8_gemm_qc8w_block_bytes(k), w, k, bias,
+           scale, x_zero_point, 2, put_weights);
 }
 
-/* One output code from the accumulator: XNNPACK's scalar "fmagic" form of the fp32
- * requantization. Separate statements so that the multiply and the magic add are never
- * contracted into one fused multiply-add. */
-static inline int8_t requantize(int32_t acc, float scale, float lo, float hi, int32_t magic_less_zp) {
-  float f = (float)acc * scale;
-  f = f < lo ? lo : f;
-  f = f > hi ? hi : f;
-  f += 12582912.0f; /* 1.5 * 2^23: the integer lands in the low mantissa bits, rounded half to even */
-  uint32_t bits;
-  memcpy(&bits, &f, 4);
-  return (int8_t)((int32_t)bits - magic_less_zp);
-}
-
-void loupe_s8_gemm_qc8w__scalar(size_t rows_begin, size_t rows_end, size_t k, size_t n, const int8_t* x,
-                                size_t x_stride, const void* packed, int8_t* y, size_t y_stride,
-                                const loupe_s8_gemm_qc8w_params* params) {
+void loupe_s8_gemm_qc8w__scalar(GEMM_PARAMS) {
   const size_t block = loupe_s8_gemm_qc8w_block_bytes(k);
-  const float lo = (float)((int32_t)params->y_min - (int32_t)params->y_zero_point);
-  const float hi = (float)((int32_t)params->y_max - (int32_t)params->y_zero_point);
-  const int32_t magic_less_zp = (int32_t)0x4B400000 - (int32_t)params->y_zero_point;
+  const qc8_requant rq = qc8_requant_of(params);
   for (size_t r = rows_begin; r < rows_end; r++) {
     const int8_t* xr = x + r * x_stride;
     for (size_t c = 0; c < n; c++) {
-      const uint8_t* b = (const uint8_t*)packed + (c / NR) * block;
-      const size_t j = c % NR;
+      size_t j;
+      const uint8_t* b = qc8_block_of(packed, c, NR, block, &j);
       int32_t bs;
       float s;
       memcpy(&bs, b + 4 * j, 4);
@@ -99,12 +80,24 @@ void loupe_s8_gemm_qc8w__scalar(size_t rows_begin, size_t rows_end, size_t k, si
       for (size_t i = 0; i < k; i++) {
         acc += (uint32_t)((int32_t)xr[i] * (int32_t)wb[(i / 4) * NR * 4 + j * 4 + (i % 4)]);
       }
-      y[r * y_stride + c] = requantize((int32_t)acc, s, lo, hi, magic_less_zp);
+      y[r * y_stride + c] = requantize((int32_t)acc, s, rq.lo, rq.hi, rq.magic_less_zp);
     }
   }
 }
 
 #if LOUPE_X86
+
+/* What both SIMD variants derive from k, n and the parameters: k rounded up to 4, the
+ * packed block's bytes, the number of blocks and the requantization bounds. */
+typedef struct tiling {
+  size_t k4, block, blocks;
+  qc8_requant rq;
+} tiling;
+
+static inline tiling tiling_of(size_t k, size_t n, const loupe_s8_gemm_qc8w_params* params) {
+  const tiling t = {round_up4(k), loupe_s8_gemm_qc8w_block_bytes(k), (n + NR - 1) / NR, qc8_requant_of(params)};
+  return t;
+}
 
 /* Rows per tile of the SIMD variants. */
 #define MR_VNNI 8
@@ -170,18 +163,14 @@ static void gemm_row_avx512vnni(const uint8_t* xu, size_t k4, size_t n, size_t b
  * past rows_end in the last tile repeat the last row and are not stored.
  */
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-void loupe_s8_gemm_qc8w__avx512vnni(size_t rows_begin, size_t rows_end, size_t k, size_t n, const int8_t* x,
-                                    size_t x_stride, const void* packed, int8_t* y, size_t y_stride,
-                                    const loupe_s8_gemm_qc8w_params* params) {
+void loupe_s8_gemm_qc8w__avx512vnni(GEMM_PARAMS) {
   if (rows_begin >= rows_end || n == 0) return;
-  const size_t k4 = round_up4(k);
-  const size_t block = loupe_s8_gemm_qc8w_block_bytes(k);
-  const size_t blocks = (n + NR - 1) / NR;
+  const tiling tl = tiling_of(k, n, params);
+  const size_t k4 = tl.k4, block = tl.block, blocks = tl.blocks;
   uint8_t stack[MR_VNNI * STACK_K] __attribute__((aligned(64)));
   uint8_t* xu = k4 <= STACK_K ? stack : (uint8_t*)aligned_alloc(64, ((MR_VNNI * k4 + 63) / 64) * 64);
   if (!xu) return;
-  const __m512 vlo = _mm512_set1_ps((float)((int32_t)params->y_min - (int32_t)params->y_zero_point));
-  const __m512 vhi = _mm512_set1_ps((float)((int32_t)params->y_max - (int32_t)params->y_zero_point));
+  const __m512 vlo = _mm512_set1_ps(tl.rq.lo), vhi = _mm512_set1_ps(tl.rq.hi);
   const __m512i vzp = _mm512_set1_epi32(params->y_zero_point);
   const __m512i flip = _mm512_set1_epi8((char)0x80);
   const size_t kfull = k & ~(size_t)63;
@@ -269,15 +258,11 @@ static inline __m128i requantize16_avx2(__m256i lo8, __m256i hi8, const float* s
 }
 
 __attribute__((target("avx2,fma")))
-void loupe_s8_gemm_qc8w__avx2(size_t rows_begin, size_t rows_end, size_t k, size_t n, const int8_t* x,
-                              size_t x_stride, const void* packed, int8_t* y, size_t y_stride,
-                              const loupe_s8_gemm_qc8w_params* params) {
+void loupe_s8_gemm_qc8w__avx2(GEMM_PARAMS) {
   if (rows_begin >= rows_end || n == 0) return;
-  const size_t k4 = round_up4(k);
-  const size_t block = loupe_s8_gemm_qc8w_block_bytes(k);
-  const size_t blocks = (n + NR - 1) / NR;
-  const __m256 vlo = _mm256_set1_ps((float)((int32_t)params->y_min - (int32_t)params->y_zero_point));
-  const __m256 vhi = _mm256_set1_ps((float)((int32_t)params->y_max - (int32_t)params->y_zero_point));
+  const tiling tl = tiling_of(k, n, params);
+  const size_t k4 = tl.k4, block = tl.block, blocks = tl.blocks;
+  const __m256 vlo = _mm256_set1_ps(tl.rq.lo), vhi = _mm256_set1_ps(tl.rq.hi);
   const __m256i vzp = _mm256_set1_epi32(params->y_zero_point);
   const size_t kmain = k & ~(size_t)3;
 
@@ -377,16 +362,16 @@ void loupe_s8_gemm_qc8w__isa(loupe_s8_gemm_qc8w_isa isa, size_t rows_begin, size
   switch (isa) {
 #if LOUPE_X86
     case loupe_s8_gemm_qc8w_avx512vnni:
-      loupe_s8_gemm_qc8w__avx512vnni(rows_begin, rows_end, k, n, x, x_stride, packed, y, y_stride, params);
+      loupe_s8_gemm_qc8w__avx512vnni(GEMM_ARGS);
       return;
     case loupe_s8_gemm_qc8w_avx2:
-      loupe_s8_gemm_qc8w__avx2(rows_begin, rows_end, k, n, x, x_stride, packed, y, y_stride, params);
+      loupe_s8_gemm_qc8w__avx2(GEMM_ARGS);
       return;
 #else
     case loupe_s8_gemm_qc8w_avx512vnni: case loupe_s8_gemm_qc8w_avx2:
 #endif
     case loupe_s8_gemm_qc8w_scalar:
-      loupe_s8_gemm_qc8w__scalar(rows_begin, rows_end, k, n, x, x_stride, packed, y, y_stride, params);
+      loupe_s8_gemm_qc8w__scalar(GEMM_ARGS);
       return;
   }
 }

@@ -6,6 +6,17 @@
 
 #define PREC LOUPE_RESAMPLE_PRECISION_BITS
 
+/* The parameters of every horizontal (loupe_u8_resample_h_rgb_fn) and vertical
+ * (loupe_u8_resample_v_fn) pass, and the same names as arguments. */
+#define H_PARAMS                                                                                          \
+  size_t rows, size_t in_w, const uint8_t *in, size_t in_stride, size_t out_w, uint8_t *out, size_t out_stride, \
+      const int32_t *bounds, const int32_t *coeffs, size_t taps
+#define H_ARGS rows, in_w, in, in_stride, out_w, out, out_stride, bounds, coeffs, taps
+#define V_PARAMS                                                                                          \
+  size_t row_bytes, const uint8_t *in, size_t in_stride, size_t out_h, uint8_t *out, size_t out_stride,         \
+      const int32_t *bounds, const int32_t *coeffs, size_t taps
+#define V_ARGS row_bytes, in, in_stride, out_h, out, out_stride, bounds, coeffs, taps
+
 static double box_filter(double x) { return (x > -0.5 && x <= 0.5) ? 1.0 : 0.0; }
 static double bilinear_filter(double x) {
   if (x < 0.0) x = -x;
@@ -145,9 +156,7 @@ static inline __attribute__((always_inline)) void v_rows(v_row_fn vector_part, s
   }
 }
 
-void loupe_u8_resample_h_rgb__scalar(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
-                                     size_t out_w, uint8_t* out, size_t out_stride,
-                                     const int32_t* bounds, const int32_t* coeffs, size_t taps) {
+void loupe_u8_resample_h_rgb__scalar(H_PARAMS) {
   (void)in_w;
   for (size_t y = 0; y < rows; y++) {
     const uint8_t* row = in + y * in_stride;
@@ -157,10 +166,8 @@ void loupe_u8_resample_h_rgb__scalar(size_t rows, size_t in_w, const uint8_t* in
   }
 }
 
-void loupe_u8_resample_v__scalar(size_t row_bytes, const uint8_t* in, size_t in_stride, size_t out_h,
-                                 uint8_t* out, size_t out_stride, const int32_t* bounds,
-                                 const int32_t* coeffs, size_t taps) {
-  v_rows(v_row_none, row_bytes, in, in_stride, out_h, out, out_stride, bounds, coeffs, taps);
+void loupe_u8_resample_v__scalar(V_PARAMS) {
+  v_rows(v_row_none, V_ARGS);
 }
 
 #if LOUPE_X86
@@ -192,10 +199,8 @@ static inline uint32_t h_pixel_avx2(const uint8_t* p, const int32_t* k, int32_t 
 }
 
 __attribute__((target("avx2,fma")))
-void loupe_u8_resample_h_rgb__avx2(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
-                                   size_t out_w, uint8_t* out, size_t out_stride,
-                                   const int32_t* bounds, const int32_t* coeffs, size_t taps) {
-  h_rows_simd(2, 8, h_pixel_avx2, rows, in_w, in, in_stride, out_w, out, out_stride, bounds, coeffs, taps);
+void loupe_u8_resample_h_rgb__avx2(H_PARAMS) {
+  h_rows_simd(2, 8, h_pixel_avx2, H_ARGS);
 }
 
 __attribute__((target("avx512f,avx2,fma")))
@@ -226,10 +231,8 @@ static inline uint32_t h_pixel_avx512(const uint8_t* p, const int32_t* k, int32_
 }
 
 __attribute__((target("avx512f,avx2,fma")))
-void loupe_u8_resample_h_rgb__avx512(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
-                                     size_t out_w, uint8_t* out, size_t out_stride,
-                                     const int32_t* bounds, const int32_t* coeffs, size_t taps) {
-  h_rows_simd(4, 16, h_pixel_avx512, rows, in_w, in, in_stride, out_w, out, out_stride, bounds, coeffs, taps);
+void loupe_u8_resample_h_rgb__avx512(H_PARAMS) {
+  h_rows_simd(4, 16, h_pixel_avx512, H_ARGS);
 }
 
 /* Vertical: across the row's bytes, 8 (AVX2) or 16 (AVX-512) int32 lanes per vector,
@@ -263,10 +266,8 @@ static inline size_t v_row_avx2(const uint8_t* base, size_t in_stride, const int
 }
 
 __attribute__((target("avx2,fma")))
-void loupe_u8_resample_v__avx2(size_t row_bytes, const uint8_t* in, size_t in_stride, size_t out_h,
-                               uint8_t* out, size_t out_stride, const int32_t* bounds,
-                               const int32_t* coeffs, size_t taps) {
-  v_rows(v_row_avx2, row_bytes, in, in_stride, out_h, out, out_stride, bounds, coeffs, taps);
+void loupe_u8_resample_v__avx2(V_PARAMS) {
+  v_rows(v_row_avx2, V_ARGS);
 }
 
 __attribute__((target("avx512f,avx2,fma")))
@@ -302,31 +303,21 @@ static inline size_t v_row_avx512(const uint8_t* base, size_t in_stride, const i
 }
 
 __attribute__((target("avx512f,avx2,fma")))
-void loupe_u8_resample_v__avx512(size_t row_bytes, const uint8_t* in, size_t in_stride, size_t out_h,
-                                 uint8_t* out, size_t out_stride, const int32_t* bounds,
-                                 const int32_t* coeffs, size_t taps) {
-  v_rows(v_row_avx512, row_bytes, in, in_stride, out_h, out, out_stride, bounds, coeffs, taps);
+void loupe_u8_resample_v__avx512(V_PARAMS) {
+  v_rows(v_row_avx512, V_ARGS);
 }
 #else
-void loupe_u8_resample_h_rgb__avx2(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
-                                   size_t out_w, uint8_t* out, size_t out_stride,
-                                   const int32_t* bounds, const int32_t* coeffs, size_t taps) {
-  loupe_u8_resample_h_rgb__scalar(rows, in_w, in, in_stride, out_w, out, out_stride, bounds, coeffs, taps);
+void loupe_u8_resample_h_rgb__avx2(H_PARAMS) {
+  loupe_u8_resample_h_rgb__scalar(H_ARGS);
 }
-void loupe_u8_resample_h_rgb__avx512(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
-                                     size_t out_w, uint8_t* out, size_t out_stride,
-                                     const int32_t* bounds, const int32_t* coeffs, size_t taps) {
-  loupe_u8_resample_h_rgb__scalar(rows, in_w, in, in_stride, out_w, out, out_stride, bounds, coeffs, taps);
+void loupe_u8_resample_h_rgb__avx512(H_PARAMS) {
+  loupe_u8_resample_h_rgb__scalar(H_ARGS);
 }
-void loupe_u8_resample_v__avx2(size_t row_bytes, const uint8_t* in, size_t in_stride, size_t out_h,
-                               uint8_t* out, size_t out_stride, const int32_t* bounds,
-                               const int32_t* coeffs, size_t taps) {
-  loupe_u8_resample_v__scalar(row_bytes, in, in_stride, out_h, out, out_stride, bounds, coeffs, taps);
+void loupe_u8_resample_v__avx2(V_PARAMS) {
+  loupe_u8_resample_v__scalar(V_ARGS);
 }
-void loupe_u8_resample_v__avx512(size_t row_bytes, const uint8_t* in, size_t in_stride, size_t out_h,
-                                 uint8_t* out, size_t out_stride, const int32_t* bounds,
-                                 const int32_t* coeffs, size_t taps) {
-  loupe_u8_resample_v__scalar(row_bytes, in, in_stride, out_h, out, out_stride, bounds, coeffs, taps);
+void loupe_u8_resample_v__avx512(V_PARAMS) {
+  loupe_u8_resample_v__scalar(V_ARGS);
 }
 #endif
 
@@ -335,8 +326,8 @@ static loupe_isa cached_isa(void) {
   return loupe_cached_isa(&cached);
 }
 
-typedef void (*h_fn)(size_t, size_t, const uint8_t*, size_t, size_t, uint8_t*, size_t, const int32_t*, const int32_t*, size_t);
-typedef void (*v_fn)(size_t, const uint8_t*, size_t, size_t, uint8_t*, size_t, const int32_t*, const int32_t*, size_t);
+typedef loupe_u8_resample_h_rgb_fn* h_fn;
+typedef loupe_u8_resample_v_fn* v_fn;
 
 static h_fn pick_h(loupe_isa isa) {
   switch (isa) {
@@ -356,16 +347,12 @@ static v_fn pick_v(loupe_isa isa) {
   return loupe_u8_resample_v__scalar;
 }
 
-void loupe_u8_resample_h_rgb(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
-                             size_t out_w, uint8_t* out, size_t out_stride,
-                             const int32_t* bounds, const int32_t* coeffs, size_t taps) {
-  pick_h(cached_isa())(rows, in_w, in, in_stride, out_w, out, out_stride, bounds, coeffs, taps);
+void loupe_u8_resample_h_rgb(H_PARAMS) {
+  pick_h(cached_isa())(H_ARGS);
 }
 
-void loupe_u8_resample_v(size_t row_bytes, const uint8_t* in, size_t in_stride, size_t out_h,
-                         uint8_t* out, size_t out_stride, const int32_t* bounds,
-                         const int32_t* coeffs, size_t taps) {
-  pick_v(cached_isa())(row_bytes, in, in_stride, out_h, out, out_stride, bounds, coeffs, taps);
+void loupe_u8_resample_v(V_PARAMS) {
+  pick_v(cached_isa())(V_ARGS);
 }
 
 /* Pillow's ImagingResampleInner: horizontal pass on the rows the vertical pass reads. */

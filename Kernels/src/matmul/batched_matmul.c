@@ -63,22 +63,16 @@ static void batched(matmul_fn core, const loupe_f32_batched_matmul_params* param
   }
 }
 
-void loupe_f32_batched_matmul__scalar(const loupe_f32_batched_matmul_params* params, const float* a, const float* b,
-                                      float* c, size_t row_begin, size_t row_end) {
-  batched(loupe_f32_matmul__scalar, params, a, b, c, row_begin, row_end);
-}
-void loupe_f32_batched_matmul__avx2(const loupe_f32_batched_matmul_params* params, const float* a, const float* b,
-                                    float* c, size_t row_begin, size_t row_end) {
-  batched(loupe_f32_matmul__avx2, params, a, b, c, row_begin, row_end);
-}
-void loupe_f32_batched_matmul__avx512(const loupe_f32_batched_matmul_params* params, const float* a, const float* b,
-                                      float* c, size_t row_begin, size_t row_end) {
-  batched(loupe_f32_matmul__avx512, params, a, b, c, row_begin, row_end);
-}
-void loupe_f32_batched_matmul__neon(const loupe_f32_batched_matmul_params* params, const float* a, const float* b,
-                                    float* c, size_t row_begin, size_t row_end) {
-  batched(loupe_f32_matmul__neon, params, a, b, c, row_begin, row_end);
-}
+/* loupe_f32_batched_matmul__<isa> runs loupe_f32_matmul__<isa> on each slice. */
+#define BATCHED_VARIANT(isa)                                                                                 \
+  void loupe_f32_batched_matmul__##isa(const loupe_f32_batched_matmul_params* params, const float* a,          \
+                                       const float* b, float* c, size_t row_begin, size_t row_end) {           \
+    batched(loupe_f32_matmul__##isa, params, a, b, c, row_begin, row_end);                                     \
+  }
+BATCHED_VARIANT(scalar)
+BATCHED_VARIANT(avx2)
+BATCHED_VARIANT(avx512)
+BATCHED_VARIANT(neon)
 
 /* loupe_f32_matmul picks the variant for the running CPU (cached), so each slice runs
  * the same kernel the matching __isa entry point would. */

@@ -1,5 +1,12 @@
 #include "../common/isa_defs.h"
 
+/* The parameters of every variant (loupe_kernels.h), and the same names as arguments. */
+#define RESIZE_PARAMS                                                                                   \
+  size_t batch, size_t in_h, size_t in_w, size_t channels, size_t out_h, size_t out_w, const uint32_t *y_index, \
+      const float *y_weight, const uint32_t *x_index, const float *x_weight, const float *in, float *out,       \
+      size_t rows_begin, size_t rows_end
+#define RESIZE_ARGS batch, in_h, in_w, channels, out_h, out_w, y_index, y_weight, x_index, x_weight, in, out, rows_begin, rows_end
+
 /* Both variants blend with the same expression, a + w * (b - a), per axis: a weight of 0
  * copies the first tap exactly, which the table builder uses for clamped edges. */
 
@@ -32,11 +39,7 @@ static inline float blend(const float* top, const float* bottom, size_t l, size_
   return t + wy * (u - t);
 }
 
-void loupe_f32_resize_linear_nhwc__scalar(size_t batch, size_t in_h, size_t in_w, size_t channels,
-                                          size_t out_h, size_t out_w, const uint32_t* y_index,
-                                          const float* y_weight, const uint32_t* x_index,
-                                          const float* x_weight, const float* in, float* out,
-                                          size_t rows_begin, size_t rows_end) {
+void loupe_f32_resize_linear_nhwc__scalar(RESIZE_PARAMS) {
   const size_t rows = batch * out_h;
   if (rows_end > rows) rows_end = rows;
   for (size_t row = rows_begin; row < rows_end; row++) {
@@ -53,11 +56,7 @@ void loupe_f32_resize_linear_nhwc__scalar(size_t batch, size_t in_h, size_t in_w
 
 #if LOUPE_X86
 __attribute__((target("avx2,fma")))
-void loupe_f32_resize_linear_nhwc__avx2(size_t batch, size_t in_h, size_t in_w, size_t channels,
-                                        size_t out_h, size_t out_w, const uint32_t* y_index,
-                                        const float* y_weight, const uint32_t* x_index,
-                                        const float* x_weight, const float* in, float* out,
-                                        size_t rows_begin, size_t rows_end) {
+void loupe_f32_resize_linear_nhwc__avx2(RESIZE_PARAMS) {
   const size_t rows = batch * out_h;
   if (rows_end > rows) rows_end = rows;
   for (size_t row = rows_begin; row < rows_end; row++) {
@@ -106,28 +105,18 @@ void loupe_f32_resize_linear_nhwc__avx2(size_t batch, size_t in_h, size_t in_w, 
   }
 }
 #else
-void loupe_f32_resize_linear_nhwc__avx2(size_t batch, size_t in_h, size_t in_w, size_t channels,
-                                        size_t out_h, size_t out_w, const uint32_t* y_index,
-                                        const float* y_weight, const uint32_t* x_index,
-                                        const float* x_weight, const float* in, float* out,
-                                        size_t rows_begin, size_t rows_end) {
-  loupe_f32_resize_linear_nhwc__scalar(batch, in_h, in_w, channels, out_h, out_w, y_index, y_weight, x_index,
-                                       x_weight, in, out, rows_begin, rows_end);
+void loupe_f32_resize_linear_nhwc__avx2(RESIZE_PARAMS) {
+  loupe_f32_resize_linear_nhwc__scalar(RESIZE_ARGS);
 }
 #endif
 
-void loupe_f32_resize_linear_nhwc(size_t batch, size_t in_h, size_t in_w, size_t channels, size_t out_h,
-                                  size_t out_w, const uint32_t* y_index, const float* y_weight,
-                                  const uint32_t* x_index, const float* x_weight, const float* in, float* out,
-                                  size_t rows_begin, size_t rows_end) {
+void loupe_f32_resize_linear_nhwc(RESIZE_PARAMS) {
 #if LOUPE_X86
   static int cached = -1;
   if (loupe_cached_has_avx2(&cached)) {
-    loupe_f32_resize_linear_nhwc__avx2(batch, in_h, in_w, channels, out_h, out_w, y_index, y_weight, x_index,
-                                       x_weight, in, out, rows_begin, rows_end);
+    loupe_f32_resize_linear_nhwc__avx2(RESIZE_ARGS);
     return;
   }
 #endif
-  loupe_f32_resize_linear_nhwc__scalar(batch, in_h, in_w, channels, out_h, out_w, y_index, y_weight, x_index,
-                                       x_weight, in, out, rows_begin, rows_end);
+  loupe_f32_resize_linear_nhwc__scalar(RESIZE_ARGS);
 }
