@@ -7,5 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh --test
 tools/fixtures/fetch.sh
-swift build --build-tests
+# -Xcc -O2: the C kernels as a release build compiles them (a debug build leaves C at -O0).
+swift build --build-tests -Xcc -O2
 swift test --skip-build "$@"

@@ -30,6 +30,16 @@ final class PackageLayoutTests: XCTestCase {
         return problems
     }
 
+    /// SwiftPM refuses a package depended on by version ("from: 0.1.0") whose targets set
+    /// unsafe flags ("contains unsafe build flags"), so the manifest sets none; comments may
+    /// still say why.
+    func testManifestSetsNoUnsafeFlagsSoOtherPackagesCanDependOnIt() throws {
+        let code = try Self.read("Package.swift").split(separator: "\n")
+            .map { $0.split(separator: "//", maxSplits: 1, omittingEmptySubsequences: false).first ?? "" }
+        let unsafe = code.enumerated().filter { $0.element.contains("unsafeFlags") }.map { "line \($0.offset + 1): \($0.element)" }
+        XCTAssertEqual(unsafe, [], "Package.swift sets unsafe flags: a dependent package pinned by version cannot build it")
+    }
+
     func testEveryTargetDependencyIsAllowedByTheLayeringTable() throws {
         let manifest = try PackageManifest(text: Self.read("Package.swift"))
         let table = try LayeringTable(markdown: Self.read("docs/architecture.md"))

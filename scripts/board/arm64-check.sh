@@ -30,7 +30,7 @@ if ! out=$(run "swift package --scratch-path '$scratch' --config-path '$config' 
 fi
 
 t1=$(date +%s)
-run "swift build --build-tests --scratch-path '$scratch' --config-path '$config'"
+run "swift build --build-tests -Xcc -O2 --scratch-path '$scratch' --config-path '$config'"
 t_build=$(( $(date +%s) - t1 ))
 
 passed=0 failed=0

@@ -34,7 +34,7 @@ if ! out=$(resolve); then
 fi
 
 t1=$(date +%s)
-"$board/chroot.sh" amd64 -- bash -c "cd '$LOUPE_REPO' && swift build --build-tests --scratch-path '$scratch' --config-path '$config'"
+"$board/chroot.sh" amd64 -- bash -c "cd '$LOUPE_REPO' && swift build --build-tests -Xcc -O2 --scratch-path '$scratch' --config-path '$config'"
 t_build=$(( $(date +%s) - t1 ))
 
 t2=$(date +%s)
