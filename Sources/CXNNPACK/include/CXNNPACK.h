@@ -2,8 +2,8 @@
 // bookworm (0.0~git20220216) or the 2024 one of trixie (0.0~git20241108). The functions
 // keep the 2022 signatures (create with the channels and strides, one setup with shapes
 // and pointers); xnn_forward_2022.c passes them through, xnn_emulate_2024.c maps them onto
-// the 2024 API (reshape + setup, unary/binary elementwise operators, reduce for global
-// average pooling). Which one is compiled follows the installed xnnpack.h.
+// the 2024 API (reshape + setup, unary/binary elementwise operators, a 1 x pixels average
+// pooling for global average pooling). Which one is compiled follows the installed xnnpack.h.
 #pragma once
 
 #include <stddef.h>
@@ -43,10 +43,11 @@ enum xnn_status loupe_xnn_delete_operator(loupe_xnn_operator_t op);
 // with the parameters of the 2022 xnn_create_NAME / xnn_setup_NAME. The parameter lists are
 // written once, here, as X-macros, because they are needed twice over: as the declarations
 // below and as the 2022 forwarders (xnn_forward_2022.c), which must pass every parameter
-// through by name in the same order. Written out, each list stood three times (declaration,
-// forwarder definition, forwarded call), and a forwarder that swapped two arguments of the
-// same type still compiled. The 2024 emulation takes the signatures of the operators whose
-// bodies it shares from here too.
+// through by name in the same order. Written out by hand, each list would stand three times
+// (declaration, forwarder definition, forwarded call), and a forwarder that swapped two
+// arguments of the same type would still compile. The 2024 emulation takes the signatures
+// of the operators whose bodies it shares from here too. Swift sees only the expanded
+// declarations (it imports no function-like macros).
 //
 // A parameter list is a macro LIST(P, In, Out): P(type, name) once per parameter, in order;
 // In and Out are the element types of the operator's input and output pointers (void for
@@ -132,7 +133,7 @@ enum xnn_status loupe_xnn_delete_operator(loupe_xnn_operator_t op);
     P(size_t, num_dims) P(const size_t*, input_shape) P(const size_t*, pre_padding)                 \
     P(const size_t*, post_padding) LOUPE_XNN_DATA(P, In, Out)
 
-// X(NAME, create parameters, setup parameters, In, Out), by name.
+// X(NAME, create parameters, setup parameters, In, Out), in alphabetical order.
 #define LOUPE_XNN_OPERATORS(X)                                                                                      \
     X(abs_nc_f32,                      LOUPE_XNN_CREATE_NC,               LOUPE_XNN_SETUP_NC,     float,  float)    \
     X(add_nd_f32,                      LOUPE_XNN_CREATE_CLAMP,            LOUPE_XNN_SETUP_BINARY, float,  float)    \
