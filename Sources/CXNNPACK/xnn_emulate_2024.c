@@ -468,23 +468,23 @@ enum xnn_status loupe_xnn_setup_global_average_pooling_nwc_qs8(loupe_xnn_operato
 // Their 2024 create functions take the 2022 parameters unchanged, then a code cache and a
 // weights cache (none here: each operator packs its own weights).
 
-#define LOUPE_CREATE_WITHOUT_CACHES(name, xnn_name, create, T)                                          \
-    LOUPE_XNN_CREATE_SIGNATURE(name, create, T, T) {                                                    \
-        xnn_operator_t op = NULL;                                                                       \
+#define LOUPE_CREATE_WITHOUT_CACHES(name, xnn_name, create, T)                                              \
+    LOUPE_XNN_CREATE_SIGNATURE(name, create, T, T) {                                                        \
+        xnn_operator_t op = NULL;                                                                           \
         enum xnn_status s = xnn_create_##xnn_name(create(LOUPE_XNN_ARGUMENT, T, T) flags, NULL, NULL, &op); \
-        return wrap(s, op, 0, 0, 0, flags, op_out);                                                     \
+        return wrap(s, op, 0, 0, 0, flags, op_out);                                                         \
     }
 // A convolution's reshape says how much workspace its setup needs.
-#define LOUPE_CONVOLUTION(name, xnn_name, create, T)                                                    \
-    LOUPE_CREATE_WITHOUT_CACHES(name, xnn_name, create, T)                                              \
-    LOUPE_XNN_SETUP_SIGNATURE(name, LOUPE_XNN_SETUP_NHWC, T, T) {                                       \
-        size_t out_h = 0, out_w = 0; /* Loupe checked the output size already */                        \
-        size_t workspace_size = 0, workspace_alignment = 0;                                             \
-        enum xnn_status s = xnn_reshape_##xnn_name(op->op, batch_size, input_height, input_width,       \
+#define LOUPE_CONVOLUTION(name, xnn_name, create, T)                                                      \
+    LOUPE_CREATE_WITHOUT_CACHES(name, xnn_name, create, T)                                                \
+    LOUPE_XNN_SETUP_SIGNATURE(name, LOUPE_XNN_SETUP_NHWC, T, T) {                                         \
+        size_t out_h = 0, out_w = 0; /* Loupe checked the output size already */                          \
+        size_t workspace_size = 0, workspace_alignment = 0;                                               \
+        enum xnn_status s = xnn_reshape_##xnn_name(op->op, batch_size, input_height, input_width,         \
                                                    &workspace_size, &workspace_alignment, &out_h, &out_w, \
-                                                   threadpool);                                         \
-        s = reserve_workspace(op, s, workspace_size, workspace_alignment);                              \
-        return s != xnn_status_success ? s : xnn_setup_##xnn_name(op->op, op->workspace, input, output); \
+                                                   threadpool);                                           \
+        s = reserve_workspace(op, s, workspace_size, workspace_alignment);                                \
+        return s != xnn_status_success ? s : xnn_setup_##xnn_name(op->op, op->workspace, input, output);  \
     }
 
 LOUPE_CONVOLUTION(convolution2d_nhwc_f32, convolution2d_nhwc_f32, LOUPE_XNN_CREATE_CONVOLUTION_F32, float)
@@ -621,25 +621,25 @@ static enum xnn_status setup_subsample(loupe_xnn_operator_t op, size_t batch, si
 
 // Max pooling of either type: `name` is the 2022 (and 2024) operator, `full_range` the test
 // of its clamp.
-#define LOUPE_MAX_POOLING(name, T, full_range)                                                          \
-    LOUPE_XNN_CREATE_SIGNATURE(name, LOUPE_XNN_CREATE_MAX_POOLING, T, T) {                              \
-        *op_out = NULL;                                                                                 \
-        if (!full_range(output_min, output_max)) return xnn_status_unsupported_parameter;               \
-        return create_max_pooling(xnn_create_##name##_unclamped, input_padding_top, input_padding_right, \
+#define LOUPE_MAX_POOLING(name, T, full_range)                                                             \
+    LOUPE_XNN_CREATE_SIGNATURE(name, LOUPE_XNN_CREATE_MAX_POOLING, T, T) {                                 \
+        *op_out = NULL;                                                                                    \
+        if (!full_range(output_min, output_max)) return xnn_status_unsupported_parameter;                  \
+        return create_max_pooling(xnn_create_##name##_unclamped, input_padding_top, input_padding_right,   \
                                   input_padding_bottom, input_padding_left, pooling_height, pooling_width, \
-                                  stride_height, stride_width, dilation_height, dilation_width, channels, \
-                                  input_pixel_stride, output_pixel_stride, flags, sizeof(T), op_out);   \
-    }                                                                                                   \
-    LOUPE_XNN_SETUP_SIGNATURE(name, LOUPE_XNN_SETUP_NHWC, T, T) {                                       \
-        void* target = NULL;                                                                            \
-        size_t stride = 0, out_h = 0, out_w = 0; /* Loupe checked the output size already */            \
-        enum xnn_status s =                                                                             \
-            setup_subsample(op, batch_size, input_height, input_width, output, &target, &stride);       \
-        if (s == xnn_status_success) {                                                                  \
-            s = xnn_reshape_##name(op->op, batch_size, input_height, input_width, op->channels,          \
-                                   op->input_stride, stride, &out_h, &out_w, threadpool);               \
-        }                                                                                               \
-        return s != xnn_status_success ? s : xnn_setup_##name(op->op, input, target);                   \
+                                  stride_height, stride_width, dilation_height, dilation_width, channels,  \
+                                  input_pixel_stride, output_pixel_stride, flags, sizeof(T), op_out);      \
+    }                                                                                                      \
+    LOUPE_XNN_SETUP_SIGNATURE(name, LOUPE_XNN_SETUP_NHWC, T, T) {                                          \
+        void* target = NULL;                                                                               \
+        size_t stride = 0, out_h = 0, out_w = 0; /* Loupe checked the output size already */               \
+        enum xnn_status s =                                                                                \
+            setup_subsample(op, batch_size, input_height, input_width, output, &target, &stride);          \
+        if (s == xnn_status_success) {                                                                     \
+            s = xnn_reshape_##name(op->op, batch_size, input_height, input_width, op->channels,            \
+                                   op->input_stride, stride, &out_h, &out_w, threadpool);                  \
+        }                                                                                                  \
+        return s != xnn_status_success ? s : xnn_setup_##name(op->op, input, target);                      \
     }
 
 LOUPE_MAX_POOLING(max_pooling2d_nhwc_f32, float, full_range_f32)
@@ -705,7 +705,7 @@ enum xnn_status loupe_xnn_setup_resize_bilinear2d_nhwc_f32(loupe_xnn_operator_t 
         return wrap(s, op, channels, input_stride, output_stride, flags, op_out);                       \
     }                                                                                                   \
     LOUPE_XNN_SETUP_SIGNATURE(name, LOUPE_XNN_SETUP_NC, void, void) {                                   \
-        enum xnn_status s = xnn_reshape_##name(op->op, batch_size, op->channels, op->input_stride,       \
+        enum xnn_status s = xnn_reshape_##name(op->op, batch_size, op->channels, op->input_stride,      \
                                                op->output_stride, threadpool);                          \
         return s != xnn_status_success ? s : xnn_setup_##name(op->op, input, output);                   \
     }

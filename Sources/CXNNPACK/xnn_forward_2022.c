@@ -34,13 +34,13 @@ static enum xnn_status wrap(enum xnn_status s, xnn_operator_t op, loupe_xnn_oper
 
 // Every operator of the table in CXNNPACK.h: create wraps the 2022 operator, setup passes
 // the parameters on to it.
-#define LOUPE_XNN_FORWARD(name, create, setup, In, Out)                                             \
-    LOUPE_XNN_CREATE_SIGNATURE(name, create, In, Out) {                                             \
-        xnn_operator_t op = NULL;                                                                   \
-        return wrap(xnn_create_##name(create(LOUPE_XNN_ARGUMENT, In, Out) flags, &op), op, op_out); \
-    }                                                                                               \
-    LOUPE_XNN_SETUP_SIGNATURE(name, setup, In, Out) {                                               \
-        return xnn_setup_##name(op->op, setup(LOUPE_XNN_ARGUMENT, In, Out) threadpool);             \
+#define LOUPE_XNN_FORWARD(name, create, setup, In, Out)                                                 \
+    LOUPE_XNN_CREATE_SIGNATURE(name, create, In, Out) {                                                 \
+        xnn_operator_t op = NULL;                                                                       \
+        return wrap(xnn_create_##name(create(LOUPE_XNN_ARGUMENT, In, Out) flags, &op), op, op_out);     \
+    }                                                                                                   \
+    LOUPE_XNN_SETUP_SIGNATURE(name, setup, In, Out) {                                                   \
+        return xnn_setup_##name(op->op, setup(LOUPE_XNN_ARGUMENT, In, Out) threadpool);                 \
     }
 LOUPE_XNN_OPERATORS(LOUPE_XNN_FORWARD)
 #undef LOUPE_XNN_FORWARD
