@@ -14,6 +14,8 @@
 // there). The binary (PReLU) and depth-to-space ones have no strides: PReLU writes a wider
 // output stride through a contiguous scratch buffer and a copy operator, depth-to-space
 // refuses one.
+// Where operators share one body (the unary and binary families, copies, convolutions, max
+// pooling), a macro makes them and takes their signatures from the table in CXNNPACK.h.
 #include "CXNNPACK.h"
 
 #if LOUPE_XNN_API == 2024
@@ -88,6 +90,13 @@ static enum xnn_status reserve(void** buffer, size_t* size, size_t bytes, size_t
     return xnn_status_success;
 }
 
+// After a reshape that reported the workspace its setup needs: grows the operator's to it.
+static enum xnn_status reserve_workspace(loupe_xnn_operator_t op, enum xnn_status reshaped, size_t size,
+                                         size_t alignment) {
+    if (reshaped != xnn_status_success) return reshaped;
+    return reserve(&op->workspace, &op->workspace_size, size, alignment);
+}
+
 static void subsample(loupe_xnn_operator_t op);
 
 enum xnn_status loupe_xnn_run_operator(loupe_xnn_operator_t op, pthreadpool_t threadpool) {
@@ -156,6 +165,14 @@ static enum xnn_status create_unary(enum xnn_unary_operator type, enum xnn_datat
     return wrap(s, op, channels, input_stride, output_stride, flags, out);
 }
 
+// A float unary operator (no quantization); `params` may be NULL.
+static enum xnn_status create_unary_f32(enum xnn_unary_operator type, const union xnn_unary_params* params,
+                                        size_t channels, size_t input_stride, size_t output_stride, uint32_t flags,
+                                        loupe_xnn_operator_t* out) {
+    return create_unary(type, xnn_datatype_fp32, xnn_datatype_fp32, params, NULL, NULL, channels, input_stride,
+                        output_stride, flags, out);
+}
+
 static enum xnn_status setup_unary(loupe_xnn_operator_t op, size_t batch_size, const void* input, void* output,
                                    pthreadpool_t threadpool) {
     enum xnn_status s = xnn_reshape_unary_elementwise_nc(op->op, batch_size, op->channels, op->input_stride,
@@ -163,68 +180,48 @@ static enum xnn_status setup_unary(loupe_xnn_operator_t op, size_t batch_size, c
     return s != xnn_status_success ? s : xnn_setup_unary_elementwise_nc(op->op, input, output);
 }
 
-#define LOUPE_UNARY_F32(name, type)                                                                      \
-    enum xnn_status loupe_xnn_create_##name##_nc_f32(size_t channels, size_t input_stride,              \
-                                                     size_t output_stride, uint32_t flags,              \
-                                                     loupe_xnn_operator_t* out) {                       \
-        return create_unary(type, xnn_datatype_fp32, xnn_datatype_fp32, NULL, NULL, NULL, channels,     \
-                            input_stride, output_stride, flags, out);                                   \
-    }                                                                                                   \
-    enum xnn_status loupe_xnn_setup_##name##_nc_f32(loupe_xnn_operator_t op, size_t batch_size,         \
-                                                    const float* input, float* output,                  \
-                                                    pthreadpool_t threadpool) {                         \
+// The setup of every unary operator: the input is read with the shapes kept from create.
+#define LOUPE_UNARY_SETUP(name, In, Out)                                                                \
+    LOUPE_XNN_SETUP_SIGNATURE(name, LOUPE_XNN_SETUP_NC, In, Out) {                                      \
         return setup_unary(op, batch_size, input, output, threadpool);                                  \
     }
+// The unary float operators without parameters.
+#define LOUPE_UNARY_F32(name, type)                                                                     \
+    LOUPE_XNN_CREATE_SIGNATURE(name, LOUPE_XNN_CREATE_NC, float, float) {                               \
+        return create_unary_f32(type, NULL, channels, input_stride, output_stride, flags, op_out);      \
+    }                                                                                                   \
+    LOUPE_UNARY_SETUP(name, float, float)
 
-LOUPE_UNARY_F32(abs, xnn_unary_abs)
-LOUPE_UNARY_F32(ceiling, xnn_unary_ceiling)
-LOUPE_UNARY_F32(floor, xnn_unary_floor)
-LOUPE_UNARY_F32(hardswish, xnn_unary_hardswish)
-LOUPE_UNARY_F32(negate, xnn_unary_negate)
-LOUPE_UNARY_F32(sigmoid, xnn_unary_sigmoid)
-LOUPE_UNARY_F32(square_root, xnn_unary_square_root)
+LOUPE_UNARY_F32(abs_nc_f32, xnn_unary_abs)
+LOUPE_UNARY_F32(ceiling_nc_f32, xnn_unary_ceiling)
+LOUPE_UNARY_F32(floor_nc_f32, xnn_unary_floor)
+LOUPE_UNARY_F32(hardswish_nc_f32, xnn_unary_hardswish)
+LOUPE_UNARY_F32(negate_nc_f32, xnn_unary_negate)
+LOUPE_UNARY_F32(sigmoid_nc_f32, xnn_unary_sigmoid)
+LOUPE_UNARY_F32(square_root_nc_f32, xnn_unary_square_root)
 
 enum xnn_status loupe_xnn_create_clamp_nc_f32(size_t channels, size_t input_stride, size_t output_stride,
                                               float output_min, float output_max, uint32_t flags,
                                               loupe_xnn_operator_t* out) {
-    union xnn_unary_params p;
-    p.clamp.min = output_min;
-    p.clamp.max = output_max;
-    return create_unary(xnn_unary_clamp, xnn_datatype_fp32, xnn_datatype_fp32, &p, NULL, NULL, channels,
-                        input_stride, output_stride, flags, out);
+    const union xnn_unary_params p = {.clamp = {.min = output_min, .max = output_max}};
+    return create_unary_f32(xnn_unary_clamp, &p, channels, input_stride, output_stride, flags, out);
 }
-
-enum xnn_status loupe_xnn_setup_clamp_nc_f32(loupe_xnn_operator_t op, size_t batch_size, const float* input,
-                                             float* output, pthreadpool_t threadpool) {
-    return setup_unary(op, batch_size, input, output, threadpool);
-}
+LOUPE_UNARY_SETUP(clamp_nc_f32, float, float)
 
 enum xnn_status loupe_xnn_create_elu_nc_f32(size_t channels, size_t input_stride, size_t output_stride,
                                             float alpha, uint32_t flags, loupe_xnn_operator_t* out) {
-    union xnn_unary_params p;
-    p.elu.alpha = alpha;
-    return create_unary(xnn_unary_elu, xnn_datatype_fp32, xnn_datatype_fp32, &p, NULL, NULL, channels,
-                        input_stride, output_stride, flags, out);
+    const union xnn_unary_params p = {.elu = {.alpha = alpha}};
+    return create_unary_f32(xnn_unary_elu, &p, channels, input_stride, output_stride, flags, out);
 }
-
-enum xnn_status loupe_xnn_setup_elu_nc_f32(loupe_xnn_operator_t op, size_t batch_size, const float* input,
-                                           float* output, pthreadpool_t threadpool) {
-    return setup_unary(op, batch_size, input, output, threadpool);
-}
+LOUPE_UNARY_SETUP(elu_nc_f32, float, float)
 
 enum xnn_status loupe_xnn_create_leaky_relu_nc_f32(size_t channels, size_t input_stride, size_t output_stride,
                                                    float negative_slope, uint32_t flags,
                                                    loupe_xnn_operator_t* out) {
-    union xnn_unary_params p;
-    p.leaky_relu.negative_slope = negative_slope;
-    return create_unary(xnn_unary_leaky_relu, xnn_datatype_fp32, xnn_datatype_fp32, &p, NULL, NULL, channels,
-                        input_stride, output_stride, flags, out);
+    const union xnn_unary_params p = {.leaky_relu = {.negative_slope = negative_slope}};
+    return create_unary_f32(xnn_unary_leaky_relu, &p, channels, input_stride, output_stride, flags, out);
 }
-
-enum xnn_status loupe_xnn_setup_leaky_relu_nc_f32(loupe_xnn_operator_t op, size_t batch_size,
-                                                  const float* input, float* output, pthreadpool_t threadpool) {
-    return setup_unary(op, batch_size, input, output, threadpool);
-}
+LOUPE_UNARY_SETUP(leaky_relu_nc_f32, float, float)
 
 enum xnn_status loupe_xnn_create_sigmoid_nc_qs8(size_t channels, size_t input_stride, size_t output_stride,
                                                 int8_t input_zero_point, float input_scale,
@@ -237,11 +234,7 @@ enum xnn_status loupe_xnn_create_sigmoid_nc_qs8(size_t channels, size_t input_st
     return create_unary(xnn_unary_sigmoid, xnn_datatype_qint8, xnn_datatype_qint8, NULL, &in_q, &out_q, channels,
                         input_stride, output_stride, flags, out);
 }
-
-enum xnn_status loupe_xnn_setup_sigmoid_nc_qs8(loupe_xnn_operator_t op, size_t batch_size, const int8_t* input,
-                                               int8_t* output, pthreadpool_t threadpool) {
-    return setup_unary(op, batch_size, input, output, threadpool);
-}
+LOUPE_UNARY_SETUP(sigmoid_nc_qs8, int8_t, int8_t)
 
 enum xnn_status loupe_xnn_create_convert_nc_f32_qs8(size_t channels, size_t input_stride, size_t output_stride,
                                                     float output_scale, int8_t output_zero_point,
@@ -253,11 +246,7 @@ enum xnn_status loupe_xnn_create_convert_nc_f32_qs8(size_t channels, size_t inpu
     return create_unary(xnn_unary_convert, xnn_datatype_fp32, xnn_datatype_qint8, NULL, NULL, &out_q, channels,
                         input_stride, output_stride, flags, out);
 }
-
-enum xnn_status loupe_xnn_setup_convert_nc_f32_qs8(loupe_xnn_operator_t op, size_t batch_size, const float* input,
-                                                   int8_t* output, pthreadpool_t threadpool) {
-    return setup_unary(op, batch_size, input, output, threadpool);
-}
+LOUPE_UNARY_SETUP(convert_nc_f32_qs8, float, int8_t)
 
 enum xnn_status loupe_xnn_create_convert_nc_qs8_f32(size_t channels, size_t input_stride, size_t output_stride,
                                                     float input_scale, int8_t input_zero_point, uint32_t flags,
@@ -266,11 +255,7 @@ enum xnn_status loupe_xnn_create_convert_nc_qs8_f32(size_t channels, size_t inpu
     return create_unary(xnn_unary_convert, xnn_datatype_qint8, xnn_datatype_fp32, NULL, &in_q, NULL, channels,
                         input_stride, output_stride, flags, out);
 }
-
-enum xnn_status loupe_xnn_setup_convert_nc_qs8_f32(loupe_xnn_operator_t op, size_t batch_size, const int8_t* input,
-                                                   float* output, pthreadpool_t threadpool) {
-    return setup_unary(op, batch_size, input, output, threadpool);
-}
+LOUPE_UNARY_SETUP(convert_nc_qs8_f32, int8_t, float)
 
 // ---- binary elementwise ----
 
@@ -294,54 +279,47 @@ static enum xnn_status setup_binary(loupe_xnn_operator_t op, size_t num_input1_d
     return s != xnn_status_success ? s : xnn_setup_binary_elementwise_nd(op->op, input1, input2, output);
 }
 
-#define LOUPE_BINARY_F32_CLAMPED(name, type)                                                             \
-    enum xnn_status loupe_xnn_create_##name##_nd_f32(float output_min, float output_max, uint32_t flags, \
-                                                     loupe_xnn_operator_t* out) {                       \
-        *out = NULL;                                                                                    \
-        if (!full_range_f32(output_min, output_max)) return xnn_status_unsupported_parameter;           \
-        return create_binary(type, xnn_datatype_fp32, NULL, NULL, NULL, flags, out);                    \
-    }
-#define LOUPE_BINARY_F32_PLAIN(name, type)                                                               \
-    enum xnn_status loupe_xnn_create_##name##_nd_f32(uint32_t flags, loupe_xnn_operator_t* out) {       \
-        return create_binary(type, xnn_datatype_fp32, NULL, NULL, NULL, flags, out);                    \
-    }
-#define LOUPE_BINARY_SETUP(name, suffix, T)                                                              \
-    enum xnn_status loupe_xnn_setup_##name##_nd_##suffix(                                               \
-        loupe_xnn_operator_t op, size_t num_input1_dims, const size_t* input1_shape,                    \
-        size_t num_input2_dims, const size_t* input2_shape, const T* input1, const T* input2,           \
-        T* output, pthreadpool_t threadpool) {                                                          \
+// The setup of every binary operator: XNNPACK broadcasts the two shapes.
+#define LOUPE_BINARY_SETUP(name, T)                                                                     \
+    LOUPE_XNN_SETUP_SIGNATURE(name, LOUPE_XNN_SETUP_BINARY, T, T) {                                     \
         return setup_binary(op, num_input1_dims, input1_shape, num_input2_dims, input2_shape, input1,   \
                             input2, output, threadpool);                                                \
     }
-#define LOUPE_BINARY_QS8(name, type)                                                                     \
-    enum xnn_status loupe_xnn_create_##name##_nd_qs8(                                                   \
-        int8_t input1_zero_point, float input1_scale, int8_t input2_zero_point, float input2_scale,     \
-        int8_t output_zero_point, float output_scale, int8_t output_min, int8_t output_max,             \
-        uint32_t flags, loupe_xnn_operator_t* out) {                                                    \
-        *out = NULL;                                                                                    \
+// Float, with the 2022 output clamp (only the full range is taken).
+#define LOUPE_BINARY_F32_CLAMPED(name, type)                                                            \
+    LOUPE_XNN_CREATE_SIGNATURE(name, LOUPE_XNN_CREATE_CLAMP, float, float) {                            \
+        *op_out = NULL;                                                                                 \
+        if (!full_range_f32(output_min, output_max)) return xnn_status_unsupported_parameter;           \
+        return create_binary(type, xnn_datatype_fp32, NULL, NULL, NULL, flags, op_out);                 \
+    }                                                                                                   \
+    LOUPE_BINARY_SETUP(name, float)
+// Float, without a clamp in 2022 either.
+#define LOUPE_BINARY_F32_PLAIN(name, type)                                                              \
+    LOUPE_XNN_CREATE_SIGNATURE(name, LOUPE_XNN_CREATE_NONE, float, float) {                             \
+        return create_binary(type, xnn_datatype_fp32, NULL, NULL, NULL, flags, op_out);                 \
+    }                                                                                                   \
+    LOUPE_BINARY_SETUP(name, float)
+// int8, with the quantization of both inputs and the output (only the full output range).
+#define LOUPE_BINARY_QS8(name, type)                                                                    \
+    LOUPE_XNN_CREATE_SIGNATURE(name, LOUPE_XNN_CREATE_BINARY_QS8, int8_t, int8_t) {                     \
+        *op_out = NULL;                                                                                 \
         if (!full_range_s8(output_min, output_max)) return xnn_status_unsupported_parameter;            \
         const struct xnn_quantization_params q1 = {input1_zero_point, input1_scale};                    \
         const struct xnn_quantization_params q2 = {input2_zero_point, input2_scale};                    \
         const struct xnn_quantization_params qo = {output_zero_point, output_scale};                    \
-        return create_binary(type, xnn_datatype_qint8, &q1, &q2, &qo, flags, out);                      \
+        return create_binary(type, xnn_datatype_qint8, &q1, &q2, &qo, flags, op_out);                   \
     }                                                                                                   \
-    LOUPE_BINARY_SETUP(name, qs8, int8_t)
+    LOUPE_BINARY_SETUP(name, int8_t)
 
-LOUPE_BINARY_F32_CLAMPED(add, xnn_binary_add)
-LOUPE_BINARY_SETUP(add, f32, float)
-LOUPE_BINARY_F32_CLAMPED(subtract, xnn_binary_subtract)
-LOUPE_BINARY_SETUP(subtract, f32, float)
-LOUPE_BINARY_F32_CLAMPED(multiply, xnn_binary_multiply)
-LOUPE_BINARY_SETUP(multiply, f32, float)
-LOUPE_BINARY_F32_CLAMPED(divide, xnn_binary_divide)
-LOUPE_BINARY_SETUP(divide, f32, float)
-LOUPE_BINARY_F32_PLAIN(maximum, xnn_binary_maximum)
-LOUPE_BINARY_SETUP(maximum, f32, float)
-LOUPE_BINARY_F32_PLAIN(minimum, xnn_binary_minimum)
-LOUPE_BINARY_SETUP(minimum, f32, float)
-LOUPE_BINARY_QS8(add, xnn_binary_add)
-LOUPE_BINARY_QS8(subtract, xnn_binary_subtract)
-LOUPE_BINARY_QS8(multiply, xnn_binary_multiply)
+LOUPE_BINARY_F32_CLAMPED(add_nd_f32, xnn_binary_add)
+LOUPE_BINARY_F32_CLAMPED(subtract_nd_f32, xnn_binary_subtract)
+LOUPE_BINARY_F32_CLAMPED(multiply_nd_f32, xnn_binary_multiply)
+LOUPE_BINARY_F32_CLAMPED(divide_nd_f32, xnn_binary_divide)
+LOUPE_BINARY_F32_PLAIN(maximum_nd_f32, xnn_binary_maximum)
+LOUPE_BINARY_F32_PLAIN(minimum_nd_f32, xnn_binary_minimum)
+LOUPE_BINARY_QS8(add_nd_qs8, xnn_binary_add)
+LOUPE_BINARY_QS8(subtract_nd_qs8, xnn_binary_subtract)
+LOUPE_BINARY_QS8(multiply_nd_qs8, xnn_binary_multiply)
 
 // ---- PReLU: a binary operator with the slope broadcast over the rows ----
 
@@ -387,6 +365,20 @@ enum xnn_status loupe_xnn_setup_prelu_nc_f32(loupe_xnn_operator_t op, size_t bat
 // int8 has no average pooling in the 2024 API: it is dequantized to float, pooled and
 // quantized again (exact int8 -> float, one rounding back, as the 2022 operator's).
 
+// Reshapes an average pooling made at create (or by setup_mean_f32) and sets it up, with
+// the workspace it asks for.
+static enum xnn_status setup_average_pooling(loupe_xnn_operator_t op, size_t batch_size, size_t input_height,
+                                             size_t input_width, size_t input_stride, size_t output_stride,
+                                             const float* input, float* output, pthreadpool_t threadpool) {
+    size_t out_h = 0, out_w = 0;  // Loupe checked the output size already
+    size_t workspace_size = 0, workspace_alignment = 0;
+    enum xnn_status s = xnn_reshape_average_pooling2d_nhwc_f32(
+        op->op, batch_size, input_height, input_width, op->channels, input_stride, output_stride, &workspace_size,
+        &workspace_alignment, &out_h, &out_w, threadpool);
+    s = reserve_workspace(op, s, workspace_size, workspace_alignment);
+    return s != xnn_status_success ? s : xnn_setup_average_pooling2d_nhwc_f32(op->op, op->workspace, input, output);
+}
+
 static enum xnn_status create_global_mean(size_t channels, size_t input_stride, size_t output_stride,
                                           uint32_t flags, loupe_xnn_operator_t* out) {
     if (channels == 0 || input_stride < channels || output_stride < channels) return xnn_status_invalid_parameter;
@@ -412,14 +404,7 @@ static enum xnn_status setup_mean_f32(loupe_xnn_operator_t op, size_t batch_size
         s = xnn_reshape_copy_nc_x32(op->op, batch_size, op->channels, input_stride, output_stride, threadpool);
         return s != xnn_status_success ? s : xnn_setup_copy_nc_x32(op->op, input, output);
     }
-    size_t workspace_size = 0, workspace_alignment = 0, out_h = 0, out_w = 0;
-    s = xnn_reshape_average_pooling2d_nhwc_f32(op->op, batch_size, 1, width, op->channels, input_stride,
-                                               output_stride, &workspace_size, &workspace_alignment, &out_h, &out_w,
-                                               threadpool);
-    if (s != xnn_status_success) return s;
-    s = reserve(&op->workspace, &op->workspace_size, workspace_size, workspace_alignment);
-    if (s != xnn_status_success) return s;
-    return xnn_setup_average_pooling2d_nhwc_f32(op->op, op->workspace, input, output);
+    return setup_average_pooling(op, batch_size, 1, width, input_stride, output_stride, input, output, threadpool);
 }
 
 enum xnn_status loupe_xnn_create_global_average_pooling_nwc_f32(size_t channels, size_t input_stride,
@@ -480,85 +465,32 @@ enum xnn_status loupe_xnn_setup_global_average_pooling_nwc_qs8(loupe_xnn_operato
 }
 
 // ---- convolution, deconvolution, fully connected ----
+// Their 2024 create functions take the 2022 parameters unchanged, then a code cache and a
+// weights cache (none here: each operator packs its own weights).
 
-enum xnn_status loupe_xnn_create_convolution2d_nhwc_f32(
-    uint32_t input_padding_top, uint32_t input_padding_right, uint32_t input_padding_bottom,
-    uint32_t input_padding_left, uint32_t kernel_height, uint32_t kernel_width, uint32_t subsampling_height,
-    uint32_t subsampling_width, uint32_t dilation_height, uint32_t dilation_width, uint32_t groups,
-    size_t group_input_channels, size_t group_output_channels, size_t input_channel_stride,
-    size_t output_channel_stride, const float* kernel, const float* bias, float output_min, float output_max,
-    uint32_t flags, loupe_xnn_operator_t* out) {
-    xnn_operator_t op = NULL;
-    enum xnn_status s = xnn_create_convolution2d_nhwc_f32(
-        input_padding_top, input_padding_right, input_padding_bottom, input_padding_left, kernel_height,
-        kernel_width, subsampling_height, subsampling_width, dilation_height, dilation_width, groups,
-        group_input_channels, group_output_channels, input_channel_stride, output_channel_stride, kernel, bias,
-        output_min, output_max, flags, NULL, NULL, &op);
-    return wrap(s, op, 0, 0, 0, flags, out);
-}
+#define LOUPE_CREATE_WITHOUT_CACHES(name, xnn_name, create, T)                                              \
+    LOUPE_XNN_CREATE_SIGNATURE(name, create, T, T) {                                                        \
+        xnn_operator_t op = NULL;                                                                           \
+        enum xnn_status s = xnn_create_##xnn_name(create(LOUPE_XNN_ARGUMENT, T, T) flags, NULL, NULL, &op); \
+        return wrap(s, op, 0, 0, 0, flags, op_out);                                                         \
+    }
+// A convolution's reshape says how much workspace its setup needs.
+#define LOUPE_CONVOLUTION(name, xnn_name, create, T)                                                      \
+    LOUPE_CREATE_WITHOUT_CACHES(name, xnn_name, create, T)                                                \
+    LOUPE_XNN_SETUP_SIGNATURE(name, LOUPE_XNN_SETUP_NHWC, T, T) {                                         \
+        size_t out_h = 0, out_w = 0; /* Loupe checked the output size already */                          \
+        size_t workspace_size = 0, workspace_alignment = 0;                                               \
+        enum xnn_status s = xnn_reshape_##xnn_name(op->op, batch_size, input_height, input_width,         \
+                                                   &workspace_size, &workspace_alignment, &out_h, &out_w, \
+                                                   threadpool);                                           \
+        s = reserve_workspace(op, s, workspace_size, workspace_alignment);                                \
+        return s != xnn_status_success ? s : xnn_setup_##xnn_name(op->op, op->workspace, input, output);  \
+    }
 
-enum xnn_status loupe_xnn_setup_convolution2d_nhwc_f32(loupe_xnn_operator_t op, size_t batch_size,
-                                                       size_t input_height, size_t input_width, const float* input,
-                                                       float* output, pthreadpool_t threadpool) {
-    size_t out_h = 0, out_w = 0;  // Loupe checked the output size already
-    size_t workspace_size = 0, workspace_alignment = 0;
-    enum xnn_status s = xnn_reshape_convolution2d_nhwc_f32(op->op, batch_size, input_height, input_width,
-                                                           &workspace_size, &workspace_alignment, &out_h, &out_w,
-                                                           threadpool);
-    if (s != xnn_status_success) return s;
-    s = reserve(&op->workspace, &op->workspace_size, workspace_size, workspace_alignment);
-    if (s != xnn_status_success) return s;
-    return xnn_setup_convolution2d_nhwc_f32(op->op, op->workspace, input, output);
-}
-
-enum xnn_status loupe_xnn_create_convolution2d_nhwc_qc8(
-    uint32_t input_padding_top, uint32_t input_padding_right, uint32_t input_padding_bottom,
-    uint32_t input_padding_left, uint32_t kernel_height, uint32_t kernel_width, uint32_t subsampling_height,
-    uint32_t subsampling_width, uint32_t dilation_height, uint32_t dilation_width, uint32_t groups,
-    size_t group_input_channels, size_t group_output_channels, size_t input_channel_stride,
-    size_t output_channel_stride, int8_t input_zero_point, float input_scale, const float* kernel_scale,
-    const int8_t* kernel, const int32_t* bias, int8_t output_zero_point, float output_scale, int8_t output_min,
-    int8_t output_max, uint32_t flags, loupe_xnn_operator_t* out) {
-    xnn_operator_t op = NULL;
-    enum xnn_status s = xnn_create_convolution2d_nhwc_qs8_qc8w(
-        input_padding_top, input_padding_right, input_padding_bottom, input_padding_left, kernel_height,
-        kernel_width, subsampling_height, subsampling_width, dilation_height, dilation_width, groups,
-        group_input_channels, group_output_channels, input_channel_stride, output_channel_stride,
-        input_zero_point, input_scale, kernel_scale, kernel, bias, output_zero_point, output_scale, output_min,
-        output_max, flags, NULL, NULL, &op);
-    return wrap(s, op, 0, 0, 0, flags, out);
-}
-
-enum xnn_status loupe_xnn_setup_convolution2d_nhwc_qc8(loupe_xnn_operator_t op, size_t batch_size,
-                                                       size_t input_height, size_t input_width,
-                                                       const int8_t* input, int8_t* output,
-                                                       pthreadpool_t threadpool) {
-    size_t out_h = 0, out_w = 0;  // Loupe checked the output size already
-    size_t workspace_size = 0, workspace_alignment = 0;
-    enum xnn_status s = xnn_reshape_convolution2d_nhwc_qs8_qc8w(op->op, batch_size, input_height, input_width,
-                                                                &workspace_size, &workspace_alignment, &out_h,
-                                                                &out_w, threadpool);
-    if (s != xnn_status_success) return s;
-    s = reserve(&op->workspace, &op->workspace_size, workspace_size, workspace_alignment);
-    if (s != xnn_status_success) return s;
-    return xnn_setup_convolution2d_nhwc_qs8_qc8w(op->op, op->workspace, input, output);
-}
-
-enum xnn_status loupe_xnn_create_deconvolution2d_nhwc_f32(
-    uint32_t output_padding_top, uint32_t output_padding_right, uint32_t output_padding_bottom,
-    uint32_t output_padding_left, uint32_t kernel_height, uint32_t kernel_width, uint32_t stride_height,
-    uint32_t stride_width, uint32_t dilation_height, uint32_t dilation_width, uint32_t groups,
-    size_t group_input_channels, size_t group_output_channels, size_t input_pixel_stride,
-    size_t output_pixel_stride, const float* kernel, const float* bias, float output_min, float output_max,
-    uint32_t flags, loupe_xnn_operator_t* out) {
-    xnn_operator_t op = NULL;
-    enum xnn_status s = xnn_create_deconvolution2d_nhwc_f32(
-        output_padding_top, output_padding_right, output_padding_bottom, output_padding_left, kernel_height,
-        kernel_width, stride_height, stride_width, dilation_height, dilation_width, groups, group_input_channels,
-        group_output_channels, input_pixel_stride, output_pixel_stride, kernel, bias, output_min, output_max,
-        flags, NULL, NULL, &op);
-    return wrap(s, op, 0, 0, 0, flags, out);
-}
+LOUPE_CONVOLUTION(convolution2d_nhwc_f32, convolution2d_nhwc_f32, LOUPE_XNN_CREATE_CONVOLUTION_F32, float)
+LOUPE_CONVOLUTION(convolution2d_nhwc_qc8, convolution2d_nhwc_qs8_qc8w, LOUPE_XNN_CREATE_CONVOLUTION_QC8, int8_t)
+LOUPE_CREATE_WITHOUT_CACHES(deconvolution2d_nhwc_f32, deconvolution2d_nhwc_f32, LOUPE_XNN_CREATE_DECONVOLUTION, float)
+LOUPE_CREATE_WITHOUT_CACHES(fully_connected_nc_f32, fully_connected_nc_f32, LOUPE_XNN_CREATE_FULLY_CONNECTED, float)
 
 enum xnn_status loupe_xnn_setup_deconvolution2d_nhwc_f32(loupe_xnn_operator_t op, size_t batch_size,
                                                          size_t input_height, size_t input_width,
@@ -570,18 +502,6 @@ enum xnn_status loupe_xnn_setup_deconvolution2d_nhwc_f32(loupe_xnn_operator_t op
                                                              adjustment_height, adjustment_width, &out_h, &out_w,
                                                              threadpool);
     return s != xnn_status_success ? s : xnn_setup_deconvolution2d_nhwc_f32(op->op, input, output);
-}
-
-enum xnn_status loupe_xnn_create_fully_connected_nc_f32(size_t input_channels, size_t output_channels,
-                                                        size_t input_stride, size_t output_stride,
-                                                        const float* kernel, const float* bias, float output_min,
-                                                        float output_max, uint32_t flags,
-                                                        loupe_xnn_operator_t* out) {
-    xnn_operator_t op = NULL;
-    enum xnn_status s = xnn_create_fully_connected_nc_f32(input_channels, output_channels, input_stride,
-                                                          output_stride, kernel, bias, output_min, output_max,
-                                                          flags, NULL, NULL, &op);
-    return wrap(s, op, 0, 0, 0, flags, out);
 }
 
 enum xnn_status loupe_xnn_setup_fully_connected_nc_f32(loupe_xnn_operator_t op, size_t batch_size,
@@ -624,15 +544,8 @@ enum xnn_status loupe_xnn_setup_average_pooling2d_nhwc_f32(loupe_xnn_operator_t 
                                                            size_t input_height, size_t input_width,
                                                            const float* input, float* output,
                                                            pthreadpool_t threadpool) {
-    size_t out_h = 0, out_w = 0;  // Loupe checked the output size already
-    size_t workspace_size = 0, workspace_alignment = 0;
-    enum xnn_status s = xnn_reshape_average_pooling2d_nhwc_f32(
-        op->op, batch_size, input_height, input_width, op->channels, op->input_stride, op->output_stride,
-        &workspace_size, &workspace_alignment, &out_h, &out_w, threadpool);
-    if (s != xnn_status_success) return s;
-    s = reserve(&op->workspace, &op->workspace_size, workspace_size, workspace_alignment);
-    if (s != xnn_status_success) return s;
-    return xnn_setup_average_pooling2d_nhwc_f32(op->op, op->workspace, input, output);
+    return setup_average_pooling(op, batch_size, input_height, input_width, op->input_stride, op->output_stride,
+                                 input, output, threadpool);
 }
 
 // The 2024 max pooling refuses a stride larger than its window, which the 2022 one ran. Such
@@ -706,61 +619,31 @@ static enum xnn_status setup_subsample(loupe_xnn_operator_t op, size_t batch, si
     return s;
 }
 
-enum xnn_status loupe_xnn_create_max_pooling2d_nhwc_f32(
-    uint32_t input_padding_top, uint32_t input_padding_right, uint32_t input_padding_bottom,
-    uint32_t input_padding_left, uint32_t pooling_height, uint32_t pooling_width, uint32_t stride_height,
-    uint32_t stride_width, uint32_t dilation_height, uint32_t dilation_width, size_t channels,
-    size_t input_pixel_stride, size_t output_pixel_stride, float output_min, float output_max, uint32_t flags,
-    loupe_xnn_operator_t* out) {
-    *out = NULL;
-    if (!full_range_f32(output_min, output_max)) return xnn_status_unsupported_parameter;
-    return create_max_pooling(xnn_create_max_pooling2d_nhwc_f32_unclamped, input_padding_top, input_padding_right,
-                              input_padding_bottom, input_padding_left, pooling_height, pooling_width, stride_height,
-                              stride_width, dilation_height, dilation_width, channels, input_pixel_stride,
-                              output_pixel_stride, flags, sizeof(float), out);
-}
-
-enum xnn_status loupe_xnn_setup_max_pooling2d_nhwc_f32(loupe_xnn_operator_t op, size_t batch_size,
-                                                       size_t input_height, size_t input_width,
-                                                       const float* input, float* output,
-                                                       pthreadpool_t threadpool) {
-    void* target = NULL;
-    size_t stride = 0, out_h = 0, out_w = 0;  // Loupe checked the output size already
-    enum xnn_status s = setup_subsample(op, batch_size, input_height, input_width, output, &target, &stride);
-    if (s == xnn_status_success) {
-        s = xnn_reshape_max_pooling2d_nhwc_f32(op->op, batch_size, input_height, input_width, op->channels,
-                                               op->input_stride, stride, &out_h, &out_w, threadpool);
+// Max pooling of either type: `name` is the 2022 (and 2024) operator, `full_range` the test
+// of its clamp.
+#define LOUPE_MAX_POOLING(name, T, full_range)                                                             \
+    LOUPE_XNN_CREATE_SIGNATURE(name, LOUPE_XNN_CREATE_MAX_POOLING, T, T) {                                 \
+        *op_out = NULL;                                                                                    \
+        if (!full_range(output_min, output_max)) return xnn_status_unsupported_parameter;                  \
+        return create_max_pooling(xnn_create_##name##_unclamped, input_padding_top, input_padding_right,   \
+                                  input_padding_bottom, input_padding_left, pooling_height, pooling_width, \
+                                  stride_height, stride_width, dilation_height, dilation_width, channels,  \
+                                  input_pixel_stride, output_pixel_stride, flags, sizeof(T), op_out);      \
+    }                                                                                                      \
+    LOUPE_XNN_SETUP_SIGNATURE(name, LOUPE_XNN_SETUP_NHWC, T, T) {                                          \
+        void* target = NULL;                                                                               \
+        size_t stride = 0, out_h = 0, out_w = 0; /* Loupe checked the output size already */               \
+        enum xnn_status s =                                                                                \
+            setup_subsample(op, batch_size, input_height, input_width, output, &target, &stride);          \
+        if (s == xnn_status_success) {                                                                     \
+            s = xnn_reshape_##name(op->op, batch_size, input_height, input_width, op->channels,            \
+                                   op->input_stride, stride, &out_h, &out_w, threadpool);                  \
+        }                                                                                                  \
+        return s != xnn_status_success ? s : xnn_setup_##name(op->op, input, target);                      \
     }
-    return s != xnn_status_success ? s : xnn_setup_max_pooling2d_nhwc_f32(op->op, input, target);
-}
 
-enum xnn_status loupe_xnn_create_max_pooling2d_nhwc_s8(
-    uint32_t input_padding_top, uint32_t input_padding_right, uint32_t input_padding_bottom,
-    uint32_t input_padding_left, uint32_t pooling_height, uint32_t pooling_width, uint32_t stride_height,
-    uint32_t stride_width, uint32_t dilation_height, uint32_t dilation_width, size_t channels,
-    size_t input_pixel_stride, size_t output_pixel_stride, int8_t output_min, int8_t output_max, uint32_t flags,
-    loupe_xnn_operator_t* out) {
-    *out = NULL;
-    if (!full_range_s8(output_min, output_max)) return xnn_status_unsupported_parameter;
-    return create_max_pooling(xnn_create_max_pooling2d_nhwc_s8_unclamped, input_padding_top, input_padding_right,
-                              input_padding_bottom, input_padding_left, pooling_height, pooling_width, stride_height,
-                              stride_width, dilation_height, dilation_width, channels, input_pixel_stride,
-                              output_pixel_stride, flags, sizeof(int8_t), out);
-}
-
-enum xnn_status loupe_xnn_setup_max_pooling2d_nhwc_s8(loupe_xnn_operator_t op, size_t batch_size,
-                                                      size_t input_height, size_t input_width,
-                                                      const int8_t* input, int8_t* output,
-                                                      pthreadpool_t threadpool) {
-    void* target = NULL;
-    size_t stride = 0, out_h = 0, out_w = 0;  // Loupe checked the output size already
-    enum xnn_status s = setup_subsample(op, batch_size, input_height, input_width, output, &target, &stride);
-    if (s == xnn_status_success) {
-        s = xnn_reshape_max_pooling2d_nhwc_s8(op->op, batch_size, input_height, input_width, op->channels,
-                                              op->input_stride, stride, &out_h, &out_w, threadpool);
-    }
-    return s != xnn_status_success ? s : xnn_setup_max_pooling2d_nhwc_s8(op->op, input, target);
-}
+LOUPE_MAX_POOLING(max_pooling2d_nhwc_f32, float, full_range_f32)
+LOUPE_MAX_POOLING(max_pooling2d_nhwc_s8, int8_t, full_range_s8)
 
 // ---- softmax, resize ----
 
@@ -809,33 +692,26 @@ enum xnn_status loupe_xnn_setup_resize_bilinear2d_nhwc_f32(loupe_xnn_operator_t 
     s = xnn_reshape_resize_bilinear2d_nhwc_f32(op->op, batch_size, input_height, input_width, op->channels,
                                                op->input_stride, op->output_stride, &workspace_size,
                                                &workspace_alignment, threadpool);
-    if (s != xnn_status_success) return s;
-    s = reserve(&op->workspace, &op->workspace_size, workspace_size, workspace_alignment);
-    if (s != xnn_status_success) return s;
-    return xnn_setup_resize_bilinear2d_nhwc_f32(op->op, op->workspace, input, output);
+    s = reserve_workspace(op, s, workspace_size, workspace_alignment);
+    return s != xnn_status_success ? s : xnn_setup_resize_bilinear2d_nhwc_f32(op->op, op->workspace, input, output);
 }
 
 // ---- data movement ----
 
-#define LOUPE_COPY(suffix)                                                                               \
-    enum xnn_status loupe_xnn_create_copy_nc_##suffix(size_t channels, size_t input_stride,             \
-                                                      size_t output_stride, uint32_t flags,             \
-                                                      loupe_xnn_operator_t* out) {                      \
+#define LOUPE_COPY(name)                                                                                \
+    LOUPE_XNN_CREATE_SIGNATURE(name, LOUPE_XNN_CREATE_NC, void, void) {                                 \
         xnn_operator_t op = NULL;                                                                       \
-        enum xnn_status s = xnn_create_copy_nc_##suffix(flags, &op);                                    \
-        return wrap(s, op, channels, input_stride, output_stride, flags, out);              \
+        enum xnn_status s = xnn_create_##name(flags, &op);                                              \
+        return wrap(s, op, channels, input_stride, output_stride, flags, op_out);                       \
     }                                                                                                   \
-    enum xnn_status loupe_xnn_setup_copy_nc_##suffix(loupe_xnn_operator_t op, size_t batch_size,        \
-                                                     const void* input, void* output,                   \
-                                                     pthreadpool_t threadpool) {                        \
-        enum xnn_status s = xnn_reshape_copy_nc_##suffix(op->op, batch_size, op->channels,              \
-                                                         op->input_stride, op->output_stride,           \
-                                                         threadpool);                                   \
-        return s != xnn_status_success ? s : xnn_setup_copy_nc_##suffix(op->op, input, output);         \
+    LOUPE_XNN_SETUP_SIGNATURE(name, LOUPE_XNN_SETUP_NC, void, void) {                                   \
+        enum xnn_status s = xnn_reshape_##name(op->op, batch_size, op->channels, op->input_stride,      \
+                                               op->output_stride, threadpool);                          \
+        return s != xnn_status_success ? s : xnn_setup_##name(op->op, input, output);                   \
     }
 
-LOUPE_COPY(x8)
-LOUPE_COPY(x32)
+LOUPE_COPY(copy_nc_x8)
+LOUPE_COPY(copy_nc_x32)
 
 enum xnn_status loupe_xnn_create_constant_pad_nd_x32(const void* padding_value, uint32_t flags,
                                                      loupe_xnn_operator_t* out) {

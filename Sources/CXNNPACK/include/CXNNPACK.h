@@ -2,8 +2,8 @@
 // bookworm (0.0~git20220216) or the 2024 one of trixie (0.0~git20241108). The functions
 // keep the 2022 signatures (create with the channels and strides, one setup with shapes
 // and pointers); xnn_forward_2022.c passes them through, xnn_emulate_2024.c maps them onto
-// the 2024 API (reshape + setup, unary/binary elementwise operators, reduce for global
-// average pooling). Which one is compiled follows the installed xnnpack.h.
+// the 2024 API (reshape + setup, unary/binary elementwise operators, a 1 x pixels average
+// pooling for global average pooling). Which one is compiled follows the installed xnnpack.h.
 #pragma once
 
 #include <stddef.h>
@@ -36,645 +36,160 @@ const char* loupe_xnn_api_name(void);
 enum xnn_status loupe_xnn_run_operator(loupe_xnn_operator_t op, pthreadpool_t threadpool);
 enum xnn_status loupe_xnn_delete_operator(loupe_xnn_operator_t op);
 
-enum xnn_status loupe_xnn_create_abs_nc_f32(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    uint32_t flags,
-    loupe_xnn_operator_t* abs_op_out);
-enum xnn_status loupe_xnn_setup_abs_nc_f32(
-    loupe_xnn_operator_t abs_op,
-    size_t batch_size,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_add_nd_f32(
-    float output_min,
-    float output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* add_op_out);
-enum xnn_status loupe_xnn_setup_add_nd_f32(
-    loupe_xnn_operator_t add_op,
-    size_t num_input1_dims,
-    const size_t* input1_shape,
-    size_t num_input2_dims,
-    const size_t* input2_shape,
-    const float* input1,
-    const float* input2,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_add_nd_qs8(
-    int8_t input1_zero_point,
-    float input1_scale,
-    int8_t input2_zero_point,
-    float input2_scale,
-    int8_t output_zero_point,
-    float output_scale,
-    int8_t output_min,
-    int8_t output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* add_op_out);
-enum xnn_status loupe_xnn_setup_add_nd_qs8(
-    loupe_xnn_operator_t add_op,
-    size_t num_input1_dims,
-    const size_t* input1_shape,
-    size_t num_input2_dims,
-    const size_t* input2_shape,
-    const int8_t* input1,
-    const int8_t* input2,
-    int8_t* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_average_pooling2d_nhwc_f32(
-    uint32_t input_padding_top,
-    uint32_t input_padding_right,
-    uint32_t input_padding_bottom,
-    uint32_t input_padding_left,
-    uint32_t pooling_height,
-    uint32_t pooling_width,
-    uint32_t stride_height,
-    uint32_t stride_width,
-    size_t channels,
-    size_t input_pixel_stride,
-    size_t output_pixel_stride,
-    float output_min,
-    float output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* average_pooling_op_out);
-enum xnn_status loupe_xnn_setup_average_pooling2d_nhwc_f32(
-    loupe_xnn_operator_t average_pooling_op,
-    size_t batch_size,
-    size_t input_height,
-    size_t input_width,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_ceiling_nc_f32(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    uint32_t flags,
-    loupe_xnn_operator_t* ceiling_op_out);
-enum xnn_status loupe_xnn_setup_ceiling_nc_f32(
-    loupe_xnn_operator_t ceiling_op,
-    size_t batch_size,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_clamp_nc_f32(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    float output_min,
-    float output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* clamp_op_out);
-enum xnn_status loupe_xnn_setup_clamp_nc_f32(
-    loupe_xnn_operator_t clamp_op,
-    size_t batch_size,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_constant_pad_nd_x32(
-    const void* padding_value,
-    uint32_t flags,
-    loupe_xnn_operator_t* constant_pad_op_out);
-enum xnn_status loupe_xnn_setup_constant_pad_nd_x32(
-    loupe_xnn_operator_t constant_pad_op,
-    size_t num_dims,
-    const size_t* input_shape,
-    const size_t* pre_padding,
-    const size_t* post_padding,
-    const void* input,
-    void* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_convert_nc_f32_qs8(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    float output_scale,
-    int8_t output_zero_point,
-    int8_t output_min,
-    int8_t output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* convert_op_out);
-enum xnn_status loupe_xnn_setup_convert_nc_f32_qs8(
-    loupe_xnn_operator_t convert_op,
-    size_t batch_size,
-    const float* input,
-    int8_t* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_convert_nc_qs8_f32(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    float input_scale,
-    int8_t input_zero_point,
-    uint32_t flags,
-    loupe_xnn_operator_t* convert_op_out);
-enum xnn_status loupe_xnn_setup_convert_nc_qs8_f32(
-    loupe_xnn_operator_t convert_op,
-    size_t batch_size,
-    const int8_t* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_convolution2d_nhwc_f32(
-    uint32_t input_padding_top,
-    uint32_t input_padding_right,
-    uint32_t input_padding_bottom,
-    uint32_t input_padding_left,
-    uint32_t kernel_height,
-    uint32_t kernel_width,
-    uint32_t subsampling_height,
-    uint32_t subsampling_width,
-    uint32_t dilation_height,
-    uint32_t dilation_width,
-    uint32_t groups,
-    size_t group_input_channels,
-    size_t group_output_channels,
-    size_t input_channel_stride,
-    size_t output_channel_stride,
-    const float* kernel,
-    const float* bias,
-    float output_min,
-    float output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* convolution_op_out);
-enum xnn_status loupe_xnn_setup_convolution2d_nhwc_f32(
-    loupe_xnn_operator_t convolution_op,
-    size_t batch_size,
-    size_t input_height,
-    size_t input_width,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_convolution2d_nhwc_qc8(
-    uint32_t input_padding_top,
-    uint32_t input_padding_right,
-    uint32_t input_padding_bottom,
-    uint32_t input_padding_left,
-    uint32_t kernel_height,
-    uint32_t kernel_width,
-    uint32_t subsampling_height,
-    uint32_t subsampling_width,
-    uint32_t dilation_height,
-    uint32_t dilation_width,
-    uint32_t groups,
-    size_t group_input_channels,
-    size_t group_output_channels,
-    size_t input_channel_stride,
-    size_t output_channel_stride,
-    int8_t input_zero_point,
-    float input_scale,
-    const float* kernel_scale,
-    const int8_t* kernel,
-    const int32_t* bias,
-    int8_t output_zero_point,
-    float output_scale,
-    int8_t output_min,
-    int8_t output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* convolution_op_out);
-enum xnn_status loupe_xnn_setup_convolution2d_nhwc_qc8(
-    loupe_xnn_operator_t convolution_op,
-    size_t batch_size,
-    size_t input_height,
-    size_t input_width,
-    const int8_t* input,
-    int8_t* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_copy_nc_x32(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    uint32_t flags,
-    loupe_xnn_operator_t* copy_op_out);
-enum xnn_status loupe_xnn_setup_copy_nc_x32(
-    loupe_xnn_operator_t copy_op,
-    size_t batch_size,
-    const void* input,
-    void* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_copy_nc_x8(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    uint32_t flags,
-    loupe_xnn_operator_t* copy_op_out);
-enum xnn_status loupe_xnn_setup_copy_nc_x8(
-    loupe_xnn_operator_t copy_op,
-    size_t batch_size,
-    const void* input,
-    void* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_deconvolution2d_nhwc_f32(
-    uint32_t output_padding_top,
-    uint32_t output_padding_right,
-    uint32_t output_padding_bottom,
-    uint32_t output_padding_left,
-    uint32_t kernel_height,
-    uint32_t kernel_width,
-    uint32_t stride_height,
-    uint32_t stride_width,
-    uint32_t dilation_height,
-    uint32_t dilation_width,
-    uint32_t groups,
-    size_t group_input_channels,
-    size_t group_output_channels,
-    size_t input_pixel_stride,
-    size_t output_pixel_stride,
-    const float* kernel,
-    const float* bias,
-    float output_min,
-    float output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* deconvolution_op_out);
-enum xnn_status loupe_xnn_setup_deconvolution2d_nhwc_f32(
-    loupe_xnn_operator_t deconvolution_op,
-    size_t batch_size,
-    size_t input_height,
-    size_t input_width,
-    uint32_t adjustment_height,
-    uint32_t adjustment_width,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_depth_to_space_nhwc_x32(
-    size_t output_channels,
-    size_t input_channel_stride,
-    size_t output_channel_stride,
-    uint32_t block_size,
-    uint32_t flags,
-    loupe_xnn_operator_t* depth_to_space_op_out);
-enum xnn_status loupe_xnn_setup_depth_to_space_nhwc_x32(
-    loupe_xnn_operator_t depth_to_space_op,
-    size_t batch_size,
-    size_t input_height,
-    size_t input_width,
-    const void* input,
-    void* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_divide_nd_f32(
-    float output_min,
-    float output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* divide_op_out);
-enum xnn_status loupe_xnn_setup_divide_nd_f32(
-    loupe_xnn_operator_t divide_op,
-    size_t num_input1_dims,
-    const size_t* input1_shape,
-    size_t num_input2_dims,
-    const size_t* input2_shape,
-    const float* input1,
-    const float* input2,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_elu_nc_f32(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    float alpha,
-    uint32_t flags,
-    loupe_xnn_operator_t* elu_op_out);
-enum xnn_status loupe_xnn_setup_elu_nc_f32(
-    loupe_xnn_operator_t elu_op,
-    size_t batch_size,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_floor_nc_f32(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    uint32_t flags,
-    loupe_xnn_operator_t* floor_op_out);
-enum xnn_status loupe_xnn_setup_floor_nc_f32(
-    loupe_xnn_operator_t floor_op,
-    size_t batch_size,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_fully_connected_nc_f32(
-    size_t input_channels,
-    size_t output_channels,
-    size_t input_stride,
-    size_t output_stride,
-    const float* kernel,
-    const float* bias,
-    float output_min,
-    float output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* fully_connected_op_out);
-enum xnn_status loupe_xnn_setup_fully_connected_nc_f32(
-    loupe_xnn_operator_t fully_connected_op,
-    size_t batch_size,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_global_average_pooling_nwc_f32(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    float output_min,
-    float output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* global_average_pooling_op_out);
-enum xnn_status loupe_xnn_setup_global_average_pooling_nwc_f32(
-    loupe_xnn_operator_t global_average_pooling_op,
-    size_t batch_size,
-    size_t width,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_global_average_pooling_nwc_qs8(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    int8_t input_zero_point,
-    float input_scale,
-    int8_t output_zero_point,
-    float output_scale,
-    int8_t output_min,
-    int8_t output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* global_average_pooling_op_out);
-enum xnn_status loupe_xnn_setup_global_average_pooling_nwc_qs8(
-    loupe_xnn_operator_t global_average_pooling_op,
-    size_t batch_size,
-    size_t width,
-    const int8_t* input,
-    int8_t* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_hardswish_nc_f32(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    uint32_t flags,
-    loupe_xnn_operator_t* hardswish_op_out);
-enum xnn_status loupe_xnn_setup_hardswish_nc_f32(
-    loupe_xnn_operator_t hardswish_op,
-    size_t batch_size,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_leaky_relu_nc_f32(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    float negative_slope,
-    uint32_t flags,
-    loupe_xnn_operator_t* leaky_relu_op_out);
-enum xnn_status loupe_xnn_setup_leaky_relu_nc_f32(
-    loupe_xnn_operator_t leaky_relu_op,
-    size_t batch_size,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_max_pooling2d_nhwc_f32(
-    uint32_t input_padding_top,
-    uint32_t input_padding_right,
-    uint32_t input_padding_bottom,
-    uint32_t input_padding_left,
-    uint32_t pooling_height,
-    uint32_t pooling_width,
-    uint32_t stride_height,
-    uint32_t stride_width,
-    uint32_t dilation_height,
-    uint32_t dilation_width,
-    size_t channels,
-    size_t input_pixel_stride,
-    size_t output_pixel_stride,
-    float output_min,
-    float output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* max_pooling_op_out);
-enum xnn_status loupe_xnn_setup_max_pooling2d_nhwc_f32(
-    loupe_xnn_operator_t max_pooling_op,
-    size_t batch_size,
-    size_t input_height,
-    size_t input_width,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_max_pooling2d_nhwc_s8(
-    uint32_t input_padding_top,
-    uint32_t input_padding_right,
-    uint32_t input_padding_bottom,
-    uint32_t input_padding_left,
-    uint32_t pooling_height,
-    uint32_t pooling_width,
-    uint32_t stride_height,
-    uint32_t stride_width,
-    uint32_t dilation_height,
-    uint32_t dilation_width,
-    size_t channels,
-    size_t input_pixel_stride,
-    size_t output_pixel_stride,
-    int8_t output_min,
-    int8_t output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* max_pooling_op_out);
-enum xnn_status loupe_xnn_setup_max_pooling2d_nhwc_s8(
-    loupe_xnn_operator_t max_pooling_op,
-    size_t batch_size,
-    size_t input_height,
-    size_t input_width,
-    const int8_t* input,
-    int8_t* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_maximum_nd_f32(
-    uint32_t flags,
-    loupe_xnn_operator_t* maximum_op_out);
-enum xnn_status loupe_xnn_setup_maximum_nd_f32(
-    loupe_xnn_operator_t maximum_op,
-    size_t num_input1_dims,
-    const size_t* input1_shape,
-    size_t num_input2_dims,
-    const size_t* input2_shape,
-    const float* input1,
-    const float* input2,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_minimum_nd_f32(
-    uint32_t flags,
-    loupe_xnn_operator_t* minimum_op_out);
-enum xnn_status loupe_xnn_setup_minimum_nd_f32(
-    loupe_xnn_operator_t minimum_op,
-    size_t num_input1_dims,
-    const size_t* input1_shape,
-    size_t num_input2_dims,
-    const size_t* input2_shape,
-    const float* input1,
-    const float* input2,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_multiply_nd_f32(
-    float output_min,
-    float output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* multiply_op_out);
-enum xnn_status loupe_xnn_setup_multiply_nd_f32(
-    loupe_xnn_operator_t multiply_op,
-    size_t num_input1_dims,
-    const size_t* input1_shape,
-    size_t num_input2_dims,
-    const size_t* input2_shape,
-    const float* input1,
-    const float* input2,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_multiply_nd_qs8(
-    int8_t input1_zero_point,
-    float input1_scale,
-    int8_t input2_zero_point,
-    float input2_scale,
-    int8_t output_zero_point,
-    float output_scale,
-    int8_t output_min,
-    int8_t output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* multiply_op_out);
-enum xnn_status loupe_xnn_setup_multiply_nd_qs8(
-    loupe_xnn_operator_t multiply_op,
-    size_t num_input1_dims,
-    const size_t* input1_shape,
-    size_t num_input2_dims,
-    const size_t* input2_shape,
-    const int8_t* input1,
-    const int8_t* input2,
-    int8_t* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_negate_nc_f32(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    uint32_t flags,
-    loupe_xnn_operator_t* negate_op_out);
-enum xnn_status loupe_xnn_setup_negate_nc_f32(
-    loupe_xnn_operator_t negate_op,
-    size_t batch_size,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_prelu_nc_f32(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    const float* negative_slope,
-    uint32_t flags,
-    loupe_xnn_operator_t* prelu_op_out);
-enum xnn_status loupe_xnn_setup_prelu_nc_f32(
-    loupe_xnn_operator_t prelu_op,
-    size_t batch_size,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_resize_bilinear2d_nhwc_f32(
-    size_t channels,
-    size_t input_pixel_stride,
-    size_t output_pixel_stride,
-    uint32_t flags,
-    loupe_xnn_operator_t* resize_op_out);
-enum xnn_status loupe_xnn_setup_resize_bilinear2d_nhwc_f32(
-    loupe_xnn_operator_t resize_op,
-    size_t batch_size,
-    size_t input_height,
-    size_t input_width,
-    size_t output_height,
-    size_t output_width,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_sigmoid_nc_f32(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    uint32_t flags,
-    loupe_xnn_operator_t* sigmoid_op_out);
-enum xnn_status loupe_xnn_setup_sigmoid_nc_f32(
-    loupe_xnn_operator_t sigmoid_op,
-    size_t batch_size,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_sigmoid_nc_qs8(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    int8_t input_zero_point,
-    float input_scale,
-    int8_t output_zero_point,
-    float output_scale,
-    int8_t output_min,
-    int8_t output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* sigmoid_op_out);
-enum xnn_status loupe_xnn_setup_sigmoid_nc_qs8(
-    loupe_xnn_operator_t sigmoid_op,
-    size_t batch_size,
-    const int8_t* input,
-    int8_t* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_softmax_nc_f32(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    uint32_t flags,
-    loupe_xnn_operator_t* softmax_op_out);
-enum xnn_status loupe_xnn_setup_softmax_nc_f32(
-    loupe_xnn_operator_t softmax_op,
-    size_t batch_size,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_square_root_nc_f32(
-    size_t channels,
-    size_t input_stride,
-    size_t output_stride,
-    uint32_t flags,
-    loupe_xnn_operator_t* sqrt_op_out);
-enum xnn_status loupe_xnn_setup_square_root_nc_f32(
-    loupe_xnn_operator_t sqrt_op,
-    size_t batch_size,
-    const float* input,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_subtract_nd_f32(
-    float output_min,
-    float output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* subtract_op_out);
-enum xnn_status loupe_xnn_setup_subtract_nd_f32(
-    loupe_xnn_operator_t subtract_op,
-    size_t num_input1_dims,
-    const size_t* input1_shape,
-    size_t num_input2_dims,
-    const size_t* input2_shape,
-    const float* input1,
-    const float* input2,
-    float* output,
-    pthreadpool_t threadpool);
-enum xnn_status loupe_xnn_create_subtract_nd_qs8(
-    int8_t input1_zero_point,
-    float input1_scale,
-    int8_t input2_zero_point,
-    float input2_scale,
-    int8_t output_zero_point,
-    float output_scale,
-    int8_t output_min,
-    int8_t output_max,
-    uint32_t flags,
-    loupe_xnn_operator_t* subtract_op_out);
-enum xnn_status loupe_xnn_setup_subtract_nd_qs8(
-    loupe_xnn_operator_t subtract_op,
-    size_t num_input1_dims,
-    const size_t* input1_shape,
-    size_t num_input2_dims,
-    const size_t* input2_shape,
-    const int8_t* input1,
-    const int8_t* input2,
-    int8_t* output,
-    pthreadpool_t threadpool);
+// ---- The operator table ----
+// Every operator has
+//   enum xnn_status loupe_xnn_create_NAME(<create parameters>, uint32_t flags, loupe_xnn_operator_t* op_out);
+//   enum xnn_status loupe_xnn_setup_NAME(loupe_xnn_operator_t op, <setup parameters>, pthreadpool_t threadpool);
+// with the parameters of the 2022 xnn_create_NAME / xnn_setup_NAME. The parameter lists are
+// written once, here, as X-macros, because they are needed twice over: as the declarations
+// below and as the 2022 forwarders (xnn_forward_2022.c), which must pass every parameter
+// through by name in the same order. Written out by hand, each list would stand three times
+// (declaration, forwarder definition, forwarded call), and a forwarder that swapped two
+// arguments of the same type would still compile. The 2024 emulation takes the signatures
+// of the operators whose bodies it shares from here too. Swift sees only the expanded
+// declarations (it imports no function-like macros).
+//
+// A parameter list is a macro LIST(P, In, Out): P(type, name) once per parameter, in order;
+// In and Out are the element types of the operator's input and output pointers (void for
+// the typeless data movement ones, int8_t for the quantized ones).
 
+// The create parameters before `flags`.
+#define LOUPE_XNN_CREATE_NONE(P, In, Out)
+#define LOUPE_XNN_CREATE_CLAMP(P, In, Out) P(Out, output_min) P(Out, output_max)
+#define LOUPE_XNN_CREATE_NC(P, In, Out) P(size_t, channels) P(size_t, input_stride) P(size_t, output_stride)
+#define LOUPE_XNN_CREATE_NC_CLAMP(P, In, Out) LOUPE_XNN_CREATE_NC(P, In, Out) LOUPE_XNN_CREATE_CLAMP(P, In, Out)
+#define LOUPE_XNN_CREATE_ELU(P, In, Out) LOUPE_XNN_CREATE_NC(P, In, Out) P(float, alpha)
+#define LOUPE_XNN_CREATE_LEAKY_RELU(P, In, Out) LOUPE_XNN_CREATE_NC(P, In, Out) P(float, negative_slope)
+#define LOUPE_XNN_CREATE_PRELU(P, In, Out) LOUPE_XNN_CREATE_NC(P, In, Out) P(const float*, negative_slope)
+// int8 quantization: of the input, and of the output with its clamp.
+#define LOUPE_XNN_QS8_INPUT(P) P(int8_t, input_zero_point) P(float, input_scale)
+#define LOUPE_XNN_QS8_OUTPUT(P)                                                                         \
+    P(int8_t, output_zero_point) P(float, output_scale) P(int8_t, output_min) P(int8_t, output_max)
+#define LOUPE_XNN_CREATE_NC_QS8(P, In, Out)                                                             \
+    LOUPE_XNN_CREATE_NC(P, In, Out) LOUPE_XNN_QS8_INPUT(P) LOUPE_XNN_QS8_OUTPUT(P)
+#define LOUPE_XNN_CREATE_CONVERT_TO_QS8(P, In, Out)                                                     \
+    LOUPE_XNN_CREATE_NC(P, In, Out) P(float, output_scale) P(int8_t, output_zero_point)                 \
+    P(int8_t, output_min) P(int8_t, output_max)
+#define LOUPE_XNN_CREATE_CONVERT_FROM_QS8(P, In, Out)                                                   \
+    LOUPE_XNN_CREATE_NC(P, In, Out) P(float, input_scale) P(int8_t, input_zero_point)
+#define LOUPE_XNN_CREATE_BINARY_QS8(P, In, Out)                                                         \
+    P(int8_t, input1_zero_point) P(float, input1_scale) P(int8_t, input2_zero_point)                    \
+    P(float, input2_scale) LOUPE_XNN_QS8_OUTPUT(P)
+#define LOUPE_XNN_CREATE_CONSTANT_PAD(P, In, Out) P(const void*, padding_value)
+#define LOUPE_XNN_CREATE_DEPTH_TO_SPACE(P, In, Out)                                                     \
+    P(size_t, output_channels) P(size_t, input_channel_stride) P(size_t, output_channel_stride)         \
+    P(uint32_t, block_size)
+#define LOUPE_XNN_PADDING(P, side)                                                                      \
+    P(uint32_t, side##_padding_top) P(uint32_t, side##_padding_right)                                   \
+    P(uint32_t, side##_padding_bottom) P(uint32_t, side##_padding_left)
+#define LOUPE_XNN_PIXELS(P) P(size_t, channels) P(size_t, input_pixel_stride) P(size_t, output_pixel_stride)
+#define LOUPE_XNN_CREATE_RESIZE(P, In, Out) LOUPE_XNN_PIXELS(P)
+#define LOUPE_XNN_CREATE_AVERAGE_POOLING(P, In, Out)                                                    \
+    LOUPE_XNN_PADDING(P, input) P(uint32_t, pooling_height) P(uint32_t, pooling_width)                  \
+    P(uint32_t, stride_height) P(uint32_t, stride_width) LOUPE_XNN_PIXELS(P)                            \
+    LOUPE_XNN_CREATE_CLAMP(P, In, Out)
+#define LOUPE_XNN_CREATE_MAX_POOLING(P, In, Out)                                                        \
+    LOUPE_XNN_PADDING(P, input) P(uint32_t, pooling_height) P(uint32_t, pooling_width)                  \
+    P(uint32_t, stride_height) P(uint32_t, stride_width) P(uint32_t, dilation_height)                   \
+    P(uint32_t, dilation_width) LOUPE_XNN_PIXELS(P) LOUPE_XNN_CREATE_CLAMP(P, In, Out)
+#define LOUPE_XNN_CONVOLUTION_GEOMETRY(P)                                                               \
+    LOUPE_XNN_PADDING(P, input) P(uint32_t, kernel_height) P(uint32_t, kernel_width)                    \
+    P(uint32_t, subsampling_height) P(uint32_t, subsampling_width) P(uint32_t, dilation_height)         \
+    P(uint32_t, dilation_width) P(uint32_t, groups) P(size_t, group_input_channels)                     \
+    P(size_t, group_output_channels) P(size_t, input_channel_stride) P(size_t, output_channel_stride)
+#define LOUPE_XNN_CREATE_CONVOLUTION_F32(P, In, Out)                                                    \
+    LOUPE_XNN_CONVOLUTION_GEOMETRY(P) P(const float*, kernel) P(const float*, bias)                     \
+    LOUPE_XNN_CREATE_CLAMP(P, In, Out)
+#define LOUPE_XNN_CREATE_CONVOLUTION_QC8(P, In, Out)                                                    \
+    LOUPE_XNN_CONVOLUTION_GEOMETRY(P) LOUPE_XNN_QS8_INPUT(P) P(const float*, kernel_scale)              \
+    P(const int8_t*, kernel) P(const int32_t*, bias) LOUPE_XNN_QS8_OUTPUT(P)
+#define LOUPE_XNN_CREATE_DECONVOLUTION(P, In, Out)                                                      \
+    LOUPE_XNN_PADDING(P, output) P(uint32_t, kernel_height) P(uint32_t, kernel_width)                   \
+    P(uint32_t, stride_height) P(uint32_t, stride_width) P(uint32_t, dilation_height)                   \
+    P(uint32_t, dilation_width) P(uint32_t, groups) P(size_t, group_input_channels)                     \
+    P(size_t, group_output_channels) P(size_t, input_pixel_stride) P(size_t, output_pixel_stride)       \
+    P(const float*, kernel) P(const float*, bias) LOUPE_XNN_CREATE_CLAMP(P, In, Out)
+#define LOUPE_XNN_CREATE_FULLY_CONNECTED(P, In, Out)                                                    \
+    P(size_t, input_channels) P(size_t, output_channels) P(size_t, input_stride)                        \
+    P(size_t, output_stride) P(const float*, kernel) P(const float*, bias)                              \
+    LOUPE_XNN_CREATE_CLAMP(P, In, Out)
+
+// The setup parameters between the operator and `threadpool`.
+#define LOUPE_XNN_DATA(P, In, Out) P(const In*, input) P(Out*, output)
+#define LOUPE_XNN_SETUP_NC(P, In, Out) P(size_t, batch_size) LOUPE_XNN_DATA(P, In, Out)
+#define LOUPE_XNN_SETUP_NWC(P, In, Out) P(size_t, batch_size) P(size_t, width) LOUPE_XNN_DATA(P, In, Out)
+#define LOUPE_XNN_SETUP_NHWC(P, In, Out)                                                                \
+    P(size_t, batch_size) P(size_t, input_height) P(size_t, input_width) LOUPE_XNN_DATA(P, In, Out)
+#define LOUPE_XNN_SETUP_DECONVOLUTION(P, In, Out)                                                       \
+    P(size_t, batch_size) P(size_t, input_height) P(size_t, input_width)                                \
+    P(uint32_t, adjustment_height) P(uint32_t, adjustment_width) LOUPE_XNN_DATA(P, In, Out)
+#define LOUPE_XNN_SETUP_RESIZE(P, In, Out)                                                              \
+    P(size_t, batch_size) P(size_t, input_height) P(size_t, input_width) P(size_t, output_height)       \
+    P(size_t, output_width) LOUPE_XNN_DATA(P, In, Out)
+#define LOUPE_XNN_SETUP_BINARY(P, In, Out)                                                              \
+    P(size_t, num_input1_dims) P(const size_t*, input1_shape) P(size_t, num_input2_dims)                \
+    P(const size_t*, input2_shape) P(const In*, input1) P(const In*, input2) P(Out*, output)
+#define LOUPE_XNN_SETUP_CONSTANT_PAD(P, In, Out)                                                        \
+    P(size_t, num_dims) P(const size_t*, input_shape) P(const size_t*, pre_padding)                     \
+    P(const size_t*, post_padding) LOUPE_XNN_DATA(P, In, Out)
+
+// X(NAME, create parameters, setup parameters, In, Out), in alphabetical order.
+#define LOUPE_XNN_OPERATORS(X)                                                                                         \
+    X(abs_nc_f32,                      LOUPE_XNN_CREATE_NC,               LOUPE_XNN_SETUP_NC,     float,  float)       \
+    X(add_nd_f32,                      LOUPE_XNN_CREATE_CLAMP,            LOUPE_XNN_SETUP_BINARY, float,  float)       \
+    X(add_nd_qs8,                      LOUPE_XNN_CREATE_BINARY_QS8,       LOUPE_XNN_SETUP_BINARY, int8_t, int8_t)      \
+    X(average_pooling2d_nhwc_f32,      LOUPE_XNN_CREATE_AVERAGE_POOLING,  LOUPE_XNN_SETUP_NHWC,   float,  float)       \
+    X(ceiling_nc_f32,                  LOUPE_XNN_CREATE_NC,               LOUPE_XNN_SETUP_NC,     float,  float)       \
+    X(clamp_nc_f32,                    LOUPE_XNN_CREATE_NC_CLAMP,         LOUPE_XNN_SETUP_NC,     float,  float)       \
+    X(constant_pad_nd_x32,             LOUPE_XNN_CREATE_CONSTANT_PAD,     LOUPE_XNN_SETUP_CONSTANT_PAD, void, void)    \
+    X(convert_nc_f32_qs8,              LOUPE_XNN_CREATE_CONVERT_TO_QS8,   LOUPE_XNN_SETUP_NC,     float,  int8_t)      \
+    X(convert_nc_qs8_f32,              LOUPE_XNN_CREATE_CONVERT_FROM_QS8, LOUPE_XNN_SETUP_NC,     int8_t, float)       \
+    X(convolution2d_nhwc_f32,          LOUPE_XNN_CREATE_CONVOLUTION_F32,  LOUPE_XNN_SETUP_NHWC,   float,  float)       \
+    X(convolution2d_nhwc_qc8,          LOUPE_XNN_CREATE_CONVOLUTION_QC8,  LOUPE_XNN_SETUP_NHWC,   int8_t, int8_t)      \
+    X(copy_nc_x32,                     LOUPE_XNN_CREATE_NC,               LOUPE_XNN_SETUP_NC,     void,   void)        \
+    X(copy_nc_x8,                      LOUPE_XNN_CREATE_NC,               LOUPE_XNN_SETUP_NC,     void,   void)        \
+    X(deconvolution2d_nhwc_f32,        LOUPE_XNN_CREATE_DECONVOLUTION,    LOUPE_XNN_SETUP_DECONVOLUTION, float, float) \
+    X(depth_to_space_nhwc_x32,         LOUPE_XNN_CREATE_DEPTH_TO_SPACE,   LOUPE_XNN_SETUP_NHWC,   void,   void)        \
+    X(divide_nd_f32,                   LOUPE_XNN_CREATE_CLAMP,            LOUPE_XNN_SETUP_BINARY, float,  float)       \
+    X(elu_nc_f32,                      LOUPE_XNN_CREATE_ELU,              LOUPE_XNN_SETUP_NC,     float,  float)       \
+    X(floor_nc_f32,                    LOUPE_XNN_CREATE_NC,               LOUPE_XNN_SETUP_NC,     float,  float)       \
+    X(fully_connected_nc_f32,          LOUPE_XNN_CREATE_FULLY_CONNECTED,  LOUPE_XNN_SETUP_NC,     float,  float)       \
+    X(global_average_pooling_nwc_f32,  LOUPE_XNN_CREATE_NC_CLAMP,         LOUPE_XNN_SETUP_NWC,    float,  float)       \
+    X(global_average_pooling_nwc_qs8,  LOUPE_XNN_CREATE_NC_QS8,           LOUPE_XNN_SETUP_NWC,    int8_t, int8_t)      \
+    X(hardswish_nc_f32,                LOUPE_XNN_CREATE_NC,               LOUPE_XNN_SETUP_NC,     float,  float)       \
+    X(leaky_relu_nc_f32,               LOUPE_XNN_CREATE_LEAKY_RELU,       LOUPE_XNN_SETUP_NC,     float,  float)       \
+    X(max_pooling2d_nhwc_f32,          LOUPE_XNN_CREATE_MAX_POOLING,      LOUPE_XNN_SETUP_NHWC,   float,  float)       \
+    X(max_pooling2d_nhwc_s8,           LOUPE_XNN_CREATE_MAX_POOLING,      LOUPE_XNN_SETUP_NHWC,   int8_t, int8_t)      \
+    X(maximum_nd_f32,                  LOUPE_XNN_CREATE_NONE,             LOUPE_XNN_SETUP_BINARY, float,  float)       \
+    X(minimum_nd_f32,                  LOUPE_XNN_CREATE_NONE,             LOUPE_XNN_SETUP_BINARY, float,  float)       \
+    X(multiply_nd_f32,                 LOUPE_XNN_CREATE_CLAMP,            LOUPE_XNN_SETUP_BINARY, float,  float)       \
+    X(multiply_nd_qs8,                 LOUPE_XNN_CREATE_BINARY_QS8,       LOUPE_XNN_SETUP_BINARY, int8_t, int8_t)      \
+    X(negate_nc_f32,                   LOUPE_XNN_CREATE_NC,               LOUPE_XNN_SETUP_NC,     float,  float)       \
+    X(prelu_nc_f32,                    LOUPE_XNN_CREATE_PRELU,            LOUPE_XNN_SETUP_NC,     float,  float)       \
+    X(resize_bilinear2d_nhwc_f32,      LOUPE_XNN_CREATE_RESIZE,           LOUPE_XNN_SETUP_RESIZE, float,  float)       \
+    X(sigmoid_nc_f32,                  LOUPE_XNN_CREATE_NC,               LOUPE_XNN_SETUP_NC,     float,  float)       \
+    X(sigmoid_nc_qs8,                  LOUPE_XNN_CREATE_NC_QS8,           LOUPE_XNN_SETUP_NC,     int8_t, int8_t)      \
+    X(softmax_nc_f32,                  LOUPE_XNN_CREATE_NC,               LOUPE_XNN_SETUP_NC,     float,  float)       \
+    X(square_root_nc_f32,              LOUPE_XNN_CREATE_NC,               LOUPE_XNN_SETUP_NC,     float,  float)       \
+    X(subtract_nd_f32,                 LOUPE_XNN_CREATE_CLAMP,            LOUPE_XNN_SETUP_BINARY, float,  float)       \
+    X(subtract_nd_qs8,                 LOUPE_XNN_CREATE_BINARY_QS8,       LOUPE_XNN_SETUP_BINARY, int8_t, int8_t)
+
+// P for a parameter list: as parameters of a signature, and as the arguments that pass them on.
+#define LOUPE_XNN_PARAMETER(type, name) type name,
+#define LOUPE_XNN_ARGUMENT(type, name) name,
+
+#define LOUPE_XNN_CREATE_SIGNATURE(name, create, In, Out)                                               \
+    enum xnn_status loupe_xnn_create_##name(create(LOUPE_XNN_PARAMETER, In, Out) uint32_t flags,        \
+                                            loupe_xnn_operator_t* op_out)
+#define LOUPE_XNN_SETUP_SIGNATURE(name, setup, In, Out)                                                 \
+    enum xnn_status loupe_xnn_setup_##name(loupe_xnn_operator_t op, setup(LOUPE_XNN_PARAMETER, In, Out) \
+                                           pthreadpool_t threadpool)
+
+#define LOUPE_XNN_DECLARE(name, create, setup, In, Out)                                                 \
+    LOUPE_XNN_CREATE_SIGNATURE(name, create, In, Out);                                                  \
+    LOUPE_XNN_SETUP_SIGNATURE(name, setup, In, Out);
+LOUPE_XNN_OPERATORS(LOUPE_XNN_DECLARE)
+#undef LOUPE_XNN_DECLARE
 
 #ifdef __cplusplus
 }  // extern "C"
