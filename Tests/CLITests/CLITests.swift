@@ -24,6 +24,20 @@ final class CLITests: XCTestCase {
 
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
+    /// `relu.onnx` (y = Relu(x), float32 [1, 4]) and the .npy `extra` writes with `np`.
+    func reluModel(andInput extra: String) throws {
+        try python("""
+        import onnx, numpy as np
+        from onnx import helper, TensorProto
+        x = helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 4])
+        y = helper.make_tensor_value_info('y', TensorProto.FLOAT, [1, 4])
+        m = helper.make_model(helper.make_graph([helper.make_node('Relu', ['x'], ['y'])], 'g', [x], [y]),
+                              opset_imports=[helper.make_opsetid('', 17)])
+        onnx.save(m, out + '/relu.onnx')
+        \(extra)
+        """)
+    }
+
     /// --version names the XNNPACK operator API compiled in, which follows the installed
     /// header: the 2024 one declares XNN_FLAG_KEEP_DIMS, the 2022 one does not.
     func testVersionNamesTheXNNPACKItWasBuiltFor() throws {
@@ -106,16 +120,7 @@ final class CLITests: XCTestCase {
 
     /// `--output -`: the .npy goes to stdout, nothing else does, and no file named "-" appears.
     func testRunOutputToStandardOutput() throws {
-        try python("""
-        import onnx, numpy as np
-        from onnx import helper, TensorProto
-        x = helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 4])
-        y = helper.make_tensor_value_info('y', TensorProto.FLOAT, [1, 4])
-        m = helper.make_model(helper.make_graph([helper.make_node('Relu', ['x'], ['y'])], 'g', [x], [y]),
-                              opset_imports=[helper.make_opsetid('', 17)])
-        onnx.save(m, out + '/relu.onnx')
-        np.save(out + '/x.npy', np.array([[-1, 2, -3, 4]], np.float32))
-        """)
+        try reluModel(andInput: "np.save(out + '/x.npy', np.array([[-1, 2, -3, 4]], np.float32))")
         let file = try run(["run", path("relu.onnx"), "--input", path("x.npy"), "--output", path("y.npy")])
         XCTAssertEqual(file.status, 0, file.err)
         let r = try run(["run", path("relu.onnx"), "--input", path("x.npy"), "--output", "-", "--compare-reference"])
@@ -129,16 +134,7 @@ final class CLITests: XCTestCase {
 
     /// NumPy's default float64 array fed to a float32 input: the message says how to save it.
     func testFloat64InputSaysHowToSaveFloat32() throws {
-        try python("""
-        import onnx, numpy as np
-        from onnx import helper, TensorProto
-        x = helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 4])
-        y = helper.make_tensor_value_info('y', TensorProto.FLOAT, [1, 4])
-        m = helper.make_model(helper.make_graph([helper.make_node('Relu', ['x'], ['y'])], 'g', [x], [y]),
-                              opset_imports=[helper.make_opsetid('', 17)])
-        onnx.save(m, out + '/relu.onnx')
-        np.save(out + '/x64.npy', np.zeros((1, 4)))
-        """)
+        try reluModel(andInput: "np.save(out + '/x64.npy', np.zeros((1, 4)))")
         let r = try run(["run", path("relu.onnx"), "--input", path("x64.npy"), "--output", path("y.npy")])
         XCTAssertEqual(r.status, 1, r.err)
         XCTAssertTrue(r.err.contains("holds float64 but input 'x' takes float32"), r.err)

@@ -11,12 +11,7 @@ extension ScoreCommandTests {
         let dir = try makeTemporaryDirectory(self)
         let model = try TinyModels.make("single", in: dir)
         let folder = dir.appendingPathComponent("photos")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let kodak = repositoryRoot.appendingPathComponent("Tests/Data/kodak")
-        for i in 1...6 {
-            let name = String(format: "kodim%02d.jpg", i)
-            try FileManager.default.copyItem(at: kodak.appendingPathComponent(name), to: folder.appendingPathComponent(name))
-        }
+        try copyKodak(Array(1...6), into: folder)
         try Data("not a photo".utf8).write(to: folder.appendingPathComponent("corrupt.jpg"))
         let paths = try PhotoCollection.discover([folder.path]).photos.map(\.path)
         let list = Data((paths.joined(separator: "\n") + "\n").utf8)

@@ -29,10 +29,8 @@ final class ScoreCommandTests: XCTestCase {
         let dir = try makeTemporaryDirectory(self)
         let model = try TinyModels.make("single", in: dir)
         let folder = dir.appendingPathComponent("photos")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let kodak = repositoryRoot.appendingPathComponent("Tests/Data/kodak")
         let names = (1...8).map { String(format: "kodim%02d.jpg", $0) }
-        for n in names { try FileManager.default.copyItem(at: kodak.appendingPathComponent(n), to: folder.appendingPathComponent(n)) }
+        try copyKodak(Array(1...8), into: folder)
 
         // All good: exit 0, one row per photo.
         let out = dir.appendingPathComponent("scores.csv")
@@ -80,11 +78,7 @@ final class ScoreCommandTests: XCTestCase {
         let dir = try makeTemporaryDirectory(self)
         let model = try TinyModels.make("single", in: dir)
         let folder = dir.appendingPathComponent("photos")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let kodak = repositoryRoot.appendingPathComponent("Tests/Data/kodak")
-        for n in ["kodim01.jpg", "kodim02.jpg"] {
-            try FileManager.default.copyItem(at: kodak.appendingPathComponent(n), to: folder.appendingPathComponent(n))
-        }
+        try copyKodak([1, 2], into: folder)
         try Data().write(to: folder.appendingPathComponent("zero.jpg"))
         let r = try run(["score", folder.path, "--model", model, "-o", "-"])
         XCTAssertEqual(r.status, 3, r.err)
@@ -271,12 +265,7 @@ final class ScoreCommandTests: XCTestCase {
     func testEvalOnALabelledCSV() throws {
         let root = try makeTemporaryDirectory(self)
         let photos = root.appendingPathComponent("photos")
-        try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
-        let kodak = repositoryRoot.appendingPathComponent("Tests/Data/kodak")
-        for i in 1...4 {
-            try FileManager.default.copyItem(at: kodak.appendingPathComponent(String(format: "kodim%02d.jpg", i)),
-                                             to: photos.appendingPathComponent("\(i).jpg"))
-        }
+        try copyKodak(Array(1...4), into: photos) { "\($0).jpg" }
         let labels = root.appendingPathComponent("koniq.csv")
         try "Image name,c1,MOS_zscore,Mean\n1.jpg,0,10,3.1\n2.jpg,0,20,2.2\n3.jpg,0,30,4.0\n4.jpg,0,40,1.5\n"
             .write(to: labels, atomically: true, encoding: .utf8)

@@ -16,3 +16,14 @@ func runPython(_ script: String, arguments: [String] = []) throws -> (status: In
 
 /// The repository root (this file is Tests/LoupeIQATests/TestSupport.swift).
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// Creates `folder` holding copies of the bundled Kodak JPEGs `kodimNN.jpg` for `numbers`,
+/// each saved under `name(n)` (its own name by default).
+func copyKodak(_ numbers: [Int], into folder: URL, name: (Int) -> String = { String(format: "kodim%02d.jpg", $0) }) throws {
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let kodak = repositoryRoot.appendingPathComponent("Tests/Data/kodak")
+    for n in numbers {
+        try FileManager.default.copyItem(at: kodak.appendingPathComponent(String(format: "kodim%02d.jpg", n)),
+                                         to: folder.appendingPathComponent(name(n)))
+    }
+}
