@@ -68,6 +68,7 @@ public struct ValueQuantization: Sendable, Hashable, CustomStringConvertible {
     /// quantizer's constants, the runtime's fused clamp bounds and the tests use it.
     @inlinable
     public func quantize(_ x: Float) -> Int8 {
+        assert(isPerTensor, "quantize(_:) takes per-tensor parameters")
         let r = (x / scales[0]).rounded(.toNearestOrEven)
         if r.isNaN { return Int8(clamping: zeroPoints[0]) }
         return Int8(Swift.min(127, Swift.max(-128, r + Float(zeroPoints[0]))))
@@ -77,7 +78,8 @@ public struct ValueQuantization: Sendable, Hashable, CustomStringConvertible {
     /// `(q − zeroPoint) · scale`.
     @inlinable
     public func dequantize(_ q: Int8) -> Float {
-        Float(Int32(q) - zeroPoints[0]) * scales[0]
+        assert(isPerTensor, "dequantize(_:) takes per-tensor parameters")
+        return Float(Int32(q) - zeroPoints[0]) * scales[0]
     }
 
     /// Element-wise `quantize` of int8 codes.
