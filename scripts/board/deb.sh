@@ -35,9 +35,12 @@ echo "release build: $(( $(date +%s) - start ))s"
 bin="$scratch/release/loupe"
 
 arch=$(run "dpkg --print-architecture")
-# The version: the last tag if any, else 0.0, with the commit date and hash.
+# The version: the last tag if any, else 0.0, with the commit date and hash, and the Debian
+# release it was built for (+deb12, +deb13): the bookworm and trixie packages of one commit
+# depend on different XNNPACK packages, so they must not share a file name.
 version=$(cd "$LOUPE_REPO" && { git describe --tags --abbrev=0 2>/dev/null || echo 0.0; })
 version="${version#v}+git$(cd "$LOUPE_REPO" && git log -1 --format=%cd.%h --date=format:%Y%m%d)"
+version="$version+deb$(run ". /etc/os-release && echo \$VERSION_ID")"
 # Depends: the package of each shared library the binary needs, as dpkg knows it.
 depends=$(run "ldd '$bin' | awk '/=> \\// {print \$3}' | xargs -r realpath | xargs -r dpkg -S 2>/dev/null |
                cut -d: -f1 | sort -u | grep -vE '^(libc6|libgcc-s1|libstdc\\+\\+6)$' | paste -sd, | sed 's/,/, /g'")
