@@ -73,7 +73,7 @@ enum BiasCorrection {
 
     /// Per-channel means of `values` (names in the prepared graph) in the quantized model.
     static func quantizedMeans(qdq: Graph, prepared: Graph, values: [String], inputs: [[String: Tensor]],
-                               threads: Int) throws -> [String: [Double]] {
+                               compile: CompileOptions) throws -> [String: [Double]] {
         // The first DequantizeLinear of each quantized value (the quantizer writes one).
         let dq = Dictionary(QuantizedActivation.all(in: qdq).map { ($0.source, $0.dequantized) },
                             uniquingKeysWith: { first, _ in first })
@@ -83,7 +83,7 @@ enum BiasCorrection {
             guard let d = dq[v], !existing.contains(d), let t = prepared.type(of: v) else { continue }
             probe.outputs.append(ValueInfo(name: d, type: t))
         }
-        let model = try Model(graph: probe, options: CompileOptions(threads: threads))
+        let model = try Model(graph: probe, options: compile)
         var acc: [String: ChannelMeans] = [:]
         for input in inputs {
             let out = try model.run(input)

@@ -9,6 +9,8 @@ public struct CalibrationOptions: Sendable {
     public var keepFP32: KeepFP32
     /// Threads for the FP32 model and for updating the observers.
     public var threads: Int
+    /// Bytes each model the calibration compiles may take (`CompileOptions.memoryLimit`).
+    public var memoryLimit: Int
 
     /// Rounds of empirical bias correction (``BiasCorrection``; 0 = none). Each round runs
     /// the quantized model once per calibration sample, and the samples are kept in memory
@@ -28,13 +30,14 @@ public struct CalibrationOptions: Sendable {
 
     /// Options as given; `threads` and `sensitivitySamples` below 1 count as 1.
     public init(method: CalibrationMethod = .minMax, keepFP32: KeepFP32 = .none, threads: Int = 1,
-                biasCorrectionRounds: Int = 0, methodCandidates: [CalibrationMethod] = [],
+                memoryLimit: Int = MemoryCeiling.defaultBytes, biasCorrectionRounds: Int = 0, methodCandidates: [CalibrationMethod] = [],
                 sensitivitySamples: Int = 8) {
         self.methodCandidates = methodCandidates
         self.sensitivitySamples = max(1, sensitivitySamples)
         self.method = method
         self.keepFP32 = keepFP32
         self.threads = max(1, threads)
+        self.memoryLimit = memoryLimit
         self.biasCorrectionRounds = max(0, biasCorrectionRounds)
     }
 }
@@ -91,7 +94,7 @@ public final class CalibrationSession {
             throw LoupeError.unsupportedOp(q.reference, reason: "the model is already quantized; calibrate its float original")
         }
         self.options = options
-        model = try Model(graph: graph, options: CompileOptions(threads: options.threads))
+        model = try Model(graph: graph, options: CompileOptions(threads: options.threads, memoryLimit: options.memoryLimit))
         prepared = try model.prepared()
         plan = QuantizationPlan(graph: prepared, keep: try Quantizer.explicitKeep(options.keepFP32, prepared))
         observed = plan.observed
@@ -173,7 +176,7 @@ public final class CalibrationSession {
 
     /// Output SQNR (``OutputSQNR``) of the QDQ `graph` built and run by Loupe on `inputs`.
     private func outputSQNR(_ graph: Graph, _ inputs: [[String: Tensor]], _ reference: [[String: Tensor]]) throws -> Double {
-        let int8 = try Model(graph: graph, options: CompileOptions(threads: options.threads))
+        let int8 = try Model(graph: graph, options: CompileOptions(threads: options.threads, memoryLimit: options.memoryLimit))
         return try OutputSQNR.measure(reference: reference, test: inputs.map { try int8.run($0) })
     }
 
@@ -233,7 +236,7 @@ public final class CalibrationSession {
         let values = meanValues
         for round in 0..<rounds {
             let means = try BiasCorrection.quantizedMeans(qdq: result.graph, prepared: prepared, values: values,
-                                                          inputs: samples, threads: options.threads)
+                                                          inputs: samples, compile: CompileOptions(threads: options.threads, memoryLimit: options.memoryLimit))
             var changedLayers = 0
             for (v, node) in corrected {
                 guard let q = means[v], let f = fp32Means[v]?.means, q.count == f.count else { continue }

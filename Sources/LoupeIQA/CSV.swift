@@ -119,6 +119,18 @@ public struct CSVTable: Sendable {
         return v
     }
 
+    /// The whole, non-negative number in column `column` of a row (a count or a size in
+    /// pixels); `LoupeError.badInput` naming the line, column and text when it is not one
+    /// or does not fit an `Int` (a file's number must never trap a conversion).
+    public func count(_ row: (line: Int, fields: [String]), _ column: Int) throws -> Int {
+        let v = try number(row, column)
+        guard v >= 0, v.rounded() == v, v < Double(Int.max) else {
+            throw LoupeError.badInput(
+                "\(source): line \(row.line), column '\(header[column])': '\(row.fields[column])' is not a whole number from 0 to \(Int.max)")
+        }
+        return Int(v)
+    }
+
     /// `field` quoted for a CSV file when it holds a comma, quote or line break.
     public static func quote(_ field: String) -> String {
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) || field != field.trimmingCharacters(in: .whitespaces) else {
@@ -146,7 +158,7 @@ extension ChallengeRank {
         let nCol = table.header.firstIndex { $0.caseInsensitiveCompare("n") == .orderedSame }
         return try table.rows.map { row in
             let v = try cols.map { try table.number(row, $0) }
-            let n = try nCol.map { Int(try table.number(row, $0)) } ?? 0
+            let n = try nCol.map { try table.count(row, $0) } ?? 0
             return Entry(name: row.fields[name], metrics: Metrics(n: n, srcc: v[0], plcc: v[1], krcc: v[2], mae: v[3], rmse: v[4]))
         }
     }

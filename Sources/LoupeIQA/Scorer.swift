@@ -106,24 +106,29 @@ public final class Scorer {
     }
 
     /// Imports and compiles the ONNX model at `path` for `preset`, as
-    /// ``init(graph:preset:normalization:threads:inputShapes:seed:decodeOptions:)`` does.
+    /// ``init(graph:preset:normalization:threads:inputShapes:memoryLimit:seed:decodeOptions:)`` does.
     public convenience init(contentsOf path: String, preset: Preset = .baseline, normalization: Normalization = .imagenet,
-                            threads: Int = 1, inputShapes: [String: [Int]] = [:], seed: UInt64 = 0,
+                            threads: Int = 1, inputShapes: [String: [Int]] = [:],
+                            memoryLimit: Int = MemoryCeiling.defaultBytes, seed: UInt64 = 0,
                             decodeOptions: DecodeOptions = .init()) throws {
         try self.init(graph: try ONNXImporter.load(contentsOf: path), preset: preset, normalization: normalization,
-                      threads: threads, inputShapes: inputShapes, seed: seed, decodeOptions: decodeOptions)
+                      threads: threads, inputShapes: inputShapes, memoryLimit: memoryLimit, seed: seed,
+                      decodeOptions: decodeOptions)
     }
 
     /// Compiles an imported model for `preset`: input dimensions the model leaves symbolic
     /// (a dynamic batch axis, free height and width) take the sizes of the preset's tensors,
     /// matched by input position (``LoupeImaging/Preset/inputShapes(filling:)``), unless
     /// `inputShapes` gives an input's shape by name; fixed dimensions are checked as in
-    /// ``init(model:preset:normalization:seed:decodeOptions:)``.
+    /// ``init(model:preset:normalization:seed:decodeOptions:)``. A model that needs more than
+    /// `memoryLimit` bytes throws `LoupeError.memoryLimit` (see `CompileOptions.memoryLimit`).
     public convenience init(graph: Graph, preset: Preset = .baseline, normalization: Normalization = .imagenet,
-                            threads: Int = 1, inputShapes: [String: [Int]] = [:], seed: UInt64 = 0,
+                            threads: Int = 1, inputShapes: [String: [Int]] = [:],
+                            memoryLimit: Int = MemoryCeiling.defaultBytes, seed: UInt64 = 0,
                             decodeOptions: DecodeOptions = .init()) throws {
         let shapes = preset.inputShapes(filling: graph).merging(inputShapes) { _, given in given }
-        let model = try Model(graph: graph, options: CompileOptions(threads: threads, inputShapes: shapes))
+        let model = try Model(graph: graph, options: CompileOptions(threads: threads, inputShapes: shapes,
+                                                                    memoryLimit: memoryLimit))
         try self.init(model: model, preset: preset, normalization: normalization, seed: seed, decodeOptions: decodeOptions)
     }
 

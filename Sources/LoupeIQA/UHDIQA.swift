@@ -92,7 +92,7 @@ public struct UHDIQA: Sendable {
             return Photo(
                 name: image, mos: try table.number(row, mos), split: split,
                 exclusive: row.fields[subset].lowercased() == "exclusive",
-                originalWidth: Int(try table.number(row, width)), originalHeight: Int(try table.number(row, height)),
+                originalWidth: try table.count(row, width), originalHeight: try table.count(row, height),
                 path: rootURL.appendingPathComponent(split.rawValue).appendingPathComponent(image).path)
         }
     }

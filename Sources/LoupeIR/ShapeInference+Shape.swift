@@ -155,7 +155,7 @@ extension ShapeContext {
             guard s.count == out.count, (0..<s.count).allSatisfy({ $0 == n || s[$0] == out[$0] }) else {
                 throw LoupeError.invalidInput(ref, input: i, reason: "shape \(s) does not match \(try shape(0)) outside axis \(n)")
             }
-            out[n] += s[n]
+            out[n] = try sum(out[n], s[n], "the concatenated length along axis \(n)")
         }
         return TensorType(t.dtype, shape: out)
     }
@@ -171,8 +171,11 @@ extension ShapeContext {
             guard s.reduce(1, *) == 1 else { throw LoupeError.invalidInput(ref, input: 2, reason: "constant_value must be a scalar, got shape \(s)") }
         }
         let (b, e) = try resolvePads(pads, axes: axes, rank: xs.count, node: ref)
-        guard pads.allSatisfy({ abs($0) <= 1 << 40 }) else { throw LoupeError.invalidInput(ref, input: 1, reason: "pads \(pads) are out of range") }
-        let out = (0..<xs.count).map { xs[$0] + b[$0] + e[$0] }
+        // A range, not abs(): abs(Int.min) traps.
+        guard pads.allSatisfy({ (-(1 << 40)...(1 << 40)).contains($0) }) else {
+            throw LoupeError.invalidInput(ref, input: 1, reason: "pads \(pads) are out of range")
+        }
+        let out = try (0..<xs.count).map { try sum(try sum(xs[$0], b[$0], "padded axis \($0)"), e[$0], "padded axis \($0)") }
         guard out.allSatisfy({ $0 >= 0 }) else { throw fail("pads \(pads) crop \(xs) below zero") }
         return TensorType(t.dtype, shape: try checked(out))
     }

@@ -263,6 +263,14 @@ struct ShapeContext {
         return out
     }
 
+    /// `a + b` for sizes taken from the file: a declared dimension may be near `Int.max`
+    /// (its byte count still fits), so a sum of two throws instead of trapping.
+    func sum(_ a: Int, _ b: Int, _ what: @autoclosure () -> String) throws -> Int {
+        let (s, overflow) = a.addingReportingOverflow(b)
+        guard !overflow else { throw fail("\(what()) overflows a 64-bit size") }
+        return s
+    }
+
     /// Checks that an output shape is non-negative and its element count fits (2⁴⁰), so
     /// hostile shapes throw instead of overflowing.
     func checked(_ shape: [Int], _ what: String = "output") throws -> [Int] {

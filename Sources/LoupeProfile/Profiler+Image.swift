@@ -64,7 +64,8 @@ extension Profiler {
                                     decodeOptions: DecodeOptions = .init()) throws -> ProfileReport.ImageTiming {
         let shapes = preset.inputShapes(filling: graph).merging(options.inputShapes) { _, given in given }
         options.progress?(Progress(stage: "compiling for the photo"))
-        let model = try Model(graph: graph, options: CompileOptions(threads: options.threads, inputShapes: shapes))
+        let model = try Model(graph: graph, options: CompileOptions(threads: options.threads, inputShapes: shapes,
+                                                                 memoryLimit: options.memoryLimit))
         let expected = preset.inputShapes
         let inputs = model.inputs
         guard inputs.count == expected.count else {

@@ -25,6 +25,9 @@ public enum Profiler {
         public var warmup: Int
         /// Static shapes for graph inputs, by name (see `Model.applyInputShapes`).
         public var inputShapes: [String: [Int]]
+        /// Bytes the compiled model may take (`CompileOptions.memoryLimit`); a model over it
+        /// is profiled without timing, `notTimed` naming the value and the bytes.
+        public var memoryLimit: Int
         /// False: static profile only (no compilation, no timing).
         public var timed: Bool
         /// Seed of the random inputs (uniform in [-1, 1)).
@@ -36,13 +39,14 @@ public enum Profiler {
         public var progress: (@Sendable (Progress) -> Void)?
 
         public init(threads: Int = 1, runs: Int = 20, warmup: Int = 3, inputShapes: [String: [Int]] = [:],
-                    timed: Bool = true, seed: UInt64 = 0,
+                    memoryLimit: Int = MemoryCeiling.defaultBytes, timed: Bool = true, seed: UInt64 = 0,
                     staticReason: String = "static profile (--static): not compiled, not timed",
                     progress: (@Sendable (Progress) -> Void)? = nil) {
             self.threads = threads
             self.runs = runs
             self.warmup = warmup
             self.inputShapes = inputShapes
+            self.memoryLimit = memoryLimit
             self.timed = timed
             self.seed = seed
             self.staticReason = staticReason
@@ -100,7 +104,7 @@ public enum Profiler {
                 if options.timed {
                     options.progress?(Progress(stage: "compiling"))
                     do {
-                        executor = try Executor(graph: costGraph, threads: options.threads)
+                        executor = try Executor(graph: costGraph, threads: options.threads, memoryLimit: options.memoryLimit)
                     } catch {
                         notTimed = "not compiled: \(error)"
                     }

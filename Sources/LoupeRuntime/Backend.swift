@@ -85,9 +85,15 @@ final class ParallelTask {
             return
         }
         withExtendedLifetime(self) {
+            let token = Unmanaged.passUnretained(self).toOpaque()
+            // The pool's fork and join for ThreadSanitizer (no-ops in other builds).
+            loupe_pool_sync_release(token)
             pthreadpool_parallelize_1d(pool, { ctx, i in
+                loupe_pool_sync_acquire(ctx)
                 Unmanaged<ParallelTask>.fromOpaque(ctx!).takeUnretainedValue().body(i)
-            }, Unmanaged.passUnretained(self).toOpaque(), count, 0)
+                loupe_pool_sync_release(ctx)
+            }, token, count, 0)
+            loupe_pool_sync_acquire(token)
         }
     }
 }

@@ -80,7 +80,7 @@ struct Calibrate: ParsableCommand {
         valueName: "ROUNDS"))
     var biasCorrection: Int = 0
 
-    @OptionGroup var threadOptions: ThreadOptions
+    @OptionGroup var execution: ExecutionOptions
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Path of the INT8 QDQ ONNX model to write (- for standard output).", valueName: "FILE"))
     var output: String
@@ -128,7 +128,8 @@ struct Calibrate: ParsableCommand {
                   to: &stderr)
 
             let session = try CalibrationSession(
-                graph: loaded.graph, options: CalibrationOptions(method: calibrationMethod, keepFP32: keep, threads: threadOptions.threads,
+                graph: loaded.graph, options: CalibrationOptions(method: calibrationMethod, keepFP32: keep, threads: execution.threads,
+                                            memoryLimit: execution.memoryLimit,
                                             biasCorrectionRounds: biasCorrection,
                                             methodCandidates: method.lowercased() == "auto" ? MethodArgument.autoCandidates : []))
             var used: [CalibrationPhotos.Photo] = []

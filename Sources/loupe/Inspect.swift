@@ -39,7 +39,7 @@ struct Inspect: ParsableCommand {
         if problem == nil && !imported {
             do {
                 shown = try Model.optimize(g)
-                try MemoryCeiling.checkValues(of: shown, limit: MemoryCeiling.defaultBytes)
+                try MemoryCeiling.checkValues(of: shown, limit: options.memoryLimit)
             } catch {
                 problem = "\(error)"
             }

@@ -1,19 +1,54 @@
+import Foundation
 import ArgumentParser
 import Loupe
 import LoupeImaging
 import LoupeIQA
 
-/// `--threads N`: every verb that runs a model takes it.
-struct ThreadOptions: ParsableArguments {
+/// `--threads N --memory-limit SIZE`: every verb that compiles a model takes them.
+struct ExecutionOptions: ParsableArguments {
     static let allowed = 1...256
 
     @Option(help: "Worker threads (1 to 256).")
     var threads: Int = 1
 
+    @Option(name: .customLong("memory-limit"), help: ArgumentHelp(
+        "Most memory a compiled model may take: bytes, or with K, M, G, T (powers of 1024), as in 512M or 2G. A model that needs more is refused before anything is allocated. Default: the physical memory.",
+        valueName: "SIZE"), transform: ByteSize.init(parsing:))
+    var memoryLimitSize: ByteSize?
+
+    /// The limit for `CompileOptions.memoryLimit`.
+    var memoryLimit: Int { memoryLimitSize?.bytes ?? MemoryCeiling.defaultBytes }
+
     func validate() throws {
         guard Self.allowed.contains(threads) else {
             throw ValidationError("--threads must be between \(Self.allowed.lowerBound) and \(Self.allowed.upperBound)")
         }
+    }
+}
+
+/// A `--memory-limit` value: `1048576`, `512K`, `512M`, `2G`, `1T` (binary multiples; a
+/// trailing `B` or `iB` is accepted, case is not significant).
+struct ByteSize {
+    var bytes: Int
+
+    init(parsing s: String) throws {
+        let bad = ValidationError("bad size '\(s)': expected bytes or a number with K, M, G or T, as in 512M or 2G")
+        var text = Substring(s.trimmingCharacters(in: .whitespaces).uppercased())
+        if text.hasSuffix("IB") { text = text.dropLast(2) } else if text.hasSuffix("B") { text = text.dropLast() }
+        let shifts: [Character: Int] = ["K": 10, "M": 20, "G": 30, "T": 40]
+        var shift = 0
+        if let last = text.last, let s = shifts[last] {
+            shift = s
+            text = text.dropLast()
+        }
+        // A fraction such as 1.5G is allowed; the product is checked so that 1e9T cannot wrap.
+        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+              let value = Double(text), value > 0 else { throw bad }
+        let scaled = value * Double(1 << shift)
+        guard scaled >= 1, scaled < Double(Int.max) else {
+            throw ValidationError("bad size '\(s)': must be at least 1 byte and below 8 EiB")
+        }
+        bytes = Int(scaled)
     }
 }
 
@@ -83,16 +118,18 @@ struct ModelOptions: ParsableArguments {
 
     @OptionGroup var shapes: InputShapeOptions
 
-    @OptionGroup var threadOptions: ThreadOptions
+    @OptionGroup var execution: ExecutionOptions
 
-    var threads: Int { threadOptions.threads }
+    var threads: Int { execution.threads }
+    var memoryLimit: Int { execution.memoryLimit }
 
     /// The compile options these flags describe; with `preset`, the inputs the model leaves
     /// symbolic and `--input-shape` does not give take the preset's sizes.
     func compileOptions(graph: Graph, preset: Preset? = nil) throws -> CompileOptions {
         let given = try shapes.shapes(for: graph)
         let filled = preset.map { $0.inputShapes(filling: graph) } ?? [:]
-        return CompileOptions(threads: threads, inputShapes: filled.merging(given) { _, given in given })
+        return CompileOptions(threads: threads, inputShapes: filled.merging(given) { _, given in given },
+                              memoryLimit: memoryLimit)
     }
 }
 

@@ -130,6 +130,7 @@ struct Profile: ParsableCommand {
             defer { progress.finish() }
             var r = try Profiler.profile(graph: graph, options: Profiler.Options(
                 threads: compile.threads, runs: runs, warmup: warmup, inputShapes: compile.inputShapes,
+                memoryLimit: compile.memoryLimit,
                 timed: timed,
                 staticReason: staticOnly ? "static profile (--static): not compiled, not timed"
                     : "--budget decides from the MAC count: not compiled, not timed (add --timed to time it)",
@@ -139,6 +140,7 @@ struct Profile: ParsableCommand {
             if let image, let photoPreset {
                 r.image = try Profiler.profileImage(graph: graph, imagePath: image, preset: photoPreset, options: Profiler.Options(
                     threads: compile.threads, runs: runs, warmup: warmup, inputShapes: compile.inputShapes,
+                    memoryLimit: compile.memoryLimit,
                     progress: progress.callback))
             }
             progress.finish()

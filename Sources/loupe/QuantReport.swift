@@ -53,9 +53,9 @@ struct QuantReport: ParsableCommand {
 
     @OptionGroup var shapes: InputShapeOptions
 
-    @OptionGroup var threadOptions: ThreadOptions
+    @OptionGroup var execution: ExecutionOptions
 
-    var threads: Int { threadOptions.threads }
+    var compile: CompileOptions { CompileOptions(threads: execution.threads, memoryLimit: execution.memoryLimit) }
 
     @Flag(help: "Print one JSON object instead of tables.")
     var json = false
@@ -73,8 +73,8 @@ struct QuantReport: ParsableCommand {
             try ModelInputs.requireFloat(fp.graph, path: fp32)
             let quantizedGraph = try ModelInputs.apply(fp.recipe, to: try ModelInputs.imported(int8, shapes: shapes))
             let photos = try CalibrationPhotos.folder(images, count: count)
-            let fpModel = try Model(graph: fp.graph, options: CompileOptions(threads: threads))
-            let qModel = try Model(graph: quantizedGraph, options: CompileOptions(threads: threads))
+            let fpModel = try Model(graph: fp.graph, options: compile)
+            let qModel = try Model(graph: quantizedGraph, options: compile)
             let (pairs, unmatched) = LayerPair.match(qdq: qModel.imported, fp32: try fpModel.prepared())
             // The INT8 layer values are read as extra float outputs of a second compile of the
             // QDQ graph (each DequantizeLinear kept for its output, the int8 ops folded as
@@ -85,7 +85,7 @@ struct QuantReport: ParsableCommand {
                 guard let t = probeGraph.types[p.int8] else { continue }
                 probeGraph.outputs.append(ValueInfo(name: p.int8, type: t))
             }
-            let probe = pairs.isEmpty ? nil : try Model(graph: probeGraph, options: CompileOptions(threads: threads))
+            let probe = pairs.isEmpty ? nil : try Model(graph: probeGraph, options: compile)
             let outputs = fpModel.outputs.map(\.name)
             guard Set(outputs) == Set(qModel.outputs.map(\.name)) else {
                 throw LoupeError.badInput(

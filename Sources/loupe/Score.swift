@@ -158,7 +158,7 @@ struct Score: ParsableCommand {
     }
 }
 
-/// Model, preset, input shapes and threads: shared by `score` and `eval`.
+/// Model, preset, input shapes, threads and memory limit: shared by `score` and `eval`.
 struct ScoringOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "ONNX scoring model (default: $\(DefaultModel.environmentVariable) if set, else <prefix>/\(DefaultModel.installedPath) for <prefix>/bin/loupe, else \(DefaultModel.relativePath) of the checkout holding the loupe executable, else of the current folder).",
@@ -170,7 +170,7 @@ struct ScoringOptions: ParsableArguments {
 
     @OptionGroup var shapes: InputShapeOptions
 
-    @OptionGroup var threadOptions: ThreadOptions
+    @OptionGroup var execution: ExecutionOptions
 
     func makeScorer() throws -> Scorer {
         guard let path = model ?? DefaultModel.path() else {
@@ -183,7 +183,8 @@ struct ScoringOptions: ParsableArguments {
             // The user did not name this file: say which one was found.
             throw LoupeError.malformedModel("default model \(path): \(reason)")
         }
-        return try Scorer(graph: graph, preset: preset, threads: threadOptions.threads, inputShapes: try shapes.shapes(for: graph))
+        return try Scorer(graph: graph, preset: preset, threads: execution.threads, inputShapes: try shapes.shapes(for: graph),
+                          memoryLimit: execution.memoryLimit)
     }
 }
 

@@ -178,7 +178,7 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(single.err.contains("--output-dir"), single.err)
     }
 
-    /// `--threads`, `--input-shape` and `--preset` on every verb that compiles a model,
+    /// `--threads`, `--memory-limit`, `--input-shape` and `--preset` on every verb that compiles a model,
     /// validated the same way; `--preset` help says what each preset does, not just its name.
     func testSharedModelOptionsOnEveryModelVerb() throws {
         // The arguments each verb requires, so that parsing reaches the shared options.
@@ -193,6 +193,12 @@ final class CLITests: XCTestCase {
             let threads = try run([verb] + args + ["--threads", "0"])
             XCTAssertEqual(threads.status, 64, "\(verb): \(threads.err)")
             XCTAssertTrue(threads.err.contains("--threads must be between 1 and 256"), "\(verb): \(threads.err)")
+            XCTAssertTrue(help.out.contains("--memory-limit <SIZE>"), "\(verb): \(help.out)")
+            for size in ["12Q", "0", "-1G", "G", "99999999T"] {
+                let r = try run([verb] + args + ["--memory-limit=\(size)"])
+                XCTAssertEqual(r.status, 64, "\(verb) --memory-limit \(size): \(r.err)")
+                XCTAssertTrue(r.err.contains("bad size '\(size)'"), "\(verb) --memory-limit \(size): \(r.err)")
+            }
             let shape = try run([verb] + args + ["--input-shape", "1x3x-2x4"])
             XCTAssertEqual(shape.status, 64, "\(verb): \(shape.err)")
             XCTAssertTrue(shape.err.contains("bad shape '1x3x-2x4'"), "\(verb): \(shape.err)")

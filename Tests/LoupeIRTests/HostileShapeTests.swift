@@ -14,6 +14,16 @@ final class HostileShapeTests: XCTestCase {
         }
         assertThrows(["group"]) { _ = try infer(.conv(conv2d(k: [1, 1], group: Int.max)), [[1, 2, 2, 2], [2, 1, 1, 1]]) }
         assertThrows(["2³¹"]) { _ = try infer(.conv(conv2d(k: [1, 1], p: [Int.max, 0, 0, 0])), [[1, 1, 2, 2], [1, 1, 1, 1]]) }
+        // Found by libFuzzer (scripts/fuzz/run.sh onnx): a pad of Int64.min trapped in abs().
+        assertThrows(["out of range"]) { _ = try infer(.pad(.reflect), [[4], [2]], constants: [1: ints([Int64.min, 0])]) }
+        // Declared sizes near Int.max still have a byte count (int8), but their sums do not fit.
+        let huge = Int.max - 8
+        assertThrows(["padded axis 0", "overflows a 64-bit size"]) {
+            _ = try infer(.pad(.constant), [[huge], [2]], dtypes: [.int8, .int64], constants: [1: ints([1 << 40, 0])])
+        }
+        assertThrows(["concatenated length along axis 0", "overflows a 64-bit size"]) {
+            _ = try infer(.concat(axis: 0), [[huge], [huge]], dtypes: [.int8, .int8])
+        }
         // Extreme steps and bounds are legal and clamp.
         XCTAssertEqual(try infer(.slice, [[10], [1], [1], [1], [1]],
                                  constants: [1: ints([Int64.max]), 2: ints([Int64.min]), 3: ints([0]), 4: ints([Int64.min])]).staticShape, [1])

@@ -191,6 +191,14 @@ enum xnn_status loupe_xnn_delete_operator(loupe_xnn_operator_t op);
 LOUPE_XNN_OPERATORS(LOUPE_XNN_DECLARE)
 #undef LOUPE_XNN_DECLARE
 
+// pthreadpool's fork and join, told to ThreadSanitizer: Debian's pthreadpool is not
+// instrumented, so without these an access by a worker in one parallelize call and one by
+// the caller after it (ordered by the pool's join) is reported as a race. `release` before
+// the call and at the end of each task, `acquire` at the start of each task and after the
+// call, all on the same token. No-ops unless the C targets are built with -fsanitize=thread.
+void loupe_pool_sync_release(const void* token);
+void loupe_pool_sync_acquire(const void* token);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif

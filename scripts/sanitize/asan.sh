@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds Loupe and its tests with AddressSanitizer (Swift and C) and UndefinedBehaviorSanitizer
+# (the C kernels, codecs and XNNPACK glue: swiftc has no -sanitize=undefined on Linux, so the
+# C targets get clang's -fsanitize=undefined, whose handlers the ASan runtime provides), then
+# runs the test suite, or the part of it given, under them.
+#
+# Usage: scripts/sanitize/asan.sh [swift test arguments]
+#   scripts/sanitize/asan.sh                                   every test target
+#   scripts/sanitize/asan.sh --filter 'LoupeKernelsTests|LoupeImagingTests'
+#
+# Build folder: .build-asan (the normal .build is left alone). The fixtures and Python
+# references are those of ./test.sh (run it once first). An ASan report stops the test
+# process, so the last test named is the one at fault; UBSan reports are counted and the run
+# goes on. Known reports that are not Loupe's are listed, each with its reason, in asan.supp,
+# lsan.supp (LeakSanitizer, at exit) and ubsan.supp. Log: .build-asan/asan.log. Ends with the
+# test result and the number of UBSan reports; exit status 1 when either is bad.
+# Not part of ./test.sh.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+here=$root/scripts/sanitize
+flags=(--sanitize=address -Xcc -fsanitize=undefined --scratch-path .build-asan)
+
+swift build --build-tests "${flags[@]}" || exit 1
+log=$root/.build-asan/asan.log
+export ASAN_OPTIONS="suppressions=$here/asan.supp:detect_leaks=1:halt_on_error=1"
+export LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="suppressions=$here/ubsan.supp:print_stacktrace=1:halt_on_error=0"
+# The Swift backtracer would take over ASan's crash reports.
+export SWIFT_BACKTRACE=enable=no
+swift test --skip-build "${flags[@]}" "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+ub=$(grep -c 'runtime error:' "$log" || true)
+asan=$(grep -c '^==[0-9]*==ERROR: \(AddressSanitizer\|LeakSanitizer\)' "$log" || true)
+echo "swift test exit $status; AddressSanitizer/LeakSanitizer reports: $asan; UBSan reports: $ub (log: $log)"
+[ "$status" = 0 ] && [ "$ub" = 0 ] && [ "$asan" = 0 ]
