@@ -29,7 +29,6 @@ final class ScoreCommandTests: XCTestCase {
         let dir = try makeTemporaryDirectory(self)
         let model = try TinyModels.make("single", in: dir)
         let folder = dir.appendingPathComponent("photos")
-        let names = (1...8).map { String(format: "kodim%02d.jpg", $0) }
         try copyKodak(Array(1...8), into: folder)
 
         // All good: exit 0, one row per photo.
