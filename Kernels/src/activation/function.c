@@ -7,6 +7,11 @@
 #include <math.h>
 #include "loupe_kernels.h"
 
+/* The definitions round every operation as written, on every target: where FMA is in the
+ * baseline ISA (AArch64) the compiler would otherwise fuse `x * (1.0 / 6.0) + 0.5` and
+ * HardSwish(-3) would come out as -8.3e-17 instead of -0. */
+#pragma STDC FP_CONTRACT OFF
+
 double loupe_activation_eval(loupe_lut_function f, double x, double p0, double p1) {
   switch (f) {
     case loupe_lut_identity: return x;
