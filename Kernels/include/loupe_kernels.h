@@ -407,17 +407,20 @@ typedef enum loupe_s8_dwconv_qc8w_isa {
   loupe_s8_dwconv_qc8w_scalar = 0,
   loupe_s8_dwconv_qc8w_avx2 = 1,    /* vpmovsxbd + vpmaddwd, 8 channels */
   loupe_s8_dwconv_qc8w_avx512 = 2,  /* the same on 16 channels (AVX-512F/BW/VL) */
-  loupe_s8_dwconv_qc8w_avx512vnni = 3, /* vpdpwssd: multiply and add in one instruction */
+  /* vpdpbusd on 64 channels x 4 taps per instruction (inputs of 4 taps interleaved by byte
+   * unpacks); a remainder of at most 32 channels runs the 16-channel code with vpdpwssd. */
+  loupe_s8_dwconv_qc8w_avx512vnni = 3,
 } loupe_s8_dwconv_qc8w_isa;
 int loupe_s8_dwconv_qc8w_isa_available(loupe_s8_dwconv_qc8w_isa isa);
 
-/* Packed weights (every variant): biases folded with the input zero point, scales (input
- * scale * weight scale / output scale, in float), int32 weights, and a row of x_zero_point
- * bytes that padded taps read. w is [channels][taps] (OIHW with I = 1); bias may be NULL;
- * `packed` 64-byte aligned, loupe_s8_dwconv_qc8w_packed_size bytes. */
-size_t loupe_s8_dwconv_qc8w_packed_size(size_t taps, size_t channels);
-void loupe_s8_dwconv_qc8w_pack(size_t taps, size_t channels, const int8_t* w, const int32_t* bias,
-                               const float* scale, int8_t x_zero_point, void* packed);
+/* Packed weights, in the layout of variant `isa` (the VNNI variant has its own; the others
+ * share one): biases folded with the input zero point, scales (input scale * weight scale /
+ * output scale, in float), the weights, and a row of x_zero_point bytes that padded taps
+ * read. w is [channels][taps] (OIHW with I = 1); bias may be NULL; `packed` 64-byte
+ * aligned, loupe_s8_dwconv_qc8w_packed_size bytes for the same isa. */
+size_t loupe_s8_dwconv_qc8w_packed_size(loupe_s8_dwconv_qc8w_isa isa, size_t taps, size_t channels);
+void loupe_s8_dwconv_qc8w_pack(loupe_s8_dwconv_qc8w_isa isa, size_t taps, size_t channels, const int8_t* w,
+                               const int32_t* bias, const float* scale, int8_t x_zero_point, void* packed);
 
 /* Output rows [rows_begin, rows_end) of the batch * out_h rows; x is [batch][in_h][in_w]
  * [channels], y has y_pixel_stride bytes per output pixel (channels written). No read past

@@ -21,7 +21,7 @@ extension Lowering {
 
     /// Weights, biases and the per-channel requantization scales (input · weight[c] / output,
     /// in float as XNNPACK computes them) packed once for one of the own int8 kernels; `pack`
-    /// is `loupe_s8_gemm_qc8w_pack` or `loupe_s8_dwconv_qc8w_pack`, which share a signature.
+    /// is `loupe_s8_gemm_qc8w_pack` or `loupe_s8_dwconv_qc8w_pack` for one variant.
     static func packQC8W(bytes: Int, _ a: Int, _ b: Int, weights: [Int8], bias: [Int32]?, scales: [Float],
                          qx: ValueQuantization, qy: ValueQuantization,
                          _ pack: (Int, Int, UnsafePointer<Int8>?, UnsafePointer<Int32>?, UnsafePointer<Float>?, Int8,
@@ -62,7 +62,7 @@ extension Lowering {
         return .kernel(name)
     }
 
-    /// The own depthwise kernel of a path: AVX-512 VNNI (vpdpwssd) on the VNNI path, AVX2
+    /// The own depthwise kernel of a path: AVX-512 VNNI (vpdpbusd) on the VNNI path, AVX2
     /// and scalar on theirs.
     static func dwconvISA(_ path: Int8KernelPath) -> loupe_s8_dwconv_qc8w_isa {
         switch path {
@@ -147,11 +147,12 @@ extension Lowering {
                                fused: FusedTable?) throws -> Placement {
         let taps = win.kernel.h * win.kernel.w, c = geo.c
         precondition(weights.count == c * taps && scales.count == c)
-        let packed = packQC8W(bytes: loupe_s8_dwconv_qc8w_packed_size(taps, c), taps, c, weights: weights, bias: bias,
-                              scales: scales, qx: qx, qy: qy, loupe_s8_dwconv_qc8w_pack)
+        let isa = dwconvISA(path)
+        // The VNNI variant has a layout of its own: packed for the variant that runs.
+        let packed = packQC8W(bytes: loupe_s8_dwconv_qc8w_packed_size(isa, taps, c), taps, c, weights: weights, bias: bias,
+                              scales: scales, qx: qx, qy: qy) { loupe_s8_dwconv_qc8w_pack(isa, $0, $1, $2, $3, $4, $5, $6) }
         let geometry = windowGeometry(geo, win)
         let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.int8ZeroPoint, y_min: lo, y_max: hi)
-        let isa = dwconvISA(path)
         let name = dwconvKernelName(path, fused: fused?.label)
         addRowSplitStep(node, b, name, x: x, y: y, packed: packed, fused: fused, rows: geo.n * geo.oh, tile: 1,
                         rowBytes: geo.ow * c) { r0, r1, px, pw, py in

@@ -14,7 +14,13 @@ final class DwConvQC8WKernelTests: XCTestCase {
         var rows: Int { g.batch * g.out_h }
     }
 
-    struct Shape { var n, h, w, c, k, stride, pad: Int; var dilation = 1; var padEnd: Int? = nil }
+    struct Shape {
+        var n, h, w, c, k, stride, pad: Int
+        var dilation = 1
+        var padEnd: Int? = nil
+        /// Output pixels exactly `c` bytes apart (otherwise c + 0...2, drawn).
+        var dense = false
+    }
 
     static func problem(_ s: Shape, seed: UInt64, bias: Bool = true, clamp: Bool = false) -> Problem {
         var rng = SeededRandom(seed: seed)
@@ -35,7 +41,7 @@ final class DwConvQC8WKernelTests: XCTestCase {
         if clamp { lo = Int8(clamping: Int(zp) - 10); hi = Int8(clamping: Int(zp) + 50) }
         return Problem(g: g, x: x, w: w, bias: b, scale: scale, xZP: byte(),
                        params: loupe_s8_gemm_qc8w_params(y_zero_point: zp, y_min: lo, y_max: hi),
-                       yStride: s.c + Int(rng.next() % 3))
+                       yStride: s.c + (s.dense ? 0 : Int(rng.next() % 3)))
     }
 
     static func expected(_ p: Problem) -> [Int8] {
@@ -69,15 +75,15 @@ final class DwConvQC8WKernelTests: XCTestCase {
 
     static func run(_ p: Problem, _ isa: loupe_s8_dwconv_qc8w_isa, rows: Range<Int>? = nil) -> [Int8] {
         let taps = p.g.kernel_h * p.g.kernel_w
-        let size = loupe_s8_dwconv_qc8w_packed_size(taps, p.g.channels)
+        let size = loupe_s8_dwconv_qc8w_packed_size(isa, taps, p.g.channels)
         let packed = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
         defer { packed.deallocate() }
         p.w.withUnsafeBufferPointer { w in
             p.scale.withUnsafeBufferPointer { s in
                 if let bias = p.bias {
-                    bias.withUnsafeBufferPointer { loupe_s8_dwconv_qc8w_pack(taps, p.g.channels, w.baseAddress, $0.baseAddress, s.baseAddress, p.xZP, packed) }
+                    bias.withUnsafeBufferPointer { loupe_s8_dwconv_qc8w_pack(isa, taps, p.g.channels, w.baseAddress, $0.baseAddress, s.baseAddress, p.xZP, packed) }
                 } else {
-                    loupe_s8_dwconv_qc8w_pack(taps, p.g.channels, w.baseAddress, nil, s.baseAddress, p.xZP, packed)
+                    loupe_s8_dwconv_qc8w_pack(isa, taps, p.g.channels, w.baseAddress, nil, s.baseAddress, p.xZP, packed)
                 }
             }
         }
@@ -104,6 +110,18 @@ final class DwConvQC8WKernelTests: XCTestCase {
         Shape(n: 1, h: 11, w: 10, c: 72, k: 5, stride: 2, pad: 2),
         Shape(n: 1, h: 4, w: 5, c: 24, k: 5, stride: 1, pad: 2),  // input smaller than the window
         Shape(n: 1, h: 9, w: 9, c: 9, k: 3, stride: 1, pad: 2, dilation: 2),
+        // The VNNI variant's blocks of 64: one whole block; a masked last block (a remainder
+        // over 32); blocks followed by 16-channel ones (a remainder of at most 32); 49 taps.
+        Shape(n: 1, h: 6, w: 7, c: 64, k: 3, stride: 1, pad: 1),
+        Shape(n: 2, h: 7, w: 6, c: 100, k: 5, stride: 2, pad: 2),
+        Shape(n: 1, h: 5, w: 9, c: 88, k: 3, stride: 1, pad: 2, dilation: 2),
+        Shape(n: 1, h: 5, w: 6, c: 136, k: 7, stride: 1, pad: 3),
+        // 16 and 32 channels, stride 1, dense output: 4 or 2 pixels per block of 64 lanes.
+        Shape(n: 1, h: 6, w: 13, c: 16, k: 3, stride: 1, pad: 1, dense: true),
+        Shape(n: 2, h: 7, w: 11, c: 32, k: 5, stride: 1, pad: 2, dense: true),
+        Shape(n: 1, h: 9, w: 12, c: 16, k: 3, stride: 1, pad: 2, dilation: 2, dense: true),
+        Shape(n: 1, h: 5, w: 4, c: 16, k: 5, stride: 1, pad: 2, dense: true),
+        Shape(n: 1, h: 7, w: 9, c: 32, k: 3, stride: 2, pad: 1),
     ]
 
     func testScalarMatchesTheContract() {

@@ -187,7 +187,11 @@ final class LutKernelTests: XCTestCase {
 
     func testX8TransposeMatchesIndexReference() {
         let cases: [([Int], [Int])] = [([2, 3, 4], [2, 0, 1]), ([1, 5, 7, 3], [0, 3, 1, 2]), ([4, 6], [1, 0]),
-                                       ([2, 3, 4, 5], [3, 2, 1, 0]), ([3, 4], [0, 1])]
+                                       ([2, 3, 4, 5], [3, 2, 1, 0]), ([3, 4], [0, 1]),
+                                       // Planes larger than the kernel's 32 x 32 tiles, partial tiles,
+                                       // axes of extent 1 between them.
+                                       ([1, 3, 40, 70], [0, 2, 3, 1]), ([2, 5, 33, 37], [0, 2, 3, 1]), ([70, 45], [1, 0]),
+                                       ([3, 1, 50, 1, 40], [4, 2, 0, 1, 3])]
         for (shape, perm) in cases {
             let count = shape.reduce(1, *)
             let x = (0..<count).map { Int8(truncatingIfNeeded: $0 * 37 + 11) }
