@@ -340,9 +340,14 @@ void loupe_f32_activation__scalar(loupe_lut_function f, double p0, double p1, si
 int loupe_x8_lut_build(loupe_lut_function f, double p0, double p1, float input_scale, int32_t input_zero_point,
                        float output_scale, int32_t output_zero_point, uint8_t table[256]);
 
-/* Generic N-D transpose of bytes (int8 tensors; rank <= LOUPE_MAX_DIMS): output axis i is
- * input axis perm[i], `shape` the input shape. Odometer with a contiguous innermost run;
- * int8 transposes are rare (the layout pass keeps them at float graph boundaries). */
+/* N-D transpose of bytes (int8 tensors; rank <= LOUPE_MAX_DIMS): output axis i is input
+ * axis perm[i], `shape` the input shape. loupe_x32_transpose's walk (axes of extent 1
+ * dropped, neighbours merged, batches over the outermost output axis, of which there are
+ * loupe_x8_transpose_batches), with 32 x 32 byte tiles for two-axis transposes such as the
+ * NCHW -> NHWC one of a quantized graph input. __scalar does every batch. */
+size_t loupe_x8_transpose_batches(size_t rank, const size_t* shape, const size_t* perm);
+void loupe_x8_transpose(size_t rank, const size_t* shape, const size_t* perm, const int8_t* in, int8_t* out,
+                        size_t batch_begin, size_t batch_end);
 void loupe_x8_transpose__scalar(size_t rank, const size_t* shape, const size_t* perm, const int8_t* in, int8_t* out);
 
 /* ---- Int8 GEMM / pointwise convolution (gemm/) --------------------------------------- */

@@ -198,18 +198,23 @@ extension Lowering {
     }
 
     /// The transpose step itself (checked shapes, `perm` a permutation of 0..<shape.count ≤
-    /// LOUPE_MAX_DIMS): `loupe_x32_transpose` split across threads over the outermost output
-    /// axis, or `loupe_x8_transpose__scalar` on int8 codes (the 2022 XNNPACK has no x8
-    /// transpose). Transpose and SpaceToDepth/DepthToSpace's 6-D view share it.
+    /// LOUPE_MAX_DIMS): `loupe_x32_transpose`, or `loupe_x8_transpose` on int8 codes (the
+    /// 2022 XNNPACK has no x8 transpose), split across threads over the outermost output
+    /// axis. Transpose and SpaceToDepth/DepthToSpace's 6-D view share it.
     static func emitTranspose(_ node: Node, _ b: PlanBuilder?, x: String, y: String, shape xs: [Int], perm p: [Int],
                               int8: Bool) -> Placement {
-        let name = int8 ? "loupe_x8_transpose__scalar" : "loupe_x32_transpose"
+        let name = int8 ? "loupe_x8_transpose" : "loupe_x32_transpose"
         guard let b else { return .kernel(name) }
         let r = xs.count
         if int8 {
+            let batches = loupe_x8_transpose_batches(r, xs, p)
+            let parts = Swift.min(threadsFor(elements: xs.reduce(1, *), b.threads), batches)
             b.addStep(node, .kernel(name), reads: [x], writes: [y]) { bind in
                 let px = bind.int8s(x), py = bind.int8s(y)
-                return { _ in loupe_x8_transpose__scalar(r, xs, p, px, py) }
+                let task = ParallelTask(count: parts) { i in
+                    loupe_x8_transpose(r, xs, p, px, py, batches * i / parts, batches * (i + 1) / parts)
+                }
+                return { pool in task.run(pool) }
             }
             return .kernel(name)
         }

@@ -6,7 +6,7 @@ extension Lowering {
     /// SpaceToDepth / DepthToSpace. NHWC DepthToSpace in DCR mode (TensorFlow's, ONNX's
     /// default) → `xnn_create_depth_to_space_nhwc_x32`; every other form is one transpose of
     /// the 6-D view (`DepthSpaceAttributes.view(of:)`) → `loupe_x32_transpose`, or
-    /// `loupe_x8_transpose__scalar` on int8 codes (the 2022 XNNPACK has no SpaceToDepth and
+    /// `loupe_x8_transpose` on int8 codes (the 2022 XNNPACK has no SpaceToDepth and
     /// no int8 DepthToSpace).
     static func lowerDepthSpace(_ node: Node, _ graph: Graph, _ a: DepthSpaceAttributes, int8: Bool,
                                 into b: PlanBuilder?) throws -> Placement {

@@ -36,9 +36,10 @@ extension Lowering {
                                       weights: codes, bias: bias, qy: qy, lo: lo, hi: hi, fused: fused)
         }
         if g == 1, win.kernel.h * win.kernel.w * c <= 1 << 16, let path = try ownGemmPath(node) {
-            guard let b else { return .kernel(convKernelName(path)) }
+            let fused = fusableTable(after: node, graph, outputParams: qy)
+            guard let b else { return .kernel(convKernelName(path, fused: fused?.label)) }
             return try emitConvQC8W(node, b, path, x: x, y: y, geometry: geo, window: win, qx: qx, scales: scales,
-                                    weights: geo.packOHWI(codes), bias: bias, qy: qy, lo: lo, hi: hi)
+                                    weights: geo.packOHWI(codes), bias: bias, qy: qy, lo: lo, hi: hi, fused: fused)
         }
         guard let b else { return .xnnpack(qc8Name) }
 

@@ -292,7 +292,7 @@ extension Lowering {
         return .xnnpack(name)
     }
 
-    /// Int8 Transpose → `loupe_x8_transpose__scalar` (the 2022 XNNPACK has no transpose
+    /// Int8 Transpose → `loupe_x8_transpose` (the 2022 XNNPACK has no transpose
     /// operator; int8 transposes are rare because the layout pass keeps them at the float
     /// graph boundary).
     static func lowerTransposeInt8(_ node: Node, _ graph: Graph, perm: [Int]?, into b: PlanBuilder?) throws -> Placement {

@@ -163,14 +163,18 @@ extension Lowering {
         return .kernel(name)
     }
 
-    static func convKernelName(_ path: Int8KernelPath) -> String { "loupe_s8_conv_qc8w_nhwc (im2col + \(gemmKernelName(path)))" }
+    static func convKernelName(_ path: Int8KernelPath, fused label: String? = nil) -> String {
+        let kernel = "loupe_s8_conv_qc8w_nhwc (im2col + \(gemmKernelName(path)))"
+        return label.map { "\(kernel) + loupe_x8_lut (\($0))" } ?? kernel
+    }
 
     /// Int8 convolution with one group and a window (not 1×1): im2col chunks of output
     /// pixels fed to the own GEMM (`loupe_s8_conv_qc8w_nhwc`), XNNPACK's QC8 codes. Weights
     /// are OHWI, packed once with k = kh·kw·c.
     static func emitConvQC8W(_ node: Node, _ b: PlanBuilder, _ path: Int8KernelPath, x: String, y: String,
                              geometry geo: ConvGeometry, window win: Window2D, qx: ValueQuantization, scales: [Float],
-                             weights: [Int8], bias: [Int32]?, qy: ValueQuantization, lo: Int8, hi: Int8) throws -> Placement {
+                             weights: [Int8], bias: [Int32]?, qy: ValueQuantization, lo: Int8, hi: Int8,
+                             fused: FusedTable?) throws -> Placement {
         guard let isa = path.gemmISA else { preconditionFailure("emitConvQC8W on the XNNPACK path") }
         let k = win.kernel.h * win.kernel.w * geo.c, n = geo.o
         precondition(weights.count == n * k && scales.count == n)
@@ -179,8 +183,8 @@ extension Lowering {
         let geometry = windowGeometry(geo, win)
         let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.int8ZeroPoint, y_min: lo, y_max: hi)
         let zx = qx.int8ZeroPoint
-        let name = convKernelName(path)
-        addRowSplitStep(node, b, name, x: x, y: y, packed: packed, fused: nil, rows: geo.n * geo.oh, tile: 1,
+        let name = convKernelName(path, fused: fused?.label)
+        addRowSplitStep(node, b, name, x: x, y: y, packed: packed, fused: fused, rows: geo.n * geo.oh, tile: 1,
                         rowBytes: geo.ow * n) { r0, r1, px, pw, py in
             withUnsafePointer(to: geometry) { g in
                 withUnsafePointer(to: params) { loupe_s8_conv_qc8w_nhwc__isa(isa, g, r0, r1, px, zx, n, pw, py, n, $0) }

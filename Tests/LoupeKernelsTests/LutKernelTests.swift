@@ -197,6 +197,13 @@ final class LutKernelTests: XCTestCase {
             let x = (0..<count).map { Int8(truncatingIfNeeded: $0 * 37 + 11) }
             var y = [Int8](repeating: 0, count: count)
             loupe_x8_transpose__scalar(shape.count, shape, perm, x, &y)
+            // In batches, as the runtime splits it over threads: the same bytes.
+            let batches = loupe_x8_transpose_batches(shape.count, shape, perm)
+            var split = [Int8](repeating: 0, count: count)
+            for (lo, hi) in [(0, batches / 3), (batches / 3, batches / 2), (batches / 2, batches)] {
+                split.withUnsafeMutableBufferPointer { loupe_x8_transpose(shape.count, shape, perm, x, $0.baseAddress, lo, hi) }
+            }
+            XCTAssertEqual(split, y, "shape \(shape) perm \(perm): in batches")
             var inStrides = [Int](repeating: 1, count: shape.count)
             for i in stride(from: shape.count - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * shape[i + 1] }
             let outShape = perm.map { shape[$0] }
