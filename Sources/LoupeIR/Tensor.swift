@@ -61,17 +61,51 @@ public enum TensorStorage: Sendable, Hashable {
 }
 
 /// A tensor with data: an initializer, a folded constant, or a reference-interpreter value.
-public struct Tensor: Sendable, Hashable, CustomStringConvertible {
+///
+/// int8 tensors — the weights of a quantized model, most of its bytes — are held as one
+/// byte per element, not as the eight of `TensorStorage.int`: `storage` widens them when it
+/// is read, and `int8Values` reads them as they are.
+public struct Tensor: Sendable, CustomStringConvertible {
     public var dtype: DType
     public var shape: [Int]
-    public var storage: TensorStorage
+    private var held: Held
+
+    private enum Held: Sendable {
+        case storage(TensorStorage)
+        case int8([Int8])
+    }
+
+    /// Compact when the element type is int8 and every value fits it.
+    private static func hold(_ storage: TensorStorage, _ dtype: DType) -> Held {
+        if dtype == .int8, case .int(let v) = storage, v.allSatisfy({ $0 >= -128 && $0 <= 127 }) {
+            return .int8(v.map { Int8($0) })
+        }
+        return .storage(storage)
+    }
+
+    /// The elements, as floats or as Int64.
+    public var storage: TensorStorage {
+        get {
+            switch held {
+            case .storage(let s): return s
+            case .int8(let v): return .int(v.map { Int64($0) })
+            }
+        }
+        set { held = Self.hold(newValue, dtype) }
+    }
+
+    /// The elements of an int8 tensor as they are held, without widening; nil for others.
+    public var int8Values: [Int8]? {
+        if case .int8(let v) = held { return v }
+        return nil
+    }
 
     /// A float tensor. `values.count` must equal the product of `shape`.
     public init(shape: [Int], floats values: [Float], dtype: DType = .float32) {
         precondition(values.count == shape.reduce(1, *), "tensor data does not match shape \(shape)")
         self.dtype = dtype
         self.shape = shape
-        self.storage = .float(values)
+        self.held = .storage(.float(values))
     }
 
     /// An integer (or bool) tensor. `values.count` must equal the product of `shape`.
@@ -79,7 +113,15 @@ public struct Tensor: Sendable, Hashable, CustomStringConvertible {
         precondition(values.count == shape.reduce(1, *), "tensor data does not match shape \(shape)")
         self.dtype = dtype
         self.shape = shape
-        self.storage = .int(values)
+        self.held = Self.hold(.int(values), dtype)
+    }
+
+    /// An int8 tensor from its bytes. `values.count` must equal the product of `shape`.
+    public init(shape: [Int], int8 values: [Int8]) {
+        precondition(values.count == shape.reduce(1, *), "tensor data does not match shape \(shape)")
+        self.dtype = .int8
+        self.shape = shape
+        self.held = .int8(values)
     }
 
     public var count: Int { shape.reduce(1, *) }
@@ -87,17 +129,19 @@ public struct Tensor: Sendable, Hashable, CustomStringConvertible {
 
     /// Elements as Float (integers converted).
     public var floats: [Float] {
-        switch storage {
-        case .float(let v): return v
-        case .int(let v): return v.map { Float($0) }
+        switch held {
+        case .int8(let v): return v.map { Float($0) }
+        case .storage(.float(let v)): return v
+        case .storage(.int(let v)): return v.map { Float($0) }
         }
     }
 
     /// Elements as Int64 (floats truncated toward zero).
     public var ints: [Int64] {
-        switch storage {
-        case .float(let v): return v.map { Int64($0) }
-        case .int(let v): return v
+        switch held {
+        case .int8(let v): return v.map { Int64($0) }
+        case .storage(.float(let v)): return v.map { Int64($0) }
+        case .storage(.int(let v)): return v
         }
     }
 
@@ -109,6 +153,25 @@ public struct Tensor: Sendable, Hashable, CustomStringConvertible {
         case .int(let v): head = v.prefix(6).map { String($0) }.joined(separator: ", ")
         }
         return "\(type){\(head)\(n > 6 ? ", …" : "")}"
+    }
+}
+
+extension Tensor: Hashable {
+    /// Equal when type, shape and values are: an int8 tensor equals itself however it is held.
+    public static func == (a: Tensor, b: Tensor) -> Bool {
+        guard a.dtype == b.dtype, a.shape == b.shape else { return false }
+        if let x = a.int8Values, let y = b.int8Values { return x == y }
+        return a.storage == b.storage
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(dtype)
+        hasher.combine(shape)
+        switch held {
+        case .storage(.float(let v)): hasher.combine(0); for x in v { hasher.combine(x) }
+        case .storage(.int(let v)): hasher.combine(1); for x in v { hasher.combine(x) }
+        case .int8(let v): hasher.combine(1); for x in v { hasher.combine(Int64(x)) }
+        }
     }
 }
 

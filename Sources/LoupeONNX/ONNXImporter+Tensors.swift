@@ -166,7 +166,7 @@ extension ONNXImporter {
                 return Tensor(shape: shape, floats: (0..<count).map { halfToFloat(load(UInt16.self, $0)) }, dtype: dtype)
             case .float64:
                 return Tensor(shape: shape, floats: (0..<count).map { Float(Double(bitPattern: load(UInt64.self, $0))) }, dtype: dtype)
-            case .int8: return Tensor(shape: shape, ints: (0..<count).map { Int64(load(Int8.self, $0)) }, dtype: dtype)
+            case .int8: return Tensor(shape: shape, int8: (0..<count).map { load(Int8.self, $0) })
             case .uint8: return Tensor(shape: shape, ints: (0..<count).map { Int64(load(UInt8.self, $0)) }, dtype: dtype)
             case .bool: return Tensor(shape: shape, ints: (0..<count).map { load(UInt8.self, $0) != 0 ? 1 : 0 }, dtype: dtype)
             case .int16: return Tensor(shape: shape, ints: (0..<count).map { Int64(load(Int16.self, $0)) }, dtype: dtype)

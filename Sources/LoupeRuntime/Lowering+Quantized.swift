@@ -145,7 +145,7 @@ extension Lowering {
             }
         }
         for (c, s) in scales.enumerated() { try checkScale(s, "weights '\(name)' channel \(c)") }
-        return (t.ints.map { Int8(truncatingIfNeeded: $0) }, scales)
+        return (t.int8Values ?? t.ints.map { Int8(truncatingIfNeeded: $0) }, scales)
     }
 
     /// Int32 bias codes in units of input scale · weight scale[c] (what XNNPACK adds to the
