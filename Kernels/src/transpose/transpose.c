@@ -248,15 +248,19 @@ void loupe_x32_transpose(size_t rank, const size_t* shape, const size_t* perm,
 /* ---- Bytes (int8 codes) ------------------------------------------------------------ */
 
 /* out[c * out_stride + r] = in[r * in_stride + c] for r < rows, c < cols, in 32 x 32 tiles:
- * a tile's reads and writes stay in L1. */
+ * a tile's reads and writes stay in L1. Each input row of a tile is read contiguously (with
+ * 3 rows, an NCHW -> NHWC photo, the other order ran about 3x slower). */
 static void x8_transpose2d(size_t rows, size_t cols, const int8_t* in, size_t in_stride, int8_t* out,
                            size_t out_stride) {
   for (size_t rb = 0; rb < rows; rb += 32) {
     const size_t re = rb + 32 < rows ? rb + 32 : rows;
     for (size_t cb = 0; cb < cols; cb += 32) {
       const size_t ce = cb + 32 < cols ? cb + 32 : cols;
-      for (size_t c = cb; c < ce; c++)
-        for (size_t r = rb; r < re; r++) out[c * out_stride + r] = in[r * in_stride + c];
+      for (size_t r = rb; r < re; r++) {
+        const int8_t* s = in + r * in_stride;
+        int8_t* o = out + r;
+        for (size_t c = cb; c < ce; c++) o[c * out_stride] = s[c];
+      }
     }
   }
 }
