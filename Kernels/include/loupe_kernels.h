@@ -12,8 +12,9 @@
  *
  * x32 kernels move 32-bit words and serve float32 and int32 alike. An int8 variant sits in
  * the folder of its op family next to the float one: x8 when it moves bytes as they are
- * (transpose/transpose_x8.c), s8 when it computes on signed codes (pooling/average_pool_s8.c).
- * quantized/ holds the int8 kernels with no float twin (the lookup tables). Kernels/README.md
+ * (loupe_x8_transpose in transpose/transpose.c), s8 when it computes on signed codes
+ * (pooling/average_pool_s8.c). quantized/ holds the int8 kernels with no float twin (the lookup
+ * tables, the squeeze-excite gate multiply). Kernels/README.md
  * says where a kernel goes and how its variants are tested.
  */
 #ifndef LOUPE_KERNELS_H
@@ -459,6 +460,19 @@ void loupe_s8_conv_qc8w_nhwc__isa(loupe_s8_gemm_qc8w_isa isa, const loupe_s8_dwc
                                   size_t rows_end, const int8_t* x, int8_t x_zero_point, size_t out_channels,
                                   const void* packed, int8_t* y, size_t y_pixel_stride,
                                   const loupe_s8_gemm_qc8w_params* params);
+
+/* Int8 multiply by a per-channel gate (quantized/mul_channels.c), the squeeze-excite scale:
+ * rows [rows_begin, rows_end) of x ([rows][channels]) times gate row r / rows_per_gate of g
+ * ([rows / rows_per_gate][channels]) into y (same layout as x):
+ * y = clamp(rne(float((x - x_zero_point) * (g - g_zero_point)) * scale) + y_zero_point, y_min, y_max),
+ * XNNPACK's qs8 multiply codes when scale = x_scale * g_scale / y_scale in float. The GEMM's
+ * isa picks the variant (avx512vnni: the AVX-512BW one). No over-read, no over-write. */
+void loupe_s8_mul_channels__scalar(size_t rows_begin, size_t rows_end, size_t rows_per_gate, size_t channels,
+                                   const int8_t* x, int8_t x_zero_point, const int8_t* g, int8_t g_zero_point,
+                                   float scale, int8_t* y, const loupe_s8_gemm_qc8w_params* params);
+void loupe_s8_mul_channels__isa(loupe_s8_gemm_qc8w_isa isa, size_t rows_begin, size_t rows_end, size_t rows_per_gate,
+                                size_t channels, const int8_t* x, int8_t x_zero_point, const int8_t* g,
+                                int8_t g_zero_point, float scale, int8_t* y, const loupe_s8_gemm_qc8w_params* params);
 
 /* ---- Transformer blocks: layer norm, GELU, erf, softmax, batched matmul ------------ */
 /*

@@ -51,6 +51,9 @@ extension Lowering {
         case .div, .pow, .max, .min:
             preconditionFailure("refused above")
         }
+        if op == .mul, let gate = channelGate(sa, sc, out), let path = try ownGemmPath(node), let isa = path.gemmISA {
+            return emitMulChannels(node, b, isa, path, gate, a: a, qa: qa, c: c, qc: qc, y: y, qy: qy)
+        }
         guard let b else { return .xnnpack(name) }
         b.constant(a)
         b.constant(c)
@@ -78,6 +81,65 @@ extension Lowering {
             try Backend.check(s, setupName, node)
         }
         return .xnnpack(name)
+    }
+
+    /// A multiply of an activation by a per-channel gate: one operand has the output's shape
+    /// (rows × channels, channels last), the other is 1 everywhere but the last axis (the
+    /// channels) and, optionally, the first (the batch) — a squeeze-excite scale in NHWC.
+    struct ChannelGate {
+        /// Whether A is the activation (else B is, and A the gate).
+        let activationIsA: Bool
+        let rows, rowsPerGate, channels: Int
+    }
+
+    static func channelGate(_ sa: [Int], _ sc: [Int], _ out: [Int]) -> ChannelGate? {
+        guard out.count >= 2, let channels = out.last, channels > 0 else { return nil }
+        let rows = out.dropLast().reduce(1, *)
+        for (big, small, isA) in [(sa, sc, true), (sc, sa, false)] where big == out {
+            let padded = [Int](repeating: 1, count: out.count - small.count) + small
+            guard padded.count == out.count, padded.last == channels,
+                  padded.dropFirst().dropLast().allSatisfy({ $0 == 1 }),
+                  padded[0] == 1 || padded[0] == out[0] else { continue }
+            // A gate per batch image (rows / batch rows each) or one for all rows.
+            let perGate = padded[0] == 1 ? rows : rows / out[0]
+            guard perGate > 0 else { continue }
+            return ChannelGate(activationIsA: isA, rows: rows, rowsPerGate: perGate, channels: channels)
+        }
+        return nil
+    }
+
+    static func mulChannelsKernelName(_ path: Int8KernelPath) -> String {
+        "loupe_s8_mul_channels__\(path.kernelSuffix)"
+    }
+
+    /// The own kernel of the gate multiply (`loupe_s8_mul_channels`): XNNPACK's qs8 codes,
+    /// with the product-to-output scale computed as XNNPACK computes it, rows split over the
+    /// pool.
+    static func emitMulChannels(_ node: Node, _ b: PlanBuilder?, _ isa: loupe_s8_gemm_qc8w_isa, _ path: Int8KernelPath,
+                                _ gate: ChannelGate, a: String, qa: ValueQuantization, c: String, qc: ValueQuantization,
+                                y: String, qy: ValueQuantization) -> Placement {
+        let name = mulChannelsKernelName(path)
+        guard let b else { return .kernel(name) }
+        b.constant(a)
+        b.constant(c)
+        let (x, qx, g, qg) = gate.activationIsA ? (a, qa, c, qc) : (c, qc, a, qa)
+        let productScale: Float = qa.scale * qc.scale
+        let scale = productScale / qy.scale
+        let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.int8ZeroPoint, y_min: -128, y_max: 127)
+        let (rows, perGate, channels) = (gate.rows, gate.rowsPerGate, gate.channels)
+        let parts = Swift.min(threadsFor(elements: rows * channels, b.threads), rows)
+        let (zx, zg) = (qx.int8ZeroPoint, qg.int8ZeroPoint)
+        b.addStep(node, .kernel(name), reads: [a, c], writes: [y]) { bind in
+            let px = bind.int8s(x), pg = bind.int8s(g), py = bind.int8s(y)
+            let task = ParallelTask(count: parts) { i in
+                withUnsafePointer(to: params) {
+                    loupe_s8_mul_channels__isa(isa, rows * i / parts, rows * (i + 1) / parts, perGate, channels,
+                                               px, zx, pg, zg, scale, py, $0)
+                }
+            }
+            return { pool in task.run(pool) }
+        }
+        return .kernel(name)
     }
 
     // MARK: pooling

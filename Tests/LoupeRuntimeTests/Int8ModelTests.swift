@@ -92,7 +92,7 @@ final class Int8ModelTests: XCTestCase {
         XCTAssertEqual(p["dw"], path == .xnnpack ? .xnnpack("xnn_create_convolution2d_nhwc_qc8") : .kernel(Lowering.dwconvKernelName(path)))
         XCTAssertEqual(p["hs1"], .kernel("loupe_x8_lut (HardSwish)"))
         XCTAssertEqual(p["gate"], .xnnpack("xnn_create_sigmoid_nc_qs8"))
-        XCTAssertEqual(p["se"], .xnnpack("xnn_create_multiply_nd_qs8"))
+        XCTAssertEqual(p["se"], path == .xnnpack ? .xnnpack("xnn_create_multiply_nd_qs8") : .kernel(Lowering.mulChannelsKernelName(path)))
         XCTAssertEqual(p["y"], .xnnpack("xnn_create_add_nd_qs8"))
         XCTAssertFalse(ex.steps.contains { !$0.placement.isSupported })
 

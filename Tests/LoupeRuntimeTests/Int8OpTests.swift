@@ -33,6 +33,12 @@ final class Int8OpTests: XCTestCase {
         return path == .xnnpack ? .xnnpack("xnn_create_convolution2d_nhwc_qc8") : .kernel(Lowering.gemmKernelName(path))
     }
 
+    /// Where a multiply by a per-channel gate runs when LOUPE_INT8_KERNELS is unset.
+    var gatePlacement: Placement {
+        let path = Int8KernelPath.automatic
+        return path == .xnnpack ? .xnnpack("xnn_create_multiply_nd_qs8") : .kernel(Lowering.mulChannelsKernelName(path))
+    }
+
     /// Where depthwise convolutions run when LOUPE_INT8_KERNELS is unset.
     var depthwisePlacement: Placement {
         let path = Int8KernelPath.automatic
@@ -105,7 +111,26 @@ final class Int8OpTests: XCTestCase {
         let p = placements(ex)
         XCTAssertEqual(p["sum"], .xnnpack("xnn_create_add_nd_qs8"))
         XCTAssertEqual(p["diff"], .xnnpack("xnn_create_subtract_nd_qs8"))
-        XCTAssertEqual(p["se"], .xnnpack("xnn_create_multiply_nd_qs8"))
+        // The gate [1, 1, 1, 8] and the constant [8] broadcast over channels only.
+        XCTAssertEqual(p["se"], gatePlacement)
+        XCTAssertEqual(p["scaled"], gatePlacement)
+    }
+
+    /// The gate kernel takes only a broadcast over the channel axis (and the batch); a
+    /// multiply that broadcasts another axis stays on XNNPACK, and both give the codes
+    /// checked against the reference.
+    func testMulOfOtherBroadcastsStaysOnXNNPACK() throws {
+        var b = Int8Builder(seed: 55)
+        let a = b.input("a", [2, 4, 5, 8], b.params(-1, 2))
+        let rowGate = b.input("r", [1, 4, 1, 8], b.params(0, 1))
+        let batchGate = b.input("n", [2, 1, 1, 8], b.params(0, 1))
+        b.node(.binary(.mul), [a, rowGate], "rows", [2, 4, 5, 8], b.params(-1, 2))
+        b.node(.binary(.mul), [batchGate, a], "perImage", [2, 4, 5, 8], b.params(-1, 2))
+        for v in ["rows", "perImage"] { b.output(v) }
+        let (_, ex) = try checkInt8(b, tolerance: 1, "Mul broadcasts")
+        let p = placements(ex)
+        XCTAssertEqual(p["rows"], .xnnpack("xnn_create_multiply_nd_qs8"))
+        XCTAssertEqual(p["perImage"], gatePlacement)
     }
 
     func testGlobalAveragePoolQS8() throws {
