@@ -115,7 +115,7 @@ public enum MixedPrecision {
         /// One line for the model's metadata.
         public func summary(target: Double) -> String {
             var s = String(format: "target %.1f dB output SQNR on the calibration samples; all int8 %.2f dB", target, int8SQNR)
-            s += String(format: "; kept %d unit(s) float (%d activation(s), %d node(s)' weights; the search kept %d, pruning put %d back in int8): %.2f dB",
+            s += String(format: "; kept %d unit(s) float (%d activation(s), %d node(s)' weights, the search kept %d, pruning put %d back in int8): %.2f dB",
                         kept.count, floatActivations.count, kept.count - floatActivations.count, searchKept,
                         searchKept - kept.count, reachedSQNR)
             s += String(format: "; %.2f%% of the MACs float (%d of %d)", 100 * floatMACFraction, floatMACs, totalMACs)
