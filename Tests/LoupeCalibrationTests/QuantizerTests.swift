@@ -229,6 +229,9 @@ final class QuantizerTests: XCTestCase {
         let position = Dictionary(uniqueKeysWithValues: choice.sensitivities.enumerated().map { ($1.unit, $0) })
         let keptPositions = choice.kept.map { position[$0.unit]! }
         XCTAssertEqual(keptPositions, keptPositions.sorted())
+        // Both orders were searched; the kept one has no more float MACs than the other.
+        let other = try XCTUnwrap(choice.otherOrder)
+        XCTAssertLessThanOrEqual(choice.floatMACs, other.floatMACs)
         let prefix = choice.searchKept
         XCTAssertLessThan(keptPositions.last!, prefix)
         let pruned = prefix - choice.kept.count
