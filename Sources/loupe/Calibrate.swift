@@ -33,11 +33,12 @@ struct Calibrate: ParsableCommand {
             closest to FP32). --bias-correction N: N rounds of empirical bias correction after \
             calibrating (default 0: on the challenge baseline it did not help, see Bench/RESULTS.md). --keep-fp32: none; \
             auto[:DB] (mixed precision: each int8 activation's effect on the outputs is measured on up \
-            to \(CalibrationOptions().sensitivitySamples) calibration samples, and the fewest most sensitive activations \
+            to \(CalibrationOptions().sensitivitySamples) calibration samples, and activations \
             stay float, their producers and consumers running FP32, for the outputs to reach DB dB SQNR \
             against FP32, default \(KeepFP32Argument.defaultTarget); conv/gemm weights are candidates too (kept float, \
-            their activations still int8); units are taken by noise removed per MAC moved to float, \
-            and the share of the MACs left float is reported; one model build and run per candidate, \
+            their activations still int8); units are taken by noise removed per MAC moved to float \
+            (or by sensitivity, whichever needs fewer float MACs), and the share of the MACs left \
+            float is reported; one model build and run per candidate, \
             minutes at 720x1280); or node names of the optimized graph, comma-separated (`loupe inspect`).
             The chosen photos, the method and its parameters, the preset and the kept-FP32 layers \
             are recorded in the output model's metadata (loupe.calibration.*, loupe.quantization.*).
