@@ -5,9 +5,9 @@ import LoupeIR
 public enum KeepFP32: Sendable, Hashable {
     /// Quantize everything that has an int8 kernel.
     case none
-    /// Mixed precision by measured sensitivity (``MixedPrecision``): keep the fewest of the
-    /// most sensitive units (activations, conv/gemm weights) float for the model's outputs
-    /// to reach `targetSQNR` dB against FP32 on the calibration samples. A unit's
+    /// Mixed precision by measured sensitivity and cost (``MixedPrecision``): keep units
+    /// (activations, conv/gemm weights) float, with few MACs moved to float, for the model's
+    /// outputs to reach `targetSQNR` dB against FP32 on the calibration samples. A unit's
     /// sensitivity is the output SQNR of the model in which it alone is int8.
     case auto(targetSQNR: Double)
     /// Keep these nodes (names of the prepared graph, `loupe inspect` shows them).

@@ -26,11 +26,14 @@ public enum CalibrationPhotos {
     /// (``UHDIQA/select(_:count:)``: the middle photo of each of `count` equal strata of the
     /// MOS-sorted split). `metadata` defaults to the CSV found in `root`.
     /// Throws `LoupeError.badInput` for a metadata CSV missing a column, and when the split
-    /// holds fewer than `count` photos; `LoupeError.io` when no metadata is found.
-    public static func uhdIQA(root: String, metadata: String? = nil, split: UHDIQA.Split, count: Int) throws -> [Photo] {
+    /// holds fewer than `count` photos (unless `orFewer`: then all of them, at least one);
+    /// `LoupeError.io` when no metadata is found.
+    public static func uhdIQA(root: String, metadata: String? = nil, split: UHDIQA.Split, count: Int,
+                              orFewer: Bool = false) throws -> [Photo] {
         try checkCount(count)
         let db = try UHDIQA(root: root, metadata: metadata)
         let available = db.photos(in: split)
+        let count = orFewer && !available.isEmpty ? min(count, available.count) : count
         guard available.count >= count else {
             throw LoupeError.badInput(
                 "the \(split.rawValue) split of \(root) has \(available.count) photo(s), fewer than the \(count) asked for; give --count \(available.count) or less")
@@ -44,8 +47,9 @@ public enum CalibrationPhotos {
     /// Whether a file decodes is only known when it is decoded; the calibration lists and
     /// skips those that do not.
     /// Throws `LoupeError.io` when `folder` is missing or holds no photo, and
-    /// `LoupeError.badInput` when it holds fewer than `count`.
-    public static func folder(_ folder: String, count: Int?) throws -> [Photo] {
+    /// `LoupeError.badInput` when it holds fewer than `count` (unless `orFewer`: then all
+    /// of them).
+    public static func folder(_ folder: String, count: Int?, orFewer: Bool = false) throws -> [Photo] {
         if let count { try checkCount(count) }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
@@ -53,7 +57,7 @@ public enum CalibrationPhotos {
         }
         let found = try PhotoCollection.discover([folder]).photos
         guard !found.isEmpty else { throw LoupeError.io("no JPEG or PNG photos in \(folder)") }
-        let count = count ?? found.count
+        let count = min(count ?? found.count, orFewer ? found.count : .max)
         guard found.count >= count else {
             throw LoupeError.badInput("\(folder) holds \(found.count) photo(s), fewer than the \(count) asked for; give --count \(found.count) or less")
         }

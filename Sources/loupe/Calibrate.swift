@@ -9,9 +9,9 @@ import LoupeIQA
 /// UHD-IQA photos (or a folder of photos), written as a standard QDQ ONNX file.
 ///
 /// Exit codes: 0 written; 3 written, but some chosen photos could not be decoded (they are
-/// listed and were skipped); 1 nothing written (model not float, no decodable photo, a
-/// split or folder with fewer photos than --count, a CSV missing a column, an output that
-/// cannot be written); 64 usage error.
+/// listed and were skipped); 1 nothing written (model not float, no decodable photo, an
+/// empty split or folder, a CSV missing a column, an output that cannot be written); 64
+/// usage error. A split or folder with fewer photos than --count is used whole, with a note.
 struct Calibrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Quantize a float model to INT8 (QDQ ONNX), calibrated on photos.",
@@ -21,28 +21,32 @@ struct Calibrate: ParsableCommand {
             uhd-iqa-metadata.csv (or uhd-iqa-training-metadata.csv, or give --metadata) and \
             training/, validation/, test/. --images DIR takes the JPEG and PNG files under DIR \
             (recursively, sorted by path) and keeps --count of them evenly spaced over that order. \
-            The choice is deterministic: the same arguments give the same model.
+            --count defaults to \(Calibrate.defaultCount); a split or folder with fewer photos is used whole, \
+            with a note. The choice is deterministic: the same arguments give the same model.
             Preprocessing: --preset NAME, as `loupe score`; without it, the one preset that makes \
             the model's input shape, or, for one [1,3,H,W] input that no preset makes, the whole \
             photo resized to HxW. Each view of a multi-view preset is one calibration sample.
-            --method: minmax, percentile (99.99th percentile of |x|), entropy (KL divergence, 2048 \
-            bins), mse, or auto (tries minmax, percentile 99.99 and 99.999, entropy and mse on the \
+            --method: mse (the default: the range minimizing rounding plus clipping noise; the best \
+            single method on the networks measured in Bench/RESULTS.md), minmax, percentile (99.99th \
+            percentile of |x|), entropy (KL divergence, 2048 bins), or auto (tries minmax, percentile 99.99 and 99.999, entropy and mse on the \
             same observations and keeps the one whose INT8 outputs on the calibration photos are \
             closest to FP32). --bias-correction N: N rounds of empirical bias correction after \
             calibrating (default 0: on the challenge baseline it did not help, see Bench/RESULTS.md). --keep-fp32: none; \
             auto[:DB] (mixed precision: each int8 activation's effect on the outputs is measured on up \
-            to \(CalibrationOptions().sensitivitySamples) calibration samples, and the fewest most sensitive activations \
+            to \(CalibrationOptions().sensitivitySamples) calibration samples, and activations \
             stay float, their producers and consumers running FP32, for the outputs to reach DB dB SQNR \
             against FP32, default \(KeepFP32Argument.defaultTarget); conv/gemm weights are candidates too (kept float, \
-            their activations still int8); one model build and run per candidate, \
+            their activations still int8); units are taken by noise removed per MAC moved to float \
+            (or by sensitivity, whichever needs fewer float MACs), and the share of the MACs left \
+            float is reported; one model build and run per candidate, \
             minutes at 720x1280); or node names of the optimized graph, comma-separated (`loupe inspect`).
             The chosen photos, the method and its parameters, the preset and the kept-FP32 layers \
             are recorded in the output model's metadata (loupe.calibration.*, loupe.quantization.*).
             Photos that cannot be decoded are listed and skipped; the model is still written if \
             at least one photo was observed, and the exit code is then 3.
             Exit codes: 0 written, 3 written but some photos were skipped, 1 nothing written \
-            (model not float, no decodable photo, a split or folder with fewer photos than --count, \
-            a metadata CSV missing a column, output not writable), 64 usage error.
+            (model not float, no decodable photo, an empty split or folder, a metadata CSV missing a \
+            column, output not writable), 64 usage error.
             """)
 
     @Argument(help: "The float ONNX model.")
@@ -60,8 +64,12 @@ struct Calibrate: ParsableCommand {
     @Option(help: ArgumentHelp("Calibrate on the photos of this folder instead of UHD-IQA.", valueName: "DIR"))
     var images: String?
 
-    @Option(help: "Number of calibration photos.")
-    var count: Int = 256
+    /// Photos taken when --count is not given.
+    static let defaultCount = 256
+
+    @Option(help: ArgumentHelp("Number of calibration photos (default \(Calibrate.defaultCount); fewer when the split or folder has fewer).",
+                               valueName: "N"))
+    var count: Int = Calibrate.defaultCount
 
     @Option(help: ArgumentHelp(
         "Preprocessing preset (default: implied by the model's input shape).", valueName: "NAME"))
@@ -70,7 +78,7 @@ struct Calibrate: ParsableCommand {
     @OptionGroup var shapes: InputShapeOptions
 
     @Option(help: ArgumentHelp("Calibration method: \(MethodArgument.names.joined(separator: ", ")).", valueName: "METHOD"))
-    var method: String = "minmax"
+    var method: String = "mse"
 
     @Option(name: .customLong("keep-fp32"), help: ArgumentHelp("Layers kept in FP32: none, auto[:DB], or NODE,NODE.", valueName: "WHICH"))
     var keepFP32: String = "none"
@@ -118,11 +126,14 @@ struct Calibrate: ParsableCommand {
             let source: String
             if let root {
                 let s = try UHDIQA.Split(name: split ?? "training")
-                photos = try CalibrationPhotos.uhdIQA(root: root, metadata: metadata, split: s, count: count)
+                photos = try CalibrationPhotos.uhdIQA(root: root, metadata: metadata, split: s, count: count, orFewer: true)
                 source = "uhd-iqa \(s.rawValue) split of \(root), stratified over MOS"
             } else {
-                photos = try CalibrationPhotos.folder(images!, count: count)
+                photos = try CalibrationPhotos.folder(images!, count: count, orFewer: true)
                 source = "\(images!), evenly spaced over the sorted files"
+            }
+            if photos.count < count {
+                print("note: --count \(count), but only \(photos.count) photo(s) are available: calibrating on all of them", to: &stderr)
             }
             print("calibrating \(model) on \(photos.count) photo(s) (\(source)); preset \(loaded.recipe), method \(method)",
                   to: &stderr)
@@ -183,7 +194,9 @@ struct Calibrate: ParsableCommand {
             say(formatTable(["calibration", ""], rows), stdoutTaken: toStdout)
             if let mixed = result.graph.metadata[Quantizer.MetadataKey.mixedPrecision] {
                 say("", stdoutTaken: toStdout)
-                say("mixed precision: " + mixed.split(separator: ";").prefix(4).joined(separator: ";"), stdoutTaken: toStdout)
+                // Samples, target, all-int8 SQNR, what was kept, the float share of the MACs;
+                // the trials and the per-unit list stay in the metadata.
+                say("mixed precision: " + mixed.split(separator: ";").prefix(5).joined(separator: ";"), stdoutTaken: toStdout)
             }
             if !result.keptFP32.isEmpty {
                 say("", stdoutTaken: toStdout)

@@ -120,6 +120,28 @@ extension CLITests {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "-"))
     }
 
+    /// A folder or split with fewer photos than --count (the default 256 included) is used
+    /// whole, with a note, rather than refused.
+    func testCalibrateTakesWhatIsAvailableWhenFewerThanCount() throws {
+        try makeTinyModel()
+        try copyKodak(3, to: "three")
+        try copyKodak(3, to: "small/training", names: ["1.jpg", "2.jpg", "3.jpg"])
+        try ([Self.uhdHeader] + (1...3).map { "\"\($0).jpg\",0.\($0),\"training\",\"\",1,1,1,u,p" }).joined(separator: "\n")
+            .write(toFile: path("small/uhd-iqa-metadata.csv"), atomically: true, encoding: .utf8)
+        for (args, asked) in [(["--images", path("three")], 256), (["--images", path("three"), "--count", "4"], 4),
+                              (["--uhd-iqa", path("small"), "--count", "10"], 10)] {
+            let r = try run(["calibrate", path("tiny.onnx")] + args + ["-o", path("q.onnx")])
+            XCTAssertEqual(r.status, 0, "\(args): \(r.err)")
+            XCTAssertTrue(r.err.contains("note: --count \(asked), but only 3 photo(s) are available"), "\(args): \(r.err)")
+            XCTAssertTrue((r.out + r.err).contains("3 of 3"), "\(args): \(r.out)")
+            XCTAssertTrue((r.out + r.err).contains("mse"), "the default method is mse: \(r.out)")
+        }
+        // Enough photos: no note.
+        let exact = try run(["calibrate", path("tiny.onnx"), "--images", path("three"), "--count", "2", "-o", path("q.onnx")])
+        XCTAssertEqual(exact.status, 0, exact.err)
+        XCTAssertFalse(exact.err.contains("note:"), exact.err)
+    }
+
     func testCalibrateBadInputIsAClearErrorAndWritesNothing() throws {
         try makeTinyModel()
         try copyKodak(3, to: "three")
@@ -141,9 +163,7 @@ extension CLITests {
         let cases: [(args: [String], message: String)] = [
             (["--images", path("nophotos")], "no JPEG or PNG photos in"),
             (["--images", path("broken"), "--count", "2"], "none of the 2 chosen photo(s) could be decoded; nothing written"),
-            (["--images", path("three"), "--count", "4"], "holds 3 photo(s), fewer than the 4 asked for; give --count 3 or less"),
             (["--uhd-iqa", path("nomos"), "--count", "1"], "missing column 'quality_mos'"),
-            (["--uhd-iqa", path("small"), "--count", "10"], "has 3 photo(s), fewer than the 10 asked for"),
             (["--uhd-iqa", path("missing"), "--count", "1"], "no UHD-IQA metadata"),
             (["--images", path("three"), "--count", "3", "--keep-fp32", "conv1,nope"], "'nope', which is not a node"),
         ]
@@ -231,12 +251,13 @@ extension CLITests {
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.err.contains("--keep-fp32 auto: measuring each of"), r.err)
         XCTAssertTrue(r.out.contains("mixed precision: 3 sample(s); target 38.5 dB"), r.out)
+        XCTAssertTrue(r.out.contains("% of the MACs float ("), "the float share of the MACs is reported: \(r.out)")
         XCTAssertTrue(r.out.contains("kept FP32 node") && r.out.contains("isolated output SQNR"), r.out)
         try python("""
         import onnx
         m = onnx.load(out + '/q.onnx')
         meta = {p.key: p.value for p in m.metadata_props}
-        assert 'isolated SQNR per unit' in meta['loupe.quantization.mixed_precision'], meta
+        assert 'isolated SQNR and float MACs per unit' in meta['loupe.quantization.mixed_precision'], meta
         assert '--keep-fp32 auto' in meta['loupe.quantization.kept_fp32'], meta
         assert meta['loupe.calibration.keep_fp32'] == 'auto:38.5', meta
         """)
@@ -272,7 +293,7 @@ extension CLITests {
         from PIL import Image
         rep = json.load(open(out + '/report.json'))
         assert rep['photos'] == 8 and rep['failed'] == 0 and rep['calibration_photos_seen'] == 0, rep
-        assert rep['method'] == 'minmax' and rep['kept_fp32'] == [], rep
+        assert rep['method'] == 'mse' and rep['kept_fp32'] == [], rep  # the default method
         layers = {l['value']: l for l in rep['layers']}
         assert set(layers) == {'x', 'r1', 'c2', 'r2', 'p', 'f', 'logits'}, layers
         assert layers['r1']['node'] == 'conv1' and layers['x']['node'] == '', layers

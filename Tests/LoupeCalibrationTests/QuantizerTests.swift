@@ -222,11 +222,23 @@ final class QuantizerTests: XCTestCase {
         XCTAssertEqual(choice.sensitivities.count,
                        Set(QuantizedActivation.all(in: int8.graph).map(\.source)).count + weighted.count,
                        "every quantized activation and every conv/gemm's weights are measured alone")
-        XCTAssertEqual(choice.sensitivities.map(\.isolatedSQNR), choice.sensitivities.map(\.isolatedSQNR).sorted())
-        XCTAssertEqual(choice.kept, Array(choice.sensitivities.prefix(choice.kept.count)))
-        let fewer = choice.kept.count - 1
+        // The search order is the cost-aware greedy order of the measured sensitivities, and
+        // the kept units are taken from it in that order (a prefix, less what pruning put back).
+        let macs = MixedPrecision.macsByNode(session.prepared)
+        XCTAssertEqual(choice.totalMACs, macs.values.reduce(0, +))
+        let position = Dictionary(uniqueKeysWithValues: choice.sensitivities.enumerated().map { ($1.unit, $0) })
+        let keptPositions = choice.kept.map { position[$0.unit]! }
+        XCTAssertEqual(keptPositions, keptPositions.sorted())
+        // Both orders were searched; the kept one has no more float MACs than the other.
+        let other = try XCTUnwrap(choice.otherOrder)
+        XCTAssertLessThanOrEqual(choice.floatMACs, other.floatMACs)
+        let prefix = choice.searchKept
+        XCTAssertLessThan(keptPositions.last!, prefix)
+        let pruned = prefix - choice.kept.count
+        XCTAssertLessThanOrEqual(pruned, MixedPrecision.pruneTrials)
+        let fewer = prefix - 1
         let missed = fewer == 0 ? choice.int8SQNR : try XCTUnwrap(choice.trials.first { $0.kept == fewer }?.sqnr)
-        XCTAssertLessThan(missed, target, "one unit fewer was tried and missed the target")
+        XCTAssertLessThan(missed, target, "the prefix one unit shorter was tried first and missed the target")
 
         // The file: no QuantizeLinear on a float activation, float weights where kept, and
         // every node that runs float because of the choice is listed.
@@ -235,7 +247,11 @@ final class QuantizerTests: XCTestCase {
             XCTAssertFalse(g.nodes.contains { $0.op.isQuantize && $0.inputs.first == a }, a)
             for n in g.nodes where !n.op.isQuantize && !n.op.isDequantize && n.op != .identity
                 && (n.inputs + n.outputs).contains(a) {
-                XCTAssertTrue(result.keptFP32.contains { $0.node == n.name && $0.reason.contains("--keep-fp32 auto") }, n.name)
+                // A float island of the plan (gap) stays listed with its own reason: the
+                // cost-aware order takes the free pairs next to it early.
+                let island = int8.keptFP32.contains { $0.node == n.name }
+                XCTAssertTrue(result.keptFP32.contains { $0.node == n.name && ($0.reason.contains("--keep-fp32 auto") || island) },
+                              n.name)
             }
         }
         for s in choice.kept {
@@ -255,6 +271,11 @@ final class QuantizerTests: XCTestCase {
         let q = try Model(graph: g)
         let sqnr = try OutputSQNR.measure(reference: xs.map { try session.model.run($0) }, test: xs.map { try q.run($0) })
         XCTAssertEqual(sqnr, choice.reachedSQNR, accuracy: 1e-6)
+        // The float MACs it reports are those of the written graph's float conv/gemm nodes.
+        let floatNodes = MixedPrecision.floatMACNodes(g, macs: macs)
+        XCTAssertEqual(choice.floatMACs, floatNodes.reduce(0) { $0 + macs[$1]! })
+        XCTAssertLessThan(choice.floatMACFraction, 1)
+        XCTAssertTrue(g.metadata[Quantizer.MetadataKey.mixedPrecision]?.contains("of the MACs float") ?? false)
     }
 
     /// Taking every activation's Q/DQ pair out leaves int8 weights only: graph outputs keep

@@ -53,6 +53,8 @@ final class CalibrationPhotosTests: XCTestCase {
         XCTAssertThrowsError(try CalibrationPhotos.folder(dir.path, count: 7)) {
             XCTAssertTrue("\($0)".contains("holds 6 photo(s), fewer than the 7 asked for; give --count 6 or less"), "\($0)")
         }
+        XCTAssertEqual(try CalibrationPhotos.folder(dir.path, count: 7, orFewer: true), all, "orFewer: all of them")
+        XCTAssertEqual(try CalibrationPhotos.folder(dir.path, count: 3, orFewer: true), three)
         let empty = try makeTemporaryDirectory(self)
         try "x".write(to: empty.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try CalibrationPhotos.folder(empty.path, count: 1)) {
@@ -82,6 +84,8 @@ final class CalibrationPhotosTests: XCTestCase {
         XCTAssertThrowsError(try CalibrationPhotos.uhdIQA(root: dir.path, split: .validation, count: 4)) {
             XCTAssertTrue("\($0)".contains("the validation split of \(dir.path) has 3 photo(s), fewer than the 4 asked for"), "\($0)")
         }
+        XCTAssertEqual(try CalibrationPhotos.uhdIQA(root: dir.path, split: .validation, count: 4, orFewer: true).count, 3)
+        XCTAssertThrowsError(try CalibrationPhotos.uhdIQA(root: dir.path, split: .test, count: 1, orFewer: true), "an empty split still fails")
         XCTAssertThrowsError(try CalibrationPhotos.uhdIQA(root: dir.path, split: .test, count: 1)) {
             XCTAssertTrue("\($0)".contains("has 0 photo(s)"), "\($0)")
         }

@@ -39,6 +39,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -389,9 +390,10 @@ def main():
                 continue
             qm = onnx.load(str(qpath))
             qt = spec["tensor"](qm)
+            base_loupe = dict(base, float_macs=float_mac_share(qm))
             probe = with_output(qpath, qt, mwork / f"{qpath.stem}_probe.onnx", shape)
             y_ort = run_ort(probe, qt, files["eval"], args.threads)
-            r = dict(base, quantizer="loupe", method=method, activations="int8", runtime="onnxruntime",
+            r = dict(base_loupe, quantizer="loupe", method=method, activations="int8", runtime="onnxruntime",
                      model_file=str(qpath), **metrics(fp32, y_ort, spec["classes"], ids))
             rows.append(r)
             log(f"  loupe/{method} run by ONNX Runtime: {summary(r)}")
@@ -400,7 +402,7 @@ def main():
                 notes.append(f"{key} loupe/{method}: Loupe int8 runtime not available yet: {err}")
                 log("  " + notes[-1])
                 continue
-            r = dict(base, quantizer="loupe", method=method, activations="int8", runtime="loupe",
+            r = dict(base_loupe, quantizer="loupe", method=method, activations="int8", runtime="loupe",
                      model_file=str(qpath), **metrics(fp32, y_loupe, spec["classes"], ids))
             rows.append(r)
             log(f"  loupe/{method} run by Loupe: {summary(r)}")
@@ -423,23 +425,34 @@ def main():
                                              "photos": manifest["counts"]}, indent=1) + "\n")
 
 
+def float_mac_share(model):
+    """The share of the MACs `loupe calibrate --keep-fp32 auto` left float, from the file's
+    metadata ("X% of the MACs float"); None without mixed precision."""
+    meta = {p.key: p.value for p in model.metadata_props}
+    m = re.search(r"([0-9.]+)% of the MACs float", meta.get("loupe.quantization.mixed_precision", ""))
+    return float(m.group(1)) / 100 if m else None
+
+
 def summary(r):
     s = f"cosine {r['cosine_mean']:.4f} (min {r['cosine_min']:.4f}), SQNR {r['sqnr_db_mean']:.2f} dB"
     if "top1_agreement" in r:
         s += f", top-1 {100 * r['top1_agreement']:.1f}%, PLCC {r['plcc']:.4f}"
+    if r.get("float_macs") is not None:
+        s += f", {100 * r['float_macs']:.1f}% of the MACs float"
     return s
 
 
 def print_table(rows, interop, markdown):
     head = ["model", "quantizer", "method", "act", "run by", "cosine mean (min)", "SQNR dB mean (min)",
-            "top-1 agree", "PLCC"]
+            "top-1 agree", "PLCC", "float MACs"]
     lines = []
     for r in rows:
         lines.append([r["model"], r["quantizer"], r["method"], r["activations"], r["runtime"],
                       f"{r['cosine_mean']:.4f} ({r['cosine_min']:.4f})",
                       f"{r['sqnr_db_mean']:.2f} ({r['sqnr_db_min']:.2f})",
                       f"{100 * r['top1_agreement']:.1f}%" if "top1_agreement" in r else "—",
-                      f"{r['plcc']:.4f}"])
+                      f"{r['plcc']:.4f}",
+                      f"{100 * r['float_macs']:.1f}%" if r.get("float_macs") is not None else "—"])
     if markdown:
         print("| " + " | ".join(head) + " |")
         print("|" + "---|" * len(head))
