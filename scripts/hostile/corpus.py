@@ -629,6 +629,15 @@ def image_cases():
     write(os.path.join(d, "p.png"), png)
     add("score_output_unwritable", "image", ["score", os.path.join(d, "p.png"), "-o", os.path.join(d, "no", "such", "s.csv")],
         [1], r"s\.csv", "score -o into a folder that does not exist")
+    d = case_dir("score_output_is_folder")
+    write(os.path.join(d, "p.png"), png)
+    os.makedirs(os.path.join(d, "out.csv"), exist_ok=True)
+    add("score_output_is_folder", "image", ["score", os.path.join(d, "p.png"), "-o", os.path.join(d, "out.csv")],
+        [1], r"out\.csv", "score -o naming a folder")
+    d = case_dir("score_output_dev_full")
+    write(os.path.join(d, "p.png"), png)
+    add("score_output_dev_full", "image", ["score", os.path.join(d, "p.png"), "-o", "/dev/full"], [1, 64], r"/dev/full",
+        "score -o /dev/full (every write fails: no space left)")
     d = case_dir("score_list_dev_zero")
     add("score_list_dev_zero", "image", ["score", "--list", "/dev/zero"], [1], r"/dev/zero", "--list /dev/zero")
     d = case_dir("score_list_missing_photos")
@@ -885,6 +894,18 @@ def cli_cases():
     d = case_dir("cli_threads_huge")
     p = os.path.join(d, "model.onnx")
     write(p, relu_model())
+    # A link, not /dev/full itself: a loupe that renames a new file over the path (as root)
+    # then replaces the link, not the device.
+    os.symlink("/dev/full", os.path.join(d, "full.npy"))
+    add("run_output_dev_full", "cli", ["run", p, "--input", x_npy(d), "--output", os.path.join(d, "full.npy")], [1],
+        r"full\.npy", "run --output a link to /dev/full: the write fails (no space left), named; the device stays")
+    write(os.path.join(d, "file"), b"x")
+    add("run_output_dir_is_file", "cli", ["run", p, "--input", x_npy(d), "--output-dir", os.path.join(d, "file")], [1],
+        r"file", "run --output-dir naming a file")
+    add("profile_json_unwritable", "cli", ["profile", p, "--runs", "1", "--warmup", "0", "--json", os.path.join(d, "no", "p.json")],
+        [1], r"p\.json", "profile --json into a folder that does not exist")
+    add("merge_expect_missing", "cli", ["merge", os.path.join(d, "nosuch.csv"), "-o", os.path.join(d, "m.csv")], [1],
+        r"nosuch\.csv", "merge of a score file that does not exist")
     add("cli_threads_huge", "cli", ["run", p, "--input", x_npy(d), "--threads", "100000"], [64], r"threads",
         "--threads 100000: a usage error")
     add("cli_memory_limit_zero", "cli", ["run", p, "--input", x_npy(d), "--memory-limit", "0"], [64], r"memory-limit|size",
@@ -896,6 +917,39 @@ def cli_cases():
         "--input-shape with a negative dimension")
     add("cli_input_shape_huge", "cli", ["run", p, "--input", x_npy(d), "--input-shape", "x=1,3,99999999999,99999999999"], [1, 64],
         r"'x'|x|memory", "--input-shape of 10^22 elements")
+
+
+# Cases where more than one outcome could be defended, with the one Loupe must give and why.
+DECIDED = {
+    "huge_input_inspect": (0, "inspect is a report: the refusal (overflowing size of 'x') is a line of its table, exit 0"),
+    "unsupported_op_inspect": (0, "inspect is a report: 'not compiled: unsupported Einsum node', exit 0"),
+    "wide_20000_outputs": (0, "20,000 graph outputs: valid, inspect lists them"),
+    "wrong_input_name": (1, "an --input name the model lacks: rejected (1), naming the inputs it has"),
+    "no_opset": (1, "opset 1 is below the supported 7...27: refused naming the node and opset"),
+    "npy_fortran": (1, "Fortran order: refused (Loupe reads C order), saying how to convert"),
+    "png_bad_crc": (1, "a PNG whose IHDR CRC is wrong: refused like libpng refuses it"),
+    "png_bomb_64mp": (0, "an 8000 x 8000 PNG of 190 KB: under the 100 MP cap, decoded and scored within 500 MB"),
+    "png_1x1": (0, "a 1x1 photo: valid, resized up and scored"),
+    "png_1x10000": (0, "1 x 10000: valid, scored"),
+    "jpeg_truncated": (1, "a JPEG cut in half: refused (libjpeg's 'premature end' is an error, not grey fill)"),
+    "jpeg_corrupt_scan": (1, "a JPEG scan full of markers: refused (libjpeg warnings are errors)"),
+    "jpeg_cmyk": (0, "a CMYK JPEG: converted to RGB and scored"),
+    "jpeg_arithmetic_marker": (1, "SOF9 marker on Huffman data: refused"),
+    "score_list_nul": (3, "a list line holding a NUL byte: listed as failed, the good photo scored (3)"),
+    "folder_dangling_dir_link": (0, "a dangling link without a photo name: not a photo, ignored (0)"),
+    "folder_300_deep": (0, "a photo 300 folders deep: found and scored"),
+    "folder_path_past_path_max": (0, "a photo at a path over PATH_MAX (5000 bytes): found and scored"),
+    "rank_non_utf8": (1, "a table that is not UTF-8: refused naming the file"),
+    "rank_nul_bytes": (0, "a NUL inside a name: text like any other, ranked"),
+    "rank_huge_line": (0, "an 8 MB name: valid, ranked in seconds"),
+    "rank_where_bad": (1, "--where on a column the table lacks: rejected naming the column"),
+    "labels_path_escape": (3, "a name leading out of the image folder: that photo is listed as failed, the rest scored (3)"),
+    "labels_absolute": (3, "an absolute name: that photo is listed as failed, the rest scored (3)"),
+    "labels_constant_scores": (0, "every MOS equal: the correlations are undefined and reported so, exit 0"),
+    "merge_conflict": (3, "one photo with two different scores: the conflict is listed, exit 3"),
+    "cli_input_shape_bad": (64, "--input-shape with a negative dimension: a usage error"),
+    "cli_input_shape_huge": (64, "--input-shape of 10^22 elements: a usage error"),
+}
 
 
 def main():
@@ -922,6 +976,10 @@ def main():
     folder_cases()
     csv_cases()
     cli_cases()
+    for c in cases:
+        if c["name"] in DECIDED:
+            c["expect"], c["why"] = [DECIDED[c["name"]][0]], DECIDED[c["name"]][1]
+    assert set(DECIDED) <= {c["name"] for c in cases}, "DECIDED names a case that does not exist"
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)
     names = [c["name"] for c in cases]
