@@ -155,7 +155,7 @@ final class ModelFileErrorTests: XCTestCase {
     }
 
     /// A FIFO, a device and a folder given as the model are refused saying what they are
-    /// (a FIFO used to block the open, a folder gave "NSCocoaErrorDomain error 256").
+    /// (they were refused as "permission", a folder as "NSCocoaErrorDomain error 256").
     func testModelThatIsNotARegularFileIsRefused() throws {
         let fifo = dir.appendingPathComponent("pipe.onnx").path
         guard mkfifo(fifo, 0o600) == 0 else { throw XCTSkip("mkfifo failed: errno \(errno)") }
