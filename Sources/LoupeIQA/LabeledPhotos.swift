@@ -35,15 +35,20 @@ public enum LabelTable {
     /// The photos of `table`, their paths under `images`. `nameColumn` and `scoreColumn`
     /// default to the first of ``nameColumns`` and ``scoreColumns`` the header has. Throws
     /// `LoupeError.badInput` naming the columns present when a column is missing, and the
-    /// line of an empty name or a score that is not a number.
+    /// line of an empty name, of a score that is not a number, or of a name labelled
+    /// twice (it would count twice in every correlation).
     public static func photos(_ table: CSVTable, images: String, nameColumn: String? = nil,
                               scoreColumn: String? = nil) throws -> [LabeledPhoto] {
         let name = try column(table, nameColumn, candidates: nameColumns, what: "file name", option: "--name-column")
         let score = try column(table, scoreColumn, candidates: scoreColumns, what: "score", option: "--score-column")
         let folder = URL(fileURLWithPath: images)
+        var firstLine: [String: Int] = [:]
         return try table.rows.map { row in
             let file = row.fields[name]
             guard !file.isEmpty else { throw LoupeError.badInput("\(table.source): line \(row.line): empty file name") }
+            if let first = firstLine.updateValue(row.line, forKey: file) {
+                throw LoupeError.badInput("\(table.source): line \(row.line): '\(file)' is labelled again (first on line \(first))")
+            }
             return LabeledPhoto(name: file, path: folder.appendingPathComponent(file).path, mos: try table.number(row, score))
         }
     }

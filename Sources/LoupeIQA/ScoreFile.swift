@@ -57,6 +57,12 @@ public enum ScoreFile {
     public static func readChecked(_ path: String, format: ScoreFileFormat? = nil) throws -> (records: [ScoreRecord], unfinishedLine: Bool) {
         let format = try format ?? ScoreFileFormat(path: path)
         guard let data = FileManager.default.contents(atPath: path) else { throw LoupeError.io("cannot read \(path)") }
+        return try parse(data, source: path, format: format)
+    }
+
+    /// The rows of a score file's bytes, as ``readChecked(_:format:)`` reads them; `source`
+    /// names the file in messages.
+    public static func parse(_ data: Data, source path: String, format: ScoreFileFormat) throws -> (records: [ScoreRecord], unfinishedLine: Bool) {
         let keep = data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
         let unfinished = keep < data.count
         let text = String(decoding: data.prefix(keep), as: UTF8.self)

@@ -80,10 +80,15 @@ public struct UHDIQA: Sendable {
         let subset = try table.column("subset")
         let width = try table.column("orig_width")
         let height = try table.column("orig_height")
+        var firstLine: [String: Int] = [:]
         photos = try table.rows.map { row in
             let image = row.fields[name]
             guard !image.isEmpty, !image.contains("/") else {
                 throw LoupeError.badInput("\(table.source): line \(row.line): bad image_name '\(image)'")
+            }
+            // A photo listed twice would count twice in every metric.
+            if let first = firstLine.updateValue(row.line, forKey: image) {
+                throw LoupeError.badInput("\(table.source): line \(row.line): image_name '\(image)' is listed again (first on line \(first))")
             }
             let split: Split
             do { split = try Split(name: row.fields[set]) } catch {

@@ -35,9 +35,28 @@ public enum NumPy {
     }
 
     /// Writes `tensor` to `path` as `.npy` (float tensors as float32, integer and bool
-    /// tensors as int64), replacing any existing file.
+    /// tensors as int64), replacing any existing regular file. A path that exists and is
+    /// not a regular file (a device such as `/dev/stdout`, a FIFO) is written in place, and
+    /// a failed write (`/dev/full`) is `LoupeError.io` naming the path.
     public static func write(_ tensor: Tensor, to path: String) throws {
         let data = try encode(tensor)
+        var st = stat()
+        let exists = stat(path, &st) == 0
+        let kind = st.st_mode & mode_t(S_IFMT)
+        if exists && kind != mode_t(S_IFREG) && kind != mode_t(S_IFDIR) {
+            // An atomic write renames a new file over the path: run as root, it put a
+            // regular file in the place of /dev/full and reported success.
+            guard let handle = FileHandle(forWritingAtPath: path) else {
+                throw LoupeError.io("cannot open \(path) for writing")
+            }
+            do {
+                try handle.write(contentsOf: data)
+                try handle.close()
+            } catch {
+                throw LoupeError.io("cannot write \(path): \(error.localizedDescription)")
+            }
+            return
+        }
         do {
             try data.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {

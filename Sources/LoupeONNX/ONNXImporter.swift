@@ -34,16 +34,17 @@ public enum ONNXImporter {
     public static let supportedOpsets: ClosedRange<Int> = 7...27
 
     /// Reads and imports the model at `path`. External tensor data is resolved relative to
-    /// the model file's directory.
+    /// the model file's directory. Only a regular file is read (a FIFO would block, a
+    /// device never end: `LoupeError.io` saying what the path is), and a malformed model's
+    /// message starts with `path`, so that a command given several files says which one.
     public static func load(contentsOf path: String) throws -> Graph {
         let url = URL(fileURLWithPath: path)
-        let data: Data
+        let data = try RegularFile.read(path, what: "model")
         do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw LoupeError.io("cannot read '\(path)': \(error.localizedDescription)")
+            return try load(data: data, baseDirectory: url.deletingLastPathComponent())
+        } catch LoupeError.malformedModel(let reason) {
+            throw LoupeError.malformedModel("\(path): \(reason)")
         }
-        return try load(data: data, baseDirectory: url.deletingLastPathComponent())
     }
 
     /// Imports a serialized `ModelProto`. Models whose tensors use external data must be

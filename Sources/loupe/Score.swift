@@ -180,8 +180,9 @@ struct ScoringOptions: ParsableArguments {
         do {
             graph = try ONNXImporter.load(contentsOf: path)
         } catch LoupeError.malformedModel(let reason) where model == nil {
-            // The user did not name this file: say which one was found.
-            throw LoupeError.malformedModel("default model \(path): \(reason)")
+            // The user did not name this file: say that it is the default one (the
+            // reason starts with its path).
+            throw LoupeError.malformedModel("default model \(reason)")
         }
         return try Scorer(graph: graph, preset: preset, threads: execution.threads, inputShapes: try shapes.shapes(for: graph),
                           memoryLimit: execution.memoryLimit)

@@ -128,6 +128,27 @@ final class NumPyTests: XCTestCase {
 
     // MARK: Writing
 
+    /// Writing to a path that is a device goes through the device: a link to /dev/full
+    /// fails with an error naming the path and stays a link (an atomic write renamed a new
+    /// file over it and reported success; run as root at /dev/full itself, it replaced the
+    /// device), and a link to /dev/null takes the array.
+    func testWriteToADeviceWritesThroughAndReportsFailure() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-npy-dev-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let full = dir.appendingPathComponent("full.npy").path, null = dir.appendingPathComponent("null.npy").path
+        try FileManager.default.createSymbolicLink(atPath: full, withDestinationPath: "/dev/full")
+        try FileManager.default.createSymbolicLink(atPath: null, withDestinationPath: "/dev/null")
+        let t = Tensor(shape: [2], floats: [1, 2])
+        XCTAssertThrowsError(try NumPy.write(t, to: full)) { error in
+            guard case LoupeError.io(let message) = error else { return XCTFail("expected LoupeError.io, got \(error)") }
+            XCTAssertTrue(message.contains(full), message)
+        }
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: full), "/dev/full")
+        XCTAssertNoThrow(try NumPy.write(t, to: null))
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: null), "/dev/null")
+    }
+
     func testWriteMatchesNumPyBytes() throws {
         // NumPy's own file for the same float32 array: identical header and data.
         let numpyBytes = try Data(contentsOf: URL(fileURLWithPath: path("f4_2x3.npy")))

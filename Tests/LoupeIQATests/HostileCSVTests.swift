@@ -43,4 +43,34 @@ final class HostileCSVTests: XCTestCase {
             _ = try ChallengeRank.entries(table)
         }
     }
+
+    /// A photo labelled twice counted twice in every correlation and error (the
+    /// hostile-input corpus's labels_duplicate_names); now the second line is refused.
+    func testPhotoLabelledTwiceIsAnError() throws {
+        let labels = try CSVTable(text: "image_name,MOS\np0.png,1\np1.png,2\np0.png,3\n", source: "labels.csv")
+        assertBadInput(["labels.csv: line 4", "'p0.png' is labelled again (first on line 2)"]) {
+            _ = try LabelTable.photos(labels, images: "/photos")
+        }
+        let header = "image_name,quality_mos,set,subset,orig_width,orig_height"
+        let meta = try CSVTable(text: "\(header)\n1.jpg,0.5,training,,3840,2160\n1.jpg,0.6,test,,3840,2160\n", source: "meta.csv")
+        assertBadInput(["meta.csv: line 3", "image_name '1.jpg' is listed again (first on line 2)"]) {
+            _ = try UHDIQA(root: "/photos", table: meta)
+        }
+    }
+
+    /// Fields are trimmed as Foundation's `trimmingCharacters(in: .whitespaces)` trims
+    /// them (the parser now trims without it): tabs, Unicode space separators and the
+    /// zero-width space go, other white space (NEL, a byte-order mark) stays.
+    func testFieldTrimmingMatchesFoundation() throws {
+        let samples = ["", " ", "\t", "a", " a ", "\ta b\t", "\u{00A0}x\u{3000}", "\u{2003}\u{2009}", "x\u{200B}",
+                       " \u{0301}é ", "\u{1680}ok\u{202F}", "a\u{85}", "\u{FEFF}b"]
+        for s in samples {
+            let table = try CSVTable(text: "h,i\n\(s),\"\(s)\"\n", source: "t.csv")
+            XCTAssertEqual(table.rows.first?.fields, [s.trimmingCharacters(in: .whitespaces), s],
+                           "\(s.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+        // A quote after blanks opens a quoted field; after text it is kept as text.
+        let quotes = try CSVTable(text: "a,b\n \u{3000}\"x,y\",z\"q\"\n", source: "t.csv")
+        XCTAssertEqual(quotes.rows.first?.fields, ["x,y", "z\"q\""])
+    }
 }

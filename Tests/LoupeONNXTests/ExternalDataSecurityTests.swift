@@ -123,3 +123,49 @@ final class ExternalDataSecurityTests: XCTestCase {
         }
     }
 }
+
+/// The model file itself, given by path: errors name it, and only a regular file is read.
+final class ModelFileErrorTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-modelfile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if let dir { try? FileManager.default.removeItem(at: dir) }
+    }
+
+    /// A malformed model's message starts with its path (it did not: `loupe score --model
+    /// m.onnx photos/` said "not a valid ONNX protobuf (8 bytes)" without saying which file).
+    func testMalformedModelMessageNamesTheFile() throws {
+        let valid: Data = try MalformedModelTests.validModel.serializedBytes()
+        for (name, bytes) in [("empty.onnx", Data()), ("truncated.onnx", valid.prefix(valid.count / 2)),
+                              ("text.onnx", Data("not a model\n".utf8)), ("nograph.onnx", Data([0x08, 0x08]))] {
+            let path = dir.appendingPathComponent(name).path
+            try bytes.write(to: URL(fileURLWithPath: path))
+            XCTAssertThrowsError(try ONNXImporter.load(contentsOf: path), name) { error in
+                guard case .malformedModel(let message)? = error as? LoupeError else {
+                    return XCTFail("\(name): expected malformedModel, got \(error)")
+                }
+                XCTAssertTrue(message.hasPrefix("\(path): "), message)
+            }
+        }
+    }
+
+    /// A FIFO, a device and a folder given as the model are refused saying what they are
+    /// (they were refused as "permission", a folder as "NSCocoaErrorDomain error 256").
+    func testModelThatIsNotARegularFileIsRefused() throws {
+        let fifo = dir.appendingPathComponent("pipe.onnx").path
+        guard mkfifo(fifo, 0o600) == 0 else { throw XCTSkip("mkfifo failed: errno \(errno)") }
+        let folder = dir.appendingPathComponent("folder.onnx").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        for (path, kind) in [(fifo, "a FIFO (named pipe)"), ("/dev/zero", "a character device"), (folder, "a directory")] {
+            XCTAssertThrowsError(try ONNXImporter.load(contentsOf: path)) { error in
+                guard case .io(let message)? = error as? LoupeError else { return XCTFail("expected io, got \(error)") }
+                XCTAssertTrue(message.contains("'\(path)' is \(kind), not a regular file"), message)
+            }
+        }
+    }
+}
