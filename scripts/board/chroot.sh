@@ -5,6 +5,8 @@
 # (unshare), so they vanish when the command ends, however it ends.
 # LOUPE_BOARD_SWIFT=DIR (a swift.org toolchain, such as /opt/swift) is mounted too and its
 # usr/bin goes first on the PATH, in place of the rootfs's own swiftlang.
+# LOUPE_BOARD_BIND="DIR..." mounts those folders too, at the same paths (the arm64 rootfs,
+# as the sysroot of a cross build from the amd64 one).
 # QEMU_CPU, when set, reaches the command (qemu-user picks the emulated arm64 CPU from it).
 # Usage: scripts/board/chroot.sh ARCH|--root DIR [--] [command...]   (default: bash)
 set -euo pipefail
@@ -41,6 +43,10 @@ if [ -n "${LOUPE_BOARD_SWIFT:-}" ]; then
     binds+=("$LOUPE_BOARD_SWIFT")
     path="$LOUPE_BOARD_SWIFT/usr/bin:$path"
 fi
+for dir in ${LOUPE_BOARD_BIND:-}; do
+    [ -d "$dir" ] || die "LOUPE_BOARD_BIND: no folder $dir"
+    binds+=("$(cd "$dir" && pwd)")
+done
 mkdir -p "$LOUPE_BOARD_CACHE/build" "$LOUPE_BOARD_CACHE/deb"
 export gitconfig path
 exec unshare --mount --propagation private -- bash -euc '
