@@ -198,28 +198,37 @@ size_t loupe_x32_transpose_batches(size_t rank, const size_t* shape, const size_
   return s.shape[s.perm[0]];
 }
 
-void loupe_x32_transpose(size_t rank, const size_t* shape, const size_t* perm,
-                         const uint32_t* in, uint32_t* out, size_t batch_begin, size_t batch_end) {
+/* A 2-D transpose of `es`-byte elements: out[c * out_stride + r] = in[r * in_stride + c]. */
+typedef void (*transpose2d_fn)(size_t rows, size_t cols, const void* in, size_t in_stride, void* out,
+                               size_t out_stride);
+
+/* The walk loupe_x32_transpose and loupe_x8_transpose share, on elements of es bytes (a
+ * constant where it is inlined): the simplified problem, split into batches over the
+ * outermost output axis; two-axis problems go to `t2d`, the rest to an odometer over the
+ * output with the innermost axis gathered. */
+static inline __attribute__((always_inline)) void transpose_walk(size_t es, transpose2d_fn t2d, size_t rank,
+                                                                 const size_t* shape, const size_t* perm,
+                                                                 const uint8_t* in, uint8_t* out,
+                                                                 size_t batch_begin, size_t batch_end) {
   simple_perm s;
   simplify(rank, shape, perm, &s);
   if (s.rank == 1) {
-    if (batch_begin == 0) memcpy(out, in, s.shape[0] * sizeof(uint32_t));
+    if (batch_begin == 0 && batch_end > 0) memcpy(out, in, s.shape[0] * es);
     return;
   }
-  size_t outer = s.shape[s.perm[0]];
+  const size_t outer = s.shape[s.perm[0]];
   if (batch_end > outer) batch_end = outer;
   if (batch_begin >= batch_end) return;
   if (s.rank == 2) {
-    /* out[c, r] = in[r, c]; outer = cols of input. Split over output rows. */
+    /* out[c, r] = in[r, c]: output rows (input columns) batch_begin..batch_end. */
     const size_t rows = s.shape[0], cols = s.shape[1];
-    loupe_x32_transpose2d(rows, batch_end - batch_begin, in + batch_begin, cols,
-                          out + batch_begin * rows, rows);
+    t2d(rows, batch_end - batch_begin, in + batch_begin * es, cols, out + batch_begin * rows * es, rows);
     return;
   }
   if (s.rank == 3 && s.perm[0] == 0 && s.perm[1] == 2 && s.perm[2] == 1) {
     const size_t rows = s.shape[1], cols = s.shape[2];
     for (size_t b = batch_begin; b < batch_end; b++)
-      loupe_x32_transpose2d(rows, cols, in + b * rows * cols, cols, out + b * rows * cols, rows);
+      t2d(rows, cols, in + b * rows * cols * es, cols, out + b * rows * cols * es, rows);
     return;
   }
   /* Generic odometer over the outer axis range; innermost output axis gathered. */
@@ -227,22 +236,32 @@ void loupe_x32_transpose(size_t rank, const size_t* shape, const size_t* perm,
   size_t total = 1;
   for (size_t i = s.rank; i-- > 0;) { in_strides[i] = total; total *= s.shape[i]; }
   for (size_t i = 0; i < s.rank; i++) out_shape[i] = s.shape[s.perm[i]];
-  size_t per_batch = total / outer;
+  const size_t per_batch = total / outer;
   const size_t inner = out_shape[s.rank - 1], inner_stride = in_strides[s.perm[s.rank - 1]];
   for (size_t b = batch_begin; b < batch_end; b++) {
-    uint32_t* o = out + b * per_batch;
+    uint8_t* o = out + b * per_batch * es;
     for (size_t i = 1; i < s.rank; i++) idx[i] = 0;
     idx[0] = b;
     for (size_t k = 0; k < per_batch; k += inner) {
       size_t src = 0;
       for (size_t i = 0; i + 1 < s.rank; i++) src += idx[i] * in_strides[s.perm[i]];
-      for (size_t j = 0; j < inner; j++) o[k + j] = in[src + j * inner_stride];
+      for (size_t j = 0; j < inner; j++) memcpy(o + (k + j) * es, in + (src + j * inner_stride) * es, es);
       for (size_t i = s.rank - 1; i-- > 1;) {
         if (++idx[i] < out_shape[i]) break;
         idx[i] = 0;
       }
     }
   }
+}
+
+static void x32_transpose2d(size_t rows, size_t cols, const void* in, size_t in_stride, void* out,
+                            size_t out_stride) {
+  loupe_x32_transpose2d(rows, cols, (const uint32_t*)in, in_stride, (uint32_t*)out, out_stride);
+}
+
+void loupe_x32_transpose(size_t rank, const size_t* shape, const size_t* perm,
+                         const uint32_t* in, uint32_t* out, size_t batch_begin, size_t batch_end) {
+  transpose_walk(4, x32_transpose2d, rank, shape, perm, (const uint8_t*)in, (uint8_t*)out, batch_begin, batch_end);
 }
 
 /* ---- Bytes (int8 codes) ------------------------------------------------------------ */
@@ -269,58 +288,15 @@ size_t loupe_x8_transpose_batches(size_t rank, const size_t* shape, const size_t
   return loupe_x32_transpose_batches(rank, shape, perm);
 }
 
+static void x8_transpose2d_any(size_t rows, size_t cols, const void* in, size_t in_stride, void* out,
+                               size_t out_stride) {
+  x8_transpose2d(rows, cols, (const int8_t*)in, in_stride, (int8_t*)out, out_stride);
+}
+
 /* loupe_x32_transpose's walk on bytes, with byte tiles for the two-axis cases. */
 void loupe_x8_transpose(size_t rank, const size_t* shape, const size_t* perm, const int8_t* in, int8_t* out,
                         size_t batch_begin, size_t batch_end) {
-  if (rank == 0) {
-    if (batch_begin == 0 && batch_end > 0) out[0] = in[0];
-    return;
-  }
-  simple_perm s;
-  simplify(rank, shape, perm, &s);
-  if (s.rank == 1) {
-    if (batch_begin == 0 && batch_end > 0) memcpy(out, in, s.shape[0]);
-    return;
-  }
-  const size_t outer = s.shape[s.perm[0]];
-  if (batch_end > outer) batch_end = outer;
-  if (batch_begin >= batch_end) return;
-  if (s.rank == 2) {
-    /* out[c, r] = in[r, c]: output rows (input columns) batch_begin..batch_end. */
-    const size_t rows = s.shape[0], cols = s.shape[1];
-    x8_transpose2d(rows, batch_end - batch_begin, in + batch_begin, cols, out + batch_begin * rows, rows);
-    return;
-  }
-  if (s.rank == 3 && s.perm[0] == 0 && s.perm[1] == 2 && s.perm[2] == 1) {
-    const size_t rows = s.shape[1], cols = s.shape[2];
-    for (size_t b = batch_begin; b < batch_end; b++)
-      x8_transpose2d(rows, cols, in + b * rows * cols, cols, out + b * rows * cols, rows);
-    return;
-  }
-  size_t in_strides[LOUPE_MAX_DIMS], out_shape[LOUPE_MAX_DIMS], idx[LOUPE_MAX_DIMS] = {0};
-  size_t total = 1;
-  for (size_t i = s.rank; i-- > 0;) { in_strides[i] = total; total *= s.shape[i]; }
-  for (size_t i = 0; i < s.rank; i++) out_shape[i] = s.shape[s.perm[i]];
-  const size_t per_batch = total / outer;
-  const size_t inner = out_shape[s.rank - 1], inner_stride = in_strides[s.perm[s.rank - 1]];
-  for (size_t b = batch_begin; b < batch_end; b++) {
-    int8_t* o = out + b * per_batch;
-    for (size_t i = 1; i < s.rank; i++) idx[i] = 0;
-    idx[0] = b;
-    for (size_t k = 0; k < per_batch; k += inner) {
-      size_t src = 0;
-      for (size_t i = 0; i + 1 < s.rank; i++) src += idx[i] * in_strides[s.perm[i]];
-      if (inner_stride == 1) {
-        memcpy(o + k, in + src, inner);
-      } else {
-        for (size_t j = 0; j < inner; j++) o[k + j] = in[src + j * inner_stride];
-      }
-      for (size_t i = s.rank - 1; i-- > 1;) {
-        if (++idx[i] < out_shape[i]) break;
-        idx[i] = 0;
-      }
-    }
-  }
+  transpose_walk(1, x8_transpose2d_any, rank, shape, perm, (const uint8_t*)in, (uint8_t*)out, batch_begin, batch_end);
 }
 
 void loupe_x8_transpose__scalar(size_t rank, const size_t* shape, const size_t* perm, const int8_t* in, int8_t* out) {
