@@ -49,25 +49,11 @@ public final class Model {
 
     /// Optimizes and compiles an already imported graph.
     public init(graph: Graph, options: CompileOptions = CompileOptions()) throws {
-        let g = try Model.typed(graph, options)
+        var g = try Model.applyInputShapes(graph, options.inputShapes)
+        try g.inferTypes(constantEvaluator: ReferenceInterpreter.evaluate)
         self.imported = g
         self.optimized = try Model.optimize(g)
         self.executor = try Executor(graph: optimized, threads: max(1, options.threads), memoryLimit: options.memoryLimit)
-    }
-
-    /// Compiles `graph` for running only: the executor alone, without the imported and
-    /// optimized graphs a `Model` keeps, so that once the caller lets go of `graph` the
-    /// weights the runtime packed for its kernels are held once, not also as the graphs'
-    /// initializers (what `loupe bench` does).
-    public static func executor(for graph: Graph, options: CompileOptions = CompileOptions()) throws -> Executor {
-        try Executor(graph: optimize(typed(graph, options)), threads: max(1, options.threads), memoryLimit: options.memoryLimit)
-    }
-
-    /// The graph with the options' input shapes applied and types inferred.
-    static func typed(_ graph: Graph, _ options: CompileOptions) throws -> Graph {
-        var g = try applyInputShapes(graph, options.inputShapes)
-        try g.inferTypes(constantEvaluator: ReferenceInterpreter.evaluate)
-        return g
     }
 
     /// Runs the pass pipeline for the XNNPACK runtime, once. A quantized (QDQ) model whose

@@ -10,9 +10,7 @@ import LoupeIR
 /// pointers into that arena. `run` copies inputs in, runs the steps, copies outputs out.
 /// An executor is not re-entrant: call `run` from one thread at a time.
 public final class Executor {
-    /// The graph as lowered, without the constant data its steps copied or packed when they
-    /// were built (constants that are graph outputs stay: `run` returns them), so that a
-    /// model's weights are held once while it runs.
+    /// The graph as lowered.
     public let graph: Graph
     /// Threads in the shared pool (1 = caller's thread only).
     public let threads: Int
@@ -48,7 +46,7 @@ public final class Executor {
         try Backend.initialize()
         // Before the plan builder multiplies any shape.
         try MemoryCeiling.checkValues(of: graph, limit: memoryLimit)
-        self.graph = Self.withoutConstantData(graph)
+        self.graph = graph
         self.threads = max(threads, 1)
         self.memoryLimit = memoryLimit
         pool = ThreadPool(threads: self.threads)
@@ -124,15 +122,6 @@ public final class Executor {
             }
         }
         self.runs = runs
-        builder.graph = self.graph
-    }
-
-    /// `graph` with only the initializers that are graph outputs.
-    static func withoutConstantData(_ graph: Graph) -> Graph {
-        let outputs = Set(graph.outputs.map(\.name))
-        var slim = graph
-        slim.initializers = graph.initializers.filter { outputs.contains($0.key) }
-        return slim
     }
 
     /// Below this much work (multiply-accumulates plus output elements) a step runs on the

@@ -90,9 +90,7 @@ final class Step {
 /// Collects steps, buffers and constants while nodes are lowered. `Lowering` functions
 /// receive it (or nil in check-only mode).
 final class PlanBuilder {
-    /// The graph being lowered; the executor drops its constant data once every step is
-    /// built (`Executor.withoutConstantData`).
-    var graph: Graph
+    let graph: Graph
     let threads: Int
     private(set) var steps: [Step] = []
     /// Elided nodes (aliases, constants, zero-copy concats) for `Executor.steps`.

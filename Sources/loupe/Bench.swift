@@ -26,18 +26,12 @@ struct Bench: ParsableCommand {
         do {
             let progress = progressOptions.make("bench")
             defer { progress.finish() }
-            // Only the executor is kept past this block (Model.executor(for:)): the imported
-            // graph and its weights go once the runtime has packed what it needs.
-            let (model, feeds, compileMs): (Executor, [String: Tensor], Double) = try {
-                let graph = try ONNXImporter.load(contentsOf: options.model)
-                progress.update(.init(stage: "compiling"))
-                let compile = try options.compileOptions(graph: graph, preset: sizing.preset)
-                let start = DispatchTime.now().uptimeNanoseconds
-                let executor = try Model.executor(for: graph, options: compile)
-                let compileMs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-                let feeds = Profiler.benchmarkInputs(for: try Model.applyInputShapes(graph, compile.inputShapes), seed: 0)
-                return (executor, feeds, compileMs)
-            }()
+            let graph = try ONNXImporter.load(contentsOf: options.model)
+            progress.update(.init(stage: "compiling"))
+            let start = DispatchTime.now().uptimeNanoseconds
+            let model = try Model(graph: graph, options: try options.compileOptions(graph: graph, preset: sizing.preset))
+            let compileMs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            let feeds = Profiler.benchmarkInputs(for: model.imported, seed: 0)
             for i in 0..<warmup {
                 progress.update(.init(stage: "warm-up", done: i, total: warmup))
                 _ = try model.run(feeds)
@@ -57,7 +51,7 @@ struct Bench: ParsableCommand {
                 let obj: [String: Any] = [
                     "model": options.model, "threads": options.threads, "runs": runs, "warmup": warmup,
                     "median_ms": t.median, "min_ms": t.min, "max_ms": t.max, "p90_ms": t.p90!, "p99_ms": t.p99!,
-                    "compile_ms": compileMs, "arena_bytes": model.arenaBytes,
+                    "compile_ms": compileMs, "arena_bytes": model.executor.arenaBytes,
                     "loupe_version": LoupeVersion.current, "machine": machineObject,
                 ]
                 let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
@@ -67,7 +61,7 @@ struct Bench: ParsableCommand {
                 print("threads: \(options.threads), warm-up: \(warmup), runs: \(runs)")
                 print(String(format: "ms per inference: median %.2f, p90 %.2f, p99 %.2f, min %.2f, max %.2f",
                              t.median, t.p90!, t.p99!, t.min, t.max))
-                print(String(format: "compile: %.1f ms, activation arena: %@", compileMs, formatCount(model.arenaBytes) + "B"))
+                print(String(format: "compile: %.1f ms, activation arena: %@", compileMs, formatCount(model.executor.arenaBytes) + "B"))
                 print("loupe \(LoupeVersion.current); CPU: \(machine.cpu ?? "unknown"); kernels: \(machine.kernelISA); XNNPACK: \(machine.xnnpackPackage ?? "package version unknown")")
             }
         } catch {
