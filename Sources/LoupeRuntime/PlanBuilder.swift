@@ -157,7 +157,7 @@ final class PlanBuilder {
     func constant(_ value: String) {
         guard constants[value] == nil, let t = graph.constant(value) else { return }
         switch t.dtype {
-        case .int8: constants[value] = Self.store(t.ints.map { Int8(truncatingIfNeeded: $0) })
+        case .int8: constants[value] = Self.store(t.int8Values ?? t.ints.map { Int8(truncatingIfNeeded: $0) })
         case .int32: constants[value] = Self.store(t.ints.map { Int32(truncatingIfNeeded: $0) })
         // Float lowerings read every other constant (int64 pads and axes included) as float32.
         case .float32, .float16, .float64, .uint8, .int16, .uint16, .int64, .uint32, .uint64, .bool:
