@@ -7,7 +7,8 @@ import LoupeIR
 ///
 /// All work happens at init: each node is lowered (operators created, weights packed),
 /// buffers are placed in one arena by liveness, and every operator is set up once with
-/// pointers into that arena. `run` copies inputs in, runs the steps, copies outputs out.
+/// pointers into that arena. `run` copies inputs in (a float input whose readers can take
+/// it where it lies is not copied), runs the steps, copies outputs out.
 /// An executor is not re-entrant: call `run` from one thread at a time.
 public final class Executor {
     /// The graph as lowered.
@@ -22,6 +23,8 @@ public final class Executor {
     private let bindings: Bindings
     private let runs: [(pthreadpool_t?) -> Void]
     private let inputTypes: [String: (dtype: DType, shape: [Int])]
+    /// Graph inputs read from the caller's tensor during `run` (no arena buffer, no copy).
+    private let inputSlots: [String: InputSlot]
     private let outputTypes: [String: (dtype: DType, shape: [Int])]
 
     /// Element types a graph input or output may have: float32 photos and features, int64
@@ -95,9 +98,10 @@ public final class Executor {
                 lifetimes[v.buffer] = .init(first: t, last: t)
             }
         }
-        for i in graph.inputs { touch(i.name, 0) }
+        let inPlace = Self.inputsReadInPlace(builder, graph: graph, inputs: ins)
+        for i in graph.inputs where !inPlace.contains(i.name) { touch(i.name, 0) }
         for (k, s) in builder.steps.enumerated() {
-            for v in s.reads { touch(v, k + 1) }
+            for v in s.reads where !inPlace.contains(v) { touch(v, k + 1) }
             for v in s.writes { touch(v, k + 1) }
         }
         for o in graph.outputs { touch(o.name, end) }
@@ -106,8 +110,11 @@ public final class Executor {
         let (offsets, total) = MemoryPlanner.plan(sizes: sizes, lifetimes: lifetimes)
         try Self.checkArena(total: total, builder: builder, limit: memoryLimit)
         arena = AlignedBuffer(bytes: total)
+        var slots: [String: InputSlot] = [:]
+        for name in inPlace { slots[name] = InputSlot() }
+        inputSlots = slots
         bindings = Bindings(arena: arena.pointer, pool: pool.pool, threads: self.threads,
-                            views: builder.views, bufferOffsets: offsets, constants: builder.constants)
+                            views: builder.views, bufferOffsets: offsets, constants: builder.constants, inputSlots: slots)
         var runs: [(pthreadpool_t?) -> Void] = []
         for s in builder.steps {
             let run = try s.bind(bindings)
@@ -122,6 +129,24 @@ public final class Executor {
             }
         }
         self.runs = runs
+    }
+
+    /// The float32 graph inputs that need no place in the arena: every step reading one takes
+    /// it from the caller's tensor (`Step.readsInPlace`), and no other value shares its buffer
+    /// (an elided Reshape of the input is read through the arena). A photo input of a
+    /// quantized model (QuantizeLinear first) or of a float one (the NCHW → NHWC transpose
+    /// first) is then neither copied in nor held twice: 11 MB at 720×1280.
+    private static func inputsReadInPlace(_ builder: PlanBuilder, graph: Graph,
+                                          inputs: [String: (dtype: DType, shape: [Int])]) -> Set<String> {
+        let outputs = Set(graph.outputs.map(\.name))
+        var result: Set<String> = []
+        for (name, type) in inputs where type.dtype == .float32 && !outputs.contains(name) && !type.shape.contains(0) {
+            guard let view = builder.views[name],
+                  !builder.views.contains(where: { $0.key != name && $0.value.buffer == view.buffer }) else { continue }
+            let readers = builder.steps.filter { $0.reads.contains(name) }
+            if !readers.isEmpty && readers.allSatisfy({ $0.readsInPlace.contains(name) }) { result.insert(name) }
+        }
+        return result
     }
 
     /// Below this much work (multiply-accumulates plus output elements) a step runs on the
@@ -173,7 +198,7 @@ public final class Executor {
     /// returns every graph output in its dtype.
     public func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
         try copyIn(inputs)
-        for r in runs { r(pool.pool) }
+        try withInputsInPlace(inputs) { for r in runs { r(pool.pool) } }
         if let fault = plan.faults.take() { throw LoupeError.badInput(fault) }
         return copyOut()
     }
@@ -182,19 +207,39 @@ public final class Executor {
     /// executed step, in `executedSteps` order).
     public func run(_ inputs: [String: Tensor], timings: inout [Double]) throws -> [String: Tensor] {
         try copyIn(inputs)
-        timings = []
-        timings.reserveCapacity(runs.count)
-        for r in runs {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            r(pool.pool)
-            timings.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+        var times: [Double] = []
+        times.reserveCapacity(runs.count)
+        try withInputsInPlace(inputs) {
+            for r in runs {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                r(pool.pool)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+            }
         }
+        timings = times
         if let fault = plan.faults.take() { throw LoupeError.badInput(fault) }
         return copyOut()
     }
 
     /// The steps that execute (one per entry of `timings`), without elided nodes.
     public var executedSteps: [StepInfo] { plan.steps.map(\.info) }
+
+    /// Runs `body` with the slots of the inputs read in place pointing at the callers'
+    /// tensors (checked by `copyIn`), cleared afterwards.
+    private func withInputsInPlace(_ inputs: [String: Tensor], _ body: () -> Void) throws {
+        func bind(_ names: ArraySlice<String>) throws {
+            guard let name = names.first else { return body() }
+            guard case .float(let values) = inputs[name]?.storage else {
+                throw LoupeError.badInput("input '\(name)' is float32 but holds integer data")
+            }
+            try values.withUnsafeBufferPointer { buffer in
+                inputSlots[name]!.pointer = UnsafeRawPointer(buffer.baseAddress!)
+                defer { inputSlots[name]!.pointer = nil }
+                try bind(names.dropFirst())
+            }
+        }
+        try bind(inputSlots.keys.sorted()[...])
+    }
 
     private func copyIn(_ inputs: [String: Tensor]) throws {
         for name in inputs.keys where inputTypes[name] == nil {
@@ -208,7 +253,7 @@ public final class Executor {
             guard t.shape == type.shape else {
                 throw LoupeError.badInput("input '\(name)' has shape \(t.shape); expected \(type.shape)")
             }
-            try Self.store(t, name: name, at: bindings.pointer(name))
+            if inputSlots[name] == nil { try Self.store(t, name: name, at: bindings.pointer(name)) }
         }
     }
 

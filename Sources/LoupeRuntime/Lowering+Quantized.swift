@@ -219,9 +219,24 @@ extension Lowering {
         let op = try XNNOperator.create(name, node) {
             loupe_xnn_create_convert_nc_f32_qs8(channels, channels, channels, q.scale, q.int8ZeroPoint, -128, 127, 0, $0)
         }
-        b.addXNNStep(node, name, reads: [x], writes: [y], ops: [op]) { bind in
-            try Backend.check(loupe_xnn_setup_convert_nc_f32_qs8(op.op, batch, bind.floats(x), bind.int8s(y), bind.pool),
+        // A graph input is converted straight from the caller's tensor: the operator is set
+        // up again each run with its address (a setup stores pointers; it does no work).
+        b.addStep(node, .xnnpack(name), reads: [x], writes: [y], owned: [op], readsInPlace: [x]) { bind in
+            let py = bind.int8s(y)
+            guard let slot = bind.slot(x) else {
+                try Backend.check(loupe_xnn_setup_convert_nc_f32_qs8(op.op, batch, bind.floats(x), py, bind.pool),
+                                  "xnn_setup_convert_nc_f32_qs8", node)
+                return { pool in _ = loupe_xnn_run_operator(op.op, pool) }
+            }
+            // Checked once here (a setup only stores the addresses: the output's stands in).
+            let pool = bind.pool
+            try Backend.check(loupe_xnn_setup_convert_nc_f32_qs8(op.op, batch, UnsafePointer(OpaquePointer(py)), py, pool),
                               "xnn_setup_convert_nc_f32_qs8", node)
+            return { runPool in
+                let px = slot.pointer!.assumingMemoryBound(to: Float.self)
+                _ = loupe_xnn_setup_convert_nc_f32_qs8(op.op, batch, px, py, pool)
+                _ = loupe_xnn_run_operator(op.op, runPool)
+            }
         }
         return .xnnpack(name)
     }

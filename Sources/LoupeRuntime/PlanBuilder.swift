@@ -9,7 +9,6 @@ struct View: Hashable {
     var byteOffset: Int
 }
 
-/// What every bound step needs: the pool and pointers for values.
 /// What a step found wrong in the data of one run (an index out of range): steps run inside
 /// the pool and cannot throw, so they record it here and `Executor.run` throws after the run.
 final class RunFaults: @unchecked Sendable {
@@ -30,6 +29,13 @@ final class RunFaults: @unchecked Sendable {
     }
 }
 
+/// Where a graph input read straight from the caller's tensor lies during one run (see
+/// `Step.readsInPlace`); nil between runs.
+final class InputSlot {
+    var pointer: UnsafeRawPointer?
+}
+
+/// What every bound step needs: the pool and pointers for values.
 final class Bindings {
     let arena: UnsafeMutableRawPointer
     let pool: pthreadpool_t?
@@ -37,16 +43,23 @@ final class Bindings {
     private let views: [String: View]
     private let bufferOffsets: [Int]
     private let constants: [String: AlignedBuffer]
+    /// Graph inputs without a place in the arena: their readers take the caller's memory.
+    let inputSlots: [String: InputSlot]
 
     init(arena: UnsafeMutableRawPointer, pool: pthreadpool_t?, threads: Int, views: [String: View],
-         bufferOffsets: [Int], constants: [String: AlignedBuffer]) {
+         bufferOffsets: [Int], constants: [String: AlignedBuffer], inputSlots: [String: InputSlot] = [:]) {
         self.arena = arena
         self.pool = pool
         self.threads = threads
         self.views = views
         self.bufferOffsets = bufferOffsets
         self.constants = constants
+        self.inputSlots = inputSlots
     }
+
+    /// The slot of a graph input read in place; nil when `value` has a place in the arena.
+    /// Only a step that listed `value` in `readsInPlace` may be given one.
+    func slot(_ value: String) -> InputSlot? { inputSlots[value] }
 
     /// Address of a value: a constant's storage or its place in the arena.
     func pointer(_ value: String) -> UnsafeMutableRawPointer {
@@ -75,11 +88,16 @@ final class Step {
     var bind: (Bindings) throws -> (pthreadpool_t?) -> Void
     /// Operators and buffers the step keeps alive.
     var owned: [AnyObject]
+    /// Reads the step can take from the caller's memory, a new address each run
+    /// (`Bindings.slot`): a float32 graph input read only by such steps gets no arena
+    /// buffer and is not copied in.
+    var readsInPlace: Set<String>
 
-    init(info: StepInfo, node: Node, reads: [String], writes: [String], owned: [AnyObject],
+    init(info: StepInfo, node: Node, reads: [String], writes: [String], owned: [AnyObject], readsInPlace: Set<String> = [],
          bind: @escaping (Bindings) throws -> (pthreadpool_t?) -> Void) {
         self.info = info
         self.node = node
+        self.readsInPlace = readsInPlace
         self.reads = reads
         self.writes = writes
         self.owned = owned
@@ -197,7 +215,8 @@ final class PlanBuilder {
 
     /// Appends a step. Activation reads/writes get buffers here.
     func addStep(_ node: Node, _ placement: Placement, reads: [String], writes: [String],
-                 owned: [AnyObject] = [], bind: @escaping (Bindings) throws -> (pthreadpool_t?) -> Void) {
+                 owned: [AnyObject] = [], readsInPlace: Set<String> = [],
+                 bind: @escaping (Bindings) throws -> (pthreadpool_t?) -> Void) {
         for v in reads {
             if graph.constant(v) != nil { constant(v) } else if constants[v] == nil { view(of: v) }
         }
@@ -205,7 +224,7 @@ final class PlanBuilder {
         let info = StepInfo(node: node.name, op: node.reference.opType, placement: placement,
                             outputShape: Lowering.outputShape(node, graph))
         steps.append(Step(info: info, node: node, reads: reads.filter { graph.constant($0) == nil && constants[$0] == nil },
-                          writes: writes, owned: owned, bind: bind))
+                          writes: writes, owned: owned, readsInPlace: readsInPlace, bind: bind))
         infos.append(info)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import LoupeIR
+import LoupeReference
 @testable import LoupeRuntime
 import LoupeTestSupport
 
@@ -90,6 +91,55 @@ final class ExecutorTests: XCTestCase {
         for c in cases {
             XCTAssertThrowsError(try ex.run(c)) { e in
                 guard case LoupeError.badInput = e else { return XCTFail("expected badInput, got \(e)") }
+            }
+        }
+    }
+
+    /// A float input read only by steps that take it where it lies (the NCHW → NHWC
+    /// transpose, QuantizeLinear) has no place in the arena; each run reads the tensor it is
+    /// given, not a copy left over from the previous run.
+    func testFloatInputIsReadInPlace() throws {
+        let shape = [1, 3, 5, 7], n = 105
+        func graph(alsoRelu: Bool) throws -> Graph {
+            var b = G(seed: 920)
+            let x = b.input("x", shape)
+            let t = b.node(.transpose(perm: [0, 2, 3, 1]), [x], "t")
+            let y = b.node(.unary(.relu), [t], "y")
+            return try b.finish(alsoRelu ? [y, b.node(.unary(.relu), [x], "direct")] : [y])
+        }
+        let inPlace = try Executor(graph: graph(alsoRelu: false), threads: 2)
+        let copied = try Executor(graph: graph(alsoRelu: true), threads: 2)
+        // In place: the transpose's and the ReLU's outputs; copied: the input besides.
+        XCTAssertLessThan(inPlace.arenaBytes, 2 * n * 4 + 2 * 128)
+        XCTAssertGreaterThanOrEqual(copied.arenaBytes, 3 * n * 4)
+        var rng = SeededRandom(seed: 921)
+        for _ in 0..<3 {
+            let x = rng.tensor(shape, -1, 1)
+            let expected = try ReferenceInterpreter.run(graph(alsoRelu: false), inputs: ["x": x])["y"]!
+            for ex in [inPlace, copied] {
+                XCTAssertEqual(try ex.run(["x": x])["y"]!.floats, expected.floats)
+                var timings: [Double] = []
+                XCTAssertEqual(try ex.run(["x": x], timings: &timings)["y"]!.floats, expected.floats)
+            }
+        }
+        XCTAssertThrowsError(try inPlace.run(["x": Tensor(shape: shape, ints: [Int64](repeating: 1, count: n))]))
+        XCTAssertThrowsError(try inPlace.run(["x": Tensor(shape: [1, 3, 7, 5], floats: [Float](repeating: 1, count: n))]))
+
+        // QuantizeLinear of a float input: converted from the caller's tensor, run after run.
+        var q = Int8Builder(seed: 922)
+        let params = q.params(-2, 2)
+        q.input("x", [2, 3, 50], params)
+        q.output("x")
+        let ex = try Executor(graph: q.graph, threads: 2)
+        XCTAssertLessThan(ex.arenaBytes, 2 * 300 * 4, "the float input has no place in the arena")
+        for _ in 0..<3 {
+            let x = rng.tensor([2, 3, 50], -2.5, 2.5)
+            let got = try ex.run(["x.f": x])["x.out"]!.floats
+            // XNNPACK's convert multiplies by 1/scale where ONNX divides: a half code may round
+            // one code apart.
+            for (g, v) in zip(got, x.floats) {
+                let code = Int8Reference.quantize(v, params)
+                XCTAssertLessThanOrEqual(abs(g - Float(code - Int64(params.zeroPoint)) * params.scale), params.scale * 1.001)
             }
         }
     }
