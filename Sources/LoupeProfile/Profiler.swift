@@ -120,11 +120,15 @@ public enum Profiler {
         let logicalShapes = graphName == "optimized" ? Self.logicalShapes(typed: shaped) : [:]
         var layers: [ProfileReport.Layer] = []
         var unsupported: [String] = []
+        // Where the compiled plan put each node (a step may have taken over another's work);
+        // the lowering's own answer where nothing was compiled.
+        var planned: [String: String] = [:]
+        for info in executor?.steps ?? [] { planned[info.node] = info.placement.description }
         for node in costGraph.nodes {
             let placement: String
             if graphName == "optimized" {
                 let p = Lowering.placement(of: node, in: costGraph)
-                placement = p.description
+                placement = planned[node.name] ?? p.description
                 if case .unsupported(let reason) = p { unsupported.append("\(node.reference): \(reason)") }
             } else if case .unsupported(let opType, let domain, let reason) = node.op {
                 placement = "unsupported: \(domain.isEmpty ? "" : domain + ".")\(opType): \(reason)"

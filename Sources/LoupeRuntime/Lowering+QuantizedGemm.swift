@@ -55,10 +55,12 @@ extension Lowering {
         let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.int8ZeroPoint, y_min: lo, y_max: hi)
         let name = gemmKernelName(path, fused: fused?.label)
         // Whole 8-row tiles: the VNNI kernel's.
-        addRowSplitStep(node, b, name, x: x, y: y, packed: packed, fused: fused, rows: rows, tile: 8,
-                        rowBytes: n) { r0, r1, px, pw, py in
+        let producer = addRowSplitStep(node, b, name, x: x, y: y, packed: packed, fused: fused, rows: rows, tile: 8,
+                                       rowBytes: n) { r0, r1, px, pw, py in
             withUnsafePointer(to: params) { loupe_s8_gemm_qc8w__isa(isa, r0, r1, k, n, px, k, pw, py, n, $0) }
         }
+        // Its rows are pixels: a depthwise convolution reading it may compute them itself.
+        b.rowProducers[producer.output] = producer
         return .kernel(name)
     }
 
@@ -154,6 +156,15 @@ extension Lowering {
         let geometry = windowGeometry(geo, win)
         let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.int8ZeroPoint, y_min: lo, y_max: hi)
         let name = dwconvKernelName(path, fused: fused?.label)
+        if let producer = streamableProducer(of: x, reader: node, b, geometry: geo) {
+            emitStreamedDwConv(node, b, producer, y: y, dwName: name, geometry: geometry, packed: packed, fused: fused) {
+                r0, r1, px, pw, py in
+                withUnsafePointer(to: geometry) { g in
+                    withUnsafePointer(to: params) { loupe_s8_dwconv_qc8w_nhwc__isa(isa, g, r0, r1, px, pw, py, c, $0) }
+                }
+            }
+            return .kernel(name)
+        }
         addRowSplitStep(node, b, name, x: x, y: y, packed: packed, fused: fused, rows: geo.n * geo.oh, tile: 1,
                         rowBytes: geo.ow * c) { r0, r1, px, pw, py in
             withUnsafePointer(to: geometry) { g in
@@ -198,10 +209,11 @@ extension Lowering {
     /// core does not hold the others back. With a fused activation table each part runs in
     /// sub-ranges, and the sub-range just written is mapped through the table in place while
     /// it is still in cache; the step then writes the activation's output.
+    @discardableResult
     static func addRowSplitStep(_ node: Node, _ b: PlanBuilder, _ name: String, x: String, y: String, packed: AlignedBuffer,
                                 fused: FusedTable?, rows: Int, tile: Int, rowBytes: Int,
                                 kernel: @escaping (_ r0: Int, _ r1: Int, _ x: UnsafePointer<Int8>, _ w: UnsafeRawPointer,
-                                                   _ y: UnsafeMutablePointer<Int8>) -> Void) {
+                                                   _ y: UnsafeMutablePointer<Int8>) -> Void) -> RowProducer {
         let tiles = (rows + tile - 1) / tile
         let parts = b.threads > 1 ? Swift.max(1, Swift.min(tiles, b.threads * 4)) : 1
         let rowsPerPart = ((tiles + parts - 1) / parts) * tile
@@ -209,19 +221,25 @@ extension Lowering {
         let count = (rows + rowsPerPart - 1) / rowsPerPart
         let out = fused?.output ?? y
         let table = fused?.table
+        let pw = UnsafeRawPointer(packed.pointer)
+        let tp = table.map { UnsafePointer($0.pointer.assumingMemoryBound(to: UInt8.self)) }
+        // Rows [r0, r1) written, the activation's table applied: the step's work, and a
+        // reader's when it computes the rows itself (`RowProducer`).
+        let rowKernel = { (r0: Int, r1: Int, px: UnsafePointer<Int8>, py: UnsafeMutablePointer<Int8>) in
+            for s0 in stride(from: r0, to: r1, by: sub) {
+                let s1 = Swift.min(r1, s0 + sub)
+                kernel(s0, s1, px, pw, py)
+                if let tp { loupe_x8_lut((s1 - s0) * rowBytes, py + s0 * rowBytes, py + s0 * rowBytes, tp) }
+            }
+        }
         b.addStep(node, .kernel(name), reads: [x], writes: [out], owned: [packed] + (table.map { [$0] } ?? [])) { bind in
             let px = UnsafePointer(bind.int8s(x)), py = bind.int8s(out)
-            let pw = UnsafeRawPointer(packed.pointer)
-            let tp = table.map { UnsafePointer($0.pointer.assumingMemoryBound(to: UInt8.self)) }
             let task = ParallelTask(count: count) { i in
-                let end = Swift.min(rows, (i + 1) * rowsPerPart)
-                for r0 in stride(from: i * rowsPerPart, to: end, by: sub) {
-                    let r1 = Swift.min(end, r0 + sub)
-                    kernel(r0, r1, px, pw, py)
-                    if let tp { loupe_x8_lut((r1 - r0) * rowBytes, py + r0 * rowBytes, py + r0 * rowBytes, tp) }
-                }
+                rowKernel(i * rowsPerPart, Swift.min(rows, (i + 1) * rowsPerPart), px, py)
             }
             return { pool in task.run(pool) }
         }
+        return RowProducer(step: b.steps[b.steps.count - 1], node: node, input: x, output: out, rowBytes: rowBytes,
+                           name: name, rows: rowKernel)
     }
 }

@@ -124,6 +124,9 @@ final class PlanBuilder {
     private(set) var stridedOutputs: [String: Int] = [:]
     /// Concats whose inputs `Lowering.concatPlan` placed in slices.
     let concatPlans: [String: ConcatPlan]
+    /// Int8 pointwise steps by the value they write, for a reader that may compute their
+    /// rows itself (`Lowering.streamableProducer`).
+    var rowProducers: [String: Lowering.RowProducer] = [:]
 
     init(graph: Graph, threads: Int) {
         self.graph = graph
@@ -226,6 +229,14 @@ final class PlanBuilder {
         steps.append(Step(info: info, node: node, reads: reads.filter { graph.constant($0) == nil && constants[$0] == nil },
                           writes: writes, owned: owned, readsInPlace: readsInPlace, bind: bind))
         infos.append(info)
+    }
+
+    /// Takes back the last step, whose work a later step has taken over; its node is then
+    /// listed with `placement`.
+    func removeLastStep(listing placement: Placement) -> Step {
+        let step = steps.removeLast()
+        if let i = infos.lastIndex(where: { $0.node == step.info.node }) { infos[i].placement = placement }
+        return step
     }
 
     /// Records a node that needs no step.
