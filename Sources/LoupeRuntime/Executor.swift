@@ -25,6 +25,11 @@ public final class Executor {
     private let inputTypes: [String: (dtype: DType, shape: [Int])]
     /// Graph inputs read from the caller's tensor during `run` (no arena buffer, no copy).
     private let inputSlots: [String: InputSlot]
+    private let governor: PoolGovernor
+
+    /// Runs made on the caller's thread alone because the pool's workers were being
+    /// preempted by other processes (see `PoolGovernor`); 0 with one thread.
+    public var runsWithoutPool: Int { governor.runsWithoutPool }
     private let outputTypes: [String: (dtype: DType, shape: [Int])]
 
     /// Element types a graph input or output may have: float32 photos and features, int64
@@ -53,6 +58,7 @@ public final class Executor {
         self.threads = max(threads, 1)
         self.memoryLimit = memoryLimit
         pool = ThreadPool(threads: self.threads)
+        governor = PoolGovernor(threads: self.threads)
 
         let kinds = Self.ioTypes.map(\.rawValue).sorted().joined(separator: ", ")
         var ins: [String: (dtype: DType, shape: [Int])] = [:]
@@ -198,7 +204,10 @@ public final class Executor {
     /// returns every graph output in its dtype.
     public func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
         try copyIn(inputs)
-        try withInputsInPlace(inputs) { for r in runs { r(pool.pool) } }
+        let usePool = governor.begin()
+        let p = usePool ? pool.pool : nil
+        try withInputsInPlace(inputs) { for r in runs { r(p) } }
+        governor.finish(usedPool: usePool)
         if let fault = plan.faults.take() { throw LoupeError.badInput(fault) }
         return copyOut()
     }
@@ -209,10 +218,13 @@ public final class Executor {
         try copyIn(inputs)
         var times: [Double] = []
         times.reserveCapacity(runs.count)
+        let usePool = governor.begin()
+        let p = usePool ? pool.pool : nil
+        defer { governor.finish(usedPool: usePool) }
         try withInputsInPlace(inputs) {
             for r in runs {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                r(pool.pool)
+                r(p)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
             }
         }

@@ -52,6 +52,7 @@ struct Bench: ParsableCommand {
                     "model": options.model, "threads": options.threads, "runs": runs, "warmup": warmup,
                     "median_ms": t.median, "min_ms": t.min, "max_ms": t.max, "p90_ms": t.p90!, "p99_ms": t.p99!,
                     "compile_ms": compileMs, "arena_bytes": model.executor.arenaBytes,
+                    "runs_without_pool": model.executor.runsWithoutPool,
                     "loupe_version": LoupeVersion.current, "machine": machineObject,
                 ]
                 let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
@@ -62,6 +63,10 @@ struct Bench: ParsableCommand {
                 print(String(format: "ms per inference: median %.2f, p90 %.2f, p99 %.2f, min %.2f, max %.2f",
                              t.median, t.p90!, t.p99!, t.min, t.max))
                 print(String(format: "compile: %.1f ms, activation arena: %@", compileMs, formatCount(model.executor.arenaBytes) + "B"))
+                if model.executor.runsWithoutPool > 0 {
+                    print("runs on the calling thread alone (other processes were preempting the pool's workers): "
+                        + "\(model.executor.runsWithoutPool) of \(warmup + runs)")
+                }
                 print("loupe \(LoupeVersion.current); CPU: \(machine.cpu ?? "unknown"); kernels: \(machine.kernelISA); XNNPACK: \(machine.xnnpackPackage ?? "package version unknown")")
             }
         } catch {
