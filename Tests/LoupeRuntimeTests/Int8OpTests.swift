@@ -342,6 +342,27 @@ final class Int8OpTests: XCTestCase {
         XCTAssertEqual(placements(ex)["d2s"], .kernel("loupe_x8_transpose"))
     }
 
+    /// A residual add and a global average pool large enough to be split over two threads
+    /// (the add by chunks, the pooling by 16-channel slices, one operator each): the same codes
+    /// as on one thread, and within one code of the reference.
+    func testSplitAddAndGlobalPoolGiveTheCodesOfOneOperator() throws {
+        var b = Int8Builder(seed: 125)
+        let shape = [1, 48, 40, 40]
+        let x = b.input("x", shape, b.params(-2, 2))
+        let z = b.input("z", shape, b.params(-1, 3))
+        b.node(.binary(.add), [x, z], "sum", shape, b.params(-3, 4))
+        b.node(.globalAveragePool(layout: .nhwc), [z], "gap", [1, 1, 1, 40], b.params(-1, 3))
+        b.output("sum")
+        b.output("gap")
+        let (one, _) = try runtimeCodes(b.graph, b.feeds, threads: 1)
+        let (two, ex) = try runtimeCodes(b.graph, b.feeds, threads: 2)
+        for v in ["sum", "gap"] {
+            XCTAssertEqual(one[v]!, two[v]!, "'\(v)' split over two threads")
+        }
+        XCTAssertEqual(placements(ex)["sum"], .xnnpack("xnn_create_add_nd_qs8"))
+        try checkInt8(b, tolerance: 1, "split Add / GlobalAveragePool")
+    }
+
     /// Off-grid float inputs: XNNPACK's convert multiplies by 1/scale where ONNX divides, so a
     /// value at a half code may land one code apart.
     func testQuantizeDequantizeConverts() throws {
