@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Where an INT8 model's time goes, by layer family, for one or more loupe builds side by side:
 runs `loupe profile MODEL --json` with each binary (alternating, --rounds times) and sums the
-per-layer milliseconds by the kernel that ran them (1x1 conv + Gemm, depthwise, the first
-windowed conv, the squeeze-excite multiply, the input transpose, the rest). Medians over rounds.
+per-layer milliseconds by the kernel that ran them (1x1 conv + Gemm, depthwise, an
+expansion streamed into its depthwise step, the first windowed conv, the squeeze-excite multiply, the input transpose, the rest). Medians over rounds.
 
     python3 Bench/scripts/int8/profile_families.py MODEL.onnx OLD_LOUPE NEW_LOUPE [--threads 1]
         [--runs 10] [--rounds 3] [--input-shape 1x3x720x1280]
@@ -16,6 +16,8 @@ from collections import defaultdict
 
 
 def family(placement):
+    if "rows streamed" in placement:
+        return "1x1 expansion + depthwise, streamed"
     if "dwconv" in placement:
         return "depthwise 3x3 / 5x5"
     if "im2col" in placement:
