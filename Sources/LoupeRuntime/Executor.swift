@@ -26,11 +26,11 @@ public final class Executor {
     /// Graph inputs read from the caller's tensor during `run` (no arena buffer, no copy).
     private let inputSlots: [String: InputSlot]
     private let governor: PoolGovernor
+    private let outputTypes: [String: (dtype: DType, shape: [Int])]
 
     /// Runs made on the caller's thread alone because the pool's workers were being
     /// preempted by other processes (see `PoolGovernor`); 0 with one thread.
     public var runsWithoutPool: Int { governor.runsWithoutPool }
-    private let outputTypes: [String: (dtype: DType, shape: [Int])]
 
     /// Element types a graph input or output may have: float32 photos and features, int64
     /// and int32 token ids, bool masks, int8/uint8 codes.
