@@ -134,7 +134,7 @@ public enum MixedPrecision {
             s += String(format: "; kept %d unit(s) float (%d activation(s), %d node(s)' weights, the search kept %d, pruning put %d back in int8): %.2f dB",
                         kept.count, floatActivations.count, kept.count - floatActivations.count, searchKept,
                         searchKept - kept.count, reachedSQNR)
-            s += String(format: "; %.2f%% of the MACs float (%d of %d)", 100 * floatMACFraction, floatMACs, totalMACs)
+            s += String(format: "; %.2f%% of the MACs float (%ld of %ld)", 100 * floatMACFraction, floatMACs, totalMACs)
             if let o = otherOrder {
                 s += String(format: "; search by %@ kept (by %@: %d unit(s), %.2f dB, %.2f%% of the MACs float)",
                             order.rawValue, order == .noisePerFloatMAC ? SearchOrder.isolatedSQNR.rawValue : SearchOrder.noisePerFloatMAC.rawValue,
@@ -147,7 +147,7 @@ public enum MixedPrecision {
             }
             if !sensitivities.isEmpty {
                 s += "; isolated SQNR and float MACs per unit, in search order " + sensitivities.map {
-                    String(format: "%@ %.1f dB %d", $0.unit.description, $0.isolatedSQNR, $0.floatMACs)
+                    String(format: "%@ %.1f dB %ld", $0.unit.description, $0.isolatedSQNR, $0.floatMACs)
                 }.joined(separator: ", ")
             }
             return s

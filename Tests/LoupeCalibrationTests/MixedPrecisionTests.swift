@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 import Loupe
-import LoupeCalibration
+@testable import LoupeCalibration
 import LoupeIR
 import LoupeTestSupport
 
@@ -48,5 +48,16 @@ final class MixedPrecisionTests: XCTestCase {
 
         let (_, kept) = try calibrated(.layers(["pw"]))
         XCTAssertEqual(MixedPrecision.floatMACNodes(kept.graph, macs: macs), ["pw"])
+    }
+
+    /// MAC counts above 2^31 (the bundled scorer has 3.9 G) are written whole in the
+    /// metadata summary, not wrapped to 32 bits.
+    func testSummaryWritesLargeMACCountsWhole() {
+        let unit = MixedPrecision.Sensitivity(unit: .weights(node: "stem"), isolatedSQNR: 40, floatMACs: 3_000_000_000)
+        let choice = MixedPrecision.Choice(kept: [unit], sensitivities: [unit], int8SQNR: 10, reachedSQNR: 30,
+                                           trials: [], floatMACs: 191_692_800, totalMACs: 3_924_975_616, searchKept: 1)
+        let s = choice.summary(target: 20)
+        XCTAssertTrue(s.contains("4.88% of the MACs float (191692800 of 3924975616)"), s)
+        XCTAssertTrue(s.contains("weights of stem 40.0 dB 3000000000"), s)
     }
 }
