@@ -6,14 +6,18 @@ Steps, each printed as it runs:
   1. half storage: every float32 initializer of rank >= 2 (the conv and linear weights,
      99.9% of the bytes) is stored as float16 and widened by a Cast node, so the file is half
      the size while the arithmetic stays float32 (ONNX Runtime and Loupe both fold the Cast);
-     1-D tensors (biases) stay float32. Writes <out>/loupe_iqa.onnx.
+     1-D tensors (biases) stay float32. Writes <out>/loupe_iqa.onnx. A model that is already
+     half-stored (no float32 initializer of rank >= 2, e.g. the bundled loupe_iqa.onnx itself)
+     is copied byte for byte, and step 3 scores it once, as "fp32" (there is no float32-weight
+     model to compare it with).
   2. INT8: `loupe calibrate` on `--count` TRAINING photos (never the held-out ones), spread
      over the quality range the scorer is meant for (`--calibration distorted`, the default:
      photo i clean or at one distortion and level, cycling through them, as `--uhd-iqa`
      stratifies its photos over MOS; `clean` = the photos as they are), `baseline` preset,
      `--method` (default mse), `--keep-fp32` (default auto: mixed precision, the
      layers whose int8 rounding the score is most sensitive to stay float, see
-     Calibration/README.md) -> <out>/loupe_iqa.int8.onnx (standard QDQ).
+     Calibration/README.md) -> <out>/loupe_iqa.int8.onnx (standard QDQ). `--int8 FILE`
+     skips this step and evaluates FILE (copied there) instead.
   3. deployed evaluation on the HELD-OUT photos: each photo at train.py's scale (short side
      720), clean and at levels 1..5 of every distortion of dataset.py, written as PNG and
      scored by `loupe score --preset baseline` (the real pipeline: decode, the preset's centre
@@ -30,6 +34,7 @@ Writes <work>/bundle.json with every number and the commands.
 import argparse
 import csv
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -52,9 +57,14 @@ MONOTONE = ("blur", "noise", "jpeg")
 
 def store_half(src, dst):
     """Copy of the ONNX model at `src` with rank >= 2 float32 initializers stored as float16
-    behind a Cast to float32. Returns (bytes before, bytes after, largest |w| relative error)."""
+    behind a Cast to float32. Returns (bytes before, bytes after, largest |w| relative error,
+    initializers converted); a model with none to convert is copied byte for byte."""
     m = onnx.load(str(src))
     g = m.graph
+    if not any(i.data_type == onnx.TensorProto.FLOAT and len(i.dims) >= 2 for i in g.initializer):
+        if Path(src).resolve() != Path(dst).resolve():
+            shutil.copyfile(src, dst)
+        return Path(src).stat().st_size, Path(dst).stat().st_size, 0.0, 0
     keep, casts, worst = [], [], 0.0
     for init in g.initializer:
         w = numpy_helper.to_array(init)
@@ -78,7 +88,7 @@ def store_half(src, dst):
     g.node.extend(nodes)
     onnx.checker.check_model(m, full_check=True)
     onnx.save(m, str(dst))
-    return Path(src).stat().st_size, Path(dst).stat().st_size, worst
+    return Path(src).stat().st_size, Path(dst).stat().st_size, worst, len(casts)
 
 
 def run(cmd):
@@ -192,6 +202,7 @@ def main():
                    help="calibration photos spread over the quality range (default) or clean")
     p.add_argument("--method", default="mse")
     p.add_argument("--keep-fp32", default="auto", help="loupe calibrate --keep-fp32 (none, auto, auto:DB, NODE,...)")
+    p.add_argument("--int8", type=Path, help="evaluate this INT8 file instead of calibrating one (step 2 skipped)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--eval-photos", type=int, default=0, help="only N held-out photos, evenly spaced (0 = all; a quick check)")
     args = p.parse_args()
@@ -205,9 +216,16 @@ def main():
     fp32 = args.model.expanduser().resolve()
     half = args.out / "loupe_iqa.onnx"
     int8 = args.out / "loupe_iqa.int8.onnx"
-    before, after, worst = store_half(fp32, half)
-    summary["half_storage"] = {"fp32_bytes": before, "bytes": after, "max_rel_weight_error": worst}
-    print(f"half storage: {before:,} -> {after:,} bytes (largest relative weight change {worst:.2e})")
+    args.out.mkdir(parents=True, exist_ok=True)
+    before, after, worst, converted = store_half(fp32, half)
+    already_half = converted == 0
+    summary["half_storage"] = {"fp32_bytes": before, "bytes": after, "max_rel_weight_error": worst,
+                               "initializers_converted": converted, "source_already_half_stored": already_half}
+    if already_half:
+        print(f"half storage: {fp32} has no float32 weight to convert (already half-stored): copied as is; "
+              f"'fp32' below is this model")
+    else:
+        print(f"half storage: {before:,} -> {after:,} bytes (largest relative weight change {worst:.2e})")
 
     train, held = dataset.split(dataset.photo_sources(), args.seed)
     calib = work / f"calibration-{args.calibration}"
@@ -215,17 +233,24 @@ def main():
     calib_files = write_calibration_set(chosen, args.seed, args.calibration == "distorted", calib)
     cmd = [loupe, "calibrate", half, "--images", calib, "--count", args.count, "--preset", "baseline",
            "--method", args.method, "--keep-fp32", args.keep_fp32, "--threads", args.threads, "-o", int8]
-    _, secs = run(cmd)
-    summary["int8"] = {"command": " ".join(str(c) for c in cmd), "seconds": secs,
-                       "bytes": int8.stat().st_size, "calibration_photos": calib_files}
-    print(f"int8: {int8.stat().st_size:,} bytes, calibrated in {secs:.0f}s")
+    if args.int8:
+        if args.int8.resolve() != int8.resolve():
+            shutil.copyfile(args.int8, int8)
+        summary["int8"] = {"file": str(args.int8.resolve()), "bytes": int8.stat().st_size}
+        print(f"int8: {args.int8} ({int8.stat().st_size:,} bytes), not calibrated here")
+    else:
+        _, secs = run(cmd)
+        summary["int8"] = {"command": " ".join(str(c) for c in cmd), "seconds": secs,
+                           "bytes": int8.stat().st_size, "calibration_photos": calib_files}
+        print(f"int8: {int8.stat().st_size:,} bytes, calibrated in {secs:.0f}s")
 
     if args.eval_photos:
         held = dataset.int8_photos.evenly_spaced(held, args.eval_photos)
     rows = write_eval_set(held, args.seed, work / "held-out")
     summary["eval_set"] = {"photos": [s["id"] for s in held], "images": len(rows)}
     results = {}
-    for label, model in (("fp32", fp32), ("half", half), ("int8", int8)):
+    models = (("fp32", half), ("int8", int8)) if already_half else (("fp32", fp32), ("half", half), ("int8", int8))
+    for label, model in models:
         out = work / f"scores-{label}.csv"
         cmd = [loupe, "score", work / "held-out", "--model", model, "--preset", "baseline",
                "--threads", args.threads, "-o", out]
@@ -238,7 +263,7 @@ def main():
         print(f"{label}: SRCC {res['srcc']:.4f} PLCC {res['plcc']:.4f} monotone {res['monotone_rate']:.3f} "
               f"({secs:.0f}s for {len(rows)} images)", flush=True)
         results[label]["scores"] = [scores[r[0]] for r in rows]
-    for a, b in (("fp32", "half"), ("fp32", "int8"), ("half", "int8")):
+    for a, b in ((("fp32", "int8"),) if already_half else (("fp32", "half"), ("fp32", "int8"), ("half", "int8"))):
         x, y = np.array(results[a]["scores"]), np.array(results[b]["scores"])
         summary[f"{a}_vs_{b}"] = {"srcc": float(stats.spearmanr(x, y)[0]), "plcc": float(stats.pearsonr(x, y)[0]),
                                   "max_abs_diff": float(np.abs(x - y).max())}

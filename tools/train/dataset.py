@@ -41,6 +41,7 @@ import argparse
 import functools
 import importlib.util
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -67,7 +68,8 @@ def _load_int8_photos():
 int8_photos = _load_int8_photos()
 
 DEFAULT_CACHE = int8_photos.DEFAULT_CACHE  # the packages are shared with the INT8 photo set
-KODAK_DIR = REPO.parent / "shared" / "data" / "kodak24"
+# the 24 Kodak PNGs beside the checkout (LOUPE_KODAK24 names another folder, e.g. from a git worktree)
+KODAK_DIR = Path(os.environ.get("LOUPE_KODAK24", REPO.parent / "shared" / "data" / "kodak24"))
 SHORT_SIDE = 720
 LEVELS = 5
 
