@@ -84,14 +84,9 @@ extension Lowering {
         if splitThreads > 1 && sa == sc {
             let parts = chunks(count, parts: splitThreads)
             let ops = try parts.map { _ in try createBinary(op, node) }
-            b.addStep(node, .xnnpack(name), reads: [a, c], writes: [y], owned: ops) { bind in
-                let pa = bind.floats(a), pc = bind.floats(c), py = bind.floats(y)
-                for (r, o) in zip(parts, ops) {
-                    try setupBinary(op, o, [r.count], [r.count], pa + r.lowerBound, pc + r.lowerBound, py + r.lowerBound, nil, node)
-                }
-                let raw = ops.map(\.op)
-                let task = ParallelTask(count: raw.count) { i in _ = loupe_xnn_run_operator(raw[i], nil) }
-                return { pool in task.run(pool) }
+            b.addSplitXNNStep(node, name, reads: [a, c], writes: [y], parts: parts, ops: ops) { o, r, bind, pool in
+                try setupBinary(op, o, [r.count], [r.count], bind.floats(a) + r.lowerBound, bind.floats(c) + r.lowerBound,
+                                bind.floats(y) + r.lowerBound, pool, node)
             }
             return .xnnpack(name)
         }

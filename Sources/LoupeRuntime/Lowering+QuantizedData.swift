@@ -89,14 +89,9 @@ extension Lowering {
         if splitThreads > 1 && sa == sc {
             let parts = chunks(count, parts: splitThreads)
             let ops = try parts.map { _ in try create() }
-            b.addStep(node, .xnnpack(name), reads: [a, c], writes: [y], owned: ops) { bind in
-                let pa = bind.int8s(a), pc = bind.int8s(c), py = bind.int8s(y)
-                for (r, o) in zip(parts, ops) {
-                    try setup(o, [r.count], [r.count], pa + r.lowerBound, pc + r.lowerBound, py + r.lowerBound, nil)
-                }
-                let raw = ops.map(\.op)
-                let task = ParallelTask(count: raw.count) { i in _ = loupe_xnn_run_operator(raw[i], nil) }
-                return { pool in task.run(pool) }
+            b.addSplitXNNStep(node, name, reads: [a, c], writes: [y], parts: parts, ops: ops) { o, r, bind, pool in
+                try setup(o, [r.count], [r.count], bind.int8s(a) + r.lowerBound, bind.int8s(c) + r.lowerBound,
+                          bind.int8s(y) + r.lowerBound, pool)
             }
             return .xnnpack(name)
         }
@@ -199,17 +194,10 @@ extension Lowering {
                                                                 qy.int8ZeroPoint, qy.scale, -128, 127, 0, $0)
             }
         }
-        b.addStep(node, .xnnpack(name), reads: [x], writes: [y], owned: ops) { bind in
-            let px = bind.int8s(x), py = bind.int8s(y)
-            for (r, o) in zip(slices, ops) {
-                try Backend.check(loupe_xnn_setup_global_average_pooling_nwc_qs8(o.op, batch, pixels, px + r.lowerBound, py + r.lowerBound,
-                                                                                 parts > 1 ? nil : bind.pool),
-                                  "xnn_setup_global_average_pooling_nwc_qs8", node)
-            }
-            let raw = ops.map(\.op)
-            if raw.count == 1 { return { pool in _ = loupe_xnn_run_operator(raw[0], pool) } }
-            let task = ParallelTask(count: raw.count) { i in _ = loupe_xnn_run_operator(raw[i], nil) }
-            return { pool in task.run(pool) }
+        b.addSplitXNNStep(node, name, reads: [x], writes: [y], parts: slices, ops: ops) { o, r, bind, pool in
+            try Backend.check(loupe_xnn_setup_global_average_pooling_nwc_qs8(o.op, batch, pixels, bind.int8s(x) + r.lowerBound,
+                                                                             bind.int8s(y) + r.lowerBound, pool),
+                              "xnn_setup_global_average_pooling_nwc_qs8", node)
         }
         return .xnnpack(name)
     }

@@ -245,6 +245,26 @@ final class PlanBuilder {
                               outputShape: Lowering.outputShape(node, graph)))
     }
 
+    /// A step of one XNNPACK operator per part of its work (a chunk of elements, a slice of
+    /// channels), for operators XNNPACK runs on one thread: `setup` points each at its part
+    /// (with the pool to hand it: none when the parts themselves go over the pool), and the
+    /// parts run on the pool, each on one thread. A single part runs on XNNPACK's own split.
+    func addSplitXNNStep(_ node: Node, _ name: String, reads: [String], writes: [String], parts: [Range<Int>],
+                         ops: [XNNOperator],
+                         setup: @escaping (XNNOperator, Range<Int>, Bindings, pthreadpool_t?) throws -> Void) {
+        precondition(parts.count == ops.count && !ops.isEmpty)
+        addStep(node, .xnnpack(name), reads: reads, writes: writes, owned: ops) { bind in
+            let raw = ops.map(\.op)
+            if raw.count == 1 {
+                try setup(ops[0], parts[0], bind, bind.pool)
+                return { pool in _ = loupe_xnn_run_operator(raw[0], pool) }
+            }
+            for (r, o) in zip(parts, ops) { try setup(o, r, bind, nil) }
+            let task = ParallelTask(count: raw.count) { i in _ = loupe_xnn_run_operator(raw[i], nil) }
+            return { pool in task.run(pool) }
+        }
+    }
+
     /// Convenience for a step running XNNPACK operators in order.
     func addXNNStep(_ node: Node, _ name: String, reads: [String], writes: [String], ops: [XNNOperator],
                     setup: @escaping (Bindings) throws -> Void) {
