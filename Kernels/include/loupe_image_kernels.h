@@ -37,6 +37,9 @@ size_t loupe_resample_taps(size_t in_size, size_t out_size, loupe_resample_filte
 void loupe_resample_coeffs(size_t in_size, size_t out_size, loupe_resample_filter filter,
                            int32_t* bounds, int32_t* coeffs);
 
+/* Every pass has a variant per instruction set (__avx2, __avx512, __neon: AArch64); a
+ * variant compiled for another architecture runs the scalar code. */
+
 /* Horizontal pass over `rows` rows of RGB8: out[y][x] = sum_t in[y][bounds[2x] + t] * coeffs[x][t].
  * Strides in bytes. Reads only inside each input row (no over-read). */
 typedef void loupe_u8_resample_h_rgb_fn(size_t rows, size_t in_w, const uint8_t* in, size_t in_stride,
@@ -45,6 +48,7 @@ typedef void loupe_u8_resample_h_rgb_fn(size_t rows, size_t in_w, const uint8_t*
 loupe_u8_resample_h_rgb_fn loupe_u8_resample_h_rgb__scalar;
 loupe_u8_resample_h_rgb_fn loupe_u8_resample_h_rgb__avx2;
 loupe_u8_resample_h_rgb_fn loupe_u8_resample_h_rgb__avx512;
+loupe_u8_resample_h_rgb_fn loupe_u8_resample_h_rgb__neon;
 loupe_u8_resample_h_rgb_fn loupe_u8_resample_h_rgb;
 
 /* Vertical pass, `row_bytes` bytes per row (width * 3 for RGB8, any channel count works):
@@ -55,6 +59,7 @@ typedef void loupe_u8_resample_v_fn(size_t row_bytes, const uint8_t* in, size_t 
 loupe_u8_resample_v_fn loupe_u8_resample_v__scalar;
 loupe_u8_resample_v_fn loupe_u8_resample_v__avx2;
 loupe_u8_resample_v_fn loupe_u8_resample_v__avx512;
+loupe_u8_resample_v_fn loupe_u8_resample_v__neon;
 loupe_u8_resample_v_fn loupe_u8_resample_v;
 
 /* Resizes an RGB8 image (strides in bytes) exactly as Pillow's Image.resize(size, filter)
@@ -69,10 +74,13 @@ int loupe_u8_resize_rgb(size_t in_w, size_t in_h, const uint8_t* in, size_t in_s
 /* RGB8 (interleaved, `in_stride` bytes per row) to three float planes, NCHW order:
  * plane c holds out[c * plane_stride + y * width + x] = in[y][x][c] * scale[c] + bias[c]
  * (two roundings: a multiply then an add in every variant, so all variants agree exactly).
- * For (v / 255 - mean) / std pass scale = 1 / (255 std), bias = -mean / std. */
+ * For (v / 255 - mean) / std pass scale = 1 / (255 std), bias = -mean / std.
+ * __avx2 and __neon (AArch64) run the scalar code where their instruction set is absent. */
 void loupe_u8_rgb_to_f32_planes__scalar(size_t width, size_t height, const uint8_t* in, size_t in_stride,
                                         const float* scale, const float* bias, float* out, size_t plane_stride);
 void loupe_u8_rgb_to_f32_planes__avx2(size_t width, size_t height, const uint8_t* in, size_t in_stride,
+                                      const float* scale, const float* bias, float* out, size_t plane_stride);
+void loupe_u8_rgb_to_f32_planes__neon(size_t width, size_t height, const uint8_t* in, size_t in_stride,
                                       const float* scale, const float* bias, float* out, size_t plane_stride);
 void loupe_u8_rgb_to_f32_planes(size_t width, size_t height, const uint8_t* in, size_t in_stride,
                                 const float* scale, const float* bias, float* out, size_t plane_stride);

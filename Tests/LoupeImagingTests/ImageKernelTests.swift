@@ -67,8 +67,13 @@ final class ImageKernelTests: XCTestCase {
             let plane = width * height
             var ref = [Float](repeating: .nan, count: plane * 3), got = ref
             loupe_u8_rgb_to_f32_planes__scalar(width, height, src, stride, scale, bias, &ref, plane)
-            for (name, isa) in Self.variants where isa == loupe_isa_avx2 || isa == loupe_isa_avx512 {
-                loupe_u8_rgb_to_f32_planes__avx2(width, height, src, stride, scale, bias, &got, plane)
+            for (name, isa) in Self.variants {
+                got = [Float](repeating: .nan, count: plane * 3)
+                if isa == loupe_isa_neon {
+                    loupe_u8_rgb_to_f32_planes__neon(width, height, src, stride, scale, bias, &got, plane)
+                } else {
+                    loupe_u8_rgb_to_f32_planes__avx2(width, height, src, stride, scale, bias, &got, plane)
+                }
                 XCTAssertEqual(got.map(\.bitPattern), ref.map(\.bitPattern), "\(name) width \(width)")
             }
             loupe_u8_rgb_to_f32_planes(width, height, src, stride, scale, bias, &got, plane)

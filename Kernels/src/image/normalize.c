@@ -74,6 +74,47 @@ void loupe_u8_rgb_to_f32_planes__avx2(size_t width, size_t height, const uint8_t
 }
 #endif
 
+#if LOUPE_NEON_A64
+/* 16 pixels per step: vld3q_u8 deinterleaves R, G, B; each channel widens to four 4-lane
+ * float vectors. vmulq then vaddq, never vfmaq: two roundings, as the scalar code. */
+static inline void store16_neon(uint8x16_t bytes, float32x4_t s, float32x4_t bi, float* dst) {
+  const uint16x8_t lo = vmovl_u8(vget_low_u8(bytes)), hi = vmovl_high_u8(bytes);
+  const float32x4_t f0 = vcvtq_f32_u32(vmovl_u16(vget_low_u16(lo)));
+  const float32x4_t f1 = vcvtq_f32_u32(vmovl_high_u16(lo));
+  const float32x4_t f2 = vcvtq_f32_u32(vmovl_u16(vget_low_u16(hi)));
+  const float32x4_t f3 = vcvtq_f32_u32(vmovl_high_u16(hi));
+  vst1q_f32(dst, vaddq_f32(vmulq_f32(f0, s), bi));
+  vst1q_f32(dst + 4, vaddq_f32(vmulq_f32(f1, s), bi));
+  vst1q_f32(dst + 8, vaddq_f32(vmulq_f32(f2, s), bi));
+  vst1q_f32(dst + 12, vaddq_f32(vmulq_f32(f3, s), bi));
+}
+
+void loupe_u8_rgb_to_f32_planes__neon(size_t width, size_t height, const uint8_t* in, size_t in_stride,
+                                      const float* scale, const float* bias, float* out, size_t plane_stride) {
+  const float32x4_t s0 = vdupq_n_f32(scale[0]), s1 = vdupq_n_f32(scale[1]), s2 = vdupq_n_f32(scale[2]);
+  const float32x4_t b0 = vdupq_n_f32(bias[0]), b1 = vdupq_n_f32(bias[1]), b2 = vdupq_n_f32(bias[2]);
+  for (size_t y = 0; y < height; y++) {
+    const uint8_t* p = in + y * in_stride;
+    float* r = out + y * width;
+    float* g = r + plane_stride;
+    float* b = g + plane_stride;
+    size_t x = 0;
+    for (; x + 16 <= width; x += 16) {
+      const uint8x16x3_t v = vld3q_u8(p + 3 * x);
+      store16_neon(v.val[0], s0, b0, r + x);
+      store16_neon(v.val[1], s1, b1, g + x);
+      store16_neon(v.val[2], s2, b2, b + x);
+    }
+    row_scalar(width - x, p + 3 * x, scale, bias, r + x, g + x, b + x);
+  }
+}
+#else
+void loupe_u8_rgb_to_f32_planes__neon(size_t width, size_t height, const uint8_t* in, size_t in_stride,
+                                      const float* scale, const float* bias, float* out, size_t plane_stride) {
+  loupe_u8_rgb_to_f32_planes__scalar(width, height, in, in_stride, scale, bias, out, plane_stride);
+}
+#endif
+
 void loupe_u8_rgb_to_f32_planes(size_t width, size_t height, const uint8_t* in, size_t in_stride,
                                 const float* scale, const float* bias, float* out, size_t plane_stride) {
   static int cached = -1;
@@ -81,7 +122,10 @@ void loupe_u8_rgb_to_f32_planes(size_t width, size_t height, const uint8_t* in, 
     case loupe_isa_avx512: case loupe_isa_avx2:
       loupe_u8_rgb_to_f32_planes__avx2(width, height, in, in_stride, scale, bias, out, plane_stride);
       return;
-    case loupe_isa_sse2: case loupe_isa_neon: case loupe_isa_scalar:
+    case loupe_isa_neon:
+      loupe_u8_rgb_to_f32_planes__neon(width, height, in, in_stride, scale, bias, out, plane_stride);
+      return;
+    case loupe_isa_sse2: case loupe_isa_scalar:
       loupe_u8_rgb_to_f32_planes__scalar(width, height, in, in_stride, scale, bias, out, plane_stride);
       return;
   }

@@ -321,6 +321,85 @@ void loupe_u8_resample_v__avx512(V_PARAMS) {
 }
 #endif
 
+#if LOUPE_NEON_A64
+/* Horizontal: one output pixel at a time, taps in groups of 4 from one 16-byte load; a
+ * table lookup spreads each tap's R,G,B to int32 lanes [R G B 0] (index 16 reads as 0),
+ * multiplied by its coefficient lane. The guard in h_rows_simd keeps the loads inside
+ * the row, as for the x86 variants. */
+static inline uint32_t h_pixel_neon(const uint8_t* p, const int32_t* k, int32_t n) {
+  static const uint8_t spread[16] = {0, 1, 2, 16, 3, 4, 5, 16, 6, 7, 8, 16, 9, 10, 11, 16};
+  const uint8x16_t idx = vld1q_u8(spread);
+  int32x4_t acc = vdupq_n_s32(1 << (PREC - 1));
+  int32_t t = 0;
+  for (; t < n; t += 4) {
+    const uint8x16_t px = vqtbl1q_u8(vld1q_u8(p + 3 * t), idx);
+    const uint16x8_t lo = vmovl_u8(vget_low_u8(px)), hi = vmovl_high_u8(px);
+    const int32x4_t t0 = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(lo)));
+    const int32x4_t t1 = vreinterpretq_s32_u32(vmovl_high_u16(lo));
+    const int32x4_t t2 = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(hi)));
+    const int32x4_t t3 = vreinterpretq_s32_u32(vmovl_high_u16(hi));
+    if (t + 4 <= n) {
+      const int32x4_t kv = vld1q_s32(k + t);
+      acc = vmlaq_laneq_s32(acc, t0, kv, 0);
+      acc = vmlaq_laneq_s32(acc, t1, kv, 1);
+      acc = vmlaq_laneq_s32(acc, t2, kv, 2);
+      acc = vmlaq_laneq_s32(acc, t3, kv, 3);
+    } else {
+      /* The last 1-3 taps: their coefficients one by one (no read past them). */
+      acc = vmlaq_n_s32(acc, t0, k[t]);
+      if (t + 1 < n) acc = vmlaq_n_s32(acc, t1, k[t + 1]);
+      if (t + 2 < n) acc = vmlaq_n_s32(acc, t2, k[t + 2]);
+    }
+  }
+  /* >> PREC (arithmetic, as clip8), then saturate to [0, 255] in two narrowing steps. */
+  const uint16x4_t w = vqmovun_s32(vshrq_n_s32(acc, PREC));
+  const uint8x8_t bytes = vqmovn_u16(vcombine_u16(w, w));
+  return vget_lane_u32(vreinterpret_u32_u8(bytes), 0);
+}
+
+void loupe_u8_resample_h_rgb__neon(H_PARAMS) {
+  h_rows_simd(4, 16, h_pixel_neon, H_ARGS);
+}
+
+/* Vertical: across the row's bytes, 16 bytes (four int32x4 accumulators) per step; tail
+ * bytes in scalar code. */
+static inline int32x4_t v_acc_neon(int32x4_t acc, uint16x4_t px, int32_t k) {
+  return vmlaq_n_s32(acc, vreinterpretq_s32_u32(vmovl_u16(px)), k);
+}
+
+static inline size_t v_row_neon(const uint8_t* base, size_t in_stride, const int32_t* k, int32_t n,
+                                size_t row_bytes, uint8_t* dst) {
+  const int32x4_t round = vdupq_n_s32(1 << (PREC - 1));
+  size_t b = 0;
+  for (; b + 16 <= row_bytes; b += 16) {
+    int32x4_t a0 = round, a1 = round, a2 = round, a3 = round;
+    for (int32_t t = 0; t < n; t++) {
+      const uint8x16_t v = vld1q_u8(base + (size_t)t * in_stride + b);
+      const uint16x8_t lo = vmovl_u8(vget_low_u8(v)), hi = vmovl_high_u8(v);
+      a0 = v_acc_neon(a0, vget_low_u16(lo), k[t]);
+      a1 = v_acc_neon(a1, vget_high_u16(lo), k[t]);
+      a2 = v_acc_neon(a2, vget_low_u16(hi), k[t]);
+      a3 = v_acc_neon(a3, vget_high_u16(hi), k[t]);
+    }
+    const uint16x8_t w01 = vcombine_u16(vqmovun_s32(vshrq_n_s32(a0, PREC)), vqmovun_s32(vshrq_n_s32(a1, PREC)));
+    const uint16x8_t w23 = vcombine_u16(vqmovun_s32(vshrq_n_s32(a2, PREC)), vqmovun_s32(vshrq_n_s32(a3, PREC)));
+    vst1q_u8(dst + b, vcombine_u8(vqmovn_u16(w01), vqmovn_u16(w23)));
+  }
+  return b;
+}
+
+void loupe_u8_resample_v__neon(V_PARAMS) {
+  v_rows(v_row_neon, V_ARGS);
+}
+#else
+void loupe_u8_resample_h_rgb__neon(H_PARAMS) {
+  loupe_u8_resample_h_rgb__scalar(H_ARGS);
+}
+void loupe_u8_resample_v__neon(V_PARAMS) {
+  loupe_u8_resample_v__scalar(V_ARGS);
+}
+#endif
+
 static loupe_isa cached_isa(void) {
   static int cached = -1;
   return loupe_cached_isa(&cached);
@@ -333,7 +412,8 @@ static h_fn pick_h(loupe_isa isa) {
   switch (isa) {
     case loupe_isa_avx512: return loupe_u8_resample_h_rgb__avx512;
     case loupe_isa_avx2: return loupe_u8_resample_h_rgb__avx2;
-    case loupe_isa_sse2: case loupe_isa_neon: case loupe_isa_scalar: return loupe_u8_resample_h_rgb__scalar;
+    case loupe_isa_neon: return loupe_u8_resample_h_rgb__neon;
+    case loupe_isa_sse2: case loupe_isa_scalar: return loupe_u8_resample_h_rgb__scalar;
   }
   return loupe_u8_resample_h_rgb__scalar;
 }
@@ -342,7 +422,8 @@ static v_fn pick_v(loupe_isa isa) {
   switch (isa) {
     case loupe_isa_avx512: return loupe_u8_resample_v__avx512;
     case loupe_isa_avx2: return loupe_u8_resample_v__avx2;
-    case loupe_isa_sse2: case loupe_isa_neon: case loupe_isa_scalar: return loupe_u8_resample_v__scalar;
+    case loupe_isa_neon: return loupe_u8_resample_v__neon;
+    case loupe_isa_sse2: case loupe_isa_scalar: return loupe_u8_resample_v__scalar;
   }
   return loupe_u8_resample_v__scalar;
 }
