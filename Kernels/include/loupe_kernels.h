@@ -474,6 +474,56 @@ void loupe_s8_mul_channels__isa(loupe_s8_gemm_qc8w_isa isa, size_t rows_begin, s
                                 size_t channels, const int8_t* x, int8_t x_zero_point, const int8_t* g,
                                 int8_t g_zero_point, float scale, int8_t* y, const loupe_s8_gemm_qc8w_params* params);
 
+/* ---- Float depthwise convolution (conv/) ------------------------------------------- */
+
+/* NHWC depthwise convolution (multiplier 1) in float32 with the activation fused:
+ * acc[c] = bias[c] + sum over the taps inside the input of x[tap][c] * w[c][tap] (padded taps
+ * contribute nothing), then y = min(max(acc, min), max), then, when hardswish is set,
+ * y = y * min(max(y + 3, 0), 6) / 6 (conv/dwconv_f32.c). */
+typedef struct loupe_f32_dwconv_params {
+  float min, max;   /* -INFINITY / INFINITY for none, 0 / INFINITY for ReLU, 0 / 6 for ReLU6 */
+  int hardswish;    /* 0 or 1 */
+} loupe_f32_dwconv_params;
+
+typedef enum loupe_f32_dwconv_isa {
+  loupe_f32_dwconv_scalar = 0,
+  loupe_f32_dwconv_avx2 = 1,    /* 8 channels per vector, FMA */
+  loupe_f32_dwconv_avx512 = 2,  /* 16 channels per vector, masked channel tail */
+  loupe_f32_dwconv_neon = 3,    /* AArch64, 4 channels per vector */
+} loupe_f32_dwconv_isa;
+int loupe_f32_dwconv_isa_available(loupe_f32_dwconv_isa isa);
+/* The fastest available variant on this CPU. */
+loupe_f32_dwconv_isa loupe_f32_dwconv_best_isa(void);
+
+/* One packed layout for every variant: blocks of 16 channels, each bias[16] then w[taps][16]
+ * (channels past `channels` zero). w is [channels][taps] (OIHW with I = 1), bias may be NULL.
+ * `packed` 64-byte aligned, loupe_f32_dwconv_packed_size bytes. */
+size_t loupe_f32_dwconv_packed_size(size_t taps, size_t channels);
+void loupe_f32_dwconv_pack(size_t taps, size_t channels, const float* w, const float* bias, void* packed);
+
+/* Output rows [rows_begin, rows_end) of the batch * out_h rows (same geometry struct as the
+ * int8 kernel: loupe_s8_dwconv_geometry); x is [batch][in_h][in_w][channels] floats, y has
+ * y_pixel_stride floats per output pixel (channels written). No read past the input's
+ * pixels, no write past a pixel's channels. Any kernel size, stride, dilation, padding. */
+void loupe_f32_dwconv_nhwc__isa(loupe_f32_dwconv_isa isa, const loupe_s8_dwconv_geometry* g, size_t rows_begin,
+                                size_t rows_end, const float* x, const void* packed, float* y,
+                                size_t y_pixel_stride, const loupe_f32_dwconv_params* params);
+/* The variants (all declared everywhere: one not compiled for this architecture runs the
+ * scalar code). Every variant gives the scalar twin's bits: the taps are accumulated in
+ * (ky, kx) order with a fused multiply-add from the bias, the activation in one order. */
+void loupe_f32_dwconv_nhwc__scalar(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
+                                   const float* x, const void* packed, float* y, size_t y_pixel_stride,
+                                   const loupe_f32_dwconv_params* params);
+void loupe_f32_dwconv_nhwc__avx2(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
+                                 const float* x, const void* packed, float* y, size_t y_pixel_stride,
+                                 const loupe_f32_dwconv_params* params);
+void loupe_f32_dwconv_nhwc__avx512(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
+                                   const float* x, const void* packed, float* y, size_t y_pixel_stride,
+                                   const loupe_f32_dwconv_params* params);
+void loupe_f32_dwconv_nhwc__neon(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
+                                 const float* x, const void* packed, float* y, size_t y_pixel_stride,
+                                 const loupe_f32_dwconv_params* params);
+
 /* ---- Transformer blocks: layer norm, GELU, erf, softmax, batched matmul ------------ */
 /*
  * Each op has __scalar (the reference, libm and double where noted), __avx2 (AVX2 + FMA),
