@@ -174,6 +174,9 @@ final class DwConvF32KernelTests: XCTestCase {
         out.append(Shape(n: 1, h: 9, w: 40, c: 64, kh: 3, kw: 3, stride: 2, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1))
         out.append(Shape(n: 1, h: 7, w: 37, c: 72, kh: 5, kw: 5, stride: 1, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2))
         out.append(Shape(n: 1, h: 6, w: 11, c: 240, kh: 5, kw: 5, stride: 2, padTop: 1, padLeft: 1, padBottom: 2, padRight: 2))
+        // From 128 channels up, strided layers take the interior in groups too.
+        out.append(Shape(n: 2, h: 5, w: 29, c: 144, kh: 3, kw: 3, stride: 3, dilation: 2, padTop: 2, padLeft: 3, padBottom: 1, padRight: 0, gap: 1))
+        out.append(Shape(n: 1, h: 7, w: 41, c: 129, kh: 3, kw: 5, stride: 2, padTop: 1, padLeft: 2, padBottom: 1, padRight: 2))
         return out
     }
 

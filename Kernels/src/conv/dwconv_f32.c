@@ -18,9 +18,10 @@
  * The walk: for each output row, the tap rows inside the input form a range [ky0, ky1), and
  * for each output pixel the tap columns inside form a range [kx0, kx1): the taps of a pixel
  * are that rectangle, so no per-tap test is needed anywhere. Pixels whose columns are all
- * inside (the interior of the row, the same for every row) go in groups of 8 and 4: one
- * weight vector loaded serves the group's 8 or 4 accumulators, which are also independent
- * FMA chains that hide the FMA latency. Edge pixels go one by one with their own rectangle.
+ * inside (the interior of the row, the same for every row) go in groups of 8 and 4 in the
+ * SIMD variants (see groups_pay for when): one weight vector loaded serves the group's 8 or
+ * 4 accumulators, which are also independent FMA chains that hide the FMA latency. Edge
+ * pixels go one by one with their own rectangle.
  * Within a group, the channel blocks are the inner loop: the weights of the layer
  * (taps * channels floats) stay in L1/L2 while the input streams through once.
  */
@@ -140,6 +141,14 @@ static inline __attribute__((always_inline)) void dwf_walk(dwf_pixels_fn pixels,
   }
 }
 
+/* Whether the SIMD variants should take the interior pixels in groups. Measured on an AMD
+ * EPYC (Zen 4) against one pixel at a time: groups win with stride 1 (each input pixel
+ * serves up to kernel_w taps of the group from L1) and with stride 2 at 240 channels, and
+ * lose by up to 1.5x with stride 2 at 64 and 72 channels, where the layer streams from DRAM
+ * and a group's loads hop between pixels 2 * channels floats apart instead of running along
+ * one pixel's channels. */
+static inline int groups_pay(const loupe_s8_dwconv_geometry* g) { return g->stride_w == 1 || g->channels >= 128; }
+
 /* ---- Scalar ------------------------------------------------------------------------ */
 
 /* The activation, written as the SIMD variants compute it: max(min, acc) is x86's
@@ -197,49 +206,63 @@ void loupe_f32_dwconv_nhwc__scalar(const loupe_s8_dwconv_geometry* g, size_t row
 /* 16 channels per zmm; the last block's missing channels are masked off in the loads (no
  * read past a pixel's channels) and the stores. Up to 8 accumulators, one weight, one input:
  * well inside 32 registers. */
+/* One block of 16 channels at c0 of pixels 0..n-1; `masked` (a constant once inlined) for
+ * the last block when it has fewer than 16 channels: the whole blocks use plain loads and
+ * stores, which the memory system streams better than masked ones. */
 __attribute__((target("avx512f"), always_inline))
-static inline void pixels_avx512(const dwf_ctx* c, size_t n, const float* xp, size_t kx0, size_t kx1, float* out) {
+static inline void block_avx512(const dwf_ctx* c, size_t n, const float* xp, size_t kx0, size_t kx1, float* out,
+                                const float* blk, size_t c0, int masked, __mmask16 m) {
+  __m512 acc[8];
+  const __m512 vb = _mm512_load_ps(blk);
+  for (size_t p = 0; p < n; p++) acc[p] = vb;
+  const float* xr = xp + c0;
+  const float* wr = blk + CB + (c->ky0 * c->kw + kx0) * CB;
+  for (size_t ky = c->ky0; ky < c->ky1; ky++, xr += c->row_step, wr += c->kw * CB) {
+    const float* xk = xr;
+    const float* wk = wr;
+    for (size_t kx = kx0; kx < kx1; kx++, xk += c->dx, wk += CB) {
+      const __m512 w = _mm512_load_ps(wk);
+      for (size_t p = 0; p < n; p++) {
+        const __m512 vx = masked ? _mm512_maskz_loadu_ps(m, xk + p * c->px) : _mm512_loadu_ps(xk + p * c->px);
+        acc[p] = _mm512_fmadd_ps(vx, w, acc[p]);
+      }
+    }
+  }
   const __m512 vmin = _mm512_set1_ps(c->min), vmax = _mm512_set1_ps(c->max);
   const __m512 vzero = _mm512_setzero_ps(), vthree = _mm512_set1_ps(3.0f), vsix = _mm512_set1_ps(6.0f);
   const __m512 vsixth = _mm512_set1_ps(1.0f / 6.0f);
-  const size_t tail = c->channels - (c->blocks - 1) * CB;
-  const __mmask16 tail_mask = (__mmask16)((1u << tail) - 1);
-  const float* blk = c->packed;
-  for (size_t cb = 0; cb < c->blocks; cb++, blk += c->block) {
-    const size_t c0 = cb * CB;
-    const __mmask16 m = cb + 1 == c->blocks ? tail_mask : (__mmask16)0xFFFF;
-    __m512 acc[8];
-    const __m512 vb = _mm512_load_ps(blk);
-    for (size_t p = 0; p < n; p++) acc[p] = vb;
-    const float* xr = xp + c0;
-    const float* wr = blk + CB + (c->ky0 * c->kw + kx0) * CB;
-    for (size_t ky = c->ky0; ky < c->ky1; ky++, xr += c->row_step, wr += c->kw * CB) {
-      const float* xk = xr;
-      const float* wk = wr;
-      for (size_t kx = kx0; kx < kx1; kx++, xk += c->dx, wk += CB) {
-        const __m512 w = _mm512_load_ps(wk);
-        for (size_t p = 0; p < n; p++) {
-          acc[p] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, xk + p * c->px), w, acc[p]);
-        }
-      }
+  for (size_t p = 0; p < n; p++) {
+    __m512 v = _mm512_min_ps(vmax, _mm512_max_ps(vmin, acc[p]));
+    if (c->hardswish) {
+      __m512 t = _mm512_min_ps(vsix, _mm512_max_ps(vzero, _mm512_add_ps(v, vthree)));
+      v = _mm512_mul_ps(v, t);
+      v = _mm512_mul_ps(v, vsixth);
     }
-    for (size_t p = 0; p < n; p++) {
-      __m512 v = _mm512_min_ps(vmax, _mm512_max_ps(vmin, acc[p]));
-      if (c->hardswish) {
-        __m512 t = _mm512_min_ps(vsix, _mm512_max_ps(vzero, _mm512_add_ps(v, vthree)));
-        v = _mm512_mul_ps(v, t);
-        v = _mm512_mul_ps(v, vsixth);
-      }
+    if (masked) {
       _mm512_mask_storeu_ps(out + p * c->y_stride + c0, m, v);
+    } else {
+      _mm512_storeu_ps(out + p * c->y_stride + c0, v);
     }
   }
+}
+
+/* 16 channels per zmm; the last block's missing channels are masked off in the loads (no
+ * read past a pixel's channels) and the stores. Up to 8 accumulators, one weight, one input:
+ * well inside 32 registers. */
+__attribute__((target("avx512f"), always_inline))
+static inline void pixels_avx512(const dwf_ctx* c, size_t n, const float* xp, size_t kx0, size_t kx1, float* out) {
+  const size_t whole = c->channels / CB;
+  const float* blk = c->packed;
+  for (size_t cb = 0; cb < whole; cb++, blk += c->block) block_avx512(c, n, xp, kx0, kx1, out, blk, cb * CB, 0, 0);
+  const size_t tail = c->channels % CB;
+  if (tail) block_avx512(c, n, xp, kx0, kx1, out, blk, whole * CB, 1, (__mmask16)((1u << tail) - 1));
 }
 
 __attribute__((target("avx512f")))
 void loupe_f32_dwconv_nhwc__avx512(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
                                    const float* x, const void* packed, float* y, size_t y_pixel_stride,
                                    const loupe_f32_dwconv_params* params) {
-  if (g->stride_w == 1) {
+  if (groups_pay(g)) {
     dwf_walk(pixels_avx512, 8, g, rows_begin, rows_end, x, packed, y, y_pixel_stride, params);
   } else {
     dwf_walk(pixels_avx512, 1, g, rows_begin, rows_end, x, packed, y, y_pixel_stride, params);
@@ -287,7 +310,7 @@ __attribute__((target("avx2,fma")))
 void loupe_f32_dwconv_nhwc__avx2(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
                                  const float* x, const void* packed, float* y, size_t y_pixel_stride,
                                  const loupe_f32_dwconv_params* params) {
-  if (g->stride_w == 1) {
+  if (groups_pay(g)) {
     dwf_walk(pixels_avx2, 8, g, rows_begin, rows_end, x, packed, y, y_pixel_stride, params);
   } else {
     dwf_walk(pixels_avx2, 1, g, rows_begin, rows_end, x, packed, y, y_pixel_stride, params);
@@ -356,7 +379,7 @@ static inline __attribute__((always_inline)) void pixels_neon(const dwf_ctx* c, 
 void loupe_f32_dwconv_nhwc__neon(const loupe_s8_dwconv_geometry* g, size_t rows_begin, size_t rows_end,
                                  const float* x, const void* packed, float* y, size_t y_pixel_stride,
                                  const loupe_f32_dwconv_params* params) {
-  if (g->stride_w == 1) {
+  if (groups_pay(g)) {
     dwf_walk(pixels_neon, 8, g, rows_begin, rows_end, x, packed, y, y_pixel_stride, params);
   } else {
     dwf_walk(pixels_neon, 1, g, rows_begin, rows_end, x, packed, y, y_pixel_stride, params);
