@@ -10,13 +10,14 @@ import LoupeKernels
 /// VNNI (the Debian XNNPACK has no VNNI kernels); elsewhere XNNPACK. The environment
 /// variable `LOUPE_INT8_KERNELS` forces one path (`vnni512`, `avx2`, `scalar` or
 /// `xnnpack`), so that tests and benchmarks can run each of them on one machine.
-enum Int8KernelPath: String, CaseIterable, Sendable {
+enum Int8KernelPath: String, ForcedKernelPath {
     case vnni512
     case avx2
     case scalar
     case xnnpack
 
     static let environmentVariable = "LOUPE_INT8_KERNELS"
+    static let family = "int8 kernel"
 
     /// The own kernel variant of a path; nil for XNNPACK.
     var gemmISA: loupe_s8_gemm_qc8w_isa? {
@@ -48,20 +49,5 @@ enum Int8KernelPath: String, CaseIterable, Sendable {
     static var automatic: Int8KernelPath {
         Int8KernelPath.vnni512.isAvailable ? .vnni512 : .xnnpack
     }
-
-    /// The path in effect now: `LOUPE_INT8_KERNELS` when set (read at each lowering, so a
-    /// process can compile one model per path), else `automatic`. A value that names no
-    /// path, or a path the CPU cannot run, is an error naming the node being lowered.
-    static func current(for node: Node) throws -> Int8KernelPath {
-        guard let raw = getenv(environmentVariable), let text = String(validatingCString: raw), !text.isEmpty else {
-            return automatic
-        }
-        guard let path = Int8KernelPath(rawValue: text.lowercased()) else {
-            throw LoupeError.backend(node.reference, reason: "\(environmentVariable)=\(text) names no int8 kernel path (expected one of \(allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        guard path.isAvailable else {
-            throw LoupeError.backend(node.reference, reason: "\(environmentVariable)=\(text): this CPU lacks the instructions of that path")
-        }
-        return path
-    }
 }
+

@@ -96,7 +96,8 @@ struct ConvGeometry {
 
 extension Lowering {
     /// Conv (groups, depthwise, dilation, strides, asymmetric pads, auto_pad, fused clamp)
-    /// → `xnn_create_convolution2d_nhwc_f32` with weights repacked OIHW → OHWI.
+    /// → `xnn_create_convolution2d_nhwc_f32` with weights repacked OIHW → OHWI; a depthwise
+    /// one on the own kernel where `FloatDwConvPath` says so (`lowerFloatDwConv`).
     static func lowerConv(_ node: Node, _ graph: Graph, _ a: ConvAttributes, into b: PlanBuilder?) throws -> Placement {
         let name = "xnn_create_convolution2d_nhwc_f32"
         let (x, xs, wName) = try convOperands(node, graph, a, "convolution")
@@ -108,6 +109,7 @@ extension Lowering {
         let y = try expectOutput(node, graph, [n, oh, ow, o])
         let bias = try constantBias(node, graph, channels: o)
         try checkRange(a.outputMin, a.outputMax)
+        if let p = try lowerFloatDwConv(node, graph, a, x: x, y: y, geometry: geo, weights: w, bias: bias, into: b) { return p }
         guard let b else { return .xnnpack(name) }
 
         let packed = geo.packOHWI(w.floats)

@@ -29,6 +29,7 @@ public enum Lowering {
     static func lower(_ node: Node, _ graph: Graph, into b: PlanBuilder?) throws -> Placement {
         if let p = try foldedConstant(node, graph, into: b) { return p }
         if runsOnInt8(node, graph) { return try lowerInt8(node, graph, into: b) }
+        if let p = try fusedFloatHardSwishPlacement(node, graph, into: b) { return p }
         switch node.op {
         case .conv(let a): return try lowerConv(node, graph, a, into: b)
         case .convTranspose(let a): return try lowerConvTranspose(node, graph, a, into: b)
