@@ -156,13 +156,22 @@ extension Lowering {
         let geometry = windowGeometry(geo, win)
         let params = loupe_s8_gemm_qc8w_params(y_zero_point: qy.int8ZeroPoint, y_min: lo, y_max: hi)
         let name = dwconvKernelName(path, fused: fused?.label)
-        if let producer = streamableProducer(of: x, reader: node, b, geometry: geo) {
-            emitStreamedDwConv(node, b, producer, y: y, dwName: name, geometry: geometry, packed: packed, fused: fused) {
-                r0, r1, px, pw, py in
+        if let producer = streamableProducer(of: x, reader: node, b, geometry: geo, elementSize: 1) {
+            let pw = UnsafeRawPointer(packed.pointer)
+            let tp = fused.map { UnsafePointer($0.table.pointer.assumingMemoryBound(to: UInt8.self)) }
+            let outRow = geo.ow * c
+            emitStreamedDwConv(node, b, producer, out: fused?.output ?? y, dwName: name, geometry: geometry, elementSize: 1,
+                               owned: [packed] + (fused.map { [$0.table] } ?? []), dwRows: { r0, r1, px, py in
                 withUnsafePointer(to: geometry) { g in
-                    withUnsafePointer(to: params) { loupe_s8_dwconv_qc8w_nhwc__isa(isa, g, r0, r1, px, pw, py, c, $0) }
+                    withUnsafePointer(to: params) {
+                        loupe_s8_dwconv_qc8w_nhwc__isa(isa, g, r0, r1, px.assumingMemoryBound(to: Int8.self), pw,
+                                                       py.assumingMemoryBound(to: Int8.self), c, $0)
+                    }
                 }
-            }
+            }, after: tp.map { table in { r0, r1, py in
+                let rows = py.assumingMemoryBound(to: Int8.self) + r0 * outRow
+                loupe_x8_lut((r1 - r0) * outRow, rows, rows, table)
+            } })
             return .kernel(name)
         }
         addRowSplitStep(node, b, name, x: x, y: y, packed: packed, fused: fused, rows: geo.n * geo.oh, tile: 1,
@@ -240,6 +249,8 @@ extension Lowering {
             return { pool in task.run(pool) }
         }
         return RowProducer(step: b.steps[b.steps.count - 1], node: node, input: x, output: out, rowBytes: rowBytes,
-                           name: name, rows: rowKernel)
+                           name: name, parts: Int.max) { _, r0, r1, px, py in
+            rowKernel(r0, r1, px.assumingMemoryBound(to: Int8.self), py.assumingMemoryBound(to: Int8.self))
+        }
     }
 }

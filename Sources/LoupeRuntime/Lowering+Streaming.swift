@@ -2,14 +2,16 @@ import Foundation
 import LoupeIR
 import LoupeKernels
 
-/// An inverted-residual block's expansion (int8 1×1 convolution, its activation fused)
+/// An inverted-residual block's expansion (a 1×1 convolution, its activation fused)
 /// computed by the depthwise convolution that reads it, a few rows at a time into a strip
-/// that stays in cache: the expanded tensor — the largest of the block, 14.7 MB in the
-/// challenge baseline's second block at 720×1280 — is never written to memory nor read
-/// back, and needs no place in the arena. Both kernels run as they would apart, on the
-/// same rows, so the codes are the same.
+/// that stays in cache: the expanded tensor — the largest of the block, 14.7 MB in int8 and
+/// 59 MB in float in the challenge baseline's second block at 720×1280 — is never written
+/// to memory nor read back, and needs no place in the arena. Both kernels run as they would
+/// apart, on the same rows, so the results are the same. Int8 (own GEMM → own depthwise
+/// kernel) and float (XNNPACK's fully-connected operator per part → own depthwise kernel).
 extension Lowering {
-    /// A pointwise int8 step (`emitGemmQC8W`) as a reader can run it on some of its rows.
+    /// A pointwise step (`emitGemmQC8W`, or a float 1×1 convolution) as a reader can run it
+    /// on some of its rows.
     struct RowProducer {
         let step: Step
         let node: Node
@@ -20,19 +22,23 @@ extension Lowering {
         let rowBytes: Int
         /// Its placement name.
         let name: String
+        /// How many callers may run `rows` at once, each with its own `part` below this.
+        let parts: Int
         /// Rows [r0, r1) of `output` (activation applied), from the input at `x`, written at
-        /// `y` + row · rowBytes.
-        let rows: (_ r0: Int, _ r1: Int, _ x: UnsafePointer<Int8>, _ y: UnsafeMutablePointer<Int8>) -> Void
+        /// `y` + row · rowBytes, by caller `part`.
+        let rows: (_ part: Int, _ r0: Int, _ r1: Int, _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer) -> Void
     }
 
     /// The pointwise step that writes depthwise convolution `reader`'s input `x`, when the
     /// depthwise step can take its work over: it is the step just added (so nothing between
     /// them reads or overwrites its input), `x` has no other reader and is not a graph
     /// output, rows of `x` are whole pixels, and the batch is one image — and `x` is larger
-    /// than `streamedMinimumBytes`.
-    static func streamableProducer(of x: String, reader: Node, _ b: PlanBuilder, geometry geo: ConvGeometry) -> RowProducer? {
+    /// than `streamedMinimumBytes`. `elementSize`: bytes per element of `x`.
+    static func streamableProducer(of x: String, reader: Node, _ b: PlanBuilder, geometry geo: ConvGeometry,
+                                   elementSize: Int) -> RowProducer? {
+        let rowBytes = geo.c * elementSize
         guard let producer = b.rowProducers[x], let last = b.steps.last, last === producer.step,
-              geo.n == 1, producer.rowBytes == geo.c, geo.h * geo.w * geo.c > streamedMinimumBytes, !b.graph.isGraphOutput(x),
+              geo.n == 1, producer.rowBytes == rowBytes, geo.h * geo.w * rowBytes > streamedMinimumBytes, !b.graph.isGraphOutput(x),
               b.graph.nodes.allSatisfy({ $0.name == reader.name || !$0.inputs.contains(x) }) else { return nil }
         return producer
     }
@@ -50,37 +56,35 @@ extension Lowering {
     static let streamedStripBytes = 256 * 1024
 
     /// Replaces `producer`'s step by one that runs the depthwise convolution `node` (its
-    /// kernel `dwRows` over output rows, then the fused table if any) with the input rows each
-    /// group of output rows needs computed by `producer` into a per-part strip. A strip
-    /// keeps the rows the next group shares (the window's overlap) and computes only the
-    /// new ones; each part of the output rows recomputes its first group's overlap.
-    static func emitStreamedDwConv(_ node: Node, _ b: PlanBuilder, _ producer: RowProducer, y: String, dwName: String,
-                                   geometry g: loupe_s8_dwconv_geometry, packed: AlignedBuffer, fused: FusedTable?,
-                                   dwRows: @escaping (_ r0: Int, _ r1: Int, _ x: UnsafePointer<Int8>, _ w: UnsafeRawPointer,
-                                                      _ y: UnsafeMutablePointer<Int8>) -> Void) {
+    /// kernel `dwRows` over output rows, then `after` on the rows written, if any) with the
+    /// input rows each group of output rows needs computed by `producer` into a per-part
+    /// strip. A strip keeps the rows the next group shares (the window's overlap) and
+    /// computes only the new ones; each part of the output rows recomputes its first group's
+    /// overlap. `elementSize`: bytes per element of the input; `out`: the value the step
+    /// writes; `owned`: what the step keeps alive beside the producer's.
+    static func emitStreamedDwConv(_ node: Node, _ b: PlanBuilder, _ producer: RowProducer, out: String, dwName: String,
+                                   geometry g: loupe_s8_dwconv_geometry, elementSize: Int, owned: [AnyObject],
+                                   dwRows: @escaping (_ r0: Int, _ r1: Int, _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer) -> Void,
+                                   after: ((_ r0: Int, _ r1: Int, _ y: UnsafeMutableRawPointer) -> Void)? = nil) {
         let name = "\(producer.name) → \(dwName) (rows streamed)"
         let expand = b.removeLastStep(listing: .kernel("fused into '\(node.name)': \(name)"))
-        let (ih, iw, oh, ow, c) = (g.in_h, g.in_w, g.out_h, g.out_w, g.channels)
+        let (ih, iw, oh, c) = (g.in_h, g.in_w, g.out_h, g.channels)
         let (sh, pt) = (g.stride_h, g.pad_top)
         let reach = (g.kernel_h - 1) * g.dilation_h + 1        // input rows one output row spans
-        let inRow = iw * c, outRow = ow * c
+        let inRow = iw * c * elementSize
         // Output rows per group: the strip holds (group − 1)·stride + reach input rows.
         let group = Swift.max(1, Swift.min(oh, (streamedStripBytes / Swift.max(inRow, 1) - reach) / sh + 1))
         let stripRows = Swift.min(ih, (group - 1) * sh + reach)
         let stripBytes = MemoryPlanner.align(stripRows * inRow + 64)
-        let parts = b.threads > 1 ? Swift.max(1, Swift.min(oh, b.threads * 4)) : 1
+        let parts = b.threads > 1 ? Swift.max(1, Swift.min(oh, b.threads * 4, producer.parts)) : 1
         let rowsPerPart = (oh + parts - 1) / parts
         let count = (oh + rowsPerPart - 1) / rowsPerPart
-        let strips = y + "::streamed-strips"
+        let strips = out + "::streamed-strips"
         b.declareScratch(strips, bytes: count * stripBytes)
-        let out = fused?.output ?? y
-        let table = fused?.table
-        let pw = UnsafeRawPointer(packed.pointer)
-        let tp = table.map { UnsafePointer($0.pointer.assumingMemoryBound(to: UInt8.self)) }
         let source = producer.input, expandRows = producer.rows
-        b.addStep(node, .kernel(name), reads: [source], writes: [out, strips],
-                  owned: expand.owned + [packed] + (table.map { [$0] } ?? [])) { bind in
-            let px = UnsafePointer(bind.int8s(source)), py = bind.int8s(out), base = bind.int8s(strips)
+        b.addStep(node, .kernel(name), reads: [source], writes: [out, strips], owned: expand.owned + owned) { bind in
+            let px = UnsafeRawPointer(bind.int8s(source)), py = UnsafeMutableRawPointer(bind.int8s(out))
+            let base = UnsafeMutableRawPointer(bind.int8s(strips))
             let task = ParallelTask(count: count) { i in
                 let strip = base + i * stripBytes
                 // The strip holds input rows [first, end).
@@ -99,11 +103,11 @@ extension Lowering {
                     // Rows are addressed from the strip as if it were the whole tensor.
                     let rows0 = strip - first * inRow
                     if hi > end {
-                        expandRows(end * iw, hi * iw, px, rows0)
+                        expandRows(i, end * iw, hi * iw, px, rows0)
                         end = hi
                     }
-                    dwRows(o0, o1, UnsafePointer(rows0), pw, py)
-                    if let tp { loupe_x8_lut((o1 - o0) * outRow, py + o0 * outRow, py + o0 * outRow, tp) }
+                    dwRows(o0, o1, UnsafeRawPointer(rows0), py)
+                    after?(o0, o1, py)
                 }
             }
             return { pool in task.run(pool) }
