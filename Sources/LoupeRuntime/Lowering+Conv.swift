@@ -129,6 +129,9 @@ extension Lowering {
             try Backend.check(loupe_xnn_setup_convolution2d_nhwc_f32(op.op, n, h, wd, bind.floats(x), bind.floats(y), bind.pool),
                               "xnn_setup_convolution2d_nhwc_f32", node)
         }
+        // A 1×1 expansion a depthwise step may compute itself, rows at a time.
+        try registerFloatRowProducer(node, b, geometry: geo, x: x, y: y, weights: w.floats, bias: bias,
+                                     min: a.outputMin, max: a.outputMax, outStride: outStride)
         return .xnnpack(name)
     }
 

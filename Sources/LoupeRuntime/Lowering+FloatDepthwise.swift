@@ -73,8 +73,9 @@ extension Lowering {
     /// A float depthwise convolution (groups = input = output channels) on the own kernel:
     /// weights packed once, output rows split over the pool (about four parts per thread),
     /// the fused clamp and, when `fusableFloatHardSwish` finds one, the HardSwish applied to
-    /// each row as it is written; the step then writes the HardSwish's output. Nil when the
-    /// path in effect is XNNPACK's.
+    /// each row as it is written; the step then writes the HardSwish's output. A large 1×1
+    /// expansion just before it is computed by this step, rows at a time
+    /// (`emitStreamedDwConv`). Nil when the path in effect is XNNPACK's.
     static func lowerFloatDwConv(_ node: Node, _ graph: Graph, _ a: ConvAttributes, x: String, y: String,
                                  geometry geo: ConvGeometry, weights: Tensor, bias: [Float]?,
                                  into b: PlanBuilder?) throws -> Placement? {
@@ -101,6 +102,18 @@ extension Lowering {
         let rowsPerPart = (rows + parts - 1) / parts
         let count = (rows + rowsPerPart - 1) / rowsPerPart
         let pw = UnsafeRawPointer(packed.pointer)
+        if let producer = streamableProducer(of: x, reader: node, b, geometry: geo, elementSize: 4) {
+            emitStreamedDwConv(node, b, producer, out: out, dwName: name, geometry: geometry, elementSize: 4,
+                               owned: [packed]) { r0, r1, px, py in
+                withUnsafePointer(to: geometry) { g in
+                    withUnsafePointer(to: params) {
+                        loupe_f32_dwconv_nhwc__isa(isa, g, r0, r1, px.assumingMemoryBound(to: Float.self), pw,
+                                                   py.assumingMemoryBound(to: Float.self), pixelStride, $0)
+                    }
+                }
+            }
+            return .kernel(name)
+        }
         b.addStep(node, .kernel(name), reads: [x], writes: [out], owned: [packed]) { bind in
             let px = UnsafePointer(bind.floats(x)), py = bind.floats(out)
             let task = ParallelTask(count: count) { i in

@@ -1,3 +1,4 @@
+import CXNNPACK
 import Foundation
 import LoupeIR
 import LoupeKernels
@@ -111,6 +112,45 @@ extension Lowering {
                 }
             }
             return { pool in task.run(pool) }
+        }
+    }
+}
+
+extension Lowering {
+    /// Registers the float 1×1 convolution just added as a row producer for a depthwise step
+    /// that may read it (`lowerFloatDwConv`): one group, stride 1, no padding, one image, a
+    /// dense output larger than `streamedMinimumBytes`. Its rows run on XNNPACK's
+    /// fully-connected operator (a 1×1 convolution is one over pixels), one operator per
+    /// part, as an operator's setup is not shared between threads; each packs its own copy
+    /// of the weights, so only convolutions with weights of at most 256 KiB are registered
+    /// (the expansions large enough to stream are the early, narrow ones). The operators
+    /// are kept by the convolution's step, and by the streamed step that replaces it.
+    static func registerFloatRowProducer(_ node: Node, _ b: PlanBuilder, geometry geo: ConvGeometry, x: String, y: String,
+                                         weights: [Float], bias: [Float]?, min: Float, max: Float, outStride: Int) throws {
+        let win = geo.window
+        let (c, o) = (geo.c, geo.o)
+        guard geo.n == 1, geo.g == 1, geo.kh == 1, geo.kw == 1, win.stride == (1, 1), win.pads == (0, 0, 0, 0),
+              outStride == o, geo.oh * geo.ow * o * 4 > streamedMinimumBytes, o * c * 4 <= 256 * 1024,
+              let step = b.steps.last, step.node.name == node.name else { return }
+        let name = "xnn_create_fully_connected_nc_f32"
+        let parts = b.threads > 1 ? b.threads * 4 : 1
+        let ops = try (0..<parts).map { _ in
+            try weights.withUnsafeBufferPointer { wp in
+                try XNNOperator.create(name, node) { out in
+                    withOptional(bias) { loupe_xnn_create_fully_connected_nc_f32(c, o, c, o, wp.baseAddress, $0, min, max, 0, out) }
+                }
+            }
+        }
+        step.owned += ops
+        let raw = ops.map(\.op)
+        b.rowProducers[y] = RowProducer(step: step, node: node, input: x, output: y, rowBytes: o * 4, name: name,
+                                        parts: parts) { part, r0, r1, px, py in
+            let status = loupe_xnn_setup_fully_connected_nc_f32(raw[part], r1 - r0, px.assumingMemoryBound(to: Float.self) + r0 * c,
+                                                                py.assumingMemoryBound(to: Float.self) + r0 * o, nil)
+            // The operator was created for these channels and the batch is at least one row:
+            // XNNPACK's setup checks nothing else that could fail here.
+            precondition(status == xnn_status_success, "xnn_setup_fully_connected_nc_f32 failed for '\(node.name)'")
+            _ = loupe_xnn_run_operator(raw[part], nil)
         }
     }
 }

@@ -96,4 +96,59 @@ final class FloatDwConvPathTests: XCTestCase {
             }
         }
     }
+
+    /// x → 1×1 expansion (ReLU clamp) → depthwise k×k → HardSwish → 1×1 projection, three
+    /// blocks whose row groups overlap differently (3×3 stride 2, 5×5, 3×3 unpadded).
+    func makeStreamingGraph() throws -> (G, Graph) {
+        var b = G(seed: 77)
+        let (h, w, c, e) = (29, 21, 8, 24)
+        let x = b.input("x", [1, h, w, c])
+        var outs: [String] = []
+        for (i, (k, stride, pad)) in [(3, 2, 1), (5, 1, 2), (3, 1, 0)].enumerated() {
+            let expand = ConvAttributes(kernelShape: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0],
+                                        outputMin: 0, layout: .nhwc)
+            b.node(.conv(expand), [x, b.constant("we\(i)", [e, c, 1, 1]), b.constant("be\(i)", [e])], "e\(i)")
+            b.node(dw([k, k], strides: [stride, stride], pads: [pad, pad, pad, pad], group: e),
+                   ["e\(i)", b.constant("wd\(i)", [e, 1, k, k]), b.constant("bd\(i)", [e])], "d\(i)")
+            b.node(.unary(.hardSwish), ["d\(i)"], "h\(i)")
+            let project = ConvAttributes(kernelShape: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], layout: .nhwc)
+            outs.append(b.node(.conv(project), ["h\(i)", b.constant("wp\(i)", [c, e, 1, 1])], "p\(i)"))
+        }
+        return (b, try b.finish(outs))
+    }
+
+    /// The expansion computed row group by row group inside the depthwise step
+    /// (`Lowering.emitStreamedDwConv` with XNNPACK's fully-connected operator per part): the
+    /// same bits as the steps apart on every own path at 1 to 3 threads, and the reference's
+    /// values.
+    func testStreamedFloatExpansionGivesTheValuesOfTheStepsApart() throws {
+        let saved = Lowering.streamedMinimumBytes
+        defer { Lowering.streamedMinimumBytes = saved }
+        for path in availablePaths where path != .xnnpack {
+            try withFloatDwPath(path.rawValue) {
+                var (b, g) = try makeStreamingGraph()
+                let inputs = b.inputs(for: g)
+                Lowering.streamedMinimumBytes = Int.max
+                let apartEx = try Executor(graph: g, threads: 1)
+                XCTAssertFalse(apartEx.steps.contains { $0.placement.description.contains("rows streamed") })
+                let apart = try apartEx.run(inputs).mapValues(\.floats)
+                Lowering.streamedMinimumBytes = 0
+                for threads in [1, 2, 3] {
+                    let ex = try Executor(graph: g, threads: threads, minimumParallelWork: 0)
+                    for i in 0..<3 {
+                        let p = ex.steps.first { $0.node == "d\(i)" }!.placement.description
+                        XCTAssertTrue(p.contains("xnn_create_fully_connected_nc_f32 → loupe_f32_dwconv_nhwc__\(path.rawValue) + HardSwish (rows streamed)"),
+                                      "\(path) threads \(threads): d\(i) \(p)")
+                        XCTAssertTrue(ex.steps.first { $0.node == "e\(i)" }!.placement.description.contains("fused into 'd\(i)'"))
+                    }
+                    let got = try ex.run(inputs).mapValues(\.floats)
+                    for (n, v) in got {
+                        let differing = zip(v, apart[n]!).filter { $0.bitPattern != $1.bitPattern }.count
+                        XCTAssertEqual(differing, 0, "\(n): \(path) threads \(threads): values differing from the steps apart")
+                    }
+                }
+                try checkAgainstReference(&b, g, .accumulate, threads: [1, 2])
+            }
+        }
+    }
 }
