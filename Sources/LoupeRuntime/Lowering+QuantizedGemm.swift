@@ -248,7 +248,7 @@ extension Lowering {
             }
             return { pool in task.run(pool) }
         }
-        return RowProducer(step: b.steps[b.steps.count - 1], node: node, input: x, output: out, rowBytes: rowBytes,
+        return RowProducer(steps: [b.steps[b.steps.count - 1]], node: node, input: x, output: out, rowBytes: rowBytes,
                            name: name, parts: Int.max) { _, r0, r1, px, py in
             rowKernel(r0, r1, px.assumingMemoryBound(to: Int8.self), py.assumingMemoryBound(to: Int8.self))
         }

@@ -11,10 +11,11 @@ import LoupeKernels
 /// apart, on the same rows, so the results are the same. Int8 (own GEMM → own depthwise
 /// kernel) and float (XNNPACK's fully-connected operator per part → own depthwise kernel).
 extension Lowering {
-    /// A pointwise step (`emitGemmQC8W`, or a float 1×1 convolution) as a reader can run it
-    /// on some of its rows.
+    /// A pointwise step (`emitGemmQC8W`, or a float 1×1 convolution and the HardSwish after
+    /// it) as a reader can run it on some of its rows.
     struct RowProducer {
-        let step: Step
+        /// The steps it replaces: the last ones added when a reader streams it.
+        let steps: [Step]
         let node: Node
         /// The value it reads and the one it writes (its fused activation's output, if any).
         let input: String
@@ -31,14 +32,15 @@ extension Lowering {
     }
 
     /// The pointwise step that writes depthwise convolution `reader`'s input `x`, when the
-    /// depthwise step can take its work over: it is the step just added (so nothing between
+    /// depthwise step can take its work over: its steps are the ones just added (so nothing between
     /// them reads or overwrites its input), `x` has no other reader and is not a graph
     /// output, rows of `x` are whole pixels, and the batch is one image — and `x` is larger
     /// than `streamedMinimumBytes`. `elementSize`: bytes per element of `x`.
     static func streamableProducer(of x: String, reader: Node, _ b: PlanBuilder, geometry geo: ConvGeometry,
                                    elementSize: Int) -> RowProducer? {
         let rowBytes = geo.c * elementSize
-        guard let producer = b.rowProducers[x], let last = b.steps.last, last === producer.step,
+        guard let producer = b.rowProducers[x], b.steps.count >= producer.steps.count,
+              zip(b.steps.suffix(producer.steps.count), producer.steps).allSatisfy({ $0 === $1 }),
               geo.n == 1, producer.rowBytes == rowBytes, geo.h * geo.w * rowBytes > streamedMinimumBytes, !b.graph.isGraphOutput(x),
               b.graph.nodes.allSatisfy({ $0.name == reader.name || !$0.inputs.contains(x) }) else { return nil }
         return producer
@@ -56,7 +58,7 @@ extension Lowering {
     /// Bytes of input rows a strip aims at: a few rows of the expanded tensor, well inside L2.
     static let streamedStripBytes = 256 * 1024
 
-    /// Replaces `producer`'s step by one that runs the depthwise convolution `node` (its
+    /// Replaces `producer`'s steps by one that runs the depthwise convolution `node` (its
     /// kernel `dwRows` over output rows, then `after` on the rows written, if any) with the
     /// input rows each group of output rows needs computed by `producer` into a per-part
     /// strip. A strip keeps the rows the next group shares (the window's overlap) and
@@ -68,7 +70,7 @@ extension Lowering {
                                    dwRows: @escaping (_ r0: Int, _ r1: Int, _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer) -> Void,
                                    after: ((_ r0: Int, _ r1: Int, _ y: UnsafeMutableRawPointer) -> Void)? = nil) {
         let name = "\(producer.name) → \(dwName) (rows streamed)"
-        let expand = b.removeLastStep(listing: .kernel("fused into '\(node.name)': \(name)"))
+        let expandOwned = producer.steps.flatMap { _ in b.removeLastStep(listing: .kernel("fused into '\(node.name)': \(name)")).owned }
         let (ih, iw, oh, c) = (g.in_h, g.in_w, g.out_h, g.channels)
         let (sh, pt) = (g.stride_h, g.pad_top)
         let reach = (g.kernel_h - 1) * g.dilation_h + 1        // input rows one output row spans
@@ -83,7 +85,7 @@ extension Lowering {
         let strips = out + "::streamed-strips"
         b.declareScratch(strips, bytes: count * stripBytes)
         let source = producer.input, expandRows = producer.rows
-        b.addStep(node, .kernel(name), reads: [source], writes: [out, strips], owned: expand.owned + owned) { bind in
+        b.addStep(node, .kernel(name), reads: [source], writes: [out, strips], owned: expandOwned + owned) { bind in
             let px = UnsafeRawPointer(bind.int8s(source)), py = UnsafeMutableRawPointer(bind.int8s(out))
             let base = UnsafeMutableRawPointer(bind.int8s(strips))
             let task = ParallelTask(count: count) { i in
@@ -143,13 +145,41 @@ extension Lowering {
         }
         step.owned += ops
         let raw = ops.map(\.op)
-        b.rowProducers[y] = RowProducer(step: step, node: node, input: x, output: y, rowBytes: o * 4, name: name,
+        b.rowProducers[y] = RowProducer(steps: [step], node: node, input: x, output: y, rowBytes: o * 4, name: name,
                                         parts: parts) { part, r0, r1, px, py in
             let status = loupe_xnn_setup_fully_connected_nc_f32(raw[part], r1 - r0, px.assumingMemoryBound(to: Float.self) + r0 * c,
                                                                 py.assumingMemoryBound(to: Float.self) + r0 * o, nil)
             // The operator was created for these channels and the batch is at least one row:
             // XNNPACK's setup checks nothing else that could fail here.
             precondition(status == xnn_status_success, "xnn_setup_fully_connected_nc_f32 failed for '\(node.name)'")
+            _ = loupe_xnn_run_operator(raw[part], nil)
+        }
+    }
+}
+
+extension Lowering {
+    /// Registers the float HardSwish just added, whose input is the sole output of the float
+    /// row producer added just before it (`registerFloatRowProducer`), as one producer of
+    /// both: the rows of the expansion, then XNNPACK's HardSwish on them in place while they
+    /// are in cache (one operator per part, as for the expansion).
+    static func registerFloatHardSwishProducer(_ node: Node, _ b: PlanBuilder, x: String, y: String) throws {
+        guard let inner = b.rowProducers[x], inner.parts < 1024, inner.rowBytes % 4 == 0, b.steps.count >= 2,
+              let step = b.steps.last, step.node.name == node.name, b.steps[b.steps.count - 2] === inner.steps.last,
+              !b.graph.isGraphOutput(x), b.graph.nodes.allSatisfy({ $0.name == node.name || !$0.inputs.contains(x) }) else { return }
+        let channels = inner.rowBytes / 4
+        let name = "xnn_create_hardswish_nc_f32"
+        let ops = try (0..<inner.parts).map { _ in
+            try XNNOperator.create(name, node) { loupe_xnn_create_hardswish_nc_f32(channels, channels, channels, 0, $0) }
+        }
+        step.owned += ops
+        let raw = ops.map(\.op), rowBytes = inner.rowBytes, expand = inner.rows
+        b.rowProducers[y] = RowProducer(steps: inner.steps + [step], node: node, input: inner.input, output: y,
+                                        rowBytes: rowBytes, name: "\(inner.name) + HardSwish", parts: inner.parts) {
+            part, r0, r1, px, py in
+            expand(part, r0, r1, px, py)
+            let rows = (py + r0 * rowBytes).assumingMemoryBound(to: Float.self)
+            let status = loupe_xnn_setup_hardswish_nc_f32(raw[part], r1 - r0, rows, rows, nil)
+            precondition(status == xnn_status_success, "xnn_setup_hardswish_nc_f32 failed for '\(node.name)'")
             _ = loupe_xnn_run_operator(raw[part], nil)
         }
     }

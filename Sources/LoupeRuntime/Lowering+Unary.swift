@@ -53,9 +53,14 @@ extension Lowering {
                                    create: { loupe_xnn_create_sigmoid_nc_f32($0, $1, $2, 0, $3) },
                                    setup: { loupe_xnn_setup_sigmoid_nc_f32($0, $1, $2, $3, $4) })
         case .hardSwish:
-            return try emitUnaryNC(node, graph, b, "xnn_create_hardswish_nc_f32",
-                                   create: { loupe_xnn_create_hardswish_nc_f32($0, $1, $2, 0, $3) },
-                                   setup: { loupe_xnn_setup_hardswish_nc_f32($0, $1, $2, $3, $4) })
+            let p = try emitUnaryNC(node, graph, b, "xnn_create_hardswish_nc_f32",
+                                    create: { loupe_xnn_create_hardswish_nc_f32($0, $1, $2, 0, $3) },
+                                    setup: { loupe_xnn_setup_hardswish_nc_f32($0, $1, $2, $3, $4) })
+            // After a 1×1 expansion a depthwise step may stream: it may run both on its rows.
+            if let b, let x = node.inputs.first, let y = node.outputs.first {
+                try registerFloatHardSwishProducer(node, b, x: x, y: y)
+            }
+            return p
         case .neg:
             return try emitUnaryNC(node, graph, b, "xnn_create_negate_nc_f32",
                                    create: { loupe_xnn_create_negate_nc_f32($0, $1, $2, 0, $3) },

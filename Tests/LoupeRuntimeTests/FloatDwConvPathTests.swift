@@ -97,19 +97,21 @@ final class FloatDwConvPathTests: XCTestCase {
         }
     }
 
-    /// x → 1×1 expansion (ReLU clamp) → depthwise k×k → HardSwish → 1×1 projection, three
-    /// blocks whose row groups overlap differently (3×3 stride 2, 5×5, 3×3 unpadded).
+    /// x → 1×1 expansion (ReLU clamp, or HardSwish after it) → depthwise k×k → HardSwish →
+    /// 1×1 projection, four blocks whose row groups overlap differently (3×3 stride 2, 5×5,
+    /// 3×3 unpadded, 3×3 stride 2 after a HardSwish).
     func makeStreamingGraph() throws -> (G, Graph) {
         var b = G(seed: 77)
         let (h, w, c, e) = (29, 21, 8, 24)
         let x = b.input("x", [1, h, w, c])
         var outs: [String] = []
-        for (i, (k, stride, pad)) in [(3, 2, 1), (5, 1, 2), (3, 1, 0)].enumerated() {
+        for (i, (k, stride, pad, hardSwish)) in [(3, 2, 1, false), (5, 1, 2, false), (3, 1, 0, false), (3, 2, 1, true)].enumerated() {
             let expand = ConvAttributes(kernelShape: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0],
-                                        outputMin: 0, layout: .nhwc)
-            b.node(.conv(expand), [x, b.constant("we\(i)", [e, c, 1, 1]), b.constant("be\(i)", [e])], "e\(i)")
+                                        outputMin: hardSwish ? -.infinity : 0, layout: .nhwc)
+            var expanded = b.node(.conv(expand), [x, b.constant("we\(i)", [e, c, 1, 1]), b.constant("be\(i)", [e])], "e\(i)")
+            if hardSwish { expanded = b.node(.unary(.hardSwish), [expanded], "a\(i)") }
             b.node(dw([k, k], strides: [stride, stride], pads: [pad, pad, pad, pad], group: e),
-                   ["e\(i)", b.constant("wd\(i)", [e, 1, k, k]), b.constant("bd\(i)", [e])], "d\(i)")
+                   [expanded, b.constant("wd\(i)", [e, 1, k, k]), b.constant("bd\(i)", [e])], "d\(i)")
             b.node(.unary(.hardSwish), ["d\(i)"], "h\(i)")
             let project = ConvAttributes(kernelShape: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], layout: .nhwc)
             outs.append(b.node(.conv(project), ["h\(i)", b.constant("wp\(i)", [c, e, 1, 1])], "p\(i)"))
@@ -135,11 +137,14 @@ final class FloatDwConvPathTests: XCTestCase {
                 Lowering.streamedMinimumBytes = 0
                 for threads in [1, 2, 3] {
                     let ex = try Executor(graph: g, threads: threads, minimumParallelWork: 0)
-                    for i in 0..<3 {
+                    for i in 0..<4 {
                         let p = ex.steps.first { $0.node == "d\(i)" }!.placement.description
-                        XCTAssertTrue(p.contains("xnn_create_fully_connected_nc_f32 → loupe_f32_dwconv_nhwc__\(path.rawValue) + HardSwish (rows streamed)"),
+                        let producer = "xnn_create_fully_connected_nc_f32" + (i == 3 ? " + HardSwish" : "")
+                        XCTAssertTrue(p.contains("\(producer) → loupe_f32_dwconv_nhwc__\(path.rawValue) + HardSwish (rows streamed)"),
                                       "\(path) threads \(threads): d\(i) \(p)")
-                        XCTAssertTrue(ex.steps.first { $0.node == "e\(i)" }!.placement.description.contains("fused into 'd\(i)'"))
+                        for fused in ["e\(i)"] + (i == 3 ? ["a\(i)"] : []) {
+                            XCTAssertTrue(ex.steps.first { $0.node == fused }!.placement.description.contains("fused into 'd\(i)'"), fused)
+                        }
                     }
                     let got = try ex.run(inputs).mapValues(\.floats)
                     for (n, v) in got {
