@@ -55,8 +55,11 @@ extension Lowering {
         return 3 << 20
     }()
 
-    /// Bytes of input rows a strip aims at: a few rows of the expanded tensor, well inside L2.
-    static let streamedStripBytes = 256 * 1024
+    /// Bytes of input rows a strip aims at: a few rows of the expanded tensor, well inside L2
+    /// (1–2 MiB per core on this project's x86 machines). Float rows are 4× wider than int8
+    /// ones; 768 KiB measured faster than 256 KiB on the challenge baseline in float
+    /// (Bench/RESULTS.md), while int8 was tuned at 256 KiB.
+    static func streamedStripBytes(elementSize: Int) -> Int { elementSize == 1 ? 256 * 1024 : 768 * 1024 }
 
     /// Replaces `producer`'s steps by one that runs the depthwise convolution `node` (its
     /// kernel `dwRows` over output rows, then `after` on the rows written, if any) with the
@@ -76,7 +79,7 @@ extension Lowering {
         let reach = (g.kernel_h - 1) * g.dilation_h + 1        // input rows one output row spans
         let inRow = iw * c * elementSize
         // Output rows per group: the strip holds (group − 1)·stride + reach input rows.
-        let group = Swift.max(1, Swift.min(oh, (streamedStripBytes / Swift.max(inRow, 1) - reach) / sh + 1))
+        let group = Swift.max(1, Swift.min(oh, (streamedStripBytes(elementSize: elementSize) / Swift.max(inRow, 1) - reach) / sh + 1))
         let stripRows = Swift.min(ih, (group - 1) * sh + reach)
         let stripBytes = MemoryPlanner.align(stripRows * inRow + 64)
         let parts = b.threads > 1 ? Swift.max(1, Swift.min(oh, b.threads * 4, producer.parts)) : 1
