@@ -6,11 +6,17 @@ import Loupe
 /// graph the same way: a value lives from the node that writes it (graph inputs: from the
 /// start) to the last node that reads it (graph outputs: to the end); nodes the runtime elides
 /// as aliases (Reshape, Flatten, Squeeze, Unsqueeze, in-place Concat) share one buffer with
-/// their source, so their bytes count once. Constants are not activations. The planner's arena
+/// their source, so their bytes count once. Constants are not activations. A node whose work
+/// the compiled plan gave to another node's step (`fused into 'D'`: an activation run by its
+/// convolution, an expansion streamed into its depthwise convolution) runs at D's place in
+/// the schedule, and values passed only between D and the nodes fused into it never exist
+/// in memory. The planner's arena
 /// is at least the peak of this curve: it adds 64-byte alignment, XNNPACK's over-read slack
 /// and whatever fragmentation greedy placement leaves.
 enum ActivationMemory {
-    static func schedule(_ graph: Graph) -> [ProfileReport.MemoryPoint] {
+    /// `planned`: the compiled plan's placement of each node (`StepInfo.placement`'s
+    /// description), where there is one; the lowering's own answer otherwise.
+    static func schedule(_ graph: Graph, planned: [String: String] = [:]) -> [ProfileReport.MemoryPoint] {
         // Union-find over value names: aliases join their source's buffer.
         var parent: [String: String] = [:]
         func root(_ v: String) -> String {
@@ -45,12 +51,30 @@ enum ActivationMemory {
             first[r] = min(first[r] ?? t, t)
             last[r] = max(last[r] ?? t, t)
         }
+        // The step that runs each node: its own, or the one it is fused into.
+        let index = Dictionary(graph.nodes.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        func host(_ node: Node) -> String {
+            let prefix = "kernel fused into '"
+            guard let p = planned[node.name], p.hasPrefix(prefix) else { return node.name }
+            let name = String(p.dropFirst(prefix.count).prefix { $0 != "'" })
+            return index[name] == nil ? node.name : name
+        }
+        let hosts = graph.nodes.map(host)
+        var producerHost: [String: String] = [:]
+        var readerHosts: [String: Set<String>] = [:]
+        for (k, node) in graph.nodes.enumerated() {
+            for v in node.outputs where !v.isEmpty { producerHost[v] = hosts[k] }
+            for v in node.inputs where !v.isEmpty { readerHosts[v, default: []].insert(hosts[k]) }
+        }
+        let graphOutputs = Set(graph.outputs.map(\.name))
         let end = graph.nodes.count + 1
         for i in graph.inputs { touch(i.name, 0) }
         for (k, node) in graph.nodes.enumerated() {
             if case .constant = placements[k] { continue }
-            for v in node.inputs { touch(v, k + 1) }
-            for v in node.outputs { touch(v, k + 1) }
+            let h = hosts[k], t = index[h]! + 1
+            // Values made and read only inside one step are never in memory.
+            for v in node.inputs where producerHost[v] != h { touch(v, t) }
+            for v in node.outputs where graphOutputs.contains(v) || readerHosts[v] != [h] { touch(v, t) }
         }
         for o in graph.outputs { touch(o.name, end) }
 

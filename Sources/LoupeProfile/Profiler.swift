@@ -161,7 +161,7 @@ public enum Profiler {
             unsupported: unsupported, untyped: untyped, layers: layers, memory: [])
 
         if graphName == "optimized" {
-            report.memory = ActivationMemory.schedule(costGraph)
+            report.memory = ActivationMemory.schedule(costGraph, planned: planned)
             report.peakLiveBytes = report.memory.map(\.liveBytes).max()
         }
         if let executor {

@@ -1,6 +1,7 @@
 import Foundation
 @testable import LoupeProfile
 import Loupe
+@testable import LoupeRuntime
 import XCTest
 
 /// Profile-level checks: totals against external counters (the challenge baseline, and the
@@ -60,7 +61,9 @@ final class ProfilerTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(report.peakRSSBytes), report.weightsBytes + live)
         #endif
         for l in report.layers {
-            if l.placement.hasPrefix("xnnpack") || l.placement.hasPrefix("kernel") {
+            if l.placement.hasPrefix("kernel fused into") {
+                XCTAssertNil(l.ms, "\(l.name) runs in another node's step")
+            } else if l.placement.hasPrefix("xnnpack") || l.placement.hasPrefix("kernel") {
                 XCTAssertNotNil(l.ms, "\(l.name) executes")
             } else {
                 XCTAssertNil(l.ms, "\(l.name) (\(l.placement)) does not execute")
@@ -131,6 +134,50 @@ final class ProfilerTests: XCTestCase {
         XCTAssertLessThanOrEqual(try XCTUnwrap(report.peakLiveBytes), executor.arenaBytes)
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.peakLiveBytes), (3 + 8) * 64 * 64 * 4,
                                     "input (or its NHWC copy) and the conv output are live together")
+    }
+
+    /// x[1,8,32,32] → 1×1 Conv 8→64 → Relu → depthwise 3×3 → GlobalAveragePool, with the
+    /// expansion streamed into the depthwise step (streaming threshold 0, the own depthwise
+    /// kernel forced: its scalar variant runs on every CPU): the expansion's 256 KiB output
+    /// never exists, so the liveness of the compiled plan stays within its arena, and below
+    /// the liveness of the nodes taken one by one.
+    func testStreamedExpansionIsNotLive() throws {
+        var rng = SystemRandomNumberGenerator()
+        func weights(_ shape: [Int]) -> Tensor {
+            Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &rng) })
+        }
+        let pw = ConvAttributes(kernelShape: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0])
+        let dw = ConvAttributes(kernelShape: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], group: 64)
+        var g = Graph(
+            inputs: [ValueInfo(name: "x", type: TensorType(.float32, shape: [1, 8, 32, 32]))],
+            outputs: [ValueInfo(name: "y", type: TensorType(.float32, [.value(1), .value(64), .value(1), .value(1)]))],
+            nodes: [
+                Node(name: "expand", op: .conv(pw), inputs: ["x", "we"], outputs: ["e"]),
+                Node(name: "relu", op: .unary(.relu), inputs: ["e"], outputs: ["r"]),
+                Node(name: "dw", op: .conv(dw), inputs: ["r", "wd"], outputs: ["d"]),
+                Node(name: "gap", op: .globalAveragePool(layout: .nchw), inputs: ["d"], outputs: ["y"]),
+            ],
+            initializers: ["we": weights([64, 8, 1, 1]), "wd": weights([64, 1, 3, 3])])
+        try g.inferTypes(constantEvaluator: ReferenceInterpreter.evaluate)
+        let optimized = try Pipeline.optimize(g)
+        let savedMinimum = Lowering.streamedMinimumBytes
+        let variable = FloatDwConvPath.environmentVariable
+        let savedPath = getenv(variable).map { String(cString: $0) }
+        Lowering.streamedMinimumBytes = 0
+        setenv(variable, "scalar", 1)
+        defer {
+            Lowering.streamedMinimumBytes = savedMinimum
+            if let savedPath { setenv(variable, savedPath, 1) } else { unsetenv(variable) }
+        }
+        let executor = try Executor(graph: optimized)
+        var planned: [String: String] = [:]
+        for info in executor.steps { planned[info.node] = info.placement.description }
+        XCTAssertTrue(planned["expand"]?.hasPrefix("kernel fused into 'dw'") == true, "\(planned)")
+        let streamed = try XCTUnwrap(ActivationMemory.schedule(optimized, planned: planned).map(\.liveBytes).max())
+        let apart = try XCTUnwrap(ActivationMemory.schedule(optimized).map(\.liveBytes).max())
+        XCTAssertLessThanOrEqual(streamed, executor.arenaBytes)
+        XCTAssertGreaterThanOrEqual(apart, 2 * 64 * 32 * 32 * 4, "apart, the expansion and the depthwise output are live together")
+        XCTAssertLessThan(streamed, 2 * 64 * 32 * 32 * 4, "streamed, the expansion never exists")
     }
 
     func testMaxResolutionByHand() throws {
