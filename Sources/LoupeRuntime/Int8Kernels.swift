@@ -50,4 +50,3 @@ enum Int8KernelPath: String, ForcedKernelPath {
         Int8KernelPath.vnni512.isAvailable ? .vnni512 : .xnnpack
     }
 }
-

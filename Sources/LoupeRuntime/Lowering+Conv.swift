@@ -130,7 +130,7 @@ extension Lowering {
                               "xnn_setup_convolution2d_nhwc_f32", node)
         }
         // A 1×1 expansion a depthwise step may compute itself, rows at a time.
-        try registerFloatRowProducer(node, b, geometry: geo, x: x, y: y, weights: w.floats, bias: bias,
+        try registerFloatRowProducer(node, b, geometry: geo, x: x, y: y, weights: w, bias: bias,
                                      min: a.outputMin, max: a.outputMax, outStride: outStride)
         return .xnnpack(name)
     }

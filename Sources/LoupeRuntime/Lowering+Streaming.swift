@@ -131,7 +131,7 @@ extension Lowering {
     /// (the expansions large enough to stream are the early, narrow ones). The operators
     /// are kept by the convolution's step, and by the streamed step that replaces it.
     static func registerFloatRowProducer(_ node: Node, _ b: PlanBuilder, geometry geo: ConvGeometry, x: String, y: String,
-                                         weights: [Float], bias: [Float]?, min: Float, max: Float, outStride: Int) throws {
+                                         weights: Tensor, bias: [Float]?, min: Float, max: Float, outStride: Int) throws {
         let win = geo.window
         let (c, o) = (geo.c, geo.o)
         guard geo.n == 1, geo.g == 1, geo.kh == 1, geo.kw == 1, win.stride == (1, 1), win.pads == (0, 0, 0, 0),
@@ -139,8 +139,9 @@ extension Lowering {
               let step = b.steps.last, step.node.name == node.name else { return }
         let name = "xnn_create_fully_connected_nc_f32"
         let parts = b.threads > 1 ? b.threads * 4 : 1
+        let w = weights.floats  // OIHW 1×1: [o][c], the fully-connected operator's layout
         let ops = try (0..<parts).map { _ in
-            try weights.withUnsafeBufferPointer { wp in
+            try w.withUnsafeBufferPointer { wp in
                 try XNNOperator.create(name, node) { out in
                     withOptional(bias) { loupe_xnn_create_fully_connected_nc_f32(c, o, c, o, wp.baseAddress, $0, min, max, 0, out) }
                 }
