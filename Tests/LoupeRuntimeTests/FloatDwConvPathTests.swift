@@ -121,8 +121,8 @@ final class FloatDwConvPathTests: XCTestCase {
 
     /// The expansion computed row group by row group inside the depthwise step
     /// (`Lowering.emitStreamedDwConv` with XNNPACK's fully-connected operator per part): the
-    /// same bits as the steps apart on every own path at 1 to 3 threads, and the reference's
-    /// values.
+    /// same bits as the steps apart on every own path at 1 to 3 threads (XNNPACK 2022; 2024:
+    /// the same values to float rounding), and the reference's values.
     func testStreamedFloatExpansionGivesTheValuesOfTheStepsApart() throws {
         let saved = Lowering.streamedMinimumBytes
         defer { Lowering.streamedMinimumBytes = saved }
@@ -148,8 +148,19 @@ final class FloatDwConvPathTests: XCTestCase {
                     }
                     let got = try ex.run(inputs).mapValues(\.floats)
                     for (n, v) in got {
-                        let differing = zip(v, apart[n]!).filter { $0.bitPattern != $1.bitPattern }.count
-                        XCTAssertEqual(differing, 0, "\(n): \(path) threads \(threads): values differing from the steps apart")
+                        // XNNPACK 2022 runs a 1×1 convolution and a fully-connected operator on
+                        // the same GEMM micro-kernel: the same bits. The 2024 library may pick
+                        // different micro-kernels for the two (another summation order), so
+                        // there the values agree to float rounding: 1e-5 relative, against
+                        // differences of order 1 when a row is wrong.
+                        let exact = XNNPACKVersion.api == "2022"
+                        func differs(_ a: Float, _ b: Float) -> Bool {
+                            if exact { return a.bitPattern != b.bitPattern }
+                            let bound: Float = 1e-5 * Swift.max(1, abs(b))
+                            return !(abs(a - b) <= bound)
+                        }
+                        let differing = zip(v, apart[n]!).filter { differs($0.0, $0.1) }.count
+                        XCTAssertEqual(differing, 0, "\(n): \(path) threads \(threads): values differing from the steps apart (XNNPACK \(XNNPACKVersion.api))")
                     }
                 }
                 try checkAgainstReference(&b, g, .accumulate, threads: [1, 2])
