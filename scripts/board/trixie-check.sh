@@ -39,7 +39,9 @@ t_build=$(( $(date +%s) - t1 ))
 
 t2=$(date +%s)
 rc=0
-"$board/chroot.sh" amd64 -- bash -c "cd '$LOUPE_REPO' && tools/fixtures/fetch.sh >/dev/null && swift test --skip-build --scratch-path '$scratch' --config-path '$config' $*" \
+# The arguments quoted for the inner shell, so a filter such as 'A|B' reaches swift test whole.
+args=""; (($#)) && args=$(printf '%q ' "$@")
+"$board/chroot.sh" amd64 -- bash -c "cd '$LOUPE_REPO' && tools/fixtures/fetch.sh >/dev/null && swift test --skip-build --scratch-path '$scratch' --config-path '$config' $args" \
     > "$scratch.test.log" 2>&1 || rc=$?
 t_test=$(( $(date +%s) - t2 ))
 grep -E "Test Case .* failed|error:" "$scratch.test.log" | head -40 || true
