@@ -46,10 +46,8 @@ extension Lowering {
     /// The float HardSwish that the own depthwise kernel runs for convolution `conv`: the
     /// sole reader of its output (not a graph output), float32, of the same static shape.
     static func fusableFloatHardSwish(after conv: Node, _ graph: Graph) -> (node: Node, output: String)? {
-        guard let y = conv.outputs.first, !graph.isGraphOutput(y) else { return nil }
-        let readers = graph.nodes.filter { $0.inputs.contains(y) }
-        guard readers.count == 1, let act = readers.first, case .unary(.hardSwish) = act.op, act.inputs == [y],
-              act.outputs.count == 1, let out = act.outputs.first, !out.isEmpty, !runsOnInt8(act, graph),
+        guard let (act, y) = soleActivationReader(of: conv, graph), case .unary(.hardSwish) = act.op,
+              let out = act.outputs.first, !out.isEmpty, !runsOnInt8(act, graph),
               let to = graph.type(of: out), to.dtype == .float32, let shape = to.staticShape,
               shape == graph.type(of: y)?.staticShape else { return nil }
         return (act, out)

@@ -95,14 +95,21 @@ extension Lowering {
         let label: String
     }
 
+    /// The node an activation fused into `conv`'s step would be: the sole reader of its
+    /// output `y` (not a graph output), with `y` as its only input and one output.
+    static func soleActivationReader(of conv: Node, _ graph: Graph) -> (node: Node, input: String)? {
+        guard let y = conv.outputs.first, !graph.isGraphOutput(y) else { return nil }
+        let readers = graph.nodes.filter { $0.inputs.contains(y) }
+        guard readers.count == 1, let act = readers.first, act.inputs == [y], act.outputs.count == 1 else { return nil }
+        return (act, y)
+    }
+
     /// The activation fused into int8 convolution `conv` (output parameters `qy`):
     /// the sole reader of its output (not a graph output), an int8 activation that lowers to a
     /// table with the same shape. Sigmoid stays apart (XNNPACK's operator takes it when its
     /// parameters allow).
     static func fusableTable(after conv: Node, _ graph: Graph, outputParams qy: ValueQuantization) -> FusedTable? {
-        guard let y = conv.outputs.first, !graph.isGraphOutput(y) else { return nil }
-        let readers = graph.nodes.filter { $0.inputs.contains(y) }
-        guard readers.count == 1, let act = readers.first, act.inputs == [y], act.outputs.count == 1 else { return nil }
+        guard let (act, y) = soleActivationReader(of: conv, graph) else { return nil }
         var spec: (label: String, f: loupe_lut_function, p0: Double, p1: Double)?
         if case .unary(let op) = act.op, op != .sigmoid { spec = (op.rawValue, op.function, 0, 0) }
         if case .hardSigmoid(let alpha, let beta) = act.op, alpha.isFinite, beta.isFinite {
