@@ -474,6 +474,18 @@ void loupe_s8_mul_channels__isa(loupe_s8_gemm_qc8w_isa isa, size_t rows_begin, s
                                 size_t channels, const int8_t* x, int8_t x_zero_point, const int8_t* g,
                                 int8_t g_zero_point, float scale, int8_t* y, const loupe_s8_gemm_qc8w_params* params);
 
+/* A float NCHW tensor quantized to int8 NHWC in one pass (quantized/quantize_nhwc.c):
+ * y[b][h][w][c] = clamp(rne(x[b][c][h][w] * inv_scale) + y_zero_point, y_min, y_max), the
+ * codes of XNNPACK's f32 -> qs8 convert (inv_scale = 1.0f / scale in float) followed by the
+ * NCHW -> NHWC transpose; NaN gives y_max. Rows [rows_begin, rows_end) of batch * height.
+ * The GEMM's isa picks the variant (avx512vnni: the AVX-512BW one; avx2: scalar). */
+void loupe_f32_qs8_nchw_to_nhwc__scalar(size_t channels, size_t height, size_t width, size_t rows_begin,
+                                        size_t rows_end, const float* x, float inv_scale, int8_t* y,
+                                        const loupe_s8_gemm_qc8w_params* params);
+void loupe_f32_qs8_nchw_to_nhwc__isa(loupe_s8_gemm_qc8w_isa isa, size_t channels, size_t height, size_t width,
+                                     size_t rows_begin, size_t rows_end, const float* x, float inv_scale, int8_t* y,
+                                     const loupe_s8_gemm_qc8w_params* params);
+
 /* ---- Float depthwise convolution (conv/) ------------------------------------------- */
 
 /* NHWC depthwise convolution (multiplier 1) in float32 with the activation fused:

@@ -208,12 +208,17 @@ extension Lowering {
         return .perTensor(scale: scale, zeroPoint: Int32(zp))
     }
 
-    /// QuantizeLinear float32 → int8 with one scale → `xnn_create_convert_nc_f32_qs8`.
+    /// QuantizeLinear float32 → int8 with one scale → `xnn_create_convert_nc_f32_qs8`; when
+    /// `fusableNCHWToNHWC` finds the layout's transpose after it, the own
+    /// `loupe_f32_qs8_nchw_to_nhwc` instead, which writes the transpose's output.
     static func lowerQuantizeLinear(_ node: Node, _ graph: Graph, axis: Int, into b: PlanBuilder?) throws -> Placement {
         let name = "xnn_create_convert_nc_f32_qs8"
         let (x, xs) = try activation(node, graph, 0, "X")
         let q = try convertParams(node, graph)
         let y = try expectOutput(node, graph, xs, dtype: .int8)
+        if let (path, transposed) = try fusableNCHWToNHWC(after: node, graph) {
+            return emitQuantizeToNHWC(node, b, path, x: x, shape: xs, q: q, y: transposed)
+        }
         guard let b else { return .xnnpack(name) }
         let channels = xs.last ?? 1, batch = xs.dropLast().reduce(1, *)
         let op = try XNNOperator.create(name, node) {

@@ -385,8 +385,10 @@ extension Lowering {
 
     /// Int8 Transpose → `loupe_x8_transpose` (the 2022 XNNPACK has no transpose
     /// operator; int8 transposes are rare because the layout pass keeps them at the float
-    /// graph boundary).
+    /// graph boundary), or nothing when the QuantizeLinear before it runs it
+    /// (`fusableNCHWToNHWC`).
     static func lowerTransposeInt8(_ node: Node, _ graph: Graph, perm: [Int]?, into b: PlanBuilder?) throws -> Placement {
+        if let p = try fusedNCHWToNHWCPlacement(node, graph, into: b) { return p }
         let (x, xs, _) = try int8Activation(node, graph, 0, "data")
         let r = xs.count
         guard r <= Int(LOUPE_MAX_DIMS) else { throw Unsupported("rank \(r) above \(LOUPE_MAX_DIMS)") }
