@@ -14,7 +14,7 @@ final class GemmQC8WKernelTests: XCTestCase {
     }
 
     static func problem(rows: Int, k: Int, n: Int, seed: UInt64, bias: Bool = true, clamp: Bool = false,
-                        extremes: Bool = false) -> Problem {
+                        extremes: Bool = false, huge: Bool = false) -> Problem {
         var rng = SeededRandom(seed: seed)
         func byte() -> Int8 { Int8(truncatingIfNeeded: rng.next()) }
         let xStride = k + Int(rng.next() % 5), yStride = n + Int(rng.next() % 5)
@@ -28,7 +28,9 @@ final class GemmQC8WKernelTests: XCTestCase {
         let b = bias ? (0..<n).map { _ in Int32(truncatingIfNeeded: rng.next() % 200_001) - 100_000 } : nil
         // Scales that spread the outputs over the int8 range and beyond (so the clamp acts).
         let spread = Float(200) / (5300 * Float(k).squareRoot())
-        let scale = (0..<n).map { _ in rng.uniform(0.2, 1.5) * spread }
+        // Huge: most products land far past int32 in float (±1e10), where a conversion to
+        // int32 without the float clamp would overflow.
+        let scale = (0..<n).map { _ in rng.uniform(0.2, 1.5) * (huge ? 1e5 : spread) }
         let zp = byte(), xzp = byte()
         var lo: Int8 = -128, hi: Int8 = 127
         if clamp { lo = Int8(clamping: Int(zp) - 20); hi = Int8(clamping: Int(zp) + 60) }
@@ -98,9 +100,10 @@ final class GemmQC8WKernelTests: XCTestCase {
 
     func testScalarMatchesTheContract() {
         for (i, s) in Self.shapes.enumerated() {
-            for variant in 0..<3 {
+            for variant in 0..<4 {
                 let seed = UInt64(1000 + 10 * i + variant)
-                let p = Self.problem(rows: s.rows, k: s.k, n: s.n, seed: seed, bias: variant != 1, clamp: variant == 2)
+                let p = Self.problem(rows: s.rows, k: s.k, n: s.n, seed: seed, bias: variant != 1, clamp: variant == 2,
+                                     huge: variant == 3)
                 XCTAssertEqual(Self.run(p, loupe_s8_gemm_qc8w_scalar), Self.expected(p), "shape \(s) seed \(seed)")
             }
         }
@@ -111,10 +114,10 @@ final class GemmQC8WKernelTests: XCTestCase {
         for (name, isa) in Self.simd where loupe_s8_gemm_qc8w_isa_available(isa) != 0 {
             ran += 1
             for (i, s) in Self.shapes.enumerated() {
-                for variant in 0..<4 {
+                for variant in 0..<6 {
                     let seed = UInt64(2000 + 10 * i + variant)
-                    let p = Self.problem(rows: s.rows, k: s.k, n: s.n, seed: seed, bias: variant != 1, clamp: variant == 2,
-                                         extremes: variant == 3)
+                    let p = Self.problem(rows: s.rows, k: s.k, n: s.n, seed: seed, bias: variant != 1,
+                                         clamp: variant == 2 || variant == 5, extremes: variant == 3, huge: variant >= 4)
                     let want = Self.run(p, loupe_s8_gemm_qc8w_scalar)
                     XCTAssertEqual(Self.run(p, isa), want, "\(name) shape \(s) seed \(seed)")
                     // A sub-range of rows, as a thread's share: only those rows written.

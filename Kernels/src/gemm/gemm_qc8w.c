@@ -113,6 +113,34 @@ static inline void requantize_store16_avx512(__m512i acc, __m512 vs, __m512 vlo,
   _mm_mask_storeu_epi8(dst, mask, _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(f), vzp)));
 }
 
+/*
+ * Four rows of one 16-channel block at once (rows past `rows` are not stored): the same codes
+ * as requantize_store16_avx512, with the narrowing shared. Only the upper clamp is in float
+ * (so that vcvtps2dq never overflows upwards); a value below the range, even one that
+ * vcvtps2dq turns into INT32_MIN, saturates downwards through the packs and ends at y_min
+ * by the byte max, as clamping before the rounding would (the bound is an integer). The
+ * zero point is added in int16 (saturating: only values already below the range can
+ * saturate). The packs work inside 128-bit lanes, leaving row j's channels 4L..4L+3 at dword
+ * 4L + j; one dword permute puts row j in lane j.
+ */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), always_inline))
+static inline void requantize_store4x16_avx512(__m512i a0, __m512i a1, __m512i a2, __m512i a3, __m512 vs, __m512 vhi,
+                                               __m512i vzp16, __m512i vymin, int8_t* dst, size_t stride,
+                                               __mmask16 mask, size_t rows) {
+  const __m512i q0 = _mm512_cvtps_epi32(_mm512_min_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a0), vs), vhi));
+  const __m512i q1 = _mm512_cvtps_epi32(_mm512_min_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a1), vs), vhi));
+  const __m512i q2 = _mm512_cvtps_epi32(_mm512_min_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a2), vs), vhi));
+  const __m512i q3 = _mm512_cvtps_epi32(_mm512_min_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a3), vs), vhi));
+  const __m512i h01 = _mm512_adds_epi16(_mm512_packs_epi32(q0, q1), vzp16);
+  const __m512i h23 = _mm512_adds_epi16(_mm512_packs_epi32(q2, q3), vzp16);
+  const __m512i rows_by_lane = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  const __m512i b = _mm512_permutexvar_epi32(rows_by_lane, _mm512_max_epi8(_mm512_packs_epi16(h01, h23), vymin));
+  _mm_mask_storeu_epi8(dst, mask, _mm512_castsi512_si128(b));
+  if (rows > 1) _mm_mask_storeu_epi8(dst + stride, mask, _mm512_extracti32x4_epi32(b, 1));
+  if (rows > 2) _mm_mask_storeu_epi8(dst + 2 * stride, mask, _mm512_extracti32x4_epi32(b, 2));
+  if (rows > 3) _mm_mask_storeu_epi8(dst + 3 * stride, mask, _mm512_extracti32x4_epi32(b, 3));
+}
+
 /* One row (already x ^ 0x80, k4 bytes) against every channel block: four blocks per pass
  * so that four independent accumulators hide vpdpbusd's latency. */
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
@@ -173,6 +201,7 @@ void loupe_s8_gemm_qc8w__avx512vnni(GEMM_PARAMS) {
   const __m512 vlo = _mm512_set1_ps(tl.rq.lo), vhi = _mm512_set1_ps(tl.rq.hi);
   const __m512i vzp = _mm512_set1_epi32(params->y_zero_point);
   const __m512i flip = _mm512_set1_epi8((char)0x80);
+  const __m512i vzp16 = _mm512_set1_epi16(params->y_zero_point), vymin = _mm512_set1_epi8(params->y_min);
   const size_t kfull = k & ~(size_t)63;
   const __mmask64 ktail = (k - kfull) == 0 ? 0 : (~(__mmask64)0 >> (64 - (k - kfull)));
 
@@ -219,12 +248,11 @@ void loupe_s8_gemm_qc8w__avx512vnni(GEMM_PARAMS) {
       }
       const size_t nc = n - blk * NR < NR ? n - blk * NR : NR;
       const __mmask16 cmask = (__mmask16)((1u << nc) - 1);
-      __m512i accs[MR_VNNI] = {acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7};
-      for (size_t i = 0; i < mr; i++) {
-        __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(accs[i]), vs);
-        f = _mm512_min_ps(_mm512_max_ps(f, vlo), vhi);
-        const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), vzp);
-        _mm_mask_storeu_epi8(y + (r0 + i) * y_stride + blk * NR, cmask, _mm512_cvtepi32_epi8(q));
+      int8_t* yt = y + r0 * y_stride + blk * NR;
+      requantize_store4x16_avx512(acc0, acc1, acc2, acc3, vs, vhi, vzp16, vymin, yt, y_stride, cmask, mr);
+      if (mr > 4) {
+        requantize_store4x16_avx512(acc4, acc5, acc6, acc7, vs, vhi, vzp16, vymin, yt + 4 * y_stride, y_stride, cmask,
+                                    mr - 4);
       }
     }
   }
