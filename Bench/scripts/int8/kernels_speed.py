@@ -21,6 +21,8 @@ the table gives each engine's median over all its runs' medians, and the ratios.
         [--rounds 2] [--paths auto,xnnpack] [--loupe PATH] [--work DIR] [--markdown]
 --paths lists Loupe's int8 kernel paths to time: auto (LOUPE_INT8_KERNELS unset: the best
 own kernels for the CPU) and any value of LOUPE_INT8_KERNELS (vnni512, avx2, scalar, xnnpack).
+--also-loupe LABEL=PATH (repeatable) times another loupe build on the auto path in the same
+rounds, e.g. the build before a change, so that its ratio comes from the same minutes.
 """
 import argparse
 import os
@@ -104,6 +106,7 @@ def main():
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--paths", default="auto,xnnpack")
     p.add_argument("--loupe")
+    p.add_argument("--also-loupe", action="append", default=[], metavar="LABEL=PATH")
     p.add_argument("--work", type=Path, default=DEFAULT_WORK)
     p.add_argument("--markdown", action="store_true")
     args = p.parse_args()
@@ -125,6 +128,10 @@ def main():
             engines = [(f"loupe int8 ({path})", lambda path=path: loupe_path_bench(loupe, loupe_q, t, args.runs,
                                                                                    args.warmup, path))
                        for path in paths]
+            for spec in args.also_loupe:
+                label, _, other = spec.partition("=")
+                engines.append((f"loupe int8 (auto, {label})",
+                                lambda other=other: loupe_path_bench(other, loupe_q, t, args.runs, args.warmup, "auto")))
             engines.append(("onnxruntime int8 (u8 act)", lambda: speed.ort_bench(ort_q, t, args.runs, args.warmup, SHAPE)))
             for name, fn in engines:
                 r = fn()

@@ -2,7 +2,7 @@
 """Where an INT8 model's time goes, by layer family, for one or more loupe builds side by side:
 runs `loupe profile MODEL --json` with each binary (alternating, --rounds times) and sums the
 per-layer milliseconds by the kernel that ran them (1x1 conv + Gemm, depthwise, an
-expansion streamed into its depthwise step, the first windowed conv, the squeeze-excite multiply, the input transpose, the rest). Medians over rounds.
+expansion streamed into its depthwise step, the first windowed conv, the squeeze-excite multiply, the input's quantization and transpose, the rest). Medians over rounds.
 
     python3 Bench/scripts/int8/profile_families.py MODEL.onnx OLD_LOUPE NEW_LOUPE [--threads 1]
         [--runs 10] [--rounds 3] [--input-shape 1x3x720x1280]
@@ -26,8 +26,8 @@ def family(placement):
         return "1x1 conv + Gemm"
     if "mul_channels" in placement or "multiply_nd_qs8" in placement:
         return "squeeze-excite multiply"
-    if "transpose" in placement:
-        return "input NCHW -> NHWC"
+    if "transpose" in placement or "nchw_to_nhwc" in placement or "convert_nc_f32_qs8" in placement:
+        return "input: QuantizeLinear + NCHW -> NHWC"
     return "other"
 
 
