@@ -14,7 +14,8 @@ Calibration changes ranges, not kernels: the times do not depend on it.
 Timing as speed.py: each engine in its own process (`loupe bench --json`; ONNX Runtime
 intra-op T, sequential, all optimisations), median of --runs after --warmup, and --rounds
 rounds of the whole sequence so that drift on a shared machine hits every engine alike;
-the table gives each engine's median over all its runs' medians, and the ratios.
+the table gives each engine's median over all its runs' medians, the ratio of those, and
+the ratio within each round with their median (drift between rounds cancels in those).
 
     swift build -c release --product loupe
     python3 Bench/scripts/int8/kernels_speed.py [--threads 1,2] [--runs 30] [--warmup 5]
@@ -147,7 +148,7 @@ def main():
           f"{host.get('isa', '')}); runs {args.runs}, warm-up {args.warmup}, rounds {args.rounds}")
     ort_name = "onnxruntime int8 (u8 act)"
     sep = " | " if args.markdown else "  "
-    head = ["threads", "engine", "median ms per round", "median ms", "/ ORT INT8"]
+    head = ["threads", "engine", "median ms per round", "median ms", "/ ORT INT8", "per-round ratios (median)"]
     if args.markdown:
         print("| " + " | ".join(head) + " |")
         print("|" + "---|" * len(head))
@@ -159,7 +160,10 @@ def main():
             if tt != t:
                 continue
             m = statistics.median(ms)
-            cells = [str(t), name, ", ".join(f"{v:.1f}" for v in ms), f"{m:.1f}", f"{m / ort_ms:.2f}×"]
+            # Each round times every engine within seconds: its ratios cancel drift between rounds.
+            ratios = [v / o for v, o in zip(ms, medians[(t, ort_name)])]
+            cells = [str(t), name, ", ".join(f"{v:.1f}" for v in ms), f"{m:.1f}", f"{m / ort_ms:.2f}×",
+                     ", ".join(f"{r:.2f}" for r in ratios) + f" ({statistics.median(ratios):.2f}×)"]
             print(("| " + " | ".join(cells) + " |") if args.markdown else sep.join(cells))
 
 
