@@ -536,6 +536,24 @@ void loupe_f32_dwconv_nhwc__neon(const loupe_s8_dwconv_geometry* g, size_t rows_
                                  const float* x, const void* packed, float* y, size_t y_pixel_stride,
                                  const loupe_f32_dwconv_params* params);
 
+/* A first convolution in float32 from an NCHW input to NHWC output (conv/conv_nchw_f32.c):
+ * one group, g->channels input channels (geometry as the depthwise kernels'; channels is
+ * the input's), out_channels outputs, any window, stride, dilation, padding; activation as
+ * loupe_f32_dwconv_params. Packed weights: blocks of 16 output channels, bias[16] then
+ * w[in_c][kh][kw][16], from OIHW w (bias may be NULL); `packed` 64-byte aligned. Output rows
+ * [rows_begin, rows_end) of batch * out_h; y has out_channels floats per pixel. Variants:
+ * scalar and avx512 (the others run the scalar code), bit-identical. */
+size_t loupe_f32_conv_nchw_packed_size(const loupe_s8_dwconv_geometry* g, size_t out_channels);
+void loupe_f32_conv_nchw_pack(const loupe_s8_dwconv_geometry* g, size_t out_channels, const float* w, const float* bias,
+                              void* packed);
+int loupe_f32_conv_nchw_isa_available(loupe_f32_dwconv_isa isa);
+void loupe_f32_conv_nchw_nhwc__scalar(const loupe_s8_dwconv_geometry* g, size_t out_channels, size_t rows_begin,
+                                      size_t rows_end, const float* x, const void* packed, float* y,
+                                      const loupe_f32_dwconv_params* params);
+void loupe_f32_conv_nchw_nhwc__isa(loupe_f32_dwconv_isa isa, const loupe_s8_dwconv_geometry* g, size_t out_channels,
+                                   size_t rows_begin, size_t rows_end, const float* x, const void* packed, float* y,
+                                   const loupe_f32_dwconv_params* params);
+
 /* ---- Transformer blocks: layer norm, GELU, erf, softmax, batched matmul ------------ */
 /*
  * Each op has __scalar (the reference, libm and double where noted), __avx2 (AVX2 + FMA),

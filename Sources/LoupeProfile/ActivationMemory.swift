@@ -10,13 +10,17 @@ import Loupe
 /// the compiled plan gave to another node's step (`fused into 'D'`: an activation run by its
 /// convolution, an expansion streamed into its depthwise convolution) runs at D's place in
 /// the schedule, and values passed only between D and the nodes fused into it never exist
-/// in memory. The planner's arena
+/// in memory. Graph inputs the steps read straight from the caller's tensor (`outsideArena`,
+/// the executor's `inputsOutsideArena`) are the caller's memory, not the arena's, and are
+/// not counted. The planner's arena
 /// is at least the peak of this curve: it adds 64-byte alignment, XNNPACK's over-read slack
 /// and whatever fragmentation greedy placement leaves.
 enum ActivationMemory {
     /// `planned`: the compiled plan's placement of each node (`StepInfo.placement`'s
-    /// description), where there is one; the lowering's own answer otherwise.
-    static func schedule(_ graph: Graph, planned: [String: String] = [:]) -> [ProfileReport.MemoryPoint] {
+    /// description), where there is one; the lowering's own answer otherwise. `outsideArena`:
+    /// graph inputs the compiled plan reads from the caller's tensors.
+    static func schedule(_ graph: Graph, planned: [String: String] = [:],
+                         outsideArena: Set<String> = []) -> [ProfileReport.MemoryPoint] {
         // Union-find over value names: aliases join their source's buffer.
         var parent: [String: String] = [:]
         func root(_ v: String) -> String {
@@ -45,7 +49,7 @@ enum ActivationMemory {
         var first: [String: Int] = [:]
         var last: [String: Int] = [:]
         func touch(_ v: String, _ t: Int) {
-            guard !v.isEmpty, graph.constant(v) == nil else { return }
+            guard !v.isEmpty, graph.constant(v) == nil, !outsideArena.contains(v) else { return }
             let r = root(v)
             size[r] = max(size[r] ?? 0, bytes(v))
             first[r] = min(first[r] ?? t, t)

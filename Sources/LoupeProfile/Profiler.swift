@@ -161,7 +161,8 @@ public enum Profiler {
             unsupported: unsupported, untyped: untyped, layers: layers, memory: [])
 
         if graphName == "optimized" {
-            report.memory = ActivationMemory.schedule(costGraph, planned: planned)
+            report.memory = ActivationMemory.schedule(costGraph, planned: planned,
+                                                      outsideArena: executor?.inputsOutsideArena ?? [])
             report.peakLiveBytes = report.memory.map(\.liveBytes).max()
         }
         if let executor {

@@ -25,6 +25,10 @@ public final class Executor {
     private let inputTypes: [String: (dtype: DType, shape: [Int])]
     /// Graph inputs read from the caller's tensor during `run` (no arena buffer, no copy).
     private let inputSlots: [String: InputSlot]
+
+    /// The graph inputs read straight from the caller's tensors, which therefore have no
+    /// place in the arena (`inputsReadInPlace`).
+    public var inputsOutsideArena: Set<String> { Set(inputSlots.keys) }
     private let governor: PoolGovernor
     private let outputTypes: [String: (dtype: DType, shape: [Int])]
 

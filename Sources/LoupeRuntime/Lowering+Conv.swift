@@ -110,6 +110,7 @@ extension Lowering {
         let bias = try constantBias(node, graph, channels: o)
         try checkRange(a.outputMin, a.outputMax)
         if let p = try lowerFloatDwConv(node, graph, a, x: x, y: y, geometry: geo, weights: w, bias: bias, into: b) { return p }
+        if let p = try lowerFirstConv(node, graph, a, y: y, geometry: geo, weights: w, bias: bias, into: b) { return p }
         guard let b else { return .xnnpack(name) }
 
         let packed = geo.packOHWI(w.floats)

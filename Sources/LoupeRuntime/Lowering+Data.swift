@@ -186,8 +186,10 @@ extension Lowering {
     }
 
     /// Transpose → `loupe_x32_transpose` (2-D/NCHW↔NHWC fast path), split across threads
-    /// over the outermost output axis.
+    /// over the outermost output axis; nothing when a first convolution reads through it
+    /// (`fusableFirstConv`).
     static func lowerTranspose(_ node: Node, _ graph: Graph, perm: [Int]?, into b: PlanBuilder?) throws -> Placement {
+        if let p = try fusedFirstConvTransposePlacement(node, graph, into: b) { return p }
         let (x, xs) = try activation(node, graph, 0, "data")
         let r = xs.count
         guard r <= Int(LOUPE_MAX_DIMS) else { throw Unsupported("rank \(r) above \(LOUPE_MAX_DIMS)") }
