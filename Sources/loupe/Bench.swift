@@ -64,8 +64,8 @@ struct Bench: ParsableCommand {
                              t.median, t.p90!, t.p99!, t.min, t.max))
                 print(String(format: "compile: %.1f ms, activation arena: %@", compileMs, formatCount(model.executor.arenaBytes) + "B"))
                 if model.executor.runsWithoutPool > 0 {
-                    print("runs on the calling thread alone (other processes were preempting the pool's workers): "
-                        + "\(model.executor.runsWithoutPool) of \(warmup + runs)")
+                    print("runs on the calling thread alone (tries of it, and runs while it was faster than the pool: "
+                        + "other processes on the workers' cores): \(model.executor.runsWithoutPool) of \(warmup + runs)")
                 }
                 print("loupe \(LoupeVersion.current); CPU: \(machine.cpu ?? "unknown"); kernels: \(machine.kernelISA); XNNPACK: \(machine.xnnpackPackage ?? "package version unknown")")
             }
