@@ -15,10 +15,12 @@ import Foundation
 /// about half of it. But a small model whose steps are mostly too small to split (the
 /// workers then sleep between steps) shows the same sign on a quiet machine. So the sign
 /// only prompts a try: after a pooled run whose CPU time is below `onCPUShare` of threads ×
-/// wall, the next run goes on the caller's thread alone, and the faster of the two decides
-/// (the other must be faster by `margin` to win). Whichever mode wins, the other is tried
-/// again after a wait that starts at `firstWait` runs and doubles (up to `longestWait`)
-/// while it keeps losing. Outputs do not depend on the choice: every step gives the same
+/// wall (from the second pooled run on: the first carries the warm-up), the next run goes
+/// on the caller's thread alone, and the faster of the two decides: the try must beat the
+/// best of the current mode's last `recent` runs by `margin` (the best, because other
+/// processes only ever add time to a run). Whichever mode wins, the other is tried again
+/// after a wait that starts at `firstWait` runs and doubles (up to `longestWait`) while it
+/// keeps losing. Outputs do not depend on the choice: every step gives the same
 /// values on one thread as on several.
 final class PoolGovernor {
     /// Whether the governor acts at all (`LOUPE_POOL_GOVERNOR=off` keeps the pool for every run).
@@ -29,6 +31,7 @@ final class PoolGovernor {
     static let margin = 0.97
     static let firstWait = 8
     static let longestWait = 64
+    static let recent = 4
 
     private var alone = false
     /// The coming run tries the other mode.
@@ -36,8 +39,8 @@ final class PoolGovernor {
     /// Runs before the other mode may be tried again.
     private var wait = 0
     private var nextWait = PoolGovernor.firstWait
-    /// The last wall time of each mode (nanoseconds).
-    private var pooledWall = 0.0, aloneWall = 0.0
+    /// The last `recent` wall times of each mode (nanoseconds), oldest first.
+    private var pooledWalls: [Double] = [], aloneWalls: [Double] = []
     private var startCPU: UInt64 = 0
     private var startWall: UInt64 = 0
     /// Runs made on the caller's thread alone (tries included).
@@ -70,7 +73,7 @@ final class PoolGovernor {
     func record(pooled: Bool, cpu: Double, wall: Double) {
         if trying {
             trying = false
-            let current = alone ? aloneWall : pooledWall
+            let current = (alone ? aloneWalls : pooledWalls).min() ?? .infinity
             if wall < Self.margin * current {
                 alone.toggle()
                 nextWait = Self.firstWait
@@ -79,14 +82,24 @@ final class PoolGovernor {
                 wait = nextWait
                 nextWait = min(nextWait * 2, Self.longestWait)
             }
-            if pooled { pooledWall = wall } else { aloneWall = wall }
+            remember(wall, pooled: pooled)
             return
         }
-        if pooled { pooledWall = wall } else { aloneWall = wall }
+        remember(wall, pooled: pooled)
         if wait > 0 {
             wait -= 1
-        } else if alone || (wall > 0 && cpu < Self.onCPUShare * lanes * wall) {
+        } else if alone || (pooledWalls.count > 1 && wall > 0 && cpu < Self.onCPUShare * lanes * wall) {
             trying = true
+        }
+    }
+
+    private func remember(_ wall: Double, pooled: Bool) {
+        if pooled {
+            pooledWalls.append(wall)
+            if pooledWalls.count > Self.recent { pooledWalls.removeFirst() }
+        } else {
+            aloneWalls.append(wall)
+            if aloneWalls.count > Self.recent { aloneWalls.removeFirst() }
         }
     }
 
