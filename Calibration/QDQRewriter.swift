@@ -20,12 +20,21 @@ import LoupeIR
 /// (the producer writes `"<name>_float"`), so the interface stays float32. Gemm `alpha` is
 /// folded into the weights and `beta·C` into a per-column bias. Float weights and biases
 /// that nothing reads any more are dropped.
+///
+/// Weight codes are rounded to nearest (``Quantization/quantizeWeights(_:scales:)``) unless
+/// `weightCodes` gives a node's codes (``AdaptiveRounding``): then that node gets its own
+/// int8 initializer with those codes and the same per-channel scales.
 public enum QDQRewriter {
     /// The rewritten graph (types inferred) and the parameters of every int8 activation
     /// (resolved `.sameAs` / `.fixed` included) and constant stored int8, by original name.
+    /// `weightCodes`: int8 codes by node name for weighted nodes whose codes are not the
+    /// nearest rounding, output channel first (a Gemm/MatMul weight `[K, N]` as `[N, K]`),
+    /// with the scales ``Quantization/weightScales(_:outputChannels:)`` gives.
     public static func rewrite(_ graph: Graph, plan: QuantizationPlan,
-                               params: [String: ValueQuantization]) throws -> (graph: Graph, params: [String: ValueQuantization]) {
+                               params: [String: ValueQuantization],
+                               weightCodes: [String: [Int8]] = [:]) throws -> (graph: Graph, params: [String: ValueQuantization]) {
         var r = Rewriter(graph: graph, plan: plan)
+        r.weightCodes = weightCodes
         for v in plan.activations.keys.sorted() {
             guard let p = plan.resolve(v, params) else {
                 throw LoupeError.verification("no quantization parameters for activation '\(v)' (it was never observed)")
@@ -45,6 +54,8 @@ private struct Rewriter {
     let plan: QuantizationPlan
     var out: Graph
     var resolved: [String: ValueQuantization] = [:]
+    /// Codes that replace the nearest rounding, by node name, output channel first.
+    var weightCodes: [String: [Int8]] = [:]
     private var names: ValueNames
     private var producers: [String: Int]
     /// What int8 consumers / float consumers read in place of an activation.
@@ -176,8 +187,9 @@ private struct Rewriter {
         } else if let b = bias {
             biasValues = graph.initializers[original.inputs[b]]!.floats
         }
-        let key = "w:\(wName):\(axis):\(node.op == original.op ? "" : node.name)"
-        let (wdq, scales) = try dequantizedWeight(wt, wName, axis: axis, key: key, origin: original)
+        let override = weightCodes[original.name]
+        let key = "w:\(wName):\(axis):\(node.op == original.op && override == nil ? "" : node.name)"
+        let (wdq, scales) = try dequantizedWeight(wt, wName, axis: axis, key: key, origin: original, codes: override)
         node.inputs[w] = wdq
         guard let b = bias, let values = biasValues else { return }
         guard let inputParams = resolved[original.inputs[0]] else {
@@ -202,7 +214,7 @@ private struct Rewriter {
     /// The int8 weight initializer plus its DequantizeLinear (shared by nodes reading the
     /// same unchanged weight) and the per-channel scales.
     mutating func dequantizedWeight(_ wt: Tensor, _ wName: String, axis: Int, key: String,
-                                    origin: Node) throws -> (String, [Float]) {
+                                    origin: Node, codes override: [Int8]? = nil) throws -> (String, [Float]) {
         let channels = wt.shape[axis]
         let xs = wt.floats
         // Output channel first for the scale computation: only a 2-D [K, N] weight needs a
@@ -225,9 +237,15 @@ private struct Rewriter {
         }
         if let name = emittedConstants[key] { return (name, scales) }
         var codes = codesFirst
+        if let override {
+            guard override.count == codesFirst.count, override.allSatisfy({ $0 >= -127 }) else {
+                throw LoupeError.verification("\(origin.reference): \(override.count) weight codes given for \(codesFirst.count) weights, or a code below -127")
+            }
+            codes = override
+        }
         if axis == 1 {
-            let k = wt.shape[0]
-            codes = (0..<xs.count).map { i in codesFirst[(i % channels) * k + i / channels] }
+            let k = wt.shape[0], byChannel = codes
+            codes = (0..<xs.count).map { i in byChannel[(i % channels) * k + i / channels] }
         }
         let q = addConstant(Tensor(shape: wt.shape, ints: codes.map(Int64.init), dtype: .int8), "\(wName)_quantized")
         let s = addConstant(Tensor(shape: [channels], floats: scales), "\(wName)_scale")

@@ -58,6 +58,9 @@ public enum Quantizer {
         /// Present after `--keep-fp32 auto`: the target, the output SQNR reached, and each
         /// unit's isolated sensitivity.
         public static let mixedPrecision = "loupe.quantization.mixed_precision"
+        /// How the int8 weight codes were rounded: `nearest`, or what adaptive rounding
+        /// (``AdaptiveRounding``) did.
+        public static let weightRounding = "loupe.calibration.weight_rounding"
     }
 
     /// Quantizes `prepared` (the fused NCHW float graph) from `observers` (one per value of
@@ -66,10 +69,12 @@ public enum Quantizer {
     /// applied afterwards by ``CalibrationSession``, which can run the model, see
     /// ``MixedPrecision``). `metadata` (e.g. the calibration photos) is added to the graph's
     /// metadata with the method, its parameters, the sample count (`samples`), and the Loupe
-    /// version.
+    /// version. `weightCodes` replaces the nearest-rounded weight codes of the nodes it
+    /// names (``QDQRewriter/rewrite(_:plan:params:weightCodes:)``).
     public static func quantize(prepared: Graph, observers: [String: HistogramObserver],
                                 method: CalibrationMethod, keep: [String: String] = [:],
-                                samples: Int, metadata: [String: String] = [:]) throws -> QuantizationResult {
+                                samples: Int, metadata: [String: String] = [:],
+                                weightCodes: [String: [Int8]] = [:]) throws -> QuantizationResult {
         let plan = QuantizationPlan(graph: prepared, keep: keep)
         var warnings: [String] = []
         var ranges: [String: ActivationRange] = [:]
@@ -100,7 +105,7 @@ public enum Quantizer {
             sqnr[node.name] = estimatedSQNR(weights: weights.map { ($0, weightChannels(plan.roles[i], node, prepared)) },
                                             output: o, params: p)
         }
-        var (graph, allParams) = try QDQRewriter.rewrite(prepared, plan: plan, params: params)
+        var (graph, allParams) = try QDQRewriter.rewrite(prepared, plan: plan, params: params, weightCodes: weightCodes)
         graph.metadata[MetadataKey.format] =
             "QDQ: int8 activations asymmetric per tensor; int8 weights symmetric per output channel; int32 bias (scale = input scale x weight scale)"
         graph.metadata[MetadataKey.method] = describe(method)
@@ -108,6 +113,7 @@ public enum Quantizer {
         graph.metadata[MetadataKey.version] = loupeVersion
         let kept = plan.floatNodes
         graph.metadata[MetadataKey.keptFP32] = keptFP32Entry(kept)
+        graph.metadata[MetadataKey.weightRounding] = "nearest"
         for (k, v) in metadata { graph.metadata[k] = v }
         return QuantizationResult(graph: graph, keptFP32: kept, ranges: ranges, params: allParams,
                                   estimatedSQNR: sqnr, warnings: warnings)
