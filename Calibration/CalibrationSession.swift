@@ -28,10 +28,23 @@ public struct CalibrationOptions: Sendable {
     /// candidate unit (activation or conv/gemm weights), and they are kept in memory.
     public var sensitivitySamples: Int
 
+    /// How the int8 weight codes are rounded. `.adaround` (``AdaptiveRounding``) runs the
+    /// int8 model once per int8 conv/gemm layer on every calibration sample, after
+    /// `--keep-fp32 auto` has chosen what stays float and before bias correction; the
+    /// samples are kept in memory for it.
+    public var weightRounding: WeightRounding
+
+    /// Calibration positions (patches) drawn per layer for adaptive rounding, at least
+    /// (4 × the weights per output channel when that is more).
+    public var roundingRowsPerLayer: Int
+
     /// Options as given; `threads` and `sensitivitySamples` below 1 count as 1.
     public init(method: CalibrationMethod = .minMax, keepFP32: KeepFP32 = .none, threads: Int = 1,
                 memoryLimit: Int = MemoryCeiling.defaultBytes, biasCorrectionRounds: Int = 0, methodCandidates: [CalibrationMethod] = [],
-                sensitivitySamples: Int = 8) {
+                sensitivitySamples: Int = 8, weightRounding: WeightRounding = .nearest,
+                roundingRowsPerLayer: Int = AdaptiveRounding.defaultRowsPerLayer) {
+        self.weightRounding = weightRounding
+        self.roundingRowsPerLayer = max(1, roundingRowsPerLayer)
         self.methodCandidates = methodCandidates
         self.sensitivitySamples = max(1, sensitivitySamples)
         self.method = method
@@ -81,6 +94,7 @@ public final class CalibrationSession {
     /// than twice the needed count are held, so that they stay spread over all observed.
     private var subset: [[String: Tensor]] = []
     private var subsetStride = 1
+    private var roundingProgress: ((Int, Int) -> Void)?
 
     /// Number of ``observe(_:)`` calls that succeeded.
     public private(set) var observedCount = 0
@@ -111,7 +125,7 @@ public final class CalibrationSession {
         // output's (BiasCorrection).
         let graph = prepared
         meanValues = Array(Set(kept.flatMap { [$0.0, graph.nodes[$0.1].inputs[0]] })).sorted()
-        keepsSamples = options.biasCorrectionRounds > 0 || !options.methodCandidates.isEmpty
+        keepsSamples = options.biasCorrectionRounds > 0 || !options.methodCandidates.isEmpty || options.weightRounding == .adaround
     }
 
     /// Runs the FP32 model on one photo's preprocessed inputs (float32, NCHW, by input
@@ -156,9 +170,13 @@ public final class CalibrationSession {
     /// rewrites the prepared graph into QDQ form. `metadata` (e.g. the list of calibration
     /// photos) is stored in the model's metadata with the method, its parameters, the number
     /// of samples and the Loupe version. `progress(done, total)` follows `--keep-fp32
-    /// auto`'s sensitivity measurements, the long part. Throws when nothing was observed.
+    /// auto`'s sensitivity measurements, the long part; `roundingProgress(done, total)` the
+    /// layers of adaptive weight rounding. Throws when nothing was observed.
     public func quantize(metadata: [String: String] = [:], method: CalibrationMethod? = nil,
-                         progress: ((Int, Int) -> Void)? = nil) throws -> QuantizationResult {
+                         progress: ((Int, Int) -> Void)? = nil,
+                         roundingProgress: ((Int, Int) -> Void)? = nil) throws -> QuantizationResult {
+        self.roundingProgress = roundingProgress
+        defer { self.roundingProgress = nil }
         guard observedCount > 0 else {
             throw LoupeError.badInput("calibration observed no input; call observe(_:) with at least one photo")
         }
@@ -229,8 +247,24 @@ public final class CalibrationSession {
             keep.merge(choice.weightKeep(target: target)) { a, _ in a }
             mixed = (choice, target, inputs.count)
         }
+        // Adaptive rounding only for the model that is returned (not for `--method auto`'s
+        // candidates), after `--keep-fp32 auto` chose the float layers.
+        var codes: [String: [Int8]] = [:]
+        var metadata = metadata
+        if resolveAuto, options.weightRounding == .adaround {
+            let count = observedCount, plan = QuantizationPlan(graph: prepared, keep: keep), frozen = keep
+            let outcome = try AdaptiveRounding.run(
+                prepared: prepared, plan: plan, samples: samples, fp32: model,
+                compile: CompileOptions(threads: options.threads, memoryLimit: options.memoryLimit),
+                rowsPerLayer: options.roundingRowsPerLayer,
+                quantize: { try Quantizer.quantize(prepared: source, observers: byName, method: method, keep: frozen, samples: count,
+                                                   weightCodes: $0).graph },
+                progress: roundingProgress)
+            codes = outcome.codes
+            metadata[Quantizer.MetadataKey.weightRounding] = outcome.summary
+        }
         var result = try Quantizer.quantize(prepared: source, observers: byName, method: method,
-                                            keep: keep, samples: observedCount, metadata: metadata)
+                                            keep: keep, samples: observedCount, metadata: metadata, weightCodes: codes)
         if let mixed { MixedPrecision.apply(mixed.choice, to: &result, target: mixed.target, samples: mixed.samples) }
         guard !corrected.isEmpty else { return result }
         let values = meanValues
@@ -254,7 +288,7 @@ public final class CalibrationSession {
             meta[Quantizer.MetadataKey.biasCorrection] = "empirical, \(round + 1) round(s), \(changedLayers) layer(s)"
             // Ranges stay those of the FP32 model: only the biases of the int8 model move.
             result = try Quantizer.quantize(prepared: source, observers: byName, method: method,
-                                            keep: keep, samples: observedCount, metadata: meta)
+                                            keep: keep, samples: observedCount, metadata: meta, weightCodes: codes)
             if let mixed { MixedPrecision.apply(mixed.choice, to: &result, target: mixed.target, samples: mixed.samples) }
         }
         return result
