@@ -7,8 +7,21 @@ public enum WeightRounding: String, Sendable, Hashable, CaseIterable {
     /// Each weight to its nearest code (``Quantization/quantizeWeights(_:scales:)``).
     case nearest
     /// Each weight up or down, chosen so that the layer's output over the calibration
-    /// samples stays close to FP32 (``AdaptiveRounding``).
+    /// samples, fed the int8 model's own input, stays close to the FP32 output
+    /// (``AdaptiveRounding``, asymmetric reconstruction).
     case adaround
+    /// The same with the FP32 model's input on both sides: only the weights' own rounding
+    /// error is reduced (``AdaptiveRounding/Reconstruction/fp32Inputs``).
+    case adaroundFP32 = "adaround-fp32"
+
+    /// The reconstruction of an adaptive rounding; nil for nearest.
+    public var reconstruction: AdaptiveRounding.Reconstruction? {
+        switch self {
+        case .nearest: return nil
+        case .adaround: return .asymmetric
+        case .adaroundFP32: return .fp32Inputs
+        }
+    }
 }
 
 /// Adaptive rounding of the int8 weights: AdaRound (Nagel, Amjad, van Baalen, Louizos,
@@ -27,7 +40,8 @@ public enum WeightRounding: String, Sendable, Hashable, CaseIterable {
 /// where `xₙ` is the layer's input patch (im2col row, or Gemm input row) in the FP32 model
 /// and `x̂ₙ` the same patch in the int8 model whose earlier layers already carry their
 /// chosen codes: the input the int8 layer really sees, so the rounding also takes up part
-/// of the error arriving from earlier layers. Each code may only be the floor or the ceiling
+/// of the error arriving from earlier layers (``Reconstruction/asymmetric``; with
+/// ``Reconstruction/fp32Inputs``, `x̂ = x`). Each code may only be the floor or the ceiling
 /// of `w/s` (so it differs from nearest rounding by at most one), within [−127, 127].
 ///
 /// How: E is a quadratic form in `q`, so no autograd is needed. Starting from nearest
@@ -47,6 +61,16 @@ public enum WeightRounding: String, Sendable, Hashable, CaseIterable {
 /// ``rowsPerLayer`` positions are drawn over the samples (evenly per sample, at seeded random
 /// places, the same ones in both models) for the Gram matrices.
 public enum AdaptiveRounding {
+    /// Which input each side of the reconstructed output takes.
+    public enum Reconstruction: String, Sendable, Hashable {
+        /// `ŵ·x̂` against `w·x`: the int8 layer's real input against FP32 (the paper's §5,
+        /// "asymmetric reconstruction"). One int8 model build and run per layer.
+        case asymmetric
+        /// `ŵ·x` against `w·x` (the paper's §3 objective): only the weights' own rounding
+        /// error, from one FP32 pass; `x̂ = x`, so A = C = F.
+        case fp32Inputs = "fp32 inputs"
+    }
+
     /// Greedy sweeps per output channel, at most.
     public static let maxSweeps = 20
     /// Ridge λ as a share of the mean of diag(A).
@@ -188,7 +212,10 @@ public enum AdaptiveRounding {
         var c: [Double]
         var f: [Double]
 
-        init(quantized q: [Float], float x: [Float], rows: Int, groups: Int, k: Int, threads: Int) {
+        /// `quantized` nil: X̂ = X (A = C = F, computed once).
+        init(quantized: [Float]?, float x: [Float], rows: Int, groups: Int, k: Int, threads: Int) {
+            let same = quantized == nil
+            let q = quantized ?? x
             self.k = k
             self.groups = groups
             self.rows = rows
@@ -212,6 +239,10 @@ public enum AdaptiveRounding {
                                         let qi = qb + (gi * k + i) * rows, xi = xb + (gi * k + i) * rows
                                         for j in 0..<k {
                                             let qj = qb + (gi * k + j) * rows, xj = xb + (gi * k + j) * rows
+                                            if same {
+                                                if j >= i { fb[base + i * k + j] = dot(xi, xj, rows) }
+                                                continue
+                                            }
                                             cb[base + i * k + j] = dot(qi, xj, rows)
                                             if j >= i {
                                                 ab[base + i * k + j] = dot(qi, qj, rows)
@@ -232,6 +263,10 @@ public enum AdaptiveRounding {
                         f[gi * kk + i * k + j] = f[gi * kk + j * k + i]
                     }
                 }
+            }
+            if same {
+                a = f
+                c = f
             }
             self.a = a
             self.c = c
@@ -392,10 +427,12 @@ public enum AdaptiveRounding {
         public var meanRelativeErrorAdaptive: Double
         /// Layers kept at nearest rounding, with the reason.
         public var skipped: [(node: String, reason: String)]
+        /// The reconstruction used.
+        public var reconstruction: Reconstruction
 
         /// The `loupe.calibration.weight_rounding` entry.
         public var summary: String {
-            var s = "adaround (asymmetric reconstruction, greedy coordinate descent; Nagel et al. 2020): "
+            var s = "adaround (\(reconstruction == .asymmetric ? "asymmetric reconstruction" : "FP32 inputs"), greedy coordinate descent; Nagel et al. 2020): "
                 + "\(rounded) of \(layers) int8 conv/gemm layer(s), \(flips) of \(weights) weight code(s) moved off nearest; "
                 + String(format: "mean layer output error %.4g -> %.4g of its energy", meanRelativeErrorNearest, meanRelativeErrorAdaptive)
             if !skipped.isEmpty {
@@ -410,6 +447,7 @@ public enum AdaptiveRounding {
     /// gives the layers' FP32 inputs). `progress(done, total)` after each layer.
     public static func run(prepared: Graph, plan: QuantizationPlan, samples: [[String: Tensor]], fp32: Model,
                            compile: CompileOptions, rowsPerLayer: Int = defaultRowsPerLayer,
+                           reconstruction: Reconstruction = .asymmetric,
                            quantize: ([String: [Int8]]) throws -> Graph,
                            progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
         var layers: [Layer] = []
@@ -419,7 +457,8 @@ public enum AdaptiveRounding {
             layers.append(layer)
         }
         var outcome = Outcome(codes: [:], rounded: 0, layers: layers.count, flips: 0, weights: 0,
-                              meanRelativeErrorNearest: 0, meanRelativeErrorAdaptive: 0, skipped: [])
+                              meanRelativeErrorNearest: 0, meanRelativeErrorAdaptive: 0, skipped: [],
+                              reconstruction: reconstruction)
         guard !layers.isEmpty, !samples.isEmpty else { return outcome }
         progress?(0, layers.count)
         // FP32 patches of every layer, at positions drawn once per layer and sample.
@@ -460,24 +499,31 @@ public enum AdaptiveRounding {
                 floatPatches[li] = []
                 continue
             }
-            // The int8 model with the codes so far, up to this layer's input.
-            let qdq = try quantize(outcome.codes)
-            guard let qNode = qdq.nodes.first(where: { $0.name == name }), let qIn = qNode.inputs.first,
-                  let type = qdq.type(of: qIn) else {
-                throw LoupeError.verification("adaptive rounding: node '\(name)' is not in the QDQ graph")
-            }
-            var probe = qdq
-            probe.outputs = [ValueInfo(name: qIn, type: type)]
-            let model = try Model(graph: probe, options: compile)
-            var quantized = [Float](repeating: 0, count: rows[li] * layer.columns)
-            let per = rows[li] / samples.count
-            for (si, sample) in samples.enumerated() {
-                guard let x = try model.run(sample)[qIn] else {
-                    throw LoupeError.verification("adaptive rounding: the int8 model returned no '\(qIn)'")
+            var quantized: [Float]? = nil
+            if reconstruction == .asymmetric {
+                // The int8 model with the codes so far, up to this layer's input.
+                let qdq = try quantize(outcome.codes)
+                guard let qNode = qdq.nodes.first(where: { $0.name == name }), let qIn = qNode.inputs.first,
+                      let type = qdq.type(of: qIn) else {
+                    throw LoupeError.verification("adaptive rounding: node '\(name)' is not in the QDQ graph")
                 }
-                try quantized.withUnsafeMutableBufferPointer {
-                    try layer.extract(x, positions: positions[li][si], into: $0.baseAddress!, stride: rows[li], row0: si * per)
+                var probe = qdq
+                probe.outputs = [ValueInfo(name: qIn, type: type)]
+                // A graph input read as it is (its Q/DQ pair removed by `--keep-fp32 auto`)
+                // needs no run.
+                let isInput = qdq.inputs.contains { $0.name == qIn }
+                let model = isInput ? nil : try Model(graph: probe, options: compile)
+                var q = [Float](repeating: 0, count: rows[li] * layer.columns)
+                let per = rows[li] / samples.count
+                for (si, sample) in samples.enumerated() {
+                    guard let x = try model.map({ try $0.run(sample)[qIn] }) ?? sample[qIn] else {
+                        throw LoupeError.verification("adaptive rounding: the int8 model returned no '\(qIn)'")
+                    }
+                    try q.withUnsafeMutableBufferPointer {
+                        try layer.extract(x, positions: positions[li][si], into: $0.baseAddress!, stride: rows[li], row0: si * per)
+                    }
                 }
+                quantized = q
             }
             let grams = Grams(quantized: quantized, float: floatPatches[li], rows: rows[li], groups: layer.groups, k: layer.k,
                               threads: compile.threads)

@@ -29,9 +29,10 @@ public struct CalibrationOptions: Sendable {
     public var sensitivitySamples: Int
 
     /// How the int8 weight codes are rounded. `.adaround` (``AdaptiveRounding``) runs the
-    /// int8 model once per int8 conv/gemm layer on every calibration sample, after
-    /// `--keep-fp32 auto` has chosen what stays float and before bias correction; the
-    /// samples are kept in memory for it.
+    /// int8 model (as it will be written, `--keep-fp32 auto`'s float activations included)
+    /// once per int8 conv/gemm layer on every calibration sample; `.adaroundFP32` needs one
+    /// FP32 pass. Both run after `--keep-fp32 auto` has chosen what stays float and before
+    /// bias correction; the samples are kept in memory for them.
     public var weightRounding: WeightRounding
 
     /// Calibration positions (patches) drawn per layer for adaptive rounding, at least
@@ -125,7 +126,7 @@ public final class CalibrationSession {
         // output's (BiasCorrection).
         let graph = prepared
         meanValues = Array(Set(kept.flatMap { [$0.0, graph.nodes[$0.1].inputs[0]] })).sorted()
-        keepsSamples = options.biasCorrectionRounds > 0 || !options.methodCandidates.isEmpty || options.weightRounding == .adaround
+        keepsSamples = options.biasCorrectionRounds > 0 || !options.methodCandidates.isEmpty || options.weightRounding != .nearest
     }
 
     /// Runs the FP32 model on one photo's preprocessed inputs (float32, NCHW, by input
@@ -251,14 +252,21 @@ public final class CalibrationSession {
         // candidates), after `--keep-fp32 auto` chose the float layers.
         var codes: [String: [Int8]] = [:]
         var metadata = metadata
-        if resolveAuto, options.weightRounding == .adaround {
-            let count = observedCount, plan = QuantizationPlan(graph: prepared, keep: keep), frozen = keep
+        if resolveAuto, let reconstruction = options.weightRounding.reconstruction {
+            let count = observedCount, plan = QuantizationPlan(graph: prepared, keep: keep), frozen = keep, frozenMixed = mixed
             let outcome = try AdaptiveRounding.run(
                 prepared: prepared, plan: plan, samples: samples, fp32: model,
                 compile: CompileOptions(threads: options.threads, memoryLimit: options.memoryLimit),
                 rowsPerLayer: options.roundingRowsPerLayer,
-                quantize: { try Quantizer.quantize(prepared: source, observers: byName, method: method, keep: frozen, samples: count,
-                                                   weightCodes: $0).graph },
+                reconstruction: reconstruction,
+                quantize: {
+                    // The int8 model as it will be written: `--keep-fp32 auto`'s float
+                    // activations included, so that x̂ has exactly the int8 model's noise.
+                    var r = try Quantizer.quantize(prepared: source, observers: byName, method: method, keep: frozen, samples: count,
+                                                   weightCodes: $0)
+                    if let m = frozenMixed { MixedPrecision.apply(m.choice, to: &r, target: m.target, samples: m.samples) }
+                    return r.graph
+                },
                 progress: roundingProgress)
             codes = outcome.codes
             metadata[Quantizer.MetadataKey.weightRounding] = outcome.summary

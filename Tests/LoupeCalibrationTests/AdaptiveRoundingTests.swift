@@ -95,6 +95,23 @@ final class AdaptiveRoundingTests: XCTestCase {
         XCTAssertLessThan(eAdaptive, 0.98 * eNearest, "adaptive rounding should cut the layer's output error")
     }
 
+    /// With no int8 input (`adaround-fp32`) the Grams are F three times, computed once.
+    func testGramsOfFP32InputsAreTheFullComputationWithEqualInputs() throws {
+        var rng = SeededRandom(seed: 25)
+        let (rows, k, groups) = (37, 5, 2)
+        let x = rng.floats(rows * k * groups, -1, 1)
+        let once = AdaptiveRounding.Grams(quantized: nil, float: x, rows: rows, groups: groups, k: k, threads: 2)
+        let full = AdaptiveRounding.Grams(quantized: x, float: x, rows: rows, groups: groups, k: k, threads: 2)
+        for (a, b) in [(once.a, full.a), (once.c, full.c), (once.f, full.f)] {
+            XCTAssertEqual(a.count, groups * k * k)
+            for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 1e-9 * max(1, abs(v))) }
+        }
+        // Column 3 of group 1 with itself: Σ x².
+        var s = 0.0
+        for r in 0..<rows { s += Double(x[(1 * k + 3) * rows + r]) * Double(x[(1 * k + 3) * rows + r]) }
+        XCTAssertEqual(once.f[k * k + 3 * k + 3], s, accuracy: 1e-4 * s)
+    }
+
     func testConvRoundingLowersTheOutputError() throws {
         try checkConv(group: 1, cin: 4, cout: 6, kernel: 3, stride: 1, seed: 21)
     }
@@ -140,6 +157,38 @@ final class AdaptiveRoundingTests: XCTestCase {
         XCTAssertLessThan(eAdaptive, 0.98 * eNearest, "adaptive rounding should cut the layer's output error")
     }
 
+    /// With `--method auto`, `--keep-fp32 NODE` and bias correction together: every step is
+    /// recorded, the kept layer stays float, the codes stay within one step of nearest
+    /// rounding's, the file runs.
+    func testAdaptiveRoundingWorksWithTheOtherCalibrationChoices() throws {
+        var rng = SeededRandom(seed: 41)
+        let inputs = (0..<6).map { _ in ["x": rng.image(TinyNet.inputShape)] }
+        func calibrated(_ rounding: WeightRounding) throws -> QuantizationResult {
+            let s = try CalibrationSession(graph: TinyNet.graph(seed: 41), options: CalibrationOptions(
+                method: .entropy(bins: 2048), keepFP32: .layers(["pw"]), biasCorrectionRounds: 1,
+                methodCandidates: [.minMax, .mse], weightRounding: rounding))
+            for x in inputs { try s.observe(x) }
+            return try s.quantize()
+        }
+        let nearest = try calibrated(.nearest), adaptive = try calibrated(.adaround)
+        let m = adaptive.graph.metadata
+        for key in [Quantizer.MetadataKey.methodSelection, Quantizer.MetadataKey.biasCorrection] {
+            XCTAssertNotNil(m[key], key)
+            XCTAssertEqual(m[key] == nil, nearest.graph.metadata[key] == nil, key)
+        }
+        XCTAssertTrue(try XCTUnwrap(m[Quantizer.MetadataKey.weightRounding]).hasPrefix("adaround"))
+        XCTAssertEqual(adaptive.keptFP32.map(\.node), nearest.keptFP32.map(\.node), "the same float layers")
+        XCTAssertTrue(adaptive.keptFP32.contains { $0.node == "pw" })
+        XCTAssertTrue(try XCTUnwrap(m[Quantizer.MetadataKey.weightRounding]).contains("of 6 int8 conv/gemm layer(s)"),
+                      "pw, kept float, is not rounded: \(m[Quantizer.MetadataKey.weightRounding] ?? "")")
+        for (name, t) in nearest.graph.initializers where t.dtype == .int8 && t.shape.count >= 2 {
+            let u = try XCTUnwrap(adaptive.graph.initializers[name], name)
+            for (a, b) in zip(t.ints, u.ints) { XCTAssertLessThanOrEqual(abs(a - b), 1, name) }
+        }
+        let model = try Model(graph: adaptive.graph)
+        for x in inputs { XCTAssertTrue(try XCTUnwrap(model.run(x)["logits"]).floats.allSatisfy(\.isFinite)) }
+    }
+
     /// TinyNet (conv, depthwise, squeeze-excite, gemm): the adaptively rounded QDQ model's
     /// outputs are closer to FP32 on the calibration inputs than nearest rounding's, its
     /// codes are within one step of them, and the written file runs in Loupe.
@@ -152,7 +201,7 @@ final class AdaptiveRoundingTests: XCTestCase {
             for x in inputs { try s.observe(x) }
             var steps: [Int] = []
             let r = try s.quantize(roundingProgress: { done, _ in steps.append(done) })
-            if rounding == .adaround {
+            if rounding != .nearest {
                 XCTAssertEqual(steps.first, 0)
                 XCTAssertEqual(steps.count, (steps.last ?? 0) + 1, "one progress call per layer")
             } else {
@@ -162,22 +211,27 @@ final class AdaptiveRoundingTests: XCTestCase {
         }
         let (s0, nearest) = try calibrated(.nearest)
         let (_, adaptive) = try calibrated(.adaround)
+        let (_, fp32Inputs) = try calibrated(.adaroundFP32)
         XCTAssertEqual(nearest.graph.metadata[Quantizer.MetadataKey.weightRounding], "nearest")
         let note = try XCTUnwrap(adaptive.graph.metadata[Quantizer.MetadataKey.weightRounding])
-        XCTAssertTrue(note.hasPrefix("adaround"), note)
+        XCTAssertTrue(note.hasPrefix("adaround (asymmetric reconstruction"), note)
         print(note)
+        let noteFP32 = try XCTUnwrap(fp32Inputs.graph.metadata[Quantizer.MetadataKey.weightRounding])
+        XCTAssertTrue(noteFP32.hasPrefix("adaround (FP32 inputs"), noteFP32)
 
         // Same int8 initializers (names, shapes), weight codes at most one step apart.
-        var moved = 0
-        for (name, t) in nearest.graph.initializers where t.dtype == .int8 && t.shape.count >= 2 {
-            let u = try XCTUnwrap(adaptive.graph.initializers[name], "\(name) missing")
-            XCTAssertEqual(u.shape, t.shape)
-            for (a, b) in zip(t.ints, u.ints) {
-                XCTAssertLessThanOrEqual(abs(a - b), 1, name)
-                if a != b { moved += 1 }
+        for other in [adaptive, fp32Inputs] {
+            var moved = 0
+            for (name, t) in nearest.graph.initializers where t.dtype == .int8 && t.shape.count >= 2 {
+                let u = try XCTUnwrap(other.graph.initializers[name], "\(name) missing")
+                XCTAssertEqual(u.shape, t.shape)
+                for (a, b) in zip(t.ints, u.ints) {
+                    XCTAssertLessThanOrEqual(abs(a - b), 1, name)
+                    if a != b { moved += 1 }
+                }
             }
+            XCTAssertGreaterThan(moved, 0)
         }
-        XCTAssertGreaterThan(moved, 0)
 
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -197,7 +251,9 @@ final class AdaptiveRoundingTests: XCTestCase {
             return 10 * log10(s / e)
         }
         let before = try outputSQNR(nearest, "nearest.onnx"), after = try outputSQNR(adaptive, "adaround.onnx")
-        print("TinyNet output SQNR on the calibration inputs: \(before) dB nearest, \(after) dB adaround")
+        let afterFP32 = try outputSQNR(fp32Inputs, "adaround-fp32.onnx")
+        print("TinyNet output SQNR on the calibration inputs: \(before) dB nearest, \(after) dB adaround, \(afterFP32) dB adaround-fp32")
         XCTAssertGreaterThan(after, before + 0.1, "adaptive rounding should bring the int8 outputs closer to FP32")
+        XCTAssertGreaterThan(afterFP32, before + 0.1, "adaptive rounding on FP32 inputs should bring the int8 outputs closer to FP32")
     }
 }
