@@ -40,7 +40,15 @@ struct Calibrate: ParsableCommand {
             (or by sensitivity, whichever needs fewer float MACs), and the share of the MACs left \
             float is reported; one model build and run per candidate, \
             minutes at 720x1280); or node names of the optimized graph, comma-separated (`loupe inspect`).
-            The chosen photos, the method and its parameters, the preset and the kept-FP32 layers \
+            --weight-rounding: nearest (the default: each weight to its nearest int8 code) or adaround \
+            (adaptive rounding, Nagel et al., ICML 2020, asymmetric form, greedy coordinate descent: layer by \
+            layer in graph order, each weight is rounded up or down so that the conv/gemm output over \
+            the calibration photos, fed the int8 model's own input, stays closest to the FP32 output; \
+            the scales stay the same and every code is within one of nearest rounding; one int8 model \
+            build and run per layer), or adaround-fp32 (the same with the FP32 model's input on both \
+            sides: only the weights' own rounding error is reduced; one FP32 pass). It runs after \
+            --keep-fp32 auto and before --bias-correction.
+            The chosen photos, the method and its parameters, the preset, the weight rounding and the kept-FP32 layers \
             are recorded in the output model's metadata (loupe.calibration.*, loupe.quantization.*).
             Photos that cannot be decoded are listed and skipped; the model is still written if \
             at least one photo was observed, and the exit code is then 3.
@@ -88,6 +96,11 @@ struct Calibrate: ParsableCommand {
         valueName: "ROUNDS"))
     var biasCorrection: Int = 0
 
+    @Option(name: .customLong("weight-rounding"), help: ArgumentHelp(
+        "How int8 weights are rounded: nearest, adaround (each weight up or down so that every conv/gemm output over the calibration photos, fed the int8 model's input, stays closest to FP32), or adaround-fp32 (the same on FP32 inputs).",
+        valueName: "HOW"))
+    var weightRounding: String = WeightRounding.nearest.rawValue
+
     @OptionGroup var execution: ExecutionOptions
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Path of the INT8 QDQ ONNX model to write (- for standard output).", valueName: "FILE"))
@@ -107,7 +120,15 @@ struct Calibrate: ParsableCommand {
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
         _ = try MethodArgument.parse(method)
         _ = try KeepFP32Argument.parse(keepFP32)
+        _ = try Self.parseWeightRounding(weightRounding)
         guard !output.isEmpty else { throw ValidationError("-o FILE must not be empty") }
+    }
+
+    static func parseWeightRounding(_ s: String) throws -> WeightRounding {
+        guard let r = WeightRounding(rawValue: s.lowercased()) else {
+            throw ValidationError("unknown --weight-rounding '\(s)': expected \(WeightRounding.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return r
     }
 
     func run() throws {
@@ -119,6 +140,7 @@ struct Calibrate: ParsableCommand {
             let destination = try OutputFile(path: output, notSameAs: model)
             let calibrationMethod = try MethodArgument.parse(method)
             let keep = try KeepFP32Argument.parse(keepFP32)
+            let rounding = try Self.parseWeightRounding(weightRounding)
             let loaded = try ModelInputs.load(model, preset: preset, shapes: shapes)
             try ModelInputs.requireFloat(loaded.graph, path: model)
 
@@ -135,14 +157,15 @@ struct Calibrate: ParsableCommand {
             if photos.count < count {
                 print("note: --count \(count), but only \(photos.count) photo(s) are available: calibrating on all of them", to: &stderr)
             }
-            print("calibrating \(model) on \(photos.count) photo(s) (\(source)); preset \(loaded.recipe), method \(method)",
-                  to: &stderr)
+            print("calibrating \(model) on \(photos.count) photo(s) (\(source)); preset \(loaded.recipe), method \(method)"
+                  + (rounding == .nearest ? "" : ", weight rounding \(rounding.rawValue)"), to: &stderr)
 
             let session = try CalibrationSession(
                 graph: loaded.graph, options: CalibrationOptions(method: calibrationMethod, keepFP32: keep, threads: execution.threads,
                                             memoryLimit: execution.memoryLimit,
                                             biasCorrectionRounds: biasCorrection,
-                                            methodCandidates: method.lowercased() == "auto" ? MethodArgument.autoCandidates : []))
+                                            methodCandidates: method.lowercased() == "auto" ? MethodArgument.autoCandidates : [],
+                                            weightRounding: rounding))
             var used: [CalibrationPhotos.Photo] = []
             var progress = Progress(total: photos.count)
             for photo in photos {
@@ -168,22 +191,36 @@ struct Calibrate: ParsableCommand {
                   to: &stderr)
 
             var measuring: Progress? = nil
+            var roundingLayers: Progress? = nil
             let result = try session.quantize(metadata: CalibrationMetadata.entries(
                 photos: used.map(\.name), skipped: skipped.map(\.0), source: source, recipe: loaded.recipe,
-                method: method, keepFP32: keepFP32)) { done, total in
+                method: method, keepFP32: keepFP32), progress: { done, total in
                 if measuring == nil {
                     print("--keep-fp32 auto: measuring each of \(total) int8 activation(s) and weight(s) alone", to: &stderr)
                     measuring = Progress(total: total, unit: "units")
                 }
                 if done > 0 { measuring?.advance(failed: 0) }
-            }
+            }, roundingProgress: { done, total in
+                if roundingLayers == nil {
+                    measuring?.clearLine()
+                    print("--weight-rounding \(rounding.rawValue): rounding the weights of \(total) int8 conv/gemm layer(s), one after the other",
+                          to: &stderr)
+                    roundingLayers = Progress(total: total, unit: "layers")
+                }
+                if done > 0 { roundingLayers?.advance(failed: 0) }
+            })
             measuring?.clearLine()
+            roundingLayers?.clearLine()
+            if let r = roundingLayers {
+                print(String(format: "rounded the weights of %d layer(s) in %.1f s", r.total, r.elapsed), to: &stderr)
+            }
             for w in result.warnings { print("warning: \(w)", to: &stderr) }
             try destination.write { try ONNXExporter.write(result.graph, to: $0) }
 
             var rows: [[String]] = [
                 ["tensors calibrated", String(result.ranges.count)],
                 ["method", result.graph.metadata[Quantizer.MetadataKey.method] ?? method],
+                ["weight rounding", rounding.rawValue],
                 ["photos", "\(used.count) of \(photos.count) (\(source))"],
                 ["preset", loaded.recipe.description],
                 ["kept FP32", result.keptFP32.isEmpty ? "none" : "\(result.keptFP32.count) node(s), listed below"],

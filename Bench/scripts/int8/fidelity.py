@@ -21,7 +21,8 @@ Quantizers:
                   after quant_pre_process (ORT's recommended shape inference + optimisation;
                   --no-ort-preprocess skips it). Run by ONNX Runtime.
   loupe/<method>  `loupe calibrate MODEL --images DIR --count 32 [--preset P] --method M -o F`
-                  (methods minmax, percentile, entropy, mse), run by Loupe's int8
+                  (methods minmax, percentile, entropy, mse; suffixes :bcN --bias-correction N,
+                  :keepauto[DB] --keep-fp32 auto[:DB], :adaround / :adaround-fp32 --weight-rounding), run by Loupe's int8
                   runtime (`loupe run`) and, for the interoperability check, by ONNX
                   Runtime: correlation of the two runs' outputs (>= 0.999).
 Where `loupe calibrate` or Loupe's int8 runtime is missing the script says so and goes on.
@@ -268,7 +269,9 @@ def loupe_has(loupe, command):
 
 def loupe_calibrate(loupe, model_path, images, preset, method, threads, out, log):
     # "mse:bc2" = --method mse --bias-correction 2 (rounds); "mse:keepauto" adds --keep-fp32 auto,
-    # "mse:keepauto30" --keep-fp32 auto:30 (target output SQNR in dB).
+    # "mse:keepauto30" --keep-fp32 auto:30 (target output SQNR in dB), "mse:adaround"
+    # --weight-rounding adaround, "mse:adaround-fp32" --weight-rounding adaround-fp32; options
+    # combine ("mse:adaround:keepauto14").
     name, *opts = method.split(":")
     cmd = [loupe, "calibrate", str(model_path), "--images", str(images), "--count", "32",
            "--method", name, "--threads", str(threads), "-o", str(out)]
@@ -277,6 +280,8 @@ def loupe_calibrate(loupe, model_path, images, preset, method, threads, out, log
             cmd += ["--bias-correction", o[2:]]
         elif o.startswith("keepauto"):
             cmd += ["--keep-fp32", "auto" + (":" + o[8:] if o[8:] else "")]
+        elif o in ("adaround", "adaround-fp32"):
+            cmd += ["--weight-rounding", o]
         else:
             raise SystemExit(f"unknown Loupe method option '{o}' in '{method}'")
     if preset:
