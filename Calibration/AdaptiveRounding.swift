@@ -74,7 +74,7 @@ public enum AdaptiveRounding {
     /// Greedy sweeps per output channel, at most.
     public static let maxSweeps = 20
     /// Ridge λ as a share of the mean of diag(A).
-    public static let damping = 0.01
+    public static let damping = 0.1
     /// Rows per weight of a channel a layer needs to be rounded adaptively.
     public static let minRowsPerWeight = 2
     /// Calibration positions drawn per layer, at least (or 4 × K when larger).
