@@ -19,6 +19,7 @@
 #include <math.h>
 #include <string.h>
 #include "../common/isa_defs.h"
+#include "conv_f32_common.h"
 
 #define OB 16
 /* Pixels per tile of the AVX-512 variant: one weight load feeds this many FMAs. */
@@ -43,37 +44,12 @@ void loupe_f32_conv_nchw_pack(const loupe_s8_dwconv_geometry* g, size_t out_chan
   }
 }
 
-/* The activation as the SIMD variant computes it (dwconv_f32.c's): max(min, acc) is
- * maxps(min, acc) = min > acc ? min : acc; separate statements so that nothing contracts. */
-static inline float activate(float acc, const loupe_f32_dwconv_params* a) {
-  float v = a->min > acc ? a->min : acc;
-  v = a->max < v ? a->max : v;
-  if (a->hardswish) {
-    float t = v + 3.0f;
-    t = 0.0f > t ? 0.0f : t;
-    t = 6.0f < t ? 6.0f : t;
-    v = v * t;
-    v = v * (1.0f / 6.0f);
-  }
-  return v;
-}
-
-/* The taps k of a window starting at `start` (step `step`, kmax of them) that fall inside
- * [0, limit): [*k0, *k1). */
-static inline void inside(ptrdiff_t start, size_t step, size_t kmax, size_t limit, size_t* k0, size_t* k1) {
-  size_t a = 0, b = kmax;
-  while (a < kmax && start + (ptrdiff_t)(a * step) < 0) a++;
-  while (b > a && start + (ptrdiff_t)((b - 1) * step) >= (ptrdiff_t)limit) b--;
-  *k0 = a;
-  *k1 = b;
-}
-
 /* One output pixel, every output channel, in scalar code. */
 static void pixel_scalar(const loupe_s8_dwconv_geometry* g, size_t out_channels, const float* xb, ptrdiff_t iy0,
                          ptrdiff_t ix0, size_t ky0, size_t ky1, const float* packed, float* out,
                          const loupe_f32_dwconv_params* a) {
   size_t kx0, kx1;
-  inside(ix0, g->dilation_w, g->kernel_w, g->in_w, &kx0, &kx1);
+  inside_range(ix0, g->dilation_w, g->kernel_w, g->in_w, &kx0, &kx1);
   const size_t block = block_floats(g), plane = g->in_h * g->in_w;
   for (size_t o = 0; o < out_channels; o++) {
     const float* b = packed + (o / OB) * block;
@@ -88,7 +64,7 @@ static void pixel_scalar(const loupe_s8_dwconv_geometry* g, size_t out_channels,
         }
       }
     }
-    out[o] = activate(acc, a);
+    out[o] = activate(acc, a->min, a->max, a->hardswish);
   }
 }
 
@@ -98,7 +74,7 @@ static inline const float* row_setup(const loupe_s8_dwconv_geometry* g, const fl
                                      size_t* ky0, size_t* ky1) {
   const size_t b = row / g->out_h, oy = row % g->out_h;
   *iy0 = (ptrdiff_t)(oy * g->stride_h) - (ptrdiff_t)g->pad_top;
-  inside(*iy0, g->dilation_h, g->kernel_h, g->in_h, ky0, ky1);
+  inside_range(*iy0, g->dilation_h, g->kernel_h, g->in_h, ky0, ky1);
   return x + b * g->channels * g->in_h * g->in_w;
 }
 
@@ -170,7 +146,7 @@ static void loupe_f32_conv_nchw_nhwc__avx512(const loupe_s8_dwconv_geometry* g, 
       const ptrdiff_t last = ix0 + (ptrdiff_t)((PX - 1) * g->stride_w) + span;
       const int whole = ox + PX <= g->out_w && ix0 >= 0 && last < (ptrdiff_t)g->in_w;
       size_t kx0 = 0, kx1 = g->kernel_w;
-      if (!whole) inside(ix0, g->dilation_w, g->kernel_w, g->in_w, &kx0, &kx1);
+      if (!whole) inside_range(ix0, g->dilation_w, g->kernel_w, g->in_w, &kx0, &kx1);
       for (size_t cb = 0; cb < blocks; cb++) {
         const size_t left = out_channels - cb * OB;
         const __mmask16 m = left >= OB ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);

@@ -28,6 +28,7 @@
 #include <math.h>
 #include <string.h>
 #include "../common/isa_defs.h"
+#include "conv_f32_common.h"
 
 #define CB 16
 
@@ -70,20 +71,6 @@ typedef struct dwf_ctx {
  * [ky0, ky1) x columns [kx0, kx1), its tap (ky0, kx0) at xp + p * px; it goes to
  * out + p * y_stride. xp is only dereferenced when the rectangle is not empty. */
 typedef void (*dwf_pixels_fn)(const dwf_ctx* c, size_t n, const float* xp, size_t kx0, size_t kx1, float* out);
-
-/* The first k in [0, kmax] with start + k * step >= 0, and the first with start + k * step >=
- * limit (no smaller than the first): the taps of a window starting at `start` that fall
- * inside [0, limit). */
-static inline void inside_range(ptrdiff_t start, size_t step, size_t kmax, size_t limit, size_t* k0, size_t* k1) {
-  const ptrdiff_t s = (ptrdiff_t)step;
-  ptrdiff_t a = start >= 0 ? 0 : (-start + s - 1) / s;
-  ptrdiff_t b = (ptrdiff_t)limit - start <= 0 ? 0 : ((ptrdiff_t)limit - start + s - 1) / s;
-  if (a > (ptrdiff_t)kmax) a = (ptrdiff_t)kmax;
-  if (b > (ptrdiff_t)kmax) b = (ptrdiff_t)kmax;
-  if (b < a) b = a;
-  *k0 = (size_t)a;
-  *k1 = (size_t)b;
-}
 
 /* Always inlined into each variant, so the pixel function is a constant there and is inlined
  * with n = 8, 4 or 1. */
@@ -150,23 +137,6 @@ static inline __attribute__((always_inline)) void dwf_walk(dwf_pixels_fn pixels,
 static inline int groups_pay(const loupe_s8_dwconv_geometry* g) { return g->stride_w == 1 || g->channels >= 128; }
 
 /* ---- Scalar ------------------------------------------------------------------------ */
-
-/* The activation, written as the SIMD variants compute it: max(min, acc) is x86's
- * maxps(min, acc) = min > acc ? min : acc (a NaN accumulator passes through), and the
- * hardswish in separate statements so that no compiler contracts y * t * (1/6) into
- * anything else. */
-static inline float activate(float acc, float mn, float mx, int hardswish) {
-  float v = mn > acc ? mn : acc;
-  v = mx < v ? mx : v;
-  if (hardswish) {
-    float t = v + 3.0f;
-    t = 0.0f > t ? 0.0f : t;
-    t = 6.0f < t ? 6.0f : t;
-    v = v * t;
-    v = v * (1.0f / 6.0f);
-  }
-  return v;
-}
 
 /* Channels [c_begin, c_end) of pixels 0..n-1, one channel at a time, fmaf in tap order. */
 static inline __attribute__((always_inline)) void pixels_scalar_range(const dwf_ctx* c, size_t n, const float* xp, size_t kx0,
