@@ -224,11 +224,10 @@ extension Lowering {
         let parts = Swift.min(threadsFor(elements: xs.reduce(1, *), b.threads), batches)
         // A float graph input (NCHW photos) is transposed straight from the caller's tensor.
         b.addStep(node, .kernel(name), reads: [x], writes: [y], readsInPlace: [x]) { bind in
-            let slot = bind.slot(x)
-            let arenaX = slot == nil ? UnsafePointer(bind.pointer(x).assumingMemoryBound(to: UInt32.self)) : nil
+            let read = bind.readInPlace(x)
             let py = bind.pointer(y).assumingMemoryBound(to: UInt32.self)
             let task = ParallelTask(count: parts) { i in
-                let px = arenaX ?? slot!.pointer!.assumingMemoryBound(to: UInt32.self)
+                let px = read().assumingMemoryBound(to: UInt32.self)
                 let lo = batches * i / parts, hi = batches * (i + 1) / parts
                 loupe_x32_transpose(r, xs, p, px, py, lo, hi)
             }

@@ -89,11 +89,10 @@ extension Lowering {
         let pw = UnsafeRawPointer(packed.pointer)
         // A graph input (the photo) is read straight from the caller's tensor.
         b.addStep(node, .kernel(name), reads: [nchw], writes: [out], owned: [packed], readsInPlace: [nchw]) { bind in
-            let slot = bind.slot(nchw)
-            let arenaX = slot == nil ? UnsafePointer(bind.floats(nchw)) : nil
+            let read = bind.readInPlace(nchw)
             let py = bind.floats(out)
             let task = ParallelTask(count: count) { i in
-                let px = arenaX ?? UnsafePointer(slot!.pointer!.assumingMemoryBound(to: Float.self))
+                let px = read().assumingMemoryBound(to: Float.self)
                 withUnsafePointer(to: geometry) { g in
                     withUnsafePointer(to: params) {
                         loupe_f32_conv_nchw_nhwc__isa(isa, g, o, i * rowsPerPart, Swift.min(rows, (i + 1) * rowsPerPart),

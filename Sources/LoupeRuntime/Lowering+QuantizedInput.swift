@@ -34,11 +34,10 @@ extension Lowering {
         let inverse = 1 / q.scale
         let params = loupe_s8_gemm_qc8w_params(y_zero_point: q.int8ZeroPoint, y_min: -128, y_max: 127)
         b.addStep(node, .kernel(name), reads: [x], writes: [y], readsInPlace: [x]) { bind in
-            let slot = bind.slot(x)
-            let arenaX = slot == nil ? UnsafePointer(bind.floats(x)) : nil
+            let read = bind.readInPlace(x)
             let py = bind.int8s(y)
             let task = ParallelTask(count: parts) { i in
-                let px = arenaX ?? UnsafePointer(slot!.pointer!.assumingMemoryBound(to: Float.self))
+                let px = read().assumingMemoryBound(to: Float.self)
                 withUnsafePointer(to: params) {
                     loupe_f32_qs8_nchw_to_nhwc__isa(isa, channels, height, width, rows * i / parts, rows * (i + 1) / parts,
                                                     px, inverse, py, $0)

@@ -72,6 +72,15 @@ final class Bindings {
         pointer(value).assumingMemoryBound(to: Float.self)
     }
 
+    /// The address of a value a step lists in `readsInPlace`, for use while a run lasts: the
+    /// caller's tensor when `value` is a graph input read in place (its slot is set only
+    /// during a run), else its place in the arena.
+    func readInPlace(_ value: String) -> () -> UnsafeRawPointer {
+        if let slot = slot(value) { return { slot.pointer! } }
+        let p = UnsafeRawPointer(pointer(value))
+        return { p }
+    }
+
     /// Int8 codes of a quantized value.
     func int8s(_ value: String) -> UnsafeMutablePointer<Int8> {
         pointer(value).assumingMemoryBound(to: Int8.self)
