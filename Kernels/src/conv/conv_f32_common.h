@@ -4,6 +4,7 @@
 #ifndef LOUPE_CONV_F32_COMMON_H
 #define LOUPE_CONV_F32_COMMON_H
 #include <stddef.h>
+#include <string.h>
 
 /* The first k in [0, kmax] with start + k * step >= 0, and the first with start + k * step >=
  * limit (no smaller than the first): the taps of a window starting at `start` that fall
@@ -34,6 +35,24 @@ static inline float activate(float acc, float mn, float mx, int hardswish) {
     v = v * (1.0f / 6.0f);
   }
   return v;
+}
+
+/* The packed weights of both kernels: blocks of 16 channels, each bias[16] then w[taps][16]
+ * (channels past `channels` zero), from w [channels][taps] (bias may be NULL). */
+static inline size_t f32_blocks16_bytes(size_t taps, size_t channels) {
+  return ((channels + 15) / 16) * (1 + taps) * 16 * sizeof(float);
+}
+
+static inline void f32_blocks16_pack(size_t taps, size_t channels, const float* w, const float* bias, void* packed) {
+  float* p = (float*)packed;
+  const size_t block = (1 + taps) * 16;
+  memset(p, 0, f32_blocks16_bytes(taps, channels));
+  for (size_t c = 0; c < channels; c++) {
+    float* b = p + (c / 16) * block;
+    const size_t j = c % 16;
+    b[j] = bias ? bias[c] : 0.0f;
+    for (size_t t = 0; t < taps; t++) b[16 + t * 16 + j] = w[c * taps + t];
+  }
 }
 
 #endif

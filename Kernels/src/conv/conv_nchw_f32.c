@@ -28,20 +28,14 @@
 static size_t block_floats(const loupe_s8_dwconv_geometry* g) { return OB + g->channels * g->kernel_h * g->kernel_w * OB; }
 
 size_t loupe_f32_conv_nchw_packed_size(const loupe_s8_dwconv_geometry* g, size_t out_channels) {
-  return ((out_channels + OB - 1) / OB) * block_floats(g) * sizeof(float);
+  return f32_blocks16_bytes(g->channels * g->kernel_h * g->kernel_w, out_channels);
 }
 
+/* OIHW weights are [out_channels][in_c * kh * kw]: the depthwise kernel's layout with that
+ * many taps. */
 void loupe_f32_conv_nchw_pack(const loupe_s8_dwconv_geometry* g, size_t out_channels, const float* w, const float* bias,
                               void* packed) {
-  const size_t taps = g->channels * g->kernel_h * g->kernel_w, block = block_floats(g);
-  float* p = (float*)packed;
-  memset(p, 0, loupe_f32_conv_nchw_packed_size(g, out_channels));
-  for (size_t o = 0; o < out_channels; o++) {
-    float* b = p + (o / OB) * block;
-    const size_t j = o % OB;
-    b[j] = bias ? bias[o] : 0.0f;
-    for (size_t t = 0; t < taps; t++) b[OB + t * OB + j] = w[o * taps + t];
-  }
+  f32_blocks16_pack(g->channels * g->kernel_h * g->kernel_w, out_channels, w, bias, packed);
 }
 
 /* One output pixel, every output channel, in scalar code. */

@@ -36,20 +36,10 @@ static size_t blocks_of(size_t channels) { return (channels + CB - 1) / CB; }
 /* Floats per packed block. */
 static size_t block_floats(size_t taps) { return (1 + taps) * CB; }
 
-size_t loupe_f32_dwconv_packed_size(size_t taps, size_t channels) {
-  return blocks_of(channels) * block_floats(taps) * sizeof(float);
-}
+size_t loupe_f32_dwconv_packed_size(size_t taps, size_t channels) { return f32_blocks16_bytes(taps, channels); }
 
 void loupe_f32_dwconv_pack(size_t taps, size_t channels, const float* w, const float* bias, void* packed) {
-  float* p = (float*)packed;
-  const size_t block = block_floats(taps);
-  memset(p, 0, loupe_f32_dwconv_packed_size(taps, channels));
-  for (size_t c = 0; c < channels; c++) {
-    float* b = p + (c / CB) * block;
-    const size_t j = c % CB;
-    b[j] = bias ? bias[c] : 0.0f;
-    for (size_t t = 0; t < taps; t++) b[CB + t * CB + j] = w[c * taps + t];
-  }
+  f32_blocks16_pack(taps, channels, w, bias, packed);
 }
 
 /* ---- The walk shared by the variants ---------------------------------------------- */
