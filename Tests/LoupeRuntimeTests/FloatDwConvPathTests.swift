@@ -5,11 +5,7 @@ import LoupeIR
 
 /// Runs `body` with `LOUPE_F32_DWCONV` set to `path` (nil: unset), then restores it.
 func withFloatDwPath<T>(_ path: String?, _ body: () throws -> T) rethrows -> T {
-    let name = FloatDwConvPath.environmentVariable
-    let saved = getenv(name).map { String(cString: $0) }
-    if let path { setenv(name, path, 1) } else { unsetenv(name) }
-    defer { if let saved { setenv(name, saved, 1) } else { unsetenv(name) } }
-    return try body()
+    try withForcedPath(FloatDwConvPath.self, path, body)
 }
 
 /// Float depthwise convolutions on every path `LOUPE_F32_DWCONV` can force: each against the

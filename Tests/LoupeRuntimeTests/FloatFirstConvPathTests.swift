@@ -5,11 +5,7 @@ import LoupeIR
 
 /// Runs `body` with `LOUPE_F32_FIRST_CONV` set to `path` (nil: unset), then restores it.
 func withFloatFirstConvPath<T>(_ path: String?, _ body: () throws -> T) rethrows -> T {
-    let name = FloatFirstConvPath.environmentVariable
-    let saved = getenv(name).map { String(cString: $0) }
-    if let path { setenv(name, path, 1) } else { unsetenv(name) }
-    defer { if let saved { setenv(name, saved, 1) } else { unsetenv(name) } }
-    return try body()
+    try withForcedPath(FloatFirstConvPath.self, path, body)
 }
 
 /// A float network's first convolution read straight from the NCHW input

@@ -6,11 +6,7 @@ import LoupeTestSupport
 
 /// Runs `body` with `LOUPE_INT8_KERNELS` set to `path` (nil: unset), then restores it.
 func withInt8Path<T>(_ path: String?, _ body: () throws -> T) rethrows -> T {
-    let name = Int8KernelPath.environmentVariable
-    let saved = getenv(name).map { String(cString: $0) }
-    if let path { setenv(name, path, 1) } else { unsetenv(name) }
-    defer { if let saved { setenv(name, saved, 1) } else { unsetenv(name) } }
-    return try body()
+    try withForcedPath(Int8KernelPath.self, path, body)
 }
 
 /// The paths this CPU can run, XNNPACK first (the one the others must equal).

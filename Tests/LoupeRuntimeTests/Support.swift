@@ -125,3 +125,13 @@ func checkAgainstReference(_ b: inout G, _ g: Graph, _ tol: Tolerance, threads: 
     }
     return last
 }
+
+/// Runs `body` with path `P`'s environment variable (`LOUPE_INT8_KERNELS`, …) set to `path`
+/// (nil: unset), then restores it.
+func withForcedPath<P: ForcedKernelPath, T>(_: P.Type, _ path: String?, _ body: () throws -> T) rethrows -> T {
+    let name = P.environmentVariable
+    let saved = getenv(name).map { String(cString: $0) }
+    if let path { setenv(name, path, 1) } else { unsetenv(name) }
+    defer { if let saved { setenv(name, saved, 1) } else { unsetenv(name) } }
+    return try body()
+}
